@@ -1,0 +1,64 @@
+"""What every subcommand shares: one-line errors with exit status 2, and ``--json`` output.
+
+DESIGN: the CLI is thin (parse, call the library, print); query commands take ``--json`` and
+print one JSON object on stdout; bad input exits with status 2 and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+import numpy as np
+
+from ..io import _json_default
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Raised instead of argparse's multi-line usage message."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors become one line and exit status 2 (via :func:`main`)."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def jsonable(value):
+    """Replace non-finite floats by None and numpy values by Python ones, recursively."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def emit(payload: dict, as_json: bool, text: str | None = None) -> None:
+    """Print ``payload`` as one JSON object, or ``text`` (default: key = value lines)."""
+    if as_json:
+        print(json.dumps(jsonable(payload), allow_nan=False, default=_json_default))
+        return
+    if text is None:
+        text = "\n".join(f"{key} = {value}" for key, value in jsonable(payload).items())
+    print(text)
+
+
+def fail(message: str) -> int:
+    """Print one line on stderr and return the usage exit status."""
+    print(f"statmech-nn: error: {' '.join(str(message).split())}", file=sys.stderr)
+    return EXIT_USAGE

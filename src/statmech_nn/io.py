@@ -1,0 +1,350 @@
+"""The shared file contracts (DESIGN: contracts): Trajectory (HDF5), labelled results (NetCDF), run directories.
+
+Every source of data (a sampler, a trained network) writes a :class:`Trajectory`; every
+observable reads one. The file ``trajectory.h5`` holds
+
+- ``q``: (time, K) float, the trainable variables;
+- ``t``: (time,) int64, the step index of each row;
+- ``names``: (K,) strings, which variable each column is;
+- ``chain``: (K,) int64, which independent chain each column belongs to (0 when one);
+- ``x`` (optional): (samples, N) float, samples of the non-trainable variables;
+- attributes: ``source``, ``parameters`` (a JSON object), ``seed``, ``step_size``, ``version`` and
+  any further JSON-encodable metadata.
+
+It is appended in chunks and flushed after each one, so a killed run loses at most its last chunk;
+:meth:`TrajectoryWriter.open_existing` truncates back to a checkpoint so a resumed run continues
+exactly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import h5py
+import numpy as np
+import xarray as xr
+
+from . import __version__
+from .errors import DataError
+
+TRAJECTORY_FILE = "trajectory.h5"
+RUN_FILE = "run.json"
+OBSERVABLES_FILE = "observables.nc"
+REPORT_FILE = "report.html"
+FIGURES_DIR = "figures"
+
+_RESERVED_ATTRS = ("source", "parameters", "seed", "step_size", "version")
+
+
+@dataclass
+class Trajectory:
+    """What every source of data emits: q(t) for K tracked variables, optionally samples of x."""
+
+    q: np.ndarray
+    t: np.ndarray
+    names: list[str]
+    chain: np.ndarray
+    source: str
+    parameters: dict = field(default_factory=dict)
+    seed: int | None = None
+    step_size: float | None = None
+    x: np.ndarray | None = None
+    metadata: dict = field(default_factory=dict)
+    version: str = __version__
+
+    def __post_init__(self):
+        self.q = np.asarray(self.q)
+        if self.q.ndim != 2:
+            raise DataError(f"trajectory q must be 2-D (time, K), got shape {self.q.shape}")
+        self.t = np.asarray(self.t, dtype=np.int64)
+        if self.t.shape != (self.q.shape[0],):
+            raise DataError(f"trajectory t has shape {self.t.shape}, expected ({self.q.shape[0]},)")
+        self.names = [str(n) for n in self.names]
+        if len(self.names) != self.q.shape[1]:
+            raise DataError(f"trajectory has {self.q.shape[1]} columns but {len(self.names)} names")
+        self.chain = np.zeros(self.q.shape[1], np.int64) if self.chain is None else np.asarray(self.chain, np.int64)
+        if self.chain.shape != (self.q.shape[1],):
+            raise DataError(f"trajectory chain has shape {self.chain.shape}, expected ({self.q.shape[1]},)")
+
+    @property
+    def n_times(self) -> int:
+        return self.q.shape[0]
+
+    @property
+    def n_columns(self) -> int:
+        return self.q.shape[1]
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the whole trajectory at once (a sampler that holds it in memory)."""
+        with TrajectoryWriter.create(
+            path, self.names, source=self.source, parameters=self.parameters, seed=self.seed,
+            step_size=self.step_size, chain=self.chain, x_dim=None if self.x is None else self.x.shape[1],
+            dtype=self.q.dtype, metadata=self.metadata,
+        ) as writer:
+            writer.append(self.t, self.q)
+            if self.x is not None:
+                writer.append_x(self.x)
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Trajectory":
+        """Read a ``trajectory.h5`` (or a run directory containing one)."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / TRAJECTORY_FILE
+        if not path.is_file():
+            raise DataError(f"no trajectory file at {path}")
+        try:
+            with h5py.File(path, "r") as f:
+                attrs = dict(f.attrs)
+                q, t = f["q"][...], f["t"][...]
+                names = [n.decode() if isinstance(n, bytes) else str(n) for n in f["names"][...]]
+                chain = f["chain"][...] if "chain" in f else None
+                x = f["x"][...] if "x" in f else None
+        except (OSError, KeyError) as exc:
+            raise DataError(f"{path} is not a valid trajectory file: {exc}") from None
+        metadata = {k: _decode_attr(v) for k, v in attrs.items() if k not in _RESERVED_ATTRS}
+        seed = _decode_attr(attrs.get("seed"))
+        step = _decode_attr(attrs.get("step_size"))
+        return cls(
+            q=q, t=t, names=names, chain=chain, source=str(_decode_attr(attrs.get("source", "unknown"))),
+            parameters=_decode_attr(attrs.get("parameters", "{}")) or {}, seed=seed, step_size=step, x=x,
+            metadata=metadata, version=str(_decode_attr(attrs.get("version", "unknown"))),
+        )
+
+
+def _encode_attr(value):
+    """HDF5/NetCDF attributes hold numbers and strings; everything else is stored as JSON."""
+    if isinstance(value, (bool, np.bool_)) or value is None or isinstance(value, (dict, list, tuple)):
+        return "json:" + json.dumps(value, default=_json_default)
+    if isinstance(value, (int, float, str, np.integer, np.floating)):
+        return value
+    return "json:" + json.dumps(value, default=_json_default)
+
+
+def _decode_attr(value):
+    if isinstance(value, bytes):
+        value = value.decode()
+    if isinstance(value, str) and value.startswith("json:"):
+        return json.loads(value[5:])
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+class TrajectoryWriter:
+    """Chunked, flushed appends to ``trajectory.h5`` (DESIGN: Trajectory contract)."""
+
+    def __init__(self, handle: h5py.File):
+        self._file = handle
+
+    @classmethod
+    def create(cls, path, names, *, source: str, parameters: dict | None = None, seed=None, step_size=None,
+               chain=None, x_dim: int | None = None, dtype=np.float64, metadata: dict | None = None,
+               chunk_rows: int = 1024) -> "TrajectoryWriter":
+        """Start a new trajectory file with K = len(names) columns (overwrites an existing one)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        k = len(names)
+        f = h5py.File(path, "w")
+        f.create_dataset("q", shape=(0, k), maxshape=(None, k), dtype=dtype, chunks=(chunk_rows, max(k, 1)))
+        f.create_dataset("t", shape=(0,), maxshape=(None,), dtype=np.int64, chunks=(chunk_rows,))
+        f.create_dataset("names", data=np.array([str(n) for n in names], dtype=h5py.string_dtype()))
+        f.create_dataset("chain", data=np.zeros(k, np.int64) if chain is None else np.asarray(chain, np.int64))
+        if x_dim is not None:
+            f.create_dataset("x", shape=(0, x_dim), maxshape=(None, x_dim), dtype=dtype,
+                             chunks=(chunk_rows, max(x_dim, 1)))
+        f.attrs["source"] = source
+        f.attrs["parameters"] = _encode_attr(parameters or {})
+        f.attrs["seed"] = _encode_attr(seed)
+        f.attrs["step_size"] = _encode_attr(step_size)
+        f.attrs["version"] = __version__
+        for key, value in (metadata or {}).items():
+            if key in _RESERVED_ATTRS:
+                raise DataError(f"metadata key {key!r} is reserved by the trajectory format")
+            f.attrs[key] = _encode_attr(value)
+        f.flush()
+        return cls(f)
+
+    @classmethod
+    def open_existing(cls, path, keep_rows: int) -> "TrajectoryWriter":
+        """Reopen for a resumed run: keep the first ``keep_rows`` rows (the checkpoint), drop the rest."""
+        path = Path(path)
+        if not path.is_file():
+            raise DataError(f"cannot resume: no trajectory file at {path}")
+        f = h5py.File(path, "r+")
+        if f["q"].shape[0] < keep_rows:
+            f.close()
+            raise DataError(f"cannot resume: {path} has {f['q'].shape[0]} rows, checkpoint needs {keep_rows}")
+        f["q"].resize(keep_rows, axis=0)
+        f["t"].resize(keep_rows, axis=0)
+        f.flush()
+        return cls(f)
+
+    @property
+    def n_rows(self) -> int:
+        return self._file["q"].shape[0]
+
+    def append(self, t, q) -> None:
+        """Append rows ``q`` (rows, K) taken at steps ``t`` (rows,), then flush."""
+        q = np.atleast_2d(np.asarray(q))
+        t = np.atleast_1d(np.asarray(t, np.int64))
+        if q.shape[0] != t.shape[0] or q.shape[1] != self._file["q"].shape[1]:
+            raise DataError(f"append got q{q.shape} and t{t.shape} for a trajectory of {self._file['q'].shape[1]} columns")
+        n = self.n_rows
+        self._file["q"].resize(n + q.shape[0], axis=0)
+        self._file["q"][n:] = q
+        self._file["t"].resize(n + t.shape[0], axis=0)
+        self._file["t"][n:] = t
+        self._file.flush()
+
+    def append_x(self, x) -> None:
+        """Append samples of the non-trainable variables, then flush."""
+        if "x" not in self._file:
+            raise DataError("this trajectory was created without x (pass x_dim to create)")
+        x = np.atleast_2d(np.asarray(x))
+        n = self._file["x"].shape[0]
+        self._file["x"].resize(n + x.shape[0], axis=0)
+        self._file["x"][n:] = x
+        self._file.flush()
+
+    def set_metadata(self, **metadata) -> None:
+        for key, value in metadata.items():
+            self._file.attrs[key] = _encode_attr(value)
+        self._file.flush()
+
+    def close(self) -> None:
+        if self._file.id.valid:
+            self._file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def save_dataset(dataset: xr.Dataset, path: str | os.PathLike) -> Path:
+    """Write a labelled result as NetCDF; non-scalar or boolean attributes are JSON-encoded."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clean = dataset.copy()
+    clean.attrs = {k: _encode_attr(v) for k, v in dataset.attrs.items()}
+    for name in list(clean.variables):
+        clean[name].attrs = {k: _encode_attr(v) for k, v in dataset[name].attrs.items()}
+    clean.to_netcdf(path, engine="netcdf4")
+    return path
+
+
+def load_dataset(path: str | os.PathLike) -> xr.Dataset:
+    """Read a NetCDF result written by :func:`save_dataset`, decoding its attributes."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no NetCDF file at {path}")
+    try:
+        with xr.open_dataset(path, engine="netcdf4") as opened:
+            dataset = opened.load()
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path} is not a readable NetCDF file: {exc}") from None
+    dataset.attrs = {k: _decode_attr(v) for k, v in dataset.attrs.items()}
+    for name in dataset.variables:
+        dataset[name].attrs = {k: _decode_attr(v) for k, v in dataset[name].attrs.items()}
+    return dataset
+
+
+def write_json(path: str | os.PathLike, payload: dict) -> Path:
+    """Write a JSON file (numpy scalars and arrays are converted)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, default=_json_default) + "\n")
+    return path
+
+
+def read_json(path: str | os.PathLike) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no JSON file at {path}")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path} is not valid JSON: {exc}") from None
+
+
+def git_revision() -> str | None:
+    """The git revision of the source tree this package runs from, if it is a checkout."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
+                             capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() or None
+
+
+class RunDirectory:
+    """A run directory: ``run.json``, ``trajectory.h5``, ``observables.nc``, ``figures/``, ``report.html``."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+
+    @property
+    def run_file(self) -> Path:
+        return self.path / RUN_FILE
+
+    @property
+    def trajectory(self) -> Path:
+        return self.path / TRAJECTORY_FILE
+
+    @property
+    def observables(self) -> Path:
+        return self.path / OBSERVABLES_FILE
+
+    @property
+    def figures(self) -> Path:
+        return self.path / FIGURES_DIR
+
+    @property
+    def report(self) -> Path:
+        return self.path / REPORT_FILE
+
+    def create(self) -> "RunDirectory":
+        self.figures.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def write_run_info(self, *, command: list[str], parameters: dict, seed=None, device: str = "cpu",
+                       **extra) -> Path:
+        """Write ``run.json``: everything needed to re-run this command from the file alone."""
+        payload = {
+            "command": list(command),
+            "parameters": parameters,
+            "seed": seed,
+            "device": device,
+            "package_version": __version__,
+            "git_revision": git_revision(),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            **extra,
+        }
+        return write_json(self.run_file, payload)
+
+    def read_run_info(self) -> dict:
+        return read_json(self.run_file)

@@ -1,0 +1,86 @@
+"""Parameter validation and parsing, done once at construction (DESIGN: model objects)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ParameterError
+
+
+def require_finite(name: str, value) -> float:
+    """Return ``value`` as a float, or raise :class:`ParameterError` if it is not a finite number."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(name, value, "a finite number") from None
+    if not math.isfinite(number):
+        raise ParameterError(name, value, "a finite number")
+    return number
+
+
+def require_positive(name: str, value) -> float:
+    """A finite number > 0."""
+    number = require_finite(name, value)
+    if number <= 0:
+        raise ParameterError(name, value, "> 0")
+    return number
+
+
+def require_nonnegative(name: str, value) -> float:
+    """A finite number >= 0."""
+    number = require_finite(name, value)
+    if number < 0:
+        raise ParameterError(name, value, ">= 0")
+    return number
+
+
+def require_int(name: str, value, minimum: int = 0) -> int:
+    """An integer >= ``minimum`` (an integral float such as 3.0 is accepted)."""
+    if isinstance(value, bool):
+        raise ParameterError(name, value, f"an integer >= {minimum}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(name, value, f"an integer >= {minimum}") from None
+    if not number.is_integer() or number < minimum:
+        raise ParameterError(name, value, f"an integer >= {minimum}")
+    return int(number)
+
+
+def rng_from(seed_or_rng) -> np.random.Generator:
+    """A ``numpy.random.Generator`` from a seed, a Generator or ``None`` (fresh entropy)."""
+    if isinstance(seed_or_rng, np.random.Generator):
+        return seed_or_rng
+    return np.random.default_rng(seed_or_rng)
+
+
+@dataclass(frozen=True)
+class GridAxis:
+    """One axis of a parameter scan: ``NAME=START:STOP:N`` (inclusive, linear) or ``NAME=START:STOP:Nlog``."""
+
+    name: str
+    values: np.ndarray
+
+    @classmethod
+    def parse(cls, spec: str) -> "GridAxis":
+        name, sep, body = spec.partition("=")
+        name = name.strip().replace("-", "_")
+        parts = body.split(":")
+        if not sep or not name or len(parts) != 3:
+            raise ParameterError("grid", spec, "of the form NAME=START:STOP:N or NAME=START:STOP:Nlog")
+        start = require_finite(f"{name} start", parts[0])
+        stop = require_finite(f"{name} stop", parts[1])
+        count, logarithmic = parts[2], parts[2].endswith("log")
+        count = count[:-3] if logarithmic else count
+        if not count.isdigit() or int(count) < 1:
+            raise ParameterError(f"{name} count", parts[2], "a positive integer, optionally followed by 'log'")
+        if logarithmic:
+            if start <= 0 or stop <= 0:
+                raise ParameterError(f"{name} range", body, "positive at both ends for a log grid")
+            values = np.geomspace(start, stop, int(count))
+        else:
+            values = np.linspace(start, stop, int(count))
+        return cls(name, values)
