@@ -10,9 +10,10 @@ import sys
 
 from .. import __version__
 from ..errors import StatmechError
+from . import check
 from ._common import Parser, UsageError, fail
 
-AREAS = ()
+AREAS = (check,)
 
 
 def build_parser() -> Parser:

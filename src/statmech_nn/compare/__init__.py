@@ -1,0 +1,1 @@
+"""The comparison layer: theory checks (claims), fits of theory to observables, overlays."""

@@ -1,0 +1,122 @@
+"""Claims from the source documents, each with its check and tolerance (DESIGN: spec files).
+
+A claim file ``validation/closed_forms/*.toml`` holds ``[[claims]]`` tables:
+
+    [[claims]]
+    id = "quartic-eq4-constant"          # unique over all files
+    source = "002"                       # which source document states it
+    equation = "eq. (4)"                 # where
+    statement = "F(β,q) ≈ (1/2β) log(g u + λx) + λq u/2 + (1/2β) log β"
+    check = "statmech_nn.toy.claims:eq4_against_exact"   # module:function
+    tolerance = 1e-12                    # the largest deviation at which the claim holds
+    assumption = "up to the additive constant -(1/2β) log 2π"   # optional: holds only under this
+    expected = "holds"                   # optional, default "holds"; "fails" for a claim we refute
+    [claims.params]                      # keyword arguments of the check function
+    beta = 2.0
+
+The check function takes the params as keyword arguments and returns the measured deviation
+(a float ≥ 0), or a (deviation, detail) pair. The claim then *holds* (or *holds under assumption*
+when an assumption is stated) if deviation ≤ tolerance, and *fails* otherwise.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..errors import DataError
+
+HOLDS, HOLDS_UNDER, FAILS = "holds", "holds under assumption", "fails"
+_REQUIRED = ("id", "source", "equation", "statement", "check", "tolerance")
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    source: str
+    equation: str
+    statement: str
+    check: str
+    tolerance: float
+    assumption: str | None = None
+    expected: str = HOLDS
+    params: dict = field(default_factory=dict)
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class ClaimOutcome:
+    claim: Claim
+    status: str
+    deviation: float
+    detail: str = ""
+
+    @property
+    def as_expected(self) -> bool:
+        """A claim expected to hold passes as 'holds' or 'holds under assumption'; one expected to fail must fail."""
+        return (self.status == FAILS) == (self.claim.expected == FAILS)
+
+    def to_dict(self) -> dict:
+        claim = asdict(self.claim)
+        return {**claim, "status": self.status, "deviation": self.deviation, "detail": self.detail,
+                "as_expected": self.as_expected}
+
+
+def default_claims_dir() -> Path:
+    """validation/closed_forms of the source checkout (the package is installed in editable mode)."""
+    return Path(__file__).resolve().parents[3] / "validation" / "closed_forms"
+
+
+def load_claims(directory: str | Path | None = None) -> list[Claim]:
+    """Every claim of every ``*.toml`` in ``directory``, in file and then declaration order."""
+    directory = Path(directory) if directory is not None else default_claims_dir()
+    if not directory.is_dir():
+        raise DataError(f"no claims directory at {directory}")
+    claims, seen = [], set()
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            tables = tomllib.loads(path.read_text()).get("claims", [])
+        except tomllib.TOMLDecodeError as exc:
+            raise DataError(f"{path} is not valid TOML: {exc}") from None
+        for table in tables:
+            missing = [key for key in _REQUIRED if key not in table]
+            if missing:
+                raise DataError(f"{path}: claim {table.get('id', '?')!r} lacks {', '.join(missing)}")
+            if table["id"] in seen:
+                raise DataError(f"{path}: claim id {table['id']!r} is used twice")
+            if table.get("expected", HOLDS) not in (HOLDS, FAILS):
+                raise DataError(f"{path}: claim {table['id']!r} has expected={table['expected']!r}, not 'holds' or 'fails'")
+            seen.add(table["id"])
+            claims.append(Claim(**{k: v for k, v in table.items()}, file=path.name))
+    return claims
+
+
+def _resolve(check: str):
+    module_name, _, function_name = check.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), function_name)
+    except (ImportError, AttributeError) as exc:
+        raise DataError(f"claim check {check!r} cannot be loaded: {exc}") from None
+
+
+def evaluate(claim: Claim) -> ClaimOutcome:
+    """Run one claim's check and classify it."""
+    result = _resolve(claim.check)(**claim.params)
+    deviation, detail = (result if isinstance(result, tuple) else (result, ""))
+    deviation = float(deviation)
+    if math.isnan(deviation) or deviation > claim.tolerance:
+        status = FAILS
+    else:
+        status = HOLDS_UNDER if claim.assumption else HOLDS
+    return ClaimOutcome(claim, status, deviation, detail)
+
+
+def run_claims(directory: str | Path | None = None, select: str | None = None) -> list[ClaimOutcome]:
+    """Evaluate every claim (or those whose id contains ``select``)."""
+    claims = [c for c in load_claims(directory) if select is None or select in c.id]
+    if select is not None and not claims:
+        raise DataError(f"no claim id contains {select!r}")
+    return [evaluate(claim) for claim in claims]
