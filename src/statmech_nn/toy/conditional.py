@@ -3,6 +3,8 @@
 With y = x - x̄, A = β a(u)/2 and B = βμ/4 (:mod:`statmech_nn.toy.free_energy`),
 p(x|q) = exp(-A y² - B y⁴) / Z(A, B): a Gaussian when μ = 0, and bimodal, with modes at
 y = ±√(-a/μ), exactly when a(u) = λx + g (q - q̄)² < 0 and μ > 0.
+
+``q`` may be an array: every method broadcasts x against it, and ``rvs`` draws one x per q.
 """
 
 from __future__ import annotations
@@ -15,39 +17,42 @@ from ..errors import NotNormalizableError
 from ..params import rng_from
 from .free_energy import effective_curvature, log_quartic_integral, quartic_second_moment
 
-_REJECTION_BATCH_FACTOR = 2.0
 
 
 class QuarticConditional:
-    """The distribution of x at fixed q (scalar q): pdf, logpdf, cdf, rvs, mean, var, modes."""
+    """The distribution of x at fixed q (scalar or array): pdf, logpdf, cdf, rvs, mean, var, modes."""
 
     def __init__(self, model, q):
-        q = float(q)
-        self.model, self.q = model, q
-        self.curvature = float(effective_curvature((q - model.q_bar) ** 2, model.lambda_x, model.g))
+        self.model = model
+        self.q = np.asarray(q, float)
+        self.curvature = effective_curvature((self.q - model.q_bar) ** 2, model.lambda_x, model.g)
         self._A = 0.5 * model.beta * self.curvature
         self._B = 0.25 * model.beta * model.mu
-        self._log_norm = float(log_quartic_integral(self._A, self._B))
-        if not np.isfinite(self._log_norm):
+        self._log_norm = log_quartic_integral(self._A, self._B)
+        bad = ~np.isfinite(self._log_norm)
+        if np.any(bad):
+            first = np.flatnonzero(np.ravel(bad))[0]
             raise NotNormalizableError(
-                f"p(x|q) at q={q} is not normalizable: lambda_x + g (q - q_bar)^2 = {self.curvature} <= 0 and mu = 0"
+                f"p(x|q) at q={np.ravel(self.q)[first]} is not normalizable: "
+                f"lambda_x + g (q - q_bar)^2 = {np.ravel(self.curvature)[first]} <= 0 and mu = 0"
             )
 
     @property
-    def is_bimodal(self) -> bool:
-        """True exactly when λx + g (q - q̄)² < 0 (and μ > 0, which normalizability then requires)."""
-        return self.curvature < 0
+    def is_bimodal(self):
+        """True exactly where λx + g (q - q̄)² < 0 (and μ > 0, which normalizability then requires)."""
+        return (self.curvature < 0)[()]
 
     def modes(self) -> np.ndarray:
-        """The maxima of p(x|q): x̄ alone, or x̄ ± √(-a/μ) in the frustrated regime."""
+        """The maxima of p(x|q) for a scalar q: x̄ alone, or x̄ ± √(-a/μ) in the frustrated regime."""
+        if self.q.ndim:
+            raise ValueError("modes() needs a scalar q")
         if not self.is_bimodal:
             return np.array([self.model.x_bar])
         half_gap = np.sqrt(-self.curvature / self.model.mu)
         return self.model.x_bar + np.array([-half_gap, half_gap])
 
     def logpdf(self, x):
-        y = np.asarray(x, float) - self.model.x_bar
-        y2 = y * y
+        y2 = (np.asarray(x, float) - self.model.x_bar) ** 2
         return -self._A * y2 - self._B * y2 * y2 - self._log_norm
 
     def pdf(self, x):
@@ -58,35 +63,41 @@ class QuarticConditional:
         y = np.asarray(x, float) - self.model.x_bar
         if self._B == 0:
             return ndtr(y * np.sqrt(2.0 * self._A))
-        half = np.vectorize(lambda b: integrate.quad(lambda s: np.exp(-self._A * s * s - self._B * s**4 - self._log_norm),
-                                                     0.0, b, epsabs=0, epsrel=1e-12, limit=200)[0])
-        return (0.5 + np.sign(y) * half(np.abs(y)))[()]
+        y, A, log_norm = np.broadcast_arrays(y, self._A, self._log_norm)
 
-    def mean(self) -> float:
-        return float(self.model.x_bar)
+        def half_mass(b, a, log_z):
+            integrand = lambda s: np.exp(-a * s * s - self._B * s**4 - log_z)  # noqa: E731
+            return integrate.quad(integrand, 0.0, b, epsabs=0, epsrel=1e-12, limit=200)[0]
 
-    def var(self) -> float:
-        return float(quartic_second_moment(self._A, self._B))
+        return (0.5 + np.sign(y) * np.vectorize(half_mass)(np.abs(y), A, log_norm))[()]
+
+    def mean(self):
+        return (self.model.x_bar + 0.0 * self.q)[()]
+
+    def var(self):
+        return quartic_second_moment(self._A, self._B)
 
     def rvs(self, size=None, random_state=None):
-        """Exact samples: Gaussian when μ = 0, else rejection from an optimal Gaussian envelope.
+        """Exact samples, one per q (shape: ``size`` broadcast with q's shape).
 
-        With y⁴ ≥ 2s²y² - s⁴ the target exp(-A y² - B y⁴) is bounded by exp(B s⁴) exp(-(A + 2Bs²) y²);
-        a proposal y is accepted with probability exp(-B (y² - s²)²). The envelope's mass is least at
-        s² = (-A + √(A² + 4B)) / (4B), which keeps the acceptance rate finite in the frustrated regime.
+        μ = 0: Gaussian. μ > 0: rejection from an optimal Gaussian envelope: with y⁴ ≥ 2s²y² - s⁴ the target
+        exp(-A y² - B y⁴) is bounded by exp(B s⁴) exp(-(A + 2Bs²) y²), and a proposal y is accepted with
+        probability exp(-B (y² - s²)²). The envelope's mass is least at s² = (-A + √(A² + 4B)) / (4B), which
+        keeps the acceptance rate finite in the frustrated regime.
         """
         rng = rng_from(random_state)
-        shape = () if size is None else size
-        n = int(np.prod(shape))
+        shape = np.broadcast_shapes(() if size is None else tuple(np.atleast_1d(size)), self.q.shape)
+        A = np.broadcast_to(self._A, shape).ravel()
         if self._B == 0:
-            return self.model.x_bar + rng.standard_normal(shape) / np.sqrt(2.0 * self._A)
-        s2 = (-self._A + np.sqrt(self._A**2 + 4.0 * self._B)) / (4.0 * self._B)
-        precision = 2.0 * (self._A + 2.0 * self._B * s2)
-        log_acceptance = self._log_norm - (self._B * s2 * s2 + 0.5 * np.log(2.0 * np.pi / precision))
-        accepted = np.empty(0)
-        while accepted.size < n:
-            batch = int(_REJECTION_BATCH_FACTOR * (n - accepted.size) / np.exp(log_acceptance)) + 16
-            y = rng.standard_normal(batch) / np.sqrt(precision)
-            keep = rng.random(batch) < np.exp(-self._B * (y * y - s2) ** 2)
-            accepted = np.concatenate([accepted, y[keep]])
-        return (self.model.x_bar + accepted[:n].reshape(shape))[()]
+            return (self.model.x_bar + rng.standard_normal(A.shape) / np.sqrt(2.0 * A)).reshape(shape)[()]
+        B = self._B
+        s2 = (-A + np.sqrt(A * A + 4.0 * B)) / (4.0 * B)
+        scale = 1.0 / np.sqrt(2.0 * (A + 2.0 * B * s2))
+        out = np.empty(A.shape)
+        pending = np.arange(A.size)
+        while pending.size:
+            y = rng.standard_normal(pending.size) * scale[pending]
+            keep = rng.random(pending.size) < np.exp(-B * (y * y - s2[pending]) ** 2)
+            out[pending[keep]] = y[keep]
+            pending = pending[~keep]
+        return (self.model.x_bar + out).reshape(shape)[()]
