@@ -24,6 +24,7 @@ import platform
 import subprocess
 import sys
 import time
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -285,6 +286,17 @@ def read_json(path: str | os.PathLike) -> dict:
         return json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise DataError(f"{path} is not valid JSON: {exc}") from None
+
+
+def read_toml(path: str | os.PathLike) -> dict:
+    """Read a spec file (``models/*.toml``, ``validation/**/*.toml``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no spec file at {path}")
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(f"{path} is not valid TOML: {exc}") from None
 
 
 def git_revision() -> str | None:

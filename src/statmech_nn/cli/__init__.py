@@ -10,10 +10,10 @@ import sys
 
 from .. import __version__
 from ..errors import StatmechError
-from . import check
+from . import check, quartic, scan
 from ._common import Parser, UsageError, fail
 
-AREAS = (check,)
+AREAS = (quartic, scan, check)
 
 
 def build_parser() -> Parser:

@@ -21,8 +21,8 @@ from scipy.special import logsumexp
 
 from ..errors import NotNormalizableError
 from ..params import rng_from
-from .free_energy import free_energy_exact
-from .quadrature import LOG, Params, build_panels, log_integrals, panel_map
+from .free_energy import log_unnormalized_marginal
+from .quadrature import LOG, Params, build_panels, log_integrals, panel_log_jacobian, panel_t
 
 PANELS_PER_SEGMENT = 12
 NODES_PER_PANEL = 24
@@ -46,11 +46,6 @@ def normalizability_codes(lambda_x, lambda_q, alpha, beta, mu) -> np.ndarray:
     codes[(mu == 0) & (lambda_x == 0) & (alpha >= beta)] = 2
     codes[(mu == 0) & (lambda_x < 0)] = 1
     return codes
-
-
-def log_unnormalized_density(t, p: Params):
-    """log exp(-αF(β, q̄ + t)) with the exact F (002 eq. (6) before its approximation)."""
-    return -p.alpha * free_energy_exact(t * t, p.lambda_x, p.g, p.lambda_q, p.beta, p.mu)
 
 
 _CLENSHAW_A = (2.0 * np.arange(NODES_PER_PANEL + 1) + 1.0) / (np.arange(NODES_PER_PANEL + 1) + 1.0)
@@ -108,14 +103,14 @@ class QuarticMarginal:
         self.q_bar = model.q_bar
         self._params = Params.of(model.lambda_x, model.g, model.lambda_q, model.alpha, model.beta, model.mu)
         self._panels = build_panels(self._params, PANELS_PER_SEGMENT)
-        log_mass = log_integrals(self._panels, log_unnormalized_density, self._params, NODES_PER_PANEL)[0]
+        log_mass, log_u_moment = (a[0] for a in log_integrals(self._panels, self._params, NODES_PER_PANEL))
         self._log_half_norm = logsumexp(log_mass)
         if not np.isfinite(self._log_half_norm):
             raise NotNormalizableError(f"the normalization of p(q) evaluated to {self._log_half_norm}")
         fractions = log_mass - self._log_half_norm
         # log S at each panel's left edge: the mass of that panel and of all panels after it
         self._log_sf_at_edges = np.append(np.logaddexp.accumulate(fractions[::-1])[::-1], -np.inf)
-        log_u = logsumexp(log_integrals(self._panels, log_unnormalized_density, self._params, NODES_PER_PANEL, u_power=1)[0])
+        log_u = logsumexp(log_u_moment)
         # with λq = 0 the tail ~ |q - q̄|^{-α/β} has a finite second moment only for α/β > 3
         heavy_tail = model.lambda_q == 0 and model.alpha <= 3.0 * model.beta
         self._second_moment = np.inf if heavy_tail else float(np.exp(log_u - self._log_half_norm))
@@ -127,9 +122,10 @@ class QuarticMarginal:
         panels = self._panels
         half = 0.5 * (panels.v_hi - panels.v_lo)[0][:, None]
         v = 0.5 * (panels.v_hi + panels.v_lo)[0][:, None] + half * x
-        t, log_jacobian = panel_map(panels.kind[0][:, None], panels.anchor[0][:, None], panels.power[0][:, None], v)
+        geometry = (panels.kind[0][:, None], panels.anchor[0][:, None], panels.power[0][:, None], v)
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_g = log_unnormalized_density(t, self._params.take(0)) + log_jacobian + np.log(np.abs(half)) - self._log_half_norm
+            log_g = (self._log_density(panel_t(*geometry)) + panel_log_jacobian(*geometry) + np.log(np.abs(half))
+                     - self._log_half_norm)
         log_g = np.where(half == 0, -np.inf, log_g)
         self._panel_log_scale = np.max(log_g, axis=1)
         finite_scale = np.where(np.isfinite(self._panel_log_scale), self._panel_log_scale, 0.0)
@@ -140,9 +136,14 @@ class QuarticMarginal:
         self._cdf_at_edges = np.concatenate([[0.0], np.cumsum(np.exp(log_fractions))])
 
     # densities -------------------------------------------------------------------------------
+    def _log_density(self, t):
+        """log exp(-αF(β, q̄ + t)), unnormalized."""
+        m = self.model
+        return log_unnormalized_marginal(t, m.lambda_x, m.g, m.lambda_q, m.alpha, m.beta, m.mu)
+
     def logpdf(self, q):
         t = np.abs(np.asarray(q, float) - self.q_bar)
-        return log_unnormalized_density(t, self._params.take(0)) - np.log(2.0) - self._log_half_norm
+        return self._log_density(t) - np.log(2.0) - self._log_half_norm
 
     def pdf(self, q):
         return np.exp(self.logpdf(q))
@@ -162,8 +163,8 @@ class QuarticMarginal:
         flat = t.ravel()
         panel = self._panel_of(flat)
         selected = self._panels.select(panel, np.zeros_like(panel))
-        partial = log_integrals(selected, log_unnormalized_density, self._params, NODES_PER_PANEL,
-                                v_lo=selected.v_of(flat[:, None]))[:, 0]
+        partial = log_integrals(selected, self._params.take(np.zeros_like(panel)), NODES_PER_PANEL,
+                                v_lo=selected.v_of(flat[:, None]))[0][:, 0]
         out = np.logaddexp(self._log_sf_at_edges[panel + 1], partial - self._log_half_norm)
         out = np.where(flat <= 0, 0.0, np.minimum(out, 0.0))
         return out.reshape(t.shape)[()]
@@ -211,22 +212,23 @@ class QuarticMarginal:
         v = selected.v_of(self._interpolated_t(-np.expm1(target))[:, None])[:, 0]
         v = np.where(np.isfinite(v) & ((v - lo) * (v - hi) <= 0), v, 0.5 * (lo + hi))
         for _ in range(_NEWTON_ITERATIONS):
-            t, log_dt_dv = panel_map(kind, anchor, power, v)
+            t, log_dt_dv = panel_t(kind, anchor, power, v), panel_log_jacobian(kind, anchor, power, v)
             residual = self.log_tail(t) - target
+            if np.all(np.abs(residual) < _NEWTON_TOLERANCE):
+                break
             # S decreases in t; moving v from v_lo to v_hi always moves t outward
             toward_hi = residual > 0
             lo = np.where(toward_hi, v, lo)
             hi = np.where(toward_hi, hi, v)
-            log_density = log_unnormalized_density(t, self._params.take(0)) - self._log_half_norm
+            log_density = self._log_density(t) - self._log_half_norm
             # d log S / dv = -p(t)/S(t) · dt/dv
             slope_v = -orientation * np.exp(log_density - (residual + target) + log_dt_dv)
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 newton = v - residual / slope_v
-            inside = np.isfinite(newton) & ((newton - lo) * (newton - hi) < 0)
-            v = np.where(inside, newton, 0.5 * (lo + hi))
-            if np.all(np.abs(residual) < _NEWTON_TOLERANCE):
-                break
-        out[todo] = panel_map(kind, anchor, power, v)[0]
+            inside = np.isfinite(newton) & ((newton - lo) * (newton - hi) <= 0)
+            converged = np.abs(residual) < _NEWTON_TOLERANCE
+            v = np.where(converged, v, np.where(inside, newton, 0.5 * (lo + hi)))
+        out[todo] = panel_t(kind, anchor, power, v)
         return out
 
     def _interpolated_t(self, inner_mass):
@@ -238,7 +240,7 @@ class QuarticMarginal:
         x = _invert_panel_polynomials(self._cumulative_coef, self._density_coef, panel, target)
         selected = self._panels.select(panel, np.zeros_like(panel))
         v = 0.5 * (selected.v_lo[:, 0] + selected.v_hi[:, 0]) + 0.5 * (selected.v_hi[:, 0] - selected.v_lo[:, 0]) * x
-        return panel_map(selected.kind[:, 0], selected.anchor[:, 0], selected.power[:, 0], v)[0]
+        return panel_t(selected.kind[:, 0], selected.anchor[:, 0], selected.power[:, 0], v)
 
     def rvs(self, size=None, random_state=None):
         """Samples by inverse CDF (panel polynomials) from a seed or ``numpy.random.Generator``."""

@@ -16,12 +16,13 @@ Cutting at the regime boundaries makes the probability mass of each regime a sum
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Callable
 
+import numba
 import numpy as np
-from scipy.special import logsumexp
 
+from .free_energy import log_unnormalized_marginal_scalar
 from .regimes import frustration_boundary, gauss_crossover, quartic_scale, slope_crossover
 
 HEAD, LOG, TAIL = 0, 1, 2
@@ -51,9 +52,6 @@ class Params:
     def take(self, index) -> "Params":
         return Params(*(getattr(self, f)[index] for f in ("lambda_x", "g", "lambda_q", "alpha", "beta", "mu")))
 
-    def column(self) -> "Params":
-        """The same parameters shaped (P, 1, 1), to broadcast against (P, panels, nodes) arrays."""
-        return Params(*(getattr(self, f)[:, None, None] for f in ("lambda_x", "g", "lambda_q", "alpha", "beta", "mu")))
 
 
 def scale_candidates(p: Params) -> np.ndarray:
@@ -100,15 +98,6 @@ class Panels:
             return np.where(self.kind == LOG, np.log(t), (t / self.anchor) ** (self.power + 1.0))
 
 
-def panel_map(kind, anchor, power, v):
-    """t(v) and log |dt/dv| for each panel kind (all arguments broadcast together)."""
-    with np.errstate(divide="ignore", over="ignore"):
-        power_t = anchor * np.abs(v) ** (1.0 / (power + 1.0))
-        t = np.where(kind == LOG, np.exp(v), power_t)
-        power_jacobian = np.log(t) - np.log(np.abs(power + 1.0)) - np.log(np.abs(v))
-    return t, np.where(kind == LOG, v, power_jacobian)
-
-
 def build_panels(p: Params, panels_per_segment: int) -> Panels:
     """Cut [0, ∞) at every scale of :func:`scale_candidates`, with ``panels_per_segment`` log panels between two."""
     with np.errstate(invalid="ignore"):
@@ -116,10 +105,13 @@ def build_panels(p: Params, panels_per_segment: int) -> Panels:
         usable = np.isfinite(scales_u) & (scales_u > 0)
         scales_t = np.sqrt(np.where(usable, scales_u, np.nan))
     t_head = np.nanmin(scales_t, axis=1) / 8.0
-    largest_u = np.nanmax(np.where(usable, scales_u, np.nan), axis=1)
+    # -αF decreases strictly in u (∂F/∂u = (λq + g<y²>)/2 > 0), so beyond u_reach = 2·100/(αλq) past the
+    # last scale that lies inside it the Gaussian factor alone bounds the rest by e^{-100}
     with np.errstate(divide="ignore"):
-        gaussian_reach = largest_u + 2.0 * _TAIL_MASS_EXPONENT / (p.alpha * p.lambda_q)
-    t_tail = np.where(p.lambda_q > 0, np.sqrt(gaussian_reach), _POWER_TAIL_REACH * np.sqrt(largest_u))
+        u_reach = 2.0 * _TAIL_MASS_EXPONENT / (p.alpha * p.lambda_q)
+    inside = usable & (scales_u < u_reach[:, None])
+    largest_u = np.nanmax(np.where(inside, scales_u, np.nan), axis=1)
+    t_tail = np.where(p.lambda_q > 0, np.sqrt(largest_u + u_reach), _POWER_TAIL_REACH * np.sqrt(largest_u))
     breaks = np.sort(np.clip(np.where(np.isnan(scales_t), t_head[:, None], scales_t), t_head[:, None], t_tail[:, None]), axis=1)
     log_knots = np.log(np.concatenate([t_head[:, None], breaks, t_tail[:, None]], axis=1))
     # each segment between consecutive knots is split into equal panels in log t
@@ -141,22 +133,82 @@ def build_panels(p: Params, panels_per_segment: int) -> Panels:
     )
 
 
-LogDensity = Callable[[np.ndarray, Params], np.ndarray]
+@numba.njit(cache=True)
+def _map_scalar(kind, anchor, power, v):
+    """t(v) and log |dt/dv| for one panel variable value (see :class:`Panels`)."""
+    if kind == LOG:
+        return math.exp(v), v
+    t = anchor * abs(v) ** (1.0 / (power + 1.0))
+    return t, math.log(t) - math.log(abs(power + 1.0)) - math.log(abs(v))
 
 
-def log_integrals(panels: Panels, log_density: LogDensity, p: Params, n_nodes: int,
-                  v_lo=None, v_hi=None, u_power: int = 0) -> np.ndarray:
-    """log ∫ u^k exp(log_density(t)) dt over each panel, or over [v_lo, v_hi] of its variable; shape (P, n_panels)."""
-    x, w = np.polynomial.legendre.leggauss(n_nodes)
-    v_lo = panels.v_lo if v_lo is None else v_lo
-    v_hi = panels.v_hi if v_hi is None else v_hi
-    half = 0.5 * (v_hi - v_lo)[..., None]
-    v = 0.5 * (v_hi + v_lo)[..., None] + half * x
-    t, log_jacobian = panel_map(panels.kind[..., None], panels.anchor[..., None], panels.power[..., None], v)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        log_terms = log_density(t, p.column()) + log_jacobian + np.log(np.abs(half)) + np.log(w)
-        if u_power:
-            log_terms = log_terms + 2.0 * u_power * np.log(t)
-        # zero-width panels (coinciding scales) give -inf + finite; nothing else may be NaN
-        log_terms = np.where(half == 0, -np.inf, log_terms)
-    return logsumexp(log_terms, axis=-1)
+@numba.njit(cache=True, parallel=True)
+def _log_integrals_kernel(kind, anchor, power, v_lo, v_hi, lambda_x, g, lambda_q, alpha, beta, mu, nodes, weights,
+                          log_mass, log_u_moment):
+    rows, n_panels = kind.shape
+    n = nodes.shape[0]
+    log_weights = np.log(weights)
+    for r in numba.prange(rows):
+        terms = np.empty(n)
+        log_u = np.empty(n)
+        for k in range(n_panels):
+            half = 0.5 * (v_hi[r, k] - v_lo[r, k])
+            if half == 0.0:
+                log_mass[r, k] = -np.inf
+                log_u_moment[r, k] = -np.inf
+                continue
+            mid = 0.5 * (v_hi[r, k] + v_lo[r, k])
+            log_half = math.log(abs(half))
+            largest = -np.inf
+            largest_u = -np.inf
+            for j in range(n):
+                t, log_jacobian = _map_scalar(kind[r, k], anchor[r, k], power[r, k], mid + half * nodes[j])
+                terms[j] = (log_unnormalized_marginal_scalar(t, lambda_x[r], g[r], lambda_q[r], alpha[r], beta[r], mu[r])
+                            + log_jacobian + log_half + log_weights[j])
+                log_u[j] = terms[j] + 2.0 * math.log(t)
+                largest = max(largest, terms[j])
+                largest_u = max(largest_u, log_u[j])
+            if largest == -np.inf:
+                log_mass[r, k] = -np.inf
+                log_u_moment[r, k] = -np.inf
+                continue
+            total = 0.0
+            total_u = 0.0
+            for j in range(n):
+                total += math.exp(terms[j] - largest)
+                total_u += math.exp(log_u[j] - largest_u)
+            log_mass[r, k] = largest + math.log(total)
+            log_u_moment[r, k] = largest_u + math.log(total_u)
+
+
+@numba.njit(cache=True)
+def _panel_t_scalar(kind, anchor, power, v):
+    return _map_scalar(kind, anchor, power, v)[0]
+
+
+@numba.njit(cache=True)
+def _panel_log_jacobian_scalar(kind, anchor, power, v):
+    return _map_scalar(kind, anchor, power, v)[1]
+
+
+_MAP_SIGNATURE = ["float64(float64, float64, float64, float64)"]
+panel_t = numba.vectorize(_MAP_SIGNATURE, cache=True)(_panel_t_scalar)
+panel_t.__doc__ = "t at panel variable v: panel_t(kind, anchor, power, v), broadcasting."
+panel_log_jacobian = numba.vectorize(_MAP_SIGNATURE, cache=True)(_panel_log_jacobian_scalar)
+panel_log_jacobian.__doc__ = "log |dt/dv| at panel variable v: panel_log_jacobian(kind, anchor, power, v), broadcasting."
+
+
+def log_integrals(panels: Panels, p: Params, n_nodes: int, v_lo=None) -> tuple[np.ndarray, np.ndarray]:
+    """log ∫ exp(-αF) dt and log ∫ u exp(-αF) dt over each panel, each (rows, n_panels).
+
+    ``p`` has one entry per row of ``panels``. With ``v_lo`` (rows, n_panels) the integrals run from
+    that value of each panel's variable to the panel's far end instead (a partial panel).
+    """
+    nodes, weights = np.polynomial.legendre.leggauss(n_nodes)
+    shape = panels.kind.shape
+    log_mass, log_u_moment = np.empty(shape), np.empty(shape)
+    start = panels.v_lo if v_lo is None else np.asarray(v_lo, float)
+    _log_integrals_kernel(panels.kind, panels.anchor, panels.power, np.ascontiguousarray(start, float),
+                          panels.v_hi, p.lambda_x, p.g, p.lambda_q, p.alpha, p.beta, p.mu, nodes, weights,
+                          log_mass, log_u_moment)
+    return log_mass, log_u_moment

@@ -1,0 +1,94 @@
+"""``statmech-nn quartic pdf|boundaries|curves`` and ``statmech-nn derive quartic``: the toy model of 002 §2."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from ..io import read_toml
+from ..toy import QuarticModel
+from ..toy.model import PARAMETER_NAMES
+from ._common import UsageError, add_json_flag, emit
+
+_REQUIRED = ("lambda_x", "g", "lambda_q", "alpha", "beta")
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    """--lambda-x ... --q-bar, and --model FILE (a models/*.toml spec; flags override it)."""
+    group = parser.add_argument_group("quartic model (002 eq. (1))")
+    group.add_argument("--model", help="model spec TOML with a [parameters] table (e.g. models/quartic.toml)")
+    for name in PARAMETER_NAMES:
+        group.add_argument("--" + name.replace("_", "-"), dest=name, type=float, default=None,
+                           help="required unless given by --model" if required and name in _REQUIRED else None)
+
+
+def model_parameters(args: argparse.Namespace, required: bool = True) -> dict:
+    """The model's parameters from --model and the flags; a missing required one is a usage error."""
+    values = dict(read_toml(args.model).get("parameters", {})) if args.model else {}
+    values.update({name: getattr(args, name) for name in PARAMETER_NAMES if getattr(args, name) is not None})
+    unknown = sorted(set(values) - set(PARAMETER_NAMES))
+    if unknown:
+        raise UsageError(f"unknown model parameter(s) in {args.model}: {', '.join(unknown)}")
+    missing = [name for name in _REQUIRED if name not in values] if required else []
+    if missing:
+        raise UsageError("missing " + ", ".join("--" + m.replace("_", "-") for m in missing))
+    return values
+
+
+def model_from_args(args: argparse.Namespace) -> QuarticModel:
+    return QuarticModel(**model_parameters(args))
+
+
+def register(subparsers) -> None:
+    quartic = subparsers.add_parser("quartic", help="the quartic toy model of 002 sec. 2")
+    commands = quartic.add_subparsers(dest="quartic_command", metavar="ACTION", required=True)
+
+    pdf = commands.add_parser("pdf", help="normalized p(q) at given q")
+    add_model_arguments(pdf)
+    pdf.add_argument("--q", type=float, nargs="+", required=True, help="points at which to evaluate p(q)")
+    add_json_flag(pdf)
+    pdf.set_defaults(handler=_pdf)
+
+    boundaries = commands.add_parser("boundaries", help="regime boundaries in u = (q - q_bar)^2, exponent, masses")
+    add_model_arguments(boundaries)
+    add_json_flag(boundaries)
+    boundaries.set_defaults(handler=_boundaries)
+
+    curves = commands.add_parser("curves", help="p(q) with regimes, p(x|q), exact F vs eq. (4): PNG + NetCDF")
+    add_model_arguments(curves)
+    curves.add_argument("--out", required=True, help="output directory")
+    add_json_flag(curves)
+    curves.set_defaults(handler=_curves)
+
+    derive = subparsers.add_parser("derive", help="print a model's formulas, derived symbolically")
+    derive.add_argument("model_name", choices=["quartic"], help="which model")
+    derive.add_argument("--latex", action="store_true", help="LaTeX instead of plain text")
+    derive.set_defaults(handler=_derive)
+
+
+def _pdf(args) -> None:
+    q = np.asarray(args.q, float)
+    pdf = model_from_args(args).marginal().pdf(q)
+    emit({"q": q, "pdf": pdf}, args.json, "\n".join(f"{qi:.10g}\t{pi:.10g}" for qi, pi in zip(q, pdf)))
+
+
+def _boundaries(args) -> None:
+    regimes = model_from_args(args).regimes()
+    payload = {"u_frustration": regimes.u_frustration, "u_gauss": regimes.u_gauss, "u_slope": regimes.u_slope,
+               "powerlaw_exponent": regimes.powerlaw_exponent, **regimes.to_dict()}
+    emit(payload, args.json)
+
+
+def _curves(args) -> None:
+    from ..report.model_figures import quartic_curves
+
+    written = quartic_curves(model_from_args(args), args.out)
+    emit({"out": str(args.out), "files": [str(p) for p in written]}, args.json,
+         "\n".join(str(p) for p in written))
+
+
+def _derive(args) -> None:
+    from ..toy.symbolic import render
+
+    print(render(latex=args.latex))

@@ -1,0 +1,38 @@
+"""``statmech-nn scan quartic --grid NAME=START:STOP:N ... --out scan.nc``: phase scans with heatmaps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..io import save_dataset
+from ..params import GridAxis
+from ._common import add_json_flag, emit
+from .quartic import add_model_arguments, model_parameters
+
+
+def register(subparsers) -> None:
+    scan = subparsers.add_parser("scan", help="parameter-space phase scans")
+    models = scan.add_subparsers(dest="scan_model", metavar="MODEL", required=True)
+    quartic = models.add_parser("quartic", help="scan the quartic toy model (002 eqs. (6)-(7))")
+    quartic.add_argument("--grid", action="append", required=True, metavar="NAME=START:STOP:N",
+                         help="a scanned parameter (repeat for more axes); N may end in 'log' for a log grid")
+    add_model_arguments(quartic, required=False)
+    quartic.add_argument("--out", required=True, help="NetCDF file to write")
+    quartic.add_argument("--figures", help="directory for heatmaps (default: next to --out)")
+    quartic.add_argument("--no-figures", action="store_true", help="skip the heatmaps")
+    add_json_flag(quartic)
+    quartic.set_defaults(handler=_scan_quartic)
+
+
+def _scan_quartic(args) -> None:
+    from ..report.model_figures import scan_figures
+    from ..scan.grid import quartic_scan
+
+    axes = [GridAxis.parse(spec) for spec in args.grid]
+    result = quartic_scan(axes, model_parameters(args, required=False), progress=not args.json)
+    out = save_dataset(result, args.out)
+    figures = [] if args.no_figures else scan_figures(result, args.figures or Path(args.out).parent / "figures")
+    payload = {"out": str(out), "figures": [str(f) for f in figures], "points": result.attrs["points"],
+               "seconds": result.attrs["seconds"], "points_per_s": result.attrs["points"] / result.attrs["seconds"],
+               "normalizable_fraction": float(result["normalizable"].mean())}
+    emit(payload, args.json)

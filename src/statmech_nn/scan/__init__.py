@@ -1,0 +1,1 @@
+"""Parameter-space phase scans of the analytic models, as xarray Datasets."""

@@ -1,0 +1,65 @@
+"""Grids over a model's parameters, evaluated in chunks into an xarray Dataset (DESIGN: scans are Datasets).
+
+``quartic_scan`` evaluates :func:`statmech_nn.toy.batch.evaluate` on the outer product of the grid
+axes, with the other parameters fixed, and labels the result with the axes as dimensions.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import xarray as xr
+from tqdm import tqdm
+
+from .. import __version__
+from ..errors import ParameterError
+from ..params import GridAxis
+from ..toy import batch
+
+QUARTIC_SCAN_PARAMETERS = ("lambda_x", "g", "lambda_q", "alpha", "beta", "mu")
+_RANGES = {"g": (lambda v: v > 0, "> 0"), "alpha": (lambda v: v > 0, "> 0"), "beta": (lambda v: v > 0, "> 0"),
+           "lambda_q": (lambda v: v >= 0, ">= 0"), "mu": (lambda v: v >= 0, ">= 0"),
+           "lambda_x": (np.isfinite, "finite")}
+CHUNK = 65536
+
+
+def quartic_scan(axes: Sequence[GridAxis], fixed: dict, progress: bool = True) -> xr.Dataset:
+    """The quartic model's regimes, <(q - q̄)²> and regime masses over the grid (002 eqs. (6)-(7))."""
+    names = [axis.name for axis in axes]
+    for name in names:
+        if name not in QUARTIC_SCAN_PARAMETERS:
+            raise ParameterError("grid", name, "one of " + ", ".join(QUARTIC_SCAN_PARAMETERS))
+    if len(set(names)) != len(names):
+        raise ParameterError("grid", names, "a list of distinct parameters")
+    missing = [p for p in QUARTIC_SCAN_PARAMETERS if p not in names and p not in fixed]
+    if missing:
+        raise ParameterError(missing[0], None, "given, either as a grid axis or as a fixed value")
+    for axis in axes:
+        check, allowed = _RANGES[axis.name]
+        if not np.all(check(axis.values)):
+            raise ParameterError(axis.name, f"{axis.values.min()}..{axis.values.max()}", allowed + " over the whole grid")
+    mesh = dict(zip(names, np.meshgrid(*(axis.values for axis in axes), indexing="ij")))
+    shape = mesh[names[0]].shape if names else ()
+    flat = {p: np.broadcast_to(mesh[p] if p in mesh else np.asarray(fixed[p], float), shape).ravel()
+            for p in QUARTIC_SCAN_PARAMETERS}
+    results = {name: np.empty(flat["g"].size) for name in batch.QUANTITIES}
+    started = time.perf_counter()
+    with tqdm(total=flat["g"].size, unit="pt", disable=not progress, file=sys.stderr, desc="quartic scan") as bar:
+        for start in range(0, flat["g"].size, CHUNK):
+            part = slice(start, start + CHUNK)
+            for name, values in batch.evaluate(*(flat[p][part] for p in QUARTIC_SCAN_PARAMETERS)).items():
+                results[name][part] = values
+            bar.update(min(CHUNK, flat["g"].size - start))
+    seconds = time.perf_counter() - started
+    data_vars = {name: (names, results[name].reshape(shape), {"units": units, "description": description})
+                 for name, (units, description) in batch.QUANTITIES.items()}
+    return xr.Dataset(
+        data_vars,
+        coords={axis.name: axis.values for axis in axes},
+        attrs={"model": "quartic", "source": "002 eqs. (6)-(7)", "fixed": {p: float(fixed[p]) for p in fixed
+                                                                          if p in QUARTIC_SCAN_PARAMETERS and p not in names},
+               "points": int(flat["g"].size), "seconds": seconds, "package_version": __version__},
+    )
