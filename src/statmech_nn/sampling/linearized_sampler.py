@@ -26,7 +26,7 @@ from ..linearized.model import cholesky_in_place, fill_precision, free_energy_an
 from ..linearized.reference import MAX_K
 from ..params import require_positive
 from .chains import ChainRun, RunLength, run_blocks
-from .rng import chain_states, load, normal, store, uniform_open
+from .rng import chain_states, normal, uniform_open
 from .summary import Reference, summarize
 
 LINEARIZED_METHODS = ("mala", "langevin")
@@ -50,14 +50,13 @@ def linearized_kernel(base, rows, cols, slopes, v_x, v_q, q_bar, x_bar, beta, al
         proposal = np.empty(k)
         gradient = np.empty(k)
         gradient_new = np.empty(k)
-        st = load(states, c)
         free = free_energy_and_gradient(current, base, rows, cols, slopes, v_x, v_q, q_bar, beta, A, M, row, z,
                                         gradient)
         countdown = thin
         record = 0
         for step in range(n_steps):
             for i in range(k):
-                xi, st = normal(st)
+                xi = normal(states, c)
                 proposal[i] = current[i] - dt * gradient[i] + noise * xi
             free_new = free_energy_and_gradient(proposal, base, rows, cols, slopes, v_x, v_q, q_bar, beta, A, M, row,
                                                 z, gradient_new)
@@ -75,7 +74,7 @@ def linearized_kernel(base, rows, cols, slopes, v_x, v_q, q_bar, x_bar, beta, al
                     forward += f * f
                     backward += b * b
                 log_ratio = -alpha * (free_new - free) - alpha * (backward - forward) / (4.0 * dt)
-                u, st = uniform_open(st)
+                u = uniform_open(states, c)
                 accept = np.log(u) < log_ratio
             if accept:
                 for i in range(k):
@@ -91,7 +90,7 @@ def linearized_kernel(base, rows, cols, slopes, v_x, v_q, q_bar, x_bar, beta, al
                     cholesky_in_place(M)
                     # y = L⁻ᵀ ζ / √β: back substitution with Lᵀ
                     for i in range(n):
-                        zeta, st = normal(st)
+                        zeta = normal(states, c)
                         z[i] = zeta / np.sqrt(beta)
                     for i in range(n - 1, -1, -1):
                         total = z[i]
@@ -105,7 +104,6 @@ def linearized_kernel(base, rows, cols, slopes, v_x, v_q, q_bar, x_bar, beta, al
                     record += 1
         for i in range(k):
             q[c, i] = current[i]
-        store(states, c, st)
 
 
 def sample_linearized_chains(model: LinearizedModel, method: str, *, dt: float, chains: int, steps: int, seed,

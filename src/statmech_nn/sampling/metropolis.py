@@ -27,7 +27,7 @@ from ..toy import QuarticModel
 from .chains import ChainRun, RunLength, run_blocks
 from .quartic_log_z import log_z, log_z_tables
 from .quartic_setup import initial_state, initial_width, packed_parameters, require_marginal
-from .rng import load, normal, store, uniform_open
+from .rng import normal, uniform_open
 
 DEFAULT_STEP_SCALE = 2.4
 
@@ -48,7 +48,6 @@ def quartic_mh_kernel(p, step_scale, inverse_l2, mid, pos, neg, x, q, states, ac
     rows = out_q.shape[0]
     quartic_curvature = np.sqrt(beta * mu)
     for c in numba.prange(x.shape[0]):
-        st = load(states, c)
         y = x[c] - x_bar
         d = q[c] - q_bar
         free = _free_energy(d, p, mid, pos, neg)
@@ -60,22 +59,22 @@ def quartic_mh_kernel(p, step_scale, inverse_l2, mid, pos, neg, x, q, states, ac
             spread = 1.0 / (beta * abs(a) + quartic_curvature)
             if mu > 0.0 and a < 0.0:
                 spread += -a / mu
-            z, st = normal(st)
+            z = normal(states, c)
             y_new = y + step_scale * np.sqrt(spread) * z
             y2, y2_new = y * y, y_new * y_new
             log_ratio = -beta * (0.5 * a * (y2_new - y2) + 0.25 * mu * (y2_new * y2_new - y2 * y2))
-            u, st = uniform_open(st)
+            u = uniform_open(states, c)
             if np.log(u) < log_ratio:
                 y = y_new
                 accepted[c, 0] += 1
             # 2. q at fixed x
             y2 = y * y
-            z, st = normal(st)
+            z = normal(states, c)
             d_new = d + step_scale * z / np.sqrt(beta * g * y2 + alpha * lambda_q + inverse_l2)
             free_new = _free_energy(d_new, p, mid, pos, neg)
             log_ratio = (-0.5 * beta * (g * y2 + lambda_q) * (d_new * d_new - d * d)
                          + (beta - alpha) * (free_new - free))
-            u, st = uniform_open(st)
+            u = uniform_open(states, c)
             if np.log(u) < log_ratio:
                 d = d_new
                 free = free_new
@@ -92,7 +91,6 @@ def quartic_mh_kernel(p, step_scale, inverse_l2, mid, pos, neg, x, q, states, ac
                     row += 1
         x[c] = x_bar + y
         q[c] = q_bar + d
-        store(states, c, st)
 
 
 def sample_quartic_mh(model: QuarticModel, *, chains: int, steps: int, seed, burn_in: int | None = None,

@@ -11,8 +11,10 @@ cut into.
 - standard normals: the 256-layer ziggurat of Marsaglia & Tsang (2000) with Marsaglia's exact
   tail sampler, taking layer, sign and abscissa from one 64-bit draw (bits 0-7, 8 and 11-63).
 
-The generator state travels through a kernel as a tuple of four uint64 (``st = load(states, c)``,
-``z, st = normal(st)``, ``store(states, c, st)``), so numba keeps it in registers.
+Every draw names its stream: ``normal(states, c)`` advances row c of ``states`` in place. A kernel may
+copy the rows of the chains it advances into a small local array first (no aliasing with its outputs)
+and interleave several chains step by step, which lets the CPU overlap their independent dependency
+chains (see :mod:`statmech_nn.sampling.langevin`).
 """
 
 from __future__ import annotations
@@ -63,30 +65,15 @@ def chain_states(seed, n_chains: int) -> np.ndarray:
     return states
 
 
-@numba.njit
+@numba.njit(inline="always")
 def _rotl(value, shift):
     return (value << shift) | (value >> (_U64 - shift))
 
 
-@numba.njit
-def load(states, c):
-    """Chain ``c``'s state as a tuple of 4 uint64 (kept in registers by the kernels)."""
-    return (states[c, 0], states[c, 1], states[c, 2], states[c, 3])
-
-
-@numba.njit
-def store(states, c, st):
-    """Write the state tuple ``st`` back as chain ``c``'s row."""
-    states[c, 0] = st[0]
-    states[c, 1] = st[1]
-    states[c, 2] = st[2]
-    states[c, 3] = st[3]
-
-
-@numba.njit
-def next_u64(st):
-    """One 64-bit draw of xoshiro256++: returns (bits, new state)."""
-    s0, s1, s2, s3 = st
+@numba.njit(inline="always")
+def next_u64(states, c):
+    """One 64-bit xoshiro256++ draw from stream ``c`` (row c of ``states``, updated in place)."""
+    s0, s1, s2, s3 = states[c, 0], states[c, 1], states[c, 2], states[c, 3]
     result = _rotl(s0 + s3, _U23) + s0
     t = s1 << _U17
     s2 ^= s0
@@ -95,73 +82,75 @@ def next_u64(st):
     s0 ^= s3
     s2 ^= t
     s3 = _rotl(s3, _U45)
-    return result, (s0, s1, s2, s3)
+    states[c, 0] = s0
+    states[c, 1] = s1
+    states[c, 2] = s2
+    states[c, 3] = s3
+    return result
+
+
+@numba.njit(inline="always")
+def _unit(bits):
+    """The top 53 bits as a float in [0, 1) (a signed conversion, which is fast)."""
+    return float(np.int64(bits >> _U11)) * _TO_UNIT
+
+
+@numba.njit(inline="always")
+def uniform(states, c):
+    """U[0, 1) with 53 random bits from stream ``c``."""
+    return _unit(next_u64(states, c))
+
+
+@numba.njit(inline="always")
+def uniform_open(states, c):
+    """U(0, 1) from stream ``c``: never 0, so that its logarithm is finite."""
+    return _unit(next_u64(states, c)) + 0.5 * _TO_UNIT
 
 
 @numba.njit
-def uniform(st):
-    """U[0, 1) with 53 random bits: returns (u, new state)."""
-    bits, st = next_u64(st)
-    return float(bits >> _U11) * _TO_UNIT, st
-
-
-@numba.njit
-def uniform_open(st):
-    """U(0, 1), never 0, so that its logarithm is finite: returns (u, new state)."""
-    bits, st = next_u64(st)
-    return (float(bits >> _U11) + 0.5) * _TO_UNIT, st
-
-
-@numba.njit
-def _normal_slow(st, layer, x):
-    """The ziggurat's rare branches: the tail beyond r (layer 0) or the wedge of ``layer``; x < 0 means rejected."""
-    if layer == 0:
-        while True:
-            u1, st = uniform_open(st)
-            u2, st = uniform_open(st)
-            a = -np.log(u1) / _R
-            if -2.0 * np.log(u2) > a * a:
-                return _R + a, st
-    u, st = uniform(st)
-    y = _ZIG_F[layer] + u * (_ZIG_F[layer + 1] - _ZIG_F[layer])
-    if y < np.exp(-0.5 * x * x):
-        return x, st
-    return -1.0, st
-
-
-@numba.njit
-def normal(st):
-    """N(0, 1) by the ziggurat (one 64-bit draw in ~99% of calls): returns (z, new state)."""
+def _normal_slow(states, c, bits, x):
+    """The ziggurat's rare branches for the draw ``bits`` (abscissa x): Marsaglia's tail beyond r in layer 0,
+    the wedge test otherwise, and fresh draws until one is accepted."""
     while True:
-        bits, st = next_u64(st)
         layer = np.int64(bits & _LAYER_MASK)
-        x = float(bits >> _U11) * _TO_UNIT * _ZIG_X[layer]
-        if x >= _ZIG_X[layer + 1]:
-            x, st = _normal_slow(st, layer, x)
-            if x < 0.0:
-                continue
-        if (bits >> _U8) & _ONE:
-            x = -x
-        return x, st
+        if layer == 0:
+            while True:
+                a = -np.log(uniform_open(states, c)) / _R
+                if -2.0 * np.log(uniform_open(states, c)) > a * a:
+                    x = _R + a
+                    break
+            break
+        if _ZIG_F[layer] + uniform(states, c) * (_ZIG_F[layer + 1] - _ZIG_F[layer]) < np.exp(-0.5 * x * x):
+            break
+        bits = next_u64(states, c)
+        x = _unit(bits) * _ZIG_X[np.int64(bits & _LAYER_MASK)]
+        if x < _ZIG_X[np.int64(bits & _LAYER_MASK) + 1]:
+            break
+    return -x if (bits >> _U8) & _ONE else x
+
+
+@numba.njit(inline="always")
+def normal(states, c):
+    """N(0, 1) from stream ``c`` by the ziggurat: one 64-bit draw and no branch on the sign in ~99% of calls."""
+    bits = next_u64(states, c)
+    layer = np.int64(bits & _LAYER_MASK)
+    x = _unit(bits) * _ZIG_X[layer]
+    if x < _ZIG_X[layer + 1]:
+        return (1.0 - 2.0 * float(np.int64((bits >> _U8) & _ONE))) * x
+    return _normal_slow(states, c, bits, x)
 
 
 @numba.njit(cache=True, parallel=True)
 def fill_normals(states, out):
-    """out[c, :] = standard normals from chain c's stream; advances ``states`` (a test and reference entry point)."""
+    """out[c, :] = standard normals from stream c; advances ``states`` (a test and reference entry point)."""
     for c in numba.prange(out.shape[0]):
-        st = load(states, c)
         for j in range(out.shape[1]):
-            z, st = normal(st)
-            out[c, j] = z
-        store(states, c, st)
+            out[c, j] = normal(states, c)
 
 
 @numba.njit(cache=True, parallel=True)
 def fill_uniforms(states, out):
-    """out[c, :] = U[0, 1) draws from chain c's stream; advances ``states``."""
+    """out[c, :] = U[0, 1) draws from stream c; advances ``states``."""
     for c in numba.prange(out.shape[0]):
-        st = load(states, c)
         for j in range(out.shape[1]):
-            u, st = uniform(st)
-            out[c, j] = u
-        store(states, c, st)
+            out[c, j] = uniform(states, c)
