@@ -69,10 +69,10 @@ def run_ours(p, x0, q0, states0, n_steps, thin, burn_in=0):
     status = np.zeros(x.size, np.int64)
     empty = np.empty((0, x.size, 1))
     if burn_in:
-        quartic_langevin_kernel(p, DT, EPSILON, x, q, states, burn_in, burn_in + 1, empty, empty, status)
+        quartic_langevin_kernel(p, DT, EPSILON, False, x, q, states, burn_in, burn_in + 1, empty, empty, status)
     out_q = np.empty((n_steps // thin, x.size, 1))
     out_x = np.empty_like(out_q)
-    quartic_langevin_kernel(p, DT, EPSILON, x, q, states, n_steps, thin, out_q, out_x, status)
+    quartic_langevin_kernel(p, DT, EPSILON, False, x, q, states, n_steps, thin, out_q, out_x, status)
     assert not status.any()
     return out_q[..., 0]
 

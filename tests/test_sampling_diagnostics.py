@@ -4,9 +4,12 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
-from statmech_nn.errors import ConvergenceError, StatmechError
+from statmech_nn.errors import ConvergenceError, ParameterError, StatmechError
+from statmech_nn.sampling.chains import RunLength
 from statmech_nn.sampling.diagnostics import (
     ChainTooShortError, ChainTooShortWarning, autocorrelation, diagnose, effective_sample_size, integrated_time,
     ks_distance, split_rhat,
@@ -80,3 +83,25 @@ def test_bad_samples_are_clear_errors():
     with pytest.warns(ChainTooShortWarning):
         assert integrated_time(stuck, quiet=True) == np.inf
     assert not diagnose(stuck).reliable
+
+
+@settings(max_examples=60, deadline=None)
+@given(chains=st.integers(1, 50), steps=st.integers(8, 10**6), burn=st.floats(0, 0.9), thin=st.integers(1, 100))
+def test_run_length_accounts_for_every_step(chains, steps, burn, thin):
+    burn_in = int(burn * steps)
+    try:
+        length = RunLength.of(chains, steps, burn_in, thin)
+    except ParameterError:
+        assert (steps - burn_in) // thin < 4
+        return
+    assert length.burn_in + length.samples * length.thin == steps
+    assert length.burn_in >= burn_in and length.samples >= 4
+
+
+@settings(max_examples=30, deadline=None)
+@given(shift=st.floats(-2, 2), seed=st.integers(0, 2**32 - 1))
+def test_ks_distance_is_a_distance_between_cdfs(shift, seed):
+    x = np.random.default_rng(seed).standard_normal((300, 2)) + shift
+    distance, resolution = ks_distance(x, stats.norm.cdf)
+    assert 0 <= distance <= 1
+    assert abs(distance - stats.kstest(x.ravel(), "norm").statistic) <= resolution + 1e-12

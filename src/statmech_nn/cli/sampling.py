@@ -22,6 +22,7 @@ from ..params import GridAxis, require_int
 from ..sampling.bias import DEFAULT_SLOW_TIME, langevin_bias, plot_bias
 from ..sampling.chains import write_run_directory
 from ..sampling.linearized_sampler import DEFAULT_LINEARIZED_DT, LINEARIZED_METHODS, sample_linearized
+from ..sampling.langevin import INTEGRATORS
 from ..sampling.metropolis import DEFAULT_STEP_SCALE
 from ..sampling.quartic import DEFAULT_DT, DEFAULT_EPSILON, METHODS, quartic_reference, quartic_trajectory, sample_quartic
 from ..sampling.summary import summarize
@@ -41,6 +42,8 @@ def register(subparsers) -> None:
     quartic.add_argument("--method", choices=METHODS, required=True)
     quartic.add_argument("--epsilon", type=float, default=DEFAULT_EPSILON, help="time-scale ratio of q to x (langevin)")
     quartic.add_argument("--dt", type=float, default=DEFAULT_DT, help="Euler-Maruyama step of x (langevin)")
+    quartic.add_argument("--integrator", choices=tuple(INTEGRATORS), default="euler",
+                         help="langevin: euler (Euler-Maruyama) or exponential (exact OU step for x)")
     quartic.add_argument("--step-scale", type=float, default=DEFAULT_STEP_SCALE, help="proposal scale factor (mh)")
     _add_run_options(quartic)
     quartic.set_defaults(handler=_quartic)
@@ -52,6 +55,7 @@ def register(subparsers) -> None:
     bias.add_argument("--chains", type=int, default=256)
     bias.add_argument("--slow-time", type=float, default=DEFAULT_SLOW_TIME,
                       help="run length in q's own time epsilon*t at every grid point")
+    bias.add_argument("--integrator", choices=tuple(INTEGRATORS), default="euler")
     bias.add_argument("--seed", type=int, default=0)
     bias.add_argument("--threads", type=int, help="numba threads (default: all cores)")
     bias.add_argument("--out", help="directory for bias.nc, bias.png, run.json")
@@ -126,7 +130,7 @@ def _finish(summary: dict, args) -> int:
     return 0
 
 
-_QUARTIC_NAMES = tuple(n for n, _ in _MODEL_OPTIONS) + ("method", "epsilon", "dt", "step_scale", "chains", "steps",
+_QUARTIC_NAMES = tuple(n for n, _ in _MODEL_OPTIONS) + ("method", "epsilon", "dt", "integrator", "step_scale", "chains", "steps",
                                                        "burn_in", "thin", "seed", "threads", "out", "strict")
 
 
@@ -135,7 +139,7 @@ def _quartic(args) -> int:
     model = _model(args)
     run = sample_quartic(model, args.method, chains=args.chains, steps=args.steps, seed=args.seed,
                          epsilon=args.epsilon, dt=args.dt, burn_in=args.burn_in, thin=args.thin,
-                         step_scale=args.step_scale)
+                         step_scale=args.step_scale, integrator=args.integrator)
     summary = summarize(run, model.q_bar, quartic_reference(model))
     if args.out:
         write_run_directory(args.out, quartic_trajectory(model, run), summary,
@@ -153,7 +157,7 @@ def _quartic_bias(args) -> int:
         raise ParameterError("grid", ",".join(args.grid), "one axis named epsilon and one named dt")
     chains = require_int("chains", args.chains, 1)
     dataset = langevin_bias(model, axes["epsilon"], axes["dt"], chains=chains, seed=args.seed,
-                            slow_time=args.slow_time)
+                            slow_time=args.slow_time, integrator=args.integrator)
     summary = {"epsilon": dataset["epsilon"].values, "dt": dataset["dt"].values, "ks": dataset["ks"].values,
                "ks_noise": dataset["ks_noise"].values, "q2_mean": dataset["q2_mean"].values,
                "q2_exact": dataset.attrs["q2_exact"], "reliable": bool(dataset["reliable"].all())}
@@ -164,8 +168,9 @@ def _quartic_bias(args) -> int:
         write_json(out / "summary.json", summary)
         RunDirectory(out).write_run_info(
             command=_command(args, "quartic-bias", tuple(n for n, _ in _MODEL_OPTIONS) + ("grid", "chains", "slow_time",
-                                                                                         "seed", "threads", "out")),
-            parameters={"model": model.to_dict(), "grid": args.grid, "chains": chains, "slow_time": args.slow_time},
+                                                                                         "integrator", "seed", "threads", "out")),
+            parameters={"model": model.to_dict(), "grid": args.grid, "chains": chains, "slow_time": args.slow_time,
+                        "integrator": args.integrator},
             seed=args.seed)
     emit(summary, args.json)
     return 0

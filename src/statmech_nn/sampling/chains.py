@@ -119,6 +119,7 @@ def run_blocks(kernel: Kernel, length: RunLength, q_dim: int, x_dim: int, *, des
     rows_per_block = max(1, BLOCK_CHAIN_STEPS // (C * length.thin))
     bar = tqdm(total=C * length.steps, desc=desc, unit="chain-step", unit_scale=True, file=sys.stderr,
                disable=(not sys.stderr.isatty()) if progress is None else not progress, leave=False)
+    kernel(0, 1, q[:0], x[:0], status)   # compile (or load from numba's cache) outside the timing
     start = time.perf_counter()
     done = 0
 

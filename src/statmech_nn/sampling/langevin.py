@@ -9,10 +9,13 @@ For ε → 0, q sees x averaged over p(x|q), i.e. the force -ε ∂_qF(β, q), s
 to p(q) ∝ exp(-αF(β, q)); at finite ε and step dt it is biased (measured by
 :mod:`statmech_nn.sampling.bias`). With β = α the joint stationary density is exp(-βH) for any ε.
 
-Discretization: Euler–Maruyama with one step dt for both (x and q updated simultaneously from the old
-state): x' = x - dt ∂ₓH + √(2dt/β) ξ₁, q' = q - ε dt ∂_qH + √(2ε dt/α) ξ₂, ξ standard normal from each
-chain's own xoshiro256++ stream (:mod:`statmech_nn.sampling.rng`): the same seed gives the same bits
-for any number of threads. A chain that leaves the finite numbers (dt too large for the stiffness
+Discretization (default): Euler–Maruyama with one step dt for both (x and q updated simultaneously from
+the old state): x' = x - dt ∂ₓH + √(2dt/β) ξ₁, q' = q - ε dt ∂_qH + √(2ε dt/α) ξ₂, ξ standard normal
+from each chain's own xoshiro256++ stream (:mod:`statmech_nn.sampling.rng`): the same seed gives the
+same bits for any number of threads. Euler overestimates ⟨(x-x̄)²⟩ at fixed q by 1/(1 - a dt/2)
+(a = λx + g(q-q̄)²), which biases q's marginal at O(dt). ``integrator="exponential"`` removes that
+part: x moves by the exact Ornstein–Uhlenbeck transition of its linear force (exponential Euler, exact
+at fixed q when μ = 0), q still by Euler (its own bias is O(ε dt)). A chain that leaves the finite numbers (dt too large for the stiffness
 λx + g (q - q̄)² or μ x²) raises :class:`~statmech_nn.errors.ConvergenceError`, never NaNs: the state
 is checked at every recorded step and at the end of every block (inf and NaN persist once reached).
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ..errors import ParameterError
 from ..params import require_positive
 from ..toy import QuarticModel
 from .chains import ChainRun, RunLength, run_blocks
@@ -32,6 +36,25 @@ from .rng import normal
 DIVERGENCE_BOUND = 1e100
 # chains stepped together by one thread (independent updates the CPU can overlap)
 LANES = 8
+INTEGRATORS = {"euler": "euler-maruyama", "exponential": "exponential-euler (x), euler-maruyama (q)"}
+
+
+@numba.njit(cache=True)
+def _exponential_step(y, a, mu, dt, beta, z):
+    """y' = e^{-a dt} y - φ₁(a dt) dt μ y³ + √((1 - e^{-2a dt})/(βa)) z, φ₁(h) = (1 - e^{-h})/h.
+
+    The exact Ornstein–Uhlenbeck transition of the linear force -a y (any sign of a), with the quartic
+    force μ y³ held fixed over the step (exponential Euler). Exact in x at fixed q when μ = 0.
+    """
+    h = a * dt
+    decay = np.expm1(-h)                       # e^{-h} - 1; 1 - e^{-2h} = -decay (2 + decay)
+    if abs(h) < 1e-8:
+        phi = 1.0 - 0.5 * h
+        variance = 2.0 * dt * (1.0 - h) / beta
+    else:
+        phi = -decay / h
+        variance = -decay * (2.0 + decay) / (beta * a)
+    return (1.0 + decay) * y - phi * dt * mu * y * y * y + np.sqrt(variance) * z
 
 
 @numba.njit(cache=True)
@@ -46,7 +69,7 @@ def _diverged(xs, qs, lanes, status, first, step):
 
 
 @numba.njit(cache=True, parallel=True)
-def quartic_langevin_kernel(p, dt, epsilon, x, q, states, n_steps, thin, out_q, out_x, status):
+def quartic_langevin_kernel(p, dt, epsilon, exponential, x, q, states, n_steps, thin, out_q, out_x, status):
     """Advance every chain by ``n_steps`` Euler–Maruyama steps; record every ``thin``-th state (see run_blocks).
 
     Chains go in groups of ``LANES``, stepped together: their updates are independent, so the CPU overlaps
@@ -72,7 +95,11 @@ def quartic_langevin_kernel(p, dt, epsilon, x, q, states, n_steps, thin, out_q, 
                 d = qs[lane] - q_bar
                 z1 = normal(st, lane)
                 z2 = normal(st, lane)
-                xs[lane] -= dt * ((lambda_x + g * d * d) * y + mu * y * y * y) - noise_x * z1
+                a = lambda_x + g * d * d
+                if exponential:
+                    xs[lane] = x_bar + _exponential_step(y, a, mu, dt, beta, z1)
+                else:
+                    xs[lane] -= dt * (a * y + mu * y * y * y) - noise_x * z1
                 qs[lane] -= slow_dt * (g * y * y + lambda_q) * d - noise_q * z2
             countdown -= 1
             if countdown == 0 or n == n_steps - 1:
@@ -93,22 +120,26 @@ def quartic_langevin_kernel(p, dt, epsilon, x, q, states, n_steps, thin, out_q, 
 
 def sample_quartic_langevin(model: QuarticModel, *, epsilon: float, dt: float, chains: int, steps: int,
                             seed, burn_in: int | None = None, thin: int | None = None,
-                            progress: bool | None = None) -> ChainRun:
+                            integrator: str = "euler", progress: bool | None = None) -> ChainRun:
     """Run ``chains`` two-timescale Langevin chains of ``steps`` steps each (burn-in included).
 
+    ``integrator``: "euler" (Euler–Maruyama) or "exponential" (x by exponential Euler, q by Euler).
     Raises NotNormalizableError up front when p(q) does not exist (e.g. μ = 0 with λx < 0, where the
     x-dynamics diverges), and ConvergenceError if a chain diverges (reduce ``dt``).
     """
     epsilon = require_positive("epsilon", epsilon)
     dt = require_positive("dt", dt)
+    if integrator not in INTEGRATORS:
+        raise ParameterError("integrator", integrator, "one of " + ", ".join(INTEGRATORS))
+    exponential = integrator == "exponential"
     length = RunLength.of(chains, steps, burn_in, thin)
     require_marginal(model)
     x, q, states = initial_state(model, length.chains, seed)
     p = packed_parameters(model)
 
     def kernel(n_steps, step_thin, out_q, out_x, status):
-        quartic_langevin_kernel(p, dt, epsilon, x, q, states, n_steps, step_thin, out_q, out_x, status)
+        quartic_langevin_kernel(p, dt, epsilon, exponential, x, q, states, n_steps, step_thin, out_q, out_x, status)
 
     qs, xs, t, elapsed = run_blocks(kernel, length, 1, 1, desc="langevin", progress=progress)
     return ChainRun(q=qs, x=xs, t=t, method="langevin", length=length, elapsed_s=elapsed,
-                    settings={"epsilon": epsilon, "dt": dt, "integrator": "euler-maruyama", "seed": seed})
+                    settings={"epsilon": epsilon, "dt": dt, "integrator": INTEGRATORS[integrator], "seed": seed})

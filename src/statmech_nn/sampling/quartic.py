@@ -23,8 +23,9 @@ DEFAULT_DT = 0.01
 
 def sample_quartic(model: QuarticModel, method: str, *, chains: int, steps: int, seed, epsilon: float = DEFAULT_EPSILON,
                    dt: float = DEFAULT_DT, burn_in: int | None = None, thin: int | None = None,
-                   step_scale: float = DEFAULT_STEP_SCALE, progress: bool | None = None) -> ChainRun:
-    """Samples of p(x, q) by ``method``; ``epsilon``/``dt`` are used by langevin, ``step_scale`` by mh.
+                   step_scale: float = DEFAULT_STEP_SCALE, integrator: str = "euler",
+                   progress: bool | None = None) -> ChainRun:
+    """Samples of p(x, q) by ``method``; ``epsilon``/``dt``/``integrator`` are used by langevin, ``step_scale`` by mh.
 
     For "exact", ``steps`` is the number of independent draws per chain (no burn-in, no thinning).
     """
@@ -35,7 +36,7 @@ def sample_quartic(model: QuarticModel, method: str, *, chains: int, steps: int,
                                  step_scale=step_scale, progress=progress)
     if method == "langevin":
         return sample_quartic_langevin(model, epsilon=epsilon, dt=dt, chains=chains, steps=steps, seed=seed,
-                                       burn_in=burn_in, thin=thin, progress=progress)
+                                       burn_in=burn_in, thin=thin, integrator=integrator, progress=progress)
     raise ParameterError("method", method, "one of " + ", ".join(METHODS))
 
 
