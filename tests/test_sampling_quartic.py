@@ -79,7 +79,7 @@ def test_same_seed_same_bits_for_any_threads_and_blocking(monkeypatch):
         numba.set_num_threads(1)
         one = sample_quartic(model, method, chains=6, steps=3000, seed=5)
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-        monkeypatch.setattr(chains_module, "BLOCK_CHAIN_STEPS", 6 * 7)   # many small blocks
+        monkeypatch.setattr(chains_module, "BLOCK_CHAIN_STEPS", 6 * 150)   # blocks of a few rows
         many = sample_quartic(model, method, chains=6, steps=3000, seed=5)
         monkeypatch.undo()
         np.testing.assert_array_equal(one.q, many.q)
