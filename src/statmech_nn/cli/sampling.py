@@ -172,6 +172,10 @@ def _quartic_bias(args) -> int:
             parameters={"model": model.to_dict(), "grid": args.grid, "chains": chains, "slow_time": args.slow_time,
                         "integrator": args.integrator},
             seed=args.seed)
+    unreliable = int((~dataset["reliable"].values).sum())
+    if unreliable:
+        print(f"statmech-nn: warning: {unreliable} of {dataset['reliable'].size} grid points are not reliable "
+              "(chains too short for their autocorrelation time, or R-hat > 1.01): raise --slow-time", file=sys.stderr)
     emit(summary, args.json)
     return 0
 

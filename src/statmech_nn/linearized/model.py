@@ -21,7 +21,7 @@ The numba functions here are the one implementation, used by the model's methods
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -124,7 +124,13 @@ def _batch_free_energy(qs, base, rows, cols, slopes, v_x, v_q, q_bar, beta, out_
 
 
 def _diagonal(name, value, size):
-    array = np.broadcast_to(np.asarray(value, float), (size,)).copy() if np.ndim(value) == 0 else np.asarray(value, float)
+    """One number or ``size`` numbers as a (size,) float array (a diagonal matrix or a vector)."""
+    try:
+        array = np.asarray(value, float)
+    except (TypeError, ValueError):
+        raise ParameterError(name, value, f"one number or a list of {size} numbers") from None
+    if array.ndim == 0:
+        array = np.full(size, float(array))
     if array.shape != (size,):
         raise ParameterError(name, value, f"one number or a list of {size} numbers")
     if not np.all(np.isfinite(array)):
@@ -146,7 +152,6 @@ class LinearizedModel:
     q_bar: np.ndarray | None = None
     x_bar: np.ndarray | None = None
     name: str = "linearized"
-    spec: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self):
         base = np.asarray(self.base, float)

@@ -76,7 +76,7 @@ def model_from_spec(spec: dict, name: str = "linearized") -> LinearizedModel:
         slopes=_require(_table(spec, "activation"), "activation", "slopes"),
         v_x=_require(potentials, "potentials", "v_x"), v_q=_require(potentials, "potentials", "v_q"),
         alpha=_require(model, "model", "alpha"), beta=_require(model, "model", "beta"),
-        q_bar=trainable.get("q_bar"), name=str(model.get("name", name)), spec=spec)
+        q_bar=trainable.get("q_bar"), name=str(model.get("name", name)))
 
 
 def load_model(path) -> LinearizedModel:
