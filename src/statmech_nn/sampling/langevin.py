@@ -15,9 +15,11 @@ from each chain's own xoshiro256++ stream (:mod:`statmech_nn.sampling.rng`): the
 same bits for any number of threads. Euler overestimates ⟨(x-x̄)²⟩ at fixed q by 1/(1 - a dt/2)
 (a = λx + g(q-q̄)²), which biases q's marginal at O(dt). ``integrator="exponential"`` removes that
 part: x moves by the exact Ornstein–Uhlenbeck transition of its linear force (exponential Euler, exact
-at fixed q when μ = 0), q still by Euler (its own bias is O(ε dt)). A chain that leaves the finite numbers (dt too large for the stiffness
-λx + g (q - q̄)² or μ x²) raises :class:`~statmech_nn.errors.ConvergenceError`, never NaNs: the state
-is checked at every recorded step and at the end of every block (inf and NaN persist once reached).
+at fixed q when μ = 0), q still by Euler (its own bias is O(ε dt)).
+
+A chain that leaves the finite numbers (dt too large for the stiffness λx + g (q - q̄)² or μ x²) raises
+:class:`~statmech_nn.errors.ConvergenceError`, never NaNs: the state is checked at every recorded step
+and at the end of every block (inf and NaN persist once reached).
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ def _diverged(xs, qs, lanes, status, first, step):
 
 @numba.njit(cache=True, parallel=True)
 def quartic_langevin_kernel(p, dt, epsilon, exponential, x, q, states, n_steps, thin, out_q, out_x, status):
-    """Advance every chain by ``n_steps`` Euler–Maruyama steps; record every ``thin``-th state (see run_blocks).
+    """Advance every chain by ``n_steps`` steps (Euler–Maruyama, or exponential Euler for x when
+    ``exponential``); record every ``thin``-th state (see run_blocks).
 
     Chains go in groups of ``LANES``, stepped together: their updates are independent, so the CPU overlaps
     them instead of waiting on one chain's serial dependency (a ~3x gain over one chain at a time).
