@@ -45,10 +45,14 @@ class RunLength:
         burn-in, so that ``burn_in + samples · thin == steps`` exactly.
         """
         chains = require_int("chains", chains, 1)
-        steps = require_int("steps", steps, 1)
-        burn_in = steps // 4 if burn_in is None else require_int("burn_in", burn_in, 0)
-        if burn_in >= steps:
-            raise ParameterError("burn_in", burn_in, f"< steps = {steps}")
+        steps = require_int("steps", steps, 4)
+        if burn_in is None:
+            burn_in = steps // 4
+            if steps - burn_in < 4:
+                raise ParameterError("steps", steps, ">= 6 (4 recorded steps after the default burn-in)")
+        burn_in = require_int("burn_in", burn_in, 0)
+        if steps - burn_in < 4:
+            raise ParameterError("burn_in", burn_in, f"<= steps - 4 = {steps - 4}")
         if thin is None:
             thin = max(1, -(-(steps - burn_in) // DEFAULT_SAMPLES_PER_CHAIN))
         thin = require_int("thin", thin, 1)
