@@ -11,23 +11,26 @@ line on stderr and sets ``"reliable": false``; ``--strict`` turns that into an e
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import numba
 
-from ..errors import ConvergenceError, ParameterError
+from ..errors import ConvergenceError, DataError, ParameterError
 from ..io import RunDirectory, save_dataset, write_json
 from ..params import GridAxis, require_int
 from ..sampling.bias import DEFAULT_SLOW_TIME, langevin_bias, plot_bias
-from ..sampling.chains import write_run_directory
+from ..linearized import load_model
+from ..sampling.chains import SUMMARY_FILE, write_run_directory
 from ..sampling.linearized_sampler import DEFAULT_LINEARIZED_DT, LINEARIZED_METHODS, sample_linearized
 from ..sampling.langevin import INTEGRATORS
 from ..sampling.metropolis import DEFAULT_STEP_SCALE
 from ..sampling.quartic import DEFAULT_DT, DEFAULT_EPSILON, METHODS, quartic_reference, quartic_trajectory, sample_quartic
+from ..sampling.store import RunStore
 from ..sampling.summary import summarize
 from ..toy import QuarticModel
-from ._common import add_json_flag, emit
+from ._common import add_json_flag, emit, jsonable
 
 _MODEL_OPTIONS = (("lambda_x", None), ("g", None), ("lambda_q", None), ("alpha", None), ("beta", None),
                   ("mu", 0.0), ("x_bar", 0.0), ("q_bar", 0.0))
@@ -88,6 +91,8 @@ def _add_run_options(parser) -> None:
     parser.add_argument("--threads", type=int, help="numba threads (default: all cores)")
     parser.add_argument("--out", help="directory for trajectory.h5, run.json, summary.json")
     parser.add_argument("--strict", action="store_true", help="exit with status 2 when the run is not reliable")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the interrupted run in --out from its checkpoint (same arguments)")
     add_json_flag(parser)
 
 
@@ -130,22 +135,67 @@ def _finish(summary: dict, args) -> int:
     return 0
 
 
-_QUARTIC_NAMES = tuple(n for n, _ in _MODEL_OPTIONS) + ("method", "epsilon", "dt", "integrator", "step_scale", "chains", "steps",
-                                                       "burn_in", "thin", "seed", "threads", "out", "strict")
+_QUARTIC_NAMES = tuple(n for n, _ in _MODEL_OPTIONS) + ("method", "epsilon", "dt", "integrator", "step_scale", "chains",
+                                                       "steps", "burn_in", "thin", "seed", "threads", "out", "strict")
+_RUN_SETTINGS = ("chains", "steps", "burn_in", "thin", "seed")
+
+
+def _open_store(args, subcommand: str, options: tuple[str, ...], parameters: dict, **header) -> RunStore:
+    """The streaming store of ``--out``: a new run (run.json first), or, with ``--resume``, the interrupted one."""
+    directory = RunDirectory(args.out)
+    parameters = json.loads(json.dumps(jsonable(parameters)))
+    if args.resume:
+        recorded = directory.read_run_info().get("parameters")
+        if recorded != parameters:
+            changed = sorted(k for k in set(recorded or {}) | set(parameters)
+                             if (recorded or {}).get(k) != parameters.get(k))
+            raise DataError(f"{directory.path} holds a different run: {', '.join(changed)} differ; resume with the "
+                            "command in its run.json")
+        return RunStore.reopen(args.out, chains=args.chains)
+    directory.create()
+    directory.write_run_info(command=_command(args, subcommand, options), parameters=parameters, seed=args.seed)
+    return RunStore.create(args.out, chains=args.chains, seed=args.seed, parameters=parameters["model"], **header)
+
+
+def _streamed(store: RunStore | None, sample, run_of, metadata: dict):
+    """Run ``sample(store)``; close the store if it is interrupted (the checkpoint stays for --resume),
+    else finish it with the metadata of the ChainRun ``run_of(result)``."""
+    try:
+        result = sample(store)
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
+    if store is not None:
+        store.finish(run_of(result).metadata(metadata))
+    return result
 
 
 def _quartic(args) -> int:
     _set_threads(args)
     model = _model(args)
-    run = sample_quartic(model, args.method, chains=args.chains, steps=args.steps, seed=args.seed,
-                         epsilon=args.epsilon, dt=args.dt, burn_in=args.burn_in, thin=args.thin,
-                         step_scale=args.step_scale, integrator=args.integrator)
+    if args.resume and (not args.out or args.method == "exact"):
+        raise ParameterError("resume", True, "used with --out DIR and --method mh or langevin "
+                                             "(exact runs are one vectorized draw, never checkpointed)")
+    parameters = {"model": model.to_dict(), "method": args.method,
+                  **{name: getattr(args, name) for name in ("epsilon", "dt", "integrator", "step_scale", *_RUN_SETTINGS)}}
+    store = None
+    if args.out and args.method != "exact":
+        store = _open_store(args, "quartic", _QUARTIC_NAMES, parameters, names=["q"], x_dim=1,
+                            source=f"sampler:quartic:{args.method}", step_size=args.dt if args.method == "langevin" else None)
+
+    def sample(store):
+        return sample_quartic(model, args.method, chains=args.chains, steps=args.steps, seed=args.seed,
+                              epsilon=args.epsilon, dt=args.dt, burn_in=args.burn_in, thin=args.thin,
+                              step_scale=args.step_scale, integrator=args.integrator, store=store)
+
+    run = _streamed(store, sample, lambda run: run, {"model": "quartic"})
     summary = summarize(run, model.q_bar, quartic_reference(model))
-    if args.out:
+    if store is not None:
+        write_json(store.directory.path / SUMMARY_FILE, summary)
+    elif args.out:
         write_run_directory(args.out, quartic_trajectory(model, run), summary,
-                            command=_command(args, "quartic", _QUARTIC_NAMES),
-                            parameters={"model": model.to_dict(), **run.settings, **run.length.to_dict(),
-                                        "method": run.method}, seed=args.seed)
+                            command=_command(args, "quartic", _QUARTIC_NAMES), parameters=parameters, seed=args.seed)
     return _finish(summary, args)
 
 
@@ -185,11 +235,22 @@ _LINEARIZED_NAMES = ("model", "method", "dt", "chains", "steps", "burn_in", "thi
 
 def _linearized(args) -> int:
     _set_threads(args)
-    result = sample_linearized(args.model, args.method, dt=args.dt, chains=args.chains, steps=args.steps,
-                               seed=args.seed, burn_in=args.burn_in, thin=args.thin)
+    model = load_model(args.model)
+    if args.resume and not args.out:
+        raise ParameterError("resume", True, "used with --out DIR")
+    parameters = {"model": model.to_dict(), "method": args.method, "dt": args.dt,
+                  **{name: getattr(args, name) for name in _RUN_SETTINGS}}
+    store = None
     if args.out:
-        directory = write_run_directory(args.out, result.trajectory, result.summary,
-                                        command=_command(args, "linearized", _LINEARIZED_NAMES),
-                                        parameters=result.parameters, seed=args.seed)
-        save_dataset(result.expansion, directory.path / "expansion.nc")
+        store = _open_store(args, "linearized", _LINEARIZED_NAMES, parameters, names=model.names,
+                            x_dim=model.n_neurons, source=f"sampler:linearized:{args.method}", step_size=args.dt)
+
+    def sample(store):
+        return sample_linearized(model, args.method, dt=args.dt, chains=args.chains, steps=args.steps,
+                                 seed=args.seed, burn_in=args.burn_in, thin=args.thin, store=store)
+
+    result = _streamed(store, sample, lambda result: result.run, {"model": model.name})
+    if store is not None:
+        write_json(store.directory.path / SUMMARY_FILE, result.summary)
+        save_dataset(result.expansion, store.directory.path / "expansion.nc")
     return _finish(result.summary, args)

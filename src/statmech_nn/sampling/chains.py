@@ -3,8 +3,9 @@
 A kernel advances C chains by n steps in place (its state: positions and one RNG row per chain, see
 :mod:`statmech_nn.sampling.rng`) and records every ``thin``-th step. :func:`run_blocks` calls it first
 for the burn-in (nothing recorded), then block by block, so that a progress bar (tqdm, stderr, with a
-rate) can move and so that the result does not depend on the block size: the same seed gives the same
-bits for any blocking and any number of threads.
+rate) can move, so that a run streams into its run directory and resumes from a checkpoint
+(:mod:`statmech_nn.sampling.store`), and so that the result does not depend on the block size: the same
+seed gives the same bits for any blocking and any number of threads.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
-from ..errors import ConvergenceError, ParameterError
+from ..errors import ConvergenceError, DataError, ParameterError
 from ..io import RunDirectory, Trajectory, write_json
 from ..params import require_int
 
@@ -82,11 +83,20 @@ class ChainRun:
     settings: dict = field(default_factory=dict)
     stats: dict = field(default_factory=dict)
     elapsed_s: float = 0.0
+    steps_run: int | None = None
 
     @property
     def chain_steps_per_s(self) -> float:
-        """Chain-steps (burn-in included) per second of sampling wall time."""
-        return self.length.chains * self.length.steps / self.elapsed_s if self.elapsed_s > 0 else float("inf")
+        """Chain-steps (burn-in included) per second of sampling wall time, counting the steps of this call
+        (a resumed run counts only what it ran)."""
+        steps = self.length.steps if self.steps_run is None else self.steps_run
+        return self.length.chains * steps / self.elapsed_s if self.elapsed_s > 0 else float("inf")
+
+    def metadata(self, extra: dict | None = None) -> dict:
+        """The Trajectory attributes of this run: method, run length, settings (but the seed), statistics."""
+        settings = {k: v for k, v in self.settings.items() if k != "seed"}  # the seed has its own attribute
+        return {"method": self.method, **self.length.to_dict(), **settings, **self.stats,
+                "x_rows": "time-major: row r is chain r % chains at sample r // chains", **(extra or {})}
 
     def to_trajectory(self, *, source: str, parameters: dict, names: list[str], seed=None,
                       step_size=None, metadata: dict | None = None) -> Trajectory:
@@ -95,62 +105,89 @@ class ChainRun:
         ``x`` holds one row per (time, chain), time-major: row r is chain r % C at sample r // C.
         """
         T, C, K = self.q.shape
-        settings = {k: v for k, v in self.settings.items() if k != "seed"}  # the seed has its own attribute
-        meta = {"method": self.method, **self.length.to_dict(), **settings, **self.stats,
-                "x_rows": "time-major: row r is chain r % chains at sample r // chains", **(metadata or {})}
         return Trajectory(q=self.q.reshape(T, C * K), t=self.t, names=list(names) * C,
                           chain=np.repeat(np.arange(C), K), source=source, parameters=parameters, seed=seed,
-                          step_size=step_size, x=self.x.reshape(T * C, self.x.shape[2]), metadata=meta)
+                          step_size=step_size, x=self.x.reshape(T * C, self.x.shape[2]),
+                          metadata=self.metadata(metadata))
 
 
 Kernel = Callable[[int, int, np.ndarray, np.ndarray, np.ndarray], None]
 
 
+def block_schedule(length: RunLength) -> list[tuple[int, int, int, int]]:
+    """The blocks of a run, (steps, thin, first row, rows): burn-in blocks (nothing recorded), then sampling."""
+    rows_per_block = max(1, BLOCK_CHAIN_STEPS // (length.chains * length.thin))
+    blocks = []
+    burn_left = length.burn_in
+    while burn_left > 0:
+        n = min(burn_left, rows_per_block * length.thin)
+        blocks.append((n, n + 1, 0, 0))
+        burn_left -= n
+    for first in range(0, length.samples, rows_per_block):
+        rows = min(rows_per_block, length.samples - first)
+        blocks.append((rows * length.thin, length.thin, first, rows))
+    return blocks
+
+
+@dataclass
+class BlockResult:
+    """What :func:`run_blocks` returns: the recorded samples, their steps, and the work done in this call."""
+
+    q: np.ndarray
+    x: np.ndarray
+    t: np.ndarray
+    elapsed_s: float
+    steps_run: int
+
+
 def run_blocks(kernel: Kernel, length: RunLength, q_dim: int, x_dim: int, *, desc: str,
-               progress: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+               progress: bool | None = None, state: dict | None = None, store=None) -> BlockResult:
     """Drive ``kernel(n_steps, thin, out_q, out_x, status)`` through burn-in and sampling.
 
     The kernel advances every chain by ``n_steps`` steps and writes the state after each ``thin``-th
     step into rows of ``out_q`` (rows, C, K) and ``out_x`` (rows, C, N) while rows remain; it sets
     ``status[c]`` to the (1-based) step at which chain c stopped being finite, and leaves it 0 otherwise.
-    Returns (q, x, t, elapsed seconds). A non-finite chain raises :class:`ConvergenceError`.
-    ``progress=None`` shows the bar only on a terminal.
+    A non-finite chain raises :class:`ConvergenceError`. ``progress=None`` shows the bar only on a terminal.
+
+    With a :class:`~statmech_nn.sampling.store.RunStore`, every block's rows are appended to its
+    trajectory and ``state`` (the arrays the kernel advances, by name) is checkpointed after the block;
+    a store reopened from a checkpoint restores ``state`` and continues with the next block.
     """
     C = length.chains
     q = np.empty((length.samples, C, q_dim))
     x = np.empty((length.samples, C, x_dim))
+    t = length.burn_in + length.thin * np.arange(1, length.samples + 1)
     status = np.zeros(C, np.int64)
-    rows_per_block = max(1, BLOCK_CHAIN_STEPS // (C * length.thin))
-    bar = tqdm(total=C * length.steps, desc=desc, unit="chain-step", unit_scale=True, file=sys.stderr,
-               disable=(not sys.stderr.isatty()) if progress is None else not progress, leave=False)
+    blocks = block_schedule(length)
+    first_block, done = 0, 0
+    if store is not None and store.checkpoint is not None:
+        checkpoint = store.restore(state, q, x)
+        first_block, done = checkpoint.blocks_done, checkpoint.steps_done
+        if first_block > len(blocks) or done != sum(block[0] for block in blocks[:first_block]):
+            raise DataError("the checkpoint does not match this run's length and blocks: resume with the same "
+                            "chains, steps, burn-in and thinning")
+    bar = tqdm(total=C * length.steps, initial=C * done, desc=desc, unit="chain-step", unit_scale=True,
+               file=sys.stderr, disable=(not sys.stderr.isatty()) if progress is None else not progress, leave=False)
     kernel(0, 1, q[:0], x[:0], status)   # compile (or load from numba's cache) outside the timing
     start = time.perf_counter()
-    done = 0
-
-    def advance(n_steps, thin, out_q, out_x):
-        nonlocal done
-        kernel(n_steps, thin, out_q, out_x, status)
-        if status.any():
-            bad = int(np.flatnonzero(status)[0])
-            raise ConvergenceError(
-                f"{desc}: chain {bad} left the finite numbers at step {done + int(status[bad])}: "
-                "the discretized dynamics is unstable here; reduce the step size")
-        done += n_steps
-        bar.update(C * n_steps)
-
+    steps_run = 0
     with bar:
-        empty_q, empty_x = q[:0], x[:0]
-        burn_left = length.burn_in
-        while burn_left > 0:
-            n = min(burn_left, rows_per_block * length.thin)
-            advance(n, n + 1, empty_q, empty_x)
-            burn_left -= n
-        for first in range(0, length.samples, rows_per_block):
-            rows = min(rows_per_block, length.samples - first)
-            advance(rows * length.thin, length.thin, q[first:first + rows], x[first:first + rows])
-    elapsed = time.perf_counter() - start
-    t = length.burn_in + length.thin * np.arange(1, length.samples + 1)
-    return q, x, t, elapsed
+        for index in range(first_block, len(blocks)):
+            n_steps, thin, first, rows = blocks[index]
+            kernel(n_steps, thin, q[first:first + rows], x[first:first + rows], status)
+            if status.any():
+                bad = int(np.flatnonzero(status)[0])
+                raise ConvergenceError(
+                    f"{desc}: chain {bad} left the finite numbers at step {done + int(status[bad])}: "
+                    "the discretized dynamics is unstable here; reduce the step size")
+            done += n_steps
+            steps_run += n_steps
+            if store is not None:
+                if rows:
+                    store.append(t[first:first + rows], q[first:first + rows], x[first:first + rows])
+                store.save_checkpoint(index + 1, done, first + rows, state)
+            bar.update(C * n_steps)
+    return BlockResult(q, x, t, time.perf_counter() - start, steps_run)
 
 
 def write_run_directory(out, trajectory: Trajectory, summary: dict, *, command: list[str], parameters: dict,

@@ -123,12 +123,13 @@ def quartic_langevin_kernel(p, dt, epsilon, exponential, x, q, states, n_steps, 
 
 def sample_quartic_langevin(model: QuarticModel, *, epsilon: float, dt: float, chains: int, steps: int,
                             seed, burn_in: int | None = None, thin: int | None = None,
-                            integrator: str = "euler", progress: bool | None = None) -> ChainRun:
+                            integrator: str = "euler", progress: bool | None = None, store=None) -> ChainRun:
     """Run ``chains`` two-timescale Langevin chains of ``steps`` steps each (burn-in included).
 
     ``integrator``: "euler" (Euler–Maruyama) or "exponential" (x by exponential Euler, q by Euler).
     Raises NotNormalizableError up front when p(q) does not exist (e.g. μ = 0 with λx < 0, where the
-    x-dynamics diverges), and ConvergenceError if a chain diverges (reduce ``dt``).
+    x-dynamics diverges), and ConvergenceError if a chain diverges (reduce ``dt``). ``store``: a
+    :class:`~statmech_nn.sampling.store.RunStore` to stream into (and resume from).
     """
     epsilon = require_positive("epsilon", epsilon)
     dt = require_positive("dt", dt)
@@ -143,6 +144,7 @@ def sample_quartic_langevin(model: QuarticModel, *, epsilon: float, dt: float, c
     def kernel(n_steps, step_thin, out_q, out_x, status):
         quartic_langevin_kernel(p, dt, epsilon, exponential, x, q, states, n_steps, step_thin, out_q, out_x, status)
 
-    qs, xs, t, elapsed = run_blocks(kernel, length, 1, 1, desc="langevin", progress=progress)
-    return ChainRun(q=qs, x=xs, t=t, method="langevin", length=length, elapsed_s=elapsed,
-                    settings={"epsilon": epsilon, "dt": dt, "integrator": INTEGRATORS[integrator], "seed": seed})
+    done = run_blocks(kernel, length, 1, 1, desc="langevin", progress=progress,
+                      state={"x": x, "q": q, "states": states}, store=store)
+    return ChainRun(q=done.q, x=done.x, t=done.t, method="langevin", length=length, elapsed_s=done.elapsed_s,
+                    steps_run=done.steps_run, settings={"epsilon": epsilon, "dt": dt, "integrator": INTEGRATORS[integrator], "seed": seed})

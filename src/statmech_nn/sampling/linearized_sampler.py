@@ -108,8 +108,11 @@ def linearized_kernel(base, rows, cols, slopes, v_x, v_q, q_bar, x_bar, beta, al
 
 def sample_linearized_chains(model: LinearizedModel, method: str, *, dt: float, chains: int, steps: int, seed,
                              burn_in: int | None = None, thin: int | None = None,
-                             progress: bool | None = None) -> ChainRun:
-    """Langevin or MALA chains on p(q) of the linearized network, with exact x|q at the recorded steps."""
+                             progress: bool | None = None, store=None) -> ChainRun:
+    """Langevin or MALA chains on p(q) of the linearized network, with exact x|q at the recorded steps.
+
+    ``store``: a :class:`~statmech_nn.sampling.store.RunStore` to stream into (and resume from).
+    """
     if method not in LINEARIZED_METHODS:
         raise ParameterError("method", method, "one of " + ", ".join(LINEARIZED_METHODS))
     dt = require_positive("dt", dt)
@@ -125,8 +128,10 @@ def sample_linearized_chains(model: LinearizedModel, method: str, *, dt: float, 
         linearized_kernel(base, rows, cols, slopes, v_x, v_q, q_bar, model.x_bar, beta, model.alpha, dt,
                           method == "mala", q, states, accepted, n_steps, step_thin, out_q, out_x, status)
 
-    qs, xs, t, elapsed = run_blocks(kernel, length, model.n_trainable, model.n_neurons, desc=method, progress=progress)
-    return ChainRun(q=qs, x=xs, t=t, method=method, length=length, elapsed_s=elapsed,
+    done = run_blocks(kernel, length, model.n_trainable, model.n_neurons, desc=method, progress=progress,
+                      state={"q": q, "states": states, "accepted": accepted}, store=store)
+    return ChainRun(q=done.q, x=done.x, t=done.t, method=method, length=length, elapsed_s=done.elapsed_s,
+                    steps_run=done.steps_run,
                     settings={"dt": dt, "seed": seed, "integrator": "euler-maruyama"},
                     stats={"acceptance": float(accepted.sum() / (length.chains * length.steps))})
 
@@ -143,12 +148,12 @@ class LinearizedResult:
 
 
 def sample_linearized(model, method: str, *, dt: float, chains: int, steps: int, seed, burn_in: int | None = None,
-                      thin: int | None = None, progress: bool | None = None) -> LinearizedResult:
+                      thin: int | None = None, progress: bool | None = None, store=None) -> LinearizedResult:
     """Sample a model (or a spec file path), summarize against the quadrature reference (K ≤ 3), compare eq. (21)."""
     if not isinstance(model, LinearizedModel):
         model = load_model(model)
     run = sample_linearized_chains(model, method, dt=dt, chains=chains, steps=steps, seed=seed, burn_in=burn_in,
-                                   thin=thin, progress=progress)
+                                   thin=thin, progress=progress, store=store)
     reference = None
     if model.n_trainable <= MAX_K:
         marginals = reference_marginals(model)

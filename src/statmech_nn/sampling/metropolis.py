@@ -95,8 +95,11 @@ def quartic_mh_kernel(p, step_scale, inverse_l2, mid, pos, neg, x, q, states, ac
 
 def sample_quartic_mh(model: QuarticModel, *, chains: int, steps: int, seed, burn_in: int | None = None,
                       thin: int | None = None, step_scale: float = DEFAULT_STEP_SCALE,
-                      progress: bool | None = None) -> ChainRun:
-    """Run ``chains`` Metropolis-within-Gibbs chains of ``steps`` sweeps each (burn-in included)."""
+                      progress: bool | None = None, store=None) -> ChainRun:
+    """Run ``chains`` Metropolis-within-Gibbs chains of ``steps`` sweeps each (burn-in included).
+
+    ``store``: a :class:`~statmech_nn.sampling.store.RunStore` to stream into (and resume from).
+    """
     step_scale = require_positive("step_scale", step_scale)
     length = RunLength.of(chains, steps, burn_in, thin)
     require_marginal(model)
@@ -110,8 +113,10 @@ def sample_quartic_mh(model: QuarticModel, *, chains: int, steps: int, seed, bur
         quartic_mh_kernel(p, step_scale, inverse_l2, *tables, x, q, states, accepted, n_steps, step_thin,
                           out_q, out_x, status)
 
-    qs, xs, t, elapsed = run_blocks(kernel, length, 1, 1, desc="metropolis", progress=progress)
+    done = run_blocks(kernel, length, 1, 1, desc="metropolis", progress=progress,
+                      state={"x": x, "q": q, "states": states, "accepted": accepted}, store=store)
     rates = accepted.sum(axis=0) / (length.chains * length.steps)
-    return ChainRun(q=qs, x=xs, t=t, method="mh", length=length, elapsed_s=elapsed,
+    return ChainRun(q=done.q, x=done.x, t=done.t, method="mh", length=length, elapsed_s=done.elapsed_s,
+                    steps_run=done.steps_run,
                     settings={"step_scale": step_scale, "seed": seed},
                     stats={"acceptance_x": float(rates[0]), "acceptance_q": float(rates[1])})

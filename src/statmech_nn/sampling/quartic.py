@@ -24,19 +24,21 @@ DEFAULT_DT = 0.01
 def sample_quartic(model: QuarticModel, method: str, *, chains: int, steps: int, seed, epsilon: float = DEFAULT_EPSILON,
                    dt: float = DEFAULT_DT, burn_in: int | None = None, thin: int | None = None,
                    step_scale: float = DEFAULT_STEP_SCALE, integrator: str = "euler",
-                   progress: bool | None = None) -> ChainRun:
+                   progress: bool | None = None, store=None) -> ChainRun:
     """Samples of p(x, q) by ``method``; ``epsilon``/``dt``/``integrator`` are used by langevin, ``step_scale`` by mh.
 
     For "exact", ``steps`` is the number of independent draws per chain (no burn-in, no thinning).
+    ``store`` (mh, langevin): a :class:`~statmech_nn.sampling.store.RunStore` to stream into and resume from.
     """
     if method == "exact":
         return sample_quartic_exact(model, chains=chains, steps=steps, seed=seed)
     if method == "mh":
         return sample_quartic_mh(model, chains=chains, steps=steps, seed=seed, burn_in=burn_in, thin=thin,
-                                 step_scale=step_scale, progress=progress)
+                                 step_scale=step_scale, progress=progress, store=store)
     if method == "langevin":
         return sample_quartic_langevin(model, epsilon=epsilon, dt=dt, chains=chains, steps=steps, seed=seed,
-                                       burn_in=burn_in, thin=thin, integrator=integrator, progress=progress)
+                                       burn_in=burn_in, thin=thin, integrator=integrator, progress=progress,
+                                       store=store)
     raise ParameterError("method", method, "one of " + ", ".join(METHODS))
 
 
