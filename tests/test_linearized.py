@@ -11,7 +11,6 @@ from statmech_nn.linearized import (
     LinearizedModel, compare_expansion, eigen_expansion, load_model, model_from_spec, reference_marginals,
 )
 from statmech_nn.sampling.linearized_sampler import sample_linearized, sample_linearized_chains
-from statmech_nn.sampling.summary import Reference, summarize
 
 TINY = LinearizedModel(base=np.array([[0.1, 0.6], [-0.4, 0.2]]), trainable=np.array([[0, 1], [1, 0]]),
                        slopes=[0.9, 0.7], v_x=[0.3, 0.5], v_q=[0.8, 1.2], alpha=1.5, beta=2.0)
