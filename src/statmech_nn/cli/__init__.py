@@ -10,10 +10,10 @@ import sys
 
 from .. import __version__
 from ..errors import StatmechError
-from . import check, quartic, scan
+from . import check, quartic, sampling, scan
 from ._common import Parser, UsageError, fail
 
-AREAS = (quartic, scan, check)
+AREAS = (quartic, scan, sampling, check)
 
 
 def build_parser() -> Parser:

@@ -1,0 +1,21 @@
+"""Samplers of p(x, q) = p(x|q) p(q) (002 §2 and §4) and their diagnostics.
+
+- quartic toy model: :func:`~.quartic.sample_quartic` with "exact" (:mod:`.exact`), "mh"
+  (:mod:`.metropolis`) or "langevin" (:mod:`.langevin`, two-timescale), the exact reference
+  (:func:`~.quartic.quartic_reference`) and the Langevin bias over (ε, dt) (:mod:`.bias`);
+- linearized network: :func:`~.linearized_sampler.sample_linearized` (Langevin or MALA on p(q), x|q exact);
+- :mod:`.diagnostics`: τ with Sokal's window, ESS, rank-normalized split R̂, KS distance;
+- :mod:`.rng`: per-chain xoshiro256++ streams, so that the same seed gives the same bits for any thread count.
+
+Every run is a :class:`~.chains.ChainRun` that becomes the shared Trajectory and a JSON summary (:mod:`.summary`).
+"""
+
+from .chains import ChainRun, RunLength
+from .diagnostics import ChainTooShortError, ChainTooShortWarning, diagnose, integrated_time, ks_distance, split_rhat
+from .linearized_sampler import sample_linearized
+from .quartic import quartic_reference, quartic_trajectory, sample_quartic
+from .summary import summarize
+
+__all__ = ["ChainRun", "ChainTooShortError", "ChainTooShortWarning", "RunLength", "diagnose", "integrated_time",
+           "ks_distance", "quartic_reference", "quartic_trajectory", "sample_linearized", "sample_quartic",
+           "split_rhat", "summarize"]

@@ -1,0 +1,191 @@
+"""Convergence diagnostics of Markov chains: autocorrelation time, effective sample size, split R̂, KS distance.
+
+Every function takes samples shaped ``(n_samples, n_chains)`` (time-major, the layout of a Trajectory's
+``q``), one scalar quantity per chain.
+
+- Integrated autocorrelation time τ = 1 + 2 Σ_{t≥1} ρ(t), with ρ the normalized autocovariance computed
+  by FFT for every chain and averaged over chains, summed up to Sokal's automatic window: the smallest M
+  with M ≥ c τ(M), c = 5 (as emcee, Foreman-Mackey et al. 2013). A chain shorter than ``tol`` = 50 τ
+  gives an unreliable τ: :class:`ChainTooShortError`, or a :class:`ChainTooShortWarning` with
+  ``quiet=True``.
+- Effective sample size ESS = n_chains · n_samples / τ.
+- R̂: the rank-normalized split R̂ of Vehtari, Gelman, Simpson, Carpenter & Bürkner (2021), i.e. the
+  larger of the bulk R̂ (split chains, ranks mapped to normal scores) and the tail R̂ (the same on
+  |x - median|). Values above 1.01 mean the chains have not mixed.
+- The Kolmogorov–Smirnov distance of pooled samples to a reference CDF.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy.special import ndtri
+from scipy.stats import rankdata
+
+from ..errors import ConvergenceError, StatmechError
+
+WINDOW_FACTOR = 5.0          # Sokal's c
+LENGTH_FACTOR = 50.0         # a chain needs at least this many τ
+RHAT_THRESHOLD = 1.01        # Vehtari et al. (2021)
+KS_GRID_POINTS = 4097
+
+
+class ChainTooShortError(ConvergenceError):
+    """The chain is shorter than ``LENGTH_FACTOR`` autocorrelation times: τ, ESS and errors are not reliable."""
+
+
+class ChainTooShortWarning(UserWarning):
+    """As :class:`ChainTooShortError`, issued instead of it with ``quiet=True``."""
+
+
+def _as_chains(samples) -> np.ndarray:
+    samples = np.asarray(samples, float)
+    if samples.ndim == 1:
+        samples = samples[:, None]
+    if samples.ndim != 2 or samples.shape[0] < 4:
+        raise StatmechError(f"diagnostics need samples shaped (n_samples >= 4, n_chains), got {samples.shape}")
+    if not np.all(np.isfinite(samples)):
+        raise ConvergenceError("the samples contain NaN or infinite values")
+    return samples
+
+
+def autocorrelation(samples) -> np.ndarray:
+    """ρ(t) for t = 0 … n-1: every chain's normalized autocovariance (by FFT), averaged over chains.
+
+    Chains that never move (zero variance) make ρ undefined: the result is NaN then.
+    """
+    chains = _as_chains(samples)
+    n = chains.shape[0]
+    centered = chains - chains.mean(axis=0)
+    size = 1 << int(np.ceil(np.log2(2 * n)))
+    spectrum = np.fft.rfft(centered, n=size, axis=0)
+    acov = np.fft.irfft(spectrum * np.conj(spectrum), n=size, axis=0)[:n]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acf = acov / acov[0]
+    return acf.mean(axis=1)
+
+
+def _auto_window(taus: np.ndarray, c: float) -> int:
+    """Sokal's window: the first M with M ≥ c τ(M), or the last lag if there is none."""
+    hits = np.arange(taus.size) >= c * taus
+    return int(np.argmax(hits)) if hits.any() else taus.size - 1
+
+
+def integrated_time(samples, c: float = WINDOW_FACTOR, tol: float = LENGTH_FACTOR, quiet: bool = False) -> float:
+    """The integrated autocorrelation time τ in units of samples (1 for independent samples).
+
+    Raises :class:`ChainTooShortError` when n_samples < tol · τ (``quiet=True``: warns and returns τ).
+    A chain that never moves has τ = inf.
+    """
+    chains = _as_chains(samples)
+    n = chains.shape[0]
+    acf = autocorrelation(chains)
+    if not np.all(np.isfinite(acf)):
+        tau = np.inf
+    else:
+        taus = 2.0 * np.cumsum(acf) - 1.0
+        tau = float(max(taus[_auto_window(taus, c)], 1.0 / n))
+    if tol * tau > n:
+        message = (f"the chain is too short: {n} samples per chain is less than {tol:g} autocorrelation times "
+                   f"(tau = {tau:.4g} samples); run longer (or thin less) before trusting tau, ESS or errors")
+        if not quiet:
+            raise ChainTooShortError(message)
+        warnings.warn(message, ChainTooShortWarning, stacklevel=2)
+    return tau
+
+
+def effective_sample_size(samples, tau: float | None = None) -> float:
+    """n_chains · n_samples / τ (τ from :func:`integrated_time` with ``quiet=True`` when not given)."""
+    chains = _as_chains(samples)
+    if tau is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ChainTooShortWarning)
+            tau = integrated_time(chains, quiet=True)
+    return float(chains.size / tau)
+
+
+def _split(chains: np.ndarray) -> np.ndarray:
+    half = chains.shape[0] // 2
+    return np.concatenate([chains[:half], chains[chains.shape[0] - half:]], axis=1)
+
+
+def _rhat_of_split(split: np.ndarray) -> float:
+    n = split.shape[0]
+    within = split.var(axis=0, ddof=1).mean()
+    between = n * split.mean(axis=0).var(ddof=1)
+    if within == 0:
+        return 1.0 if between == 0 else np.inf
+    return float(np.sqrt(((n - 1) / n * within + between / n) / within))
+
+
+def _normal_scores(split: np.ndarray) -> np.ndarray:
+    """Ranks over all draws mapped to normal quantiles with Blom's offset (Vehtari et al. 2021, eq. 14)."""
+    ranks = rankdata(split, method="average").reshape(split.shape)
+    return ndtri((ranks - 0.375) / (split.size + 0.25))
+
+
+def split_rhat(samples) -> float:
+    """Rank-normalized split R̂ (Vehtari et al. 2021): max of the bulk and the folded (tail) R̂."""
+    split = _split(_as_chains(samples))
+    bulk = _rhat_of_split(_normal_scores(split))
+    folded = np.abs(split - np.median(split))
+    return max(bulk, _rhat_of_split(_normal_scores(folded)))
+
+
+@dataclass(frozen=True)
+class ChainDiagnostics:
+    """τ (in samples and in sampler steps), ESS and R̂ of one scalar quantity, and whether to trust them."""
+
+    tau_samples: float
+    tau_steps: float
+    ess: float
+    rhat: float
+    n_samples: int
+    n_chains: int
+    reliable: bool
+    message: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def diagnose(samples, thin: int = 1) -> ChainDiagnostics:
+    """τ, ESS and R̂ of ``samples`` (n_samples, n_chains); never raises for a short chain, says so instead.
+
+    ``reliable`` is False when the chain is shorter than 50 τ or R̂ > 1.01; ``message`` says why.
+    """
+    chains = _as_chains(samples)
+    problems = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ChainTooShortWarning)
+        tau = integrated_time(chains, quiet=True)
+    problems += [str(w.message) for w in caught if issubclass(w.category, ChainTooShortWarning)]
+    rhat = split_rhat(chains)
+    if not rhat <= RHAT_THRESHOLD:
+        problems.append(f"split R-hat = {rhat:.4g} > {RHAT_THRESHOLD}: the chains have not mixed")
+    return ChainDiagnostics(tau_samples=tau, tau_steps=tau * thin, ess=float(chains.size / tau), rhat=rhat,
+                            n_samples=chains.shape[0], n_chains=chains.shape[1], reliable=not problems,
+                            message="; ".join(problems))
+
+
+def ks_distance(samples, cdf, grid_points: int = KS_GRID_POINTS) -> tuple[float, float]:
+    """sup |F_n - F| of the pooled samples against the reference CDF ``cdf`` (a vectorized callable).
+
+    ``cdf`` is evaluated at ``grid_points`` sample quantiles and interpolated linearly in between (an
+    exact reference CDF can be slow to evaluate at millions of points). Because F is monotone, that
+    changes the distance by at most the largest reference probability between two nodes, which is
+    returned as the second value (the resolution of the first).
+    """
+    pooled = np.sort(np.asarray(samples, float).ravel())
+    if pooled.size == 0 or not np.all(np.isfinite(pooled)):
+        raise ConvergenceError("the KS distance needs finite samples")
+    nodes = np.unique(np.quantile(pooled, np.linspace(0.0, 1.0, grid_points)))
+    at_nodes = np.asarray(cdf(nodes), float)
+    reference = np.interp(pooled, nodes, at_nodes)
+    n = pooled.size
+    upper = np.arange(1, n + 1) / n - reference
+    lower = reference - np.arange(n) / n
+    resolution = float(np.max(np.diff(at_nodes), initial=0.0))
+    return float(max(upper.max(), lower.max())), resolution

@@ -1,0 +1,97 @@
+"""``statmech-nn sample``: JSON output, run directories, loud warnings for short chains, errors as exit 2."""
+
+import json
+
+import numpy as np
+import pytest
+
+from statmech_nn.cli import main
+from statmech_nn.io import Trajectory, load_dataset, read_json
+
+QUARTIC = ["sample", "quartic", "--lambda-x", "-0.3", "--g", "1", "--lambda-q", "1", "--alpha", "0.5", "--beta", "1",
+           "--mu", "0.5"]
+KEYS = {"q2_mean", "q2_sem", "ks_vs_exact", "tau_q", "ess_q", "rhat_q", "chain_steps_per_s"}
+
+
+def run_json(capsys, argv):
+    status = main(argv)
+    captured = capsys.readouterr()
+    return status, json.loads(captured.out), captured.err
+
+
+def test_quartic_exact_json_and_a_rerunnable_run_directory(capsys, tmp_path):
+    argv = QUARTIC + ["--method", "exact", "--chains", "8", "--steps", "200", "--seed", "3", "--out", str(tmp_path),
+                      "--json"]
+    status, payload, err = run_json(capsys, argv)
+    assert status == 0 and err == ""
+    assert KEYS <= payload.keys() and all(isinstance(payload[k], float) for k in KEYS)
+    assert payload["reliable"] is True and abs(payload["q2_z"]) < 4
+    trajectory = Trajectory.load(tmp_path)
+    assert trajectory.q.shape == (200, 8) and trajectory.metadata["method"] == "exact"
+    assert read_json(tmp_path / "summary.json")["q2_mean"] == payload["q2_mean"]
+    info = read_json(tmp_path / "run.json")
+    assert info["seed"] == 3 and info["parameters"]["model"]["mu"] == 0.5
+    # run.json holds the command: running it again gives the same samples
+    command = info["command"]
+    assert command[:3] == ["statmech-nn", "sample", "quartic"]
+    status, again, _ = run_json(capsys, command[1:] + ["--json"])
+    assert again["q2_mean"] == payload["q2_mean"]
+
+
+def test_langevin_and_mh_from_the_command_line(capsys):
+    for method in ("langevin", "mh"):
+        status, payload, _ = run_json(capsys, QUARTIC + ["--method", method, "--epsilon", "0.1", "--dt", "0.01",
+                                                         "--chains", "4", "--steps", "2000", "--json"])
+        assert status == 0 and payload["method"] == method and payload["chain_steps_per_s"] > 0
+
+
+def test_too_short_chains_warn_loudly_but_do_not_fail(capsys):
+    argv = QUARTIC + ["--method", "langevin", "--epsilon", "0.01", "--chains", "4", "--steps", "400", "--json"]
+    status, payload, err = run_json(capsys, argv)
+    assert status == 0 and payload["reliable"] is False
+    assert err.count("\n") == 1 and err.startswith("statmech-nn: warning:") and "too short" in err
+    assert any("too short" in w for w in payload["warnings"])
+    assert main(argv + ["--strict"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not reliable" in err
+
+
+@pytest.mark.parametrize("argv, match", [
+    (QUARTIC[:-2] + ["--mu", "0", "--method", "langevin"], "mu > 0"),        # λx < 0 needs μ > 0
+    (QUARTIC + ["--method", "langevin", "--beta", "-1"], "beta"),
+    (QUARTIC + ["--method", "gibbs"], "invalid choice"),
+    (QUARTIC, "--method"),
+    (QUARTIC + ["--method", "mh", "--chains", "0"], "chains"),
+    (QUARTIC + ["--method", "langevin", "--dt", "3", "--chains", "2", "--steps", "3000"], "reduce the step size"),
+    (["sample", "linearized", "--model", "models/none.toml"], "no model spec"),
+    (QUARTIC + ["--method", "langevin", "--grid", "epsilon=0.1:1:2"], "unrecognized arguments"),
+])
+def test_bad_input_is_one_line_and_exit_status_2(capsys, argv, match):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("statmech-nn: error:")
+    assert any(m in err for m in match.split("|"))
+
+
+def test_linearized_writes_samples_summary_and_the_expansion(capsys, tmp_path):
+    argv = ["sample", "linearized", "--model", "models/linearized_small.toml", "--chains", "4", "--steps", "600",
+            "--seed", "1", "--out", str(tmp_path), "--json"]
+    status, payload, _ = run_json(capsys, argv)
+    assert status == 0 and KEYS <= payload.keys() and len(payload["q2_mean_per_component"]) == 2
+    assert payload["expansion"]["exponent_per_mode"] == -1.0
+    trajectory = Trajectory.load(tmp_path)
+    assert trajectory.q.shape[1] == 8 and trajectory.x.shape[1] == 4
+    expansion = load_dataset(tmp_path / "expansion.nc")
+    assert {"logp_eq19", "logp_eq21", "failure_radius_eq21"} <= set(expansion.variables)
+
+
+def test_quartic_bias_grid_writes_netcdf_and_figure(capsys, tmp_path):
+    argv = QUARTIC[2:]
+    status, payload, _ = run_json(capsys, ["sample", "quartic-bias", *argv, "--grid", "epsilon=0.5:1:2",
+                                           "--grid", "dt=0.02:0.02:1", "--chains", "8", "--slow-time", "5",
+                                           "--out", str(tmp_path), "--json"])
+    assert status == 0 and np.shape(payload["ks"]) == (2, 1)
+    grid = load_dataset(tmp_path / "bias.nc")
+    assert grid["ks"].dims == ("epsilon", "dt") and (tmp_path / "bias.png").stat().st_size > 1000
+    assert main(["sample", "quartic-bias", *argv, "--grid", "epsilon=0.5:1:2"]) == 2
+    assert "dt" in capsys.readouterr().err
