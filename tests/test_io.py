@@ -40,6 +40,19 @@ def test_writer_appends_in_chunks_and_resumes_from_a_checkpoint(tmp_path):
     np.testing.assert_array_equal(loaded.q[:, 0], [0.0, 2.0, 6.0, 8.0])
 
 
+def test_resume_truncates_x_samples_too(tmp_path):
+    path = tmp_path / "trajectory.h5"
+    with TrajectoryWriter.create(path, ["q"], source="test", x_dim=2) as writer:
+        writer.append([0, 1, 2], [[0.0], [1.0], [2.0]])
+        writer.append_x(np.arange(12.0).reshape(6, 2))
+    with TrajectoryWriter.open_existing(path, keep_rows=2, keep_x_rows=4) as writer:
+        writer.append_x([[-1.0, -1.0]])
+    loaded = Trajectory.load(path)
+    assert loaded.q.shape == (2, 1) and loaded.x.shape == (5, 2) and loaded.x[-1, 0] == -1.0
+    with pytest.raises(DataError, match="rows of x"):
+        TrajectoryWriter.open_existing(path, keep_rows=1, keep_x_rows=99)
+
+
 def test_bad_trajectories_are_clear_errors(tmp_path):
     with pytest.raises(DataError, match="no trajectory file"):
         Trajectory.load(tmp_path / "missing.h5")

@@ -4,18 +4,14 @@ against the exact marginal: ⟨(q - q̄)²⟩ from quadrature (``marginal().var(
 import numba
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from statmech_nn.errors import ConvergenceError, NotNormalizableError, ParameterError
 from statmech_nn.io import Trajectory
 from statmech_nn.sampling import chains as chains_module
 from statmech_nn.sampling.bias import langevin_bias
 from statmech_nn.sampling.quartic import quartic_reference, quartic_trajectory, sample_quartic
-from statmech_nn.sampling.quartic_log_z import tabulated_log_z
 from statmech_nn.sampling.summary import summarize
 from statmech_nn.toy import QuarticModel
-from statmech_nn.toy.free_energy import log_quartic_integral
 
 GAUSSIAN = dict(lambda_x=0.5, g=1.0, lambda_q=1.0, alpha=0.5, beta=1.0)                    # λx > 0, μ = 0
 FRUSTRATED = dict(lambda_x=-0.3, g=1.0, lambda_q=1.0, alpha=0.5, beta=1.0, mu=0.5)         # λx < 0: bimodal p(x|q)
@@ -27,18 +23,6 @@ def check_against_quadrature(model, summary):
     assert summary["q2_exact"] == pytest.approx(model.marginal().var(), rel=1e-12)
     assert abs(summary["q2_mean"] - summary["q2_exact"]) < 4 * summary["q2_sem"]
     assert summary["ks_vs_exact"] < 4 * summary["ks_noise"] + summary["ks_resolution"]
-
-
-def test_log_z_table_matches_the_toy_formula_everywhere():
-    rng = np.random.default_rng(0)
-    A = np.concatenate([rng.normal(size=20000) * np.exp(rng.uniform(-6, 7, 20000)), [0.0, 1e-12, -1e-12]])
-    B = np.concatenate([np.exp(rng.uniform(-12, 4, 20000)), [0.3, 0.3, 0.3]])
-    exact = log_quartic_integral(A, B)
-    table = tabulated_log_z(A, B)
-    assert np.max(np.abs(table - exact) / np.maximum(1.0, np.abs(exact))) < 1e-11
-    # the Gaussian case and the divergent one
-    np.testing.assert_allclose(tabulated_log_z([0.7, 3.0], 0.0), 0.5 * np.log(np.pi / np.array([0.7, 3.0])), rtol=1e-15)
-    assert tabulated_log_z(-1.0, 0.0) == np.inf
 
 
 @pytest.mark.parametrize("parameters", [GAUSSIAN, FRUSTRATED, POWER_LAW], ids=["gaussian", "frustrated", "power-law"])
@@ -123,14 +107,6 @@ def test_runs_go_into_the_shared_trajectory_format(tmp_path):
     assert loaded.metadata["method"] == "langevin" and loaded.metadata["epsilon"] == 0.1
     assert loaded.metadata["thin"] == 10 and loaded.step_size == 0.01 and loaded.seed == 4
     assert loaded.parameters == model.to_dict()
-
-
-@settings(max_examples=200, deadline=None)
-@given(A=st.floats(-1e4, 1e4, allow_subnormal=False), log_b=st.floats(-20, 8))
-def test_log_z_table_property(A, log_b):
-    B = float(np.exp(log_b))
-    exact = float(log_quartic_integral(A, B))
-    assert abs(float(tabulated_log_z(A, B)) - exact) <= 1e-11 * max(1.0, abs(exact))
 
 
 def test_euler_step_bias_and_the_exponential_integrator_that_removes_it():

@@ -185,17 +185,29 @@ class TrajectoryWriter:
         return cls(f)
 
     @classmethod
-    def open_existing(cls, path, keep_rows: int) -> "TrajectoryWriter":
-        """Reopen for a resumed run: keep the first ``keep_rows`` rows (the checkpoint), drop the rest."""
+    def open_existing(cls, path, keep_rows: int, keep_x_rows: int | None = None) -> "TrajectoryWriter":
+        """Reopen for a resumed run: keep the first ``keep_rows`` rows of q and t (the checkpoint) and, when
+        given, the first ``keep_x_rows`` samples of x; drop the rest."""
         path = Path(path)
         if not path.is_file():
             raise DataError(f"cannot resume: no trajectory file at {path}")
-        f = h5py.File(path, "r+")
-        if f["q"].shape[0] < keep_rows:
-            f.close()
-            raise DataError(f"cannot resume: {path} has {f['q'].shape[0]} rows, checkpoint needs {keep_rows}")
-        f["q"].resize(keep_rows, axis=0)
-        f["t"].resize(keep_rows, axis=0)
+        try:
+            f = h5py.File(path, "r+")
+        except OSError as exc:
+            raise DataError(f"cannot resume from {path}: {exc}") from None
+        keep = {"q": keep_rows, "t": keep_rows}
+        if keep_x_rows is not None:
+            if "x" not in f:
+                f.close()
+                raise DataError(f"cannot resume: {path} has no x samples to keep")
+            keep["x"] = keep_x_rows
+        for name, rows in keep.items():
+            if f[name].shape[0] < rows:
+                have = f[name].shape[0]
+                f.close()
+                raise DataError(f"cannot resume: {path} has {have} rows of {name}, the checkpoint needs {rows}")
+        for name, rows in keep.items():
+            f[name].resize(rows, axis=0)
         f.flush()
         return cls(f)
 

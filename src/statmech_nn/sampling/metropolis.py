@@ -3,7 +3,7 @@
     log p(x, q) = -βH(x, q) + (β - α) F(β, q) + const,
 
 since p(x|q) = exp(-β(H - F)) (002 eq. (3)) and p(q) ∝ exp(-αF) (002 eq. (6)), with the exact F
-(log Z from :mod:`statmech_nn.sampling.quartic_log_z`, a verified table of the toy module's formula).
+(log Z from :func:`statmech_nn.toy.free_energy.log_quartic_integral_scalar`, the toy model's numba kernel).
 
 One step is a Metropolis-within-Gibbs sweep, two random-walk updates each targeting the joint density:
 
@@ -24,8 +24,8 @@ import numpy as np
 
 from ..params import require_positive
 from ..toy import QuarticModel
+from ..toy.free_energy import log_quartic_integral_scalar
 from .chains import ChainRun, RunLength, run_blocks
-from .quartic_log_z import log_z, log_z_tables
 from .quartic_setup import initial_state, initial_width, packed_parameters, require_marginal
 from .rng import normal, uniform_open
 
@@ -33,15 +33,15 @@ DEFAULT_STEP_SCALE = 2.4
 
 
 @numba.njit(cache=True)
-def _free_energy(d, p, mid, pos, neg):
+def _free_energy(d, p):
     """F(β, q) at d = q - q̄ with the exact log Z (002 eq. (4) without approximation)."""
     lambda_x, g, lambda_q, mu, beta = p[0], p[1], p[2], p[3], p[6]
     u = d * d
-    return 0.5 * lambda_q * u - log_z(0.5 * beta * (lambda_x + g * u), 0.25 * beta * mu, mid, pos, neg) / beta
+    return 0.5 * lambda_q * u - log_quartic_integral_scalar(0.5 * beta * (lambda_x + g * u), 0.25 * beta * mu) / beta
 
 
 @numba.njit(cache=True, parallel=True)
-def quartic_mh_kernel(p, step_scale, inverse_l2, mid, pos, neg, x, q, states, accepted, n_steps, thin,
+def quartic_mh_kernel(p, step_scale, inverse_l2, x, q, states, accepted, n_steps, thin,
                       out_q, out_x, status):
     """Advance every chain by ``n_steps`` sweeps; ``accepted[c]`` counts accepted (x, q) moves."""
     lambda_x, g, lambda_q, mu, x_bar, q_bar, beta, alpha = p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
@@ -50,7 +50,7 @@ def quartic_mh_kernel(p, step_scale, inverse_l2, mid, pos, neg, x, q, states, ac
     for c in numba.prange(x.shape[0]):
         y = x[c] - x_bar
         d = q[c] - q_bar
-        free = _free_energy(d, p, mid, pos, neg)
+        free = _free_energy(d, p)
         countdown = thin
         row = 0
         for n in range(n_steps):
@@ -71,7 +71,7 @@ def quartic_mh_kernel(p, step_scale, inverse_l2, mid, pos, neg, x, q, states, ac
             y2 = y * y
             z = normal(states, c)
             d_new = d + step_scale * z / np.sqrt(beta * g * y2 + alpha * lambda_q + inverse_l2)
-            free_new = _free_energy(d_new, p, mid, pos, neg)
+            free_new = _free_energy(d_new, p)
             log_ratio = (-0.5 * beta * (g * y2 + lambda_q) * (d_new * d_new - d * d)
                          + (beta - alpha) * (free_new - free))
             u = uniform_open(states, c)
@@ -105,12 +105,11 @@ def sample_quartic_mh(model: QuarticModel, *, chains: int, steps: int, seed, bur
     require_marginal(model)
     x, q, states = initial_state(model, length.chains, seed)
     p = packed_parameters(model)
-    tables = log_z_tables()
     inverse_l2 = 1.0 / (10.0 * initial_width(model)) ** 2
     accepted = np.zeros((length.chains, 2), np.int64)
 
     def kernel(n_steps, step_thin, out_q, out_x, status):
-        quartic_mh_kernel(p, step_scale, inverse_l2, *tables, x, q, states, accepted, n_steps, step_thin,
+        quartic_mh_kernel(p, step_scale, inverse_l2, x, q, states, accepted, n_steps, step_thin,
                           out_q, out_x, status)
 
     done = run_blocks(kernel, length, 1, 1, desc="metropolis", progress=progress,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-import h5py
 import numpy as np
 
 from ..errors import DataError
@@ -76,15 +75,8 @@ class RunStore:
         previous = Trajectory.load(directory.trajectory)
         if previous.q.shape[0] < checkpoint.rows_done or previous.q.shape[1] % chains:
             raise DataError(f"{directory.trajectory} does not match its checkpoint")
-        # TrajectoryWriter.open_existing truncates q and t; the x rows (one per chain and row) likewise
-        try:
-            with h5py.File(directory.trajectory, "r+") as f:
-                if f["x"].shape[0] < checkpoint.rows_done * chains:
-                    raise DataError(f"{directory.trajectory} has fewer x rows than its checkpoint needs")
-                f["x"].resize(checkpoint.rows_done * chains, axis=0)
-        except (OSError, KeyError) as exc:
-            raise DataError(f"cannot resume from {directory.trajectory}: {exc}") from None
-        writer = TrajectoryWriter.open_existing(directory.trajectory, keep_rows=checkpoint.rows_done)
+        writer = TrajectoryWriter.open_existing(directory.trajectory, keep_rows=checkpoint.rows_done,
+                                                keep_x_rows=checkpoint.rows_done * chains)
         rows = checkpoint.rows_done
         return cls(directory, writer, chains, checkpoint,
                    (previous.q[:rows].reshape(rows, chains, -1), previous.x[:rows * chains].reshape(rows, chains, -1)))
