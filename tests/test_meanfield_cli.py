@@ -126,3 +126,17 @@ def test_bad_matrices_exit_2(tmp_path, capsys):
     np.save(tmp_path / "c.npy", np.ones(2))
     assert "bias" in run_error(capsys, ["hs", "layer", "--weights", str(tmp_path / "w.npy"), "--bias",
                                         str(tmp_path / "c.npy")])
+
+
+def test_hs_query_with_the_slides_bias_unit(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    n, h = 8, 0.2
+    extended = np.zeros((n + 1, n + 1))
+    extended[1:, 1:] = 1.0 + rng.normal(size=(n, n))
+    extended[1:, 0] = 2 * n * h
+    np.save(tmp_path / "Wext.npy", extended)
+    payload = run_json(capsys, ["hs", "--weights", str(tmp_path / "Wext.npy"), "--bias-unit", "--beta", "0.8",
+                                "--json"])
+    reference = GeneralCouplings(extended[1:, 1:], h).saddle_points(0.8)
+    assert len(payload["V"]) == n
+    np.testing.assert_allclose(payload["V"], reference.V, atol=1e-12)

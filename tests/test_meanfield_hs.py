@@ -195,3 +195,18 @@ def test_bad_couplings_fields_and_options_are_clear_errors():
         Enumeration(np.zeros((21, 21)), np.zeros(21))
     with pytest.raises(ParameterError, match="block model"):
         block_model_exact([1, 2], np.eye(3), np.zeros(2), 1.0)
+
+
+def test_the_slides_bias_extended_matrix_is_a_field_on_the_clamped_unit():
+    """001: W with 2Nh in column 0 acting on (1, V_1, ..., V_N) is the model with a field h on every unit."""
+    rng = np.random.default_rng(13)
+    n, h = 9, 0.3
+    w = rng.normal(size=(n, n))
+    extended = np.zeros((n + 1, n + 1))
+    extended[1:, 1:], extended[1:, 0], extended[0, 0] = w, 2 * n * h, 2 * n * h
+    model = GeneralCouplings.from_extended_matrix(extended)
+    np.testing.assert_allclose(model.field, h)
+    reference = GeneralCouplings(w, h)
+    np.testing.assert_allclose(model.saddle_points(1.2).solutions, reference.saddle_points(1.2).solutions)
+    with pytest.raises(ParameterError, match="weights"):
+        GeneralCouplings.from_extended_matrix(np.ones((1, 1)))

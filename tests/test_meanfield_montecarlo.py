@@ -23,7 +23,7 @@ def within(estimate, error, reference, sigmas=4.0, floor=0.0):
 
 @pytest.mark.parametrize("temperature,b", [(1.6, 0.0), (1.6, 0.1), (0.7, 0.1)])
 def test_curie_weiss_chains_agree_with_the_exact_sums(temperature, b):
-    """Stated tolerance: 4 batch-means standard errors (plus 2e-3 on the free energy for the quadrature)."""
+    """Stated tolerance: 4 jackknife standard errors (plus 2e-3 on the free energy for the quadrature)."""
     n, beta = 100, 1.0 / temperature
     mc = curie_weiss_monte_carlo(n, beta, 1.0, b, sweeps=6000, burn_in=300, chains=4, seed=11)
     exact = CurieWeiss(1.0, b).exact(n, beta)

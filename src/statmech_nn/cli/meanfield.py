@@ -70,8 +70,9 @@ def _add_cw_query_options(parser) -> None:
     parser.add_argument("--j", type=float, default=1.0, help="coupling J (default 1)")
     parser.add_argument("--b", type=float, default=0.0, help="external field b (default 0)")
     parser.add_argument("--method", choices=("exact", "mean-field", "mc"), default="exact")
-    parser.add_argument("--sweeps", type=int, default=2000, help="mc: recorded sweeps per chain")
-    parser.add_argument("--burn-in", type=int, default=200, help="mc: discarded sweeps per chain")
+    parser.add_argument("--sweeps", type=int,
+                        help="mc: recorded sweeps per chain (default: 100-2000, about 4e8 spin updates in all)")
+    parser.add_argument("--burn-in", type=int, help="mc: discarded sweeps per chain (default: sweeps/10)")
     parser.add_argument("--chains", type=int, default=4, help="mc: independent chains at β")
     parser.add_argument("--seed", type=int, default=0, help="mc: random seed")
     parser.add_argument("--details", action="store_true",
@@ -124,7 +125,7 @@ def _cw_phase_diagram(args) -> None:
     from ..meanfield.figures import plot_cw_phase_diagram
     from ..meanfield.scans import cw_phase_diagram
     temperatures, fields = _grid(args.t, "t"), _grid(args.b, "b")
-    dataset = cw_phase_diagram(temperatures, fields, args.j, args.n or None)
+    dataset = cw_phase_diagram(temperatures, fields, args.j, args.n or None, progress=True)
     parameters = {"out": args.out, "j": args.j, "n": args.n, "t": args.t, "b": args.b}
     written = _write_run(args.out, _command(["cw", "phase-diagram"], parameters), parameters, dataset,
                          plot_cw_phase_diagram, "phase_diagram")
@@ -136,6 +137,9 @@ def _add_hs_query_options(parser) -> None:
     parser.add_argument("--weights", help="square coupling matrix W (.npy)")
     parser.add_argument("--beta", type=float, help="inverse temperature β > 0")
     parser.add_argument("--h", type=float, default=0.0, help="uniform field h (default 0)")
+    parser.add_argument("--bias-unit", action="store_true",
+                        help="unit 0 of W is the slides' always-on bias unit (clamped to +1): its row and column "
+                             "become a field; N = size - 1")
     parser.add_argument("--random-starts", type=int, default=4, help="random starts besides the structured ones")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--details", action="store_true",
@@ -180,7 +184,11 @@ def _hs_query(args) -> None:
     from ..meanfield.hs import DENSE_LIMIT, GeneralCouplings
     weights = _load_matrix(_require(args.weights, "weights", "given (--weights W.npy)"), "weights")
     beta = _require(args.beta, "beta", "given (--beta B, B > 0)")
-    model = GeneralCouplings(weights, args.h)
+    if args.bias_unit:
+        base = GeneralCouplings.from_extended_matrix(weights)
+        model = base.with_field(base.field + args.h)
+    else:
+        model = GeneralCouplings(weights, args.h)
     points = model.saddle_points(beta, random_starts=args.random_starts, seed=args.seed)
     payload = {"m": points.m, "V": points.V, "chi": points.chi, "Tc": model.critical_temperature,
                "free_energy": points.free_energy, "solutions": points.count}
@@ -216,7 +224,7 @@ def _hs_layer(args) -> None:
     model = LayerSpinModel.from_layer(weight, bias)
     tc = model.critical_temperature
     temperatures = _grid(args.t, "t") if args.t else np.linspace(0.05, max(3.0 * tc, 2.0), 60)
-    report = model.report(temperatures, seed=args.seed)
+    report = model.report(temperatures, seed=args.seed, progress=True)
     curves = report.pop("curves")
     if args.out:
         parameters = {"weights": args.weights, "bias": args.bias, "t": args.t or _grid_spec(temperatures),

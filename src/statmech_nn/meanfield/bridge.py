@@ -136,7 +136,7 @@ class LayerSpinModel:
         """T_c = λ_max(W)/N = σ_max(w)/4."""
         return self.spin_model.critical_temperature
 
-    def report(self, temperatures=None, random_starts: int = 2, seed=0) -> dict:
+    def report(self, temperatures=None, random_starts: int = 2, seed=0, progress: bool = False) -> dict:
         """Where the layer's critical point is, and how far β = 1 is from it; with ``temperatures``, also the curves.
 
         Keys: n_in, n_out, Tc, beta_c (= 1/T_c, in units of the layer's β = 1), reduced_temperature
@@ -158,15 +158,16 @@ class LayerSpinModel:
             "chi": float(at_one.chi.mean()), "solutions": at_one.count,
         }
         if temperatures is not None:
-            curves = self.curves(temperatures, random_starts=random_starts, seed=seed)
+            curves = self.curves(temperatures, random_starts=random_starts, seed=seed, progress=progress)
             out["curves"] = curves
             out["t_chi_peak"] = float(curves["T"][int(np.nanargmax(curves["chi_mode"].values))])
         return out
 
-    def curves(self, temperatures, random_starts: int = 2, seed=0) -> xr.Dataset:
+    def curves(self, temperatures, random_starts: int = 2, seed=0, progress: bool = False) -> xr.Dataset:
         """Mean-field m(T), m_in(T), m_out(T), χ(T), f(T) of the thermodynamic state, by continuation from high T."""
         curves = temperature_curves(self.spin_model, temperatures, random_starts=random_starts, seed=seed,
-                                    groups={"in": slice(0, self.n_in), "out": slice(self.n_in, self.n)})
+                                    groups={"in": slice(0, self.n_in), "out": slice(self.n_in, self.n)},
+                                    progress=progress)
         curves.attrs.update({"Tc": self.critical_temperature, "n_in": self.n_in, "n_out": self.n_out,
                              "convention": "E = -y.w.x - c.y on {0,1} units; beta = 1 is the layer's logistic unit"})
         return curves

@@ -17,10 +17,13 @@ from functools import cached_property
 import numpy as np
 from scipy.special import gammaln, logsumexp
 
+from ..errors import ParameterError
 from ..params import require_finite, require_int, require_positive, rng_from
 
 # Largest (points × sectors) block held in memory at once by the vectorized sums.
 _CHUNK_ELEMENTS = 4_000_000
+# Largest N: a few arrays of N+1 doubles (800 MB at this limit).
+MAX_SPINS = 100_000_000
 
 
 def log_multiplicity(n: int) -> np.ndarray:
@@ -48,6 +51,8 @@ def exact_observables(n: int, beta, j=1.0, b=0.0) -> dict[str, np.ndarray]:
     (<H>/N), ``specific_heat`` (Nβ² var(H/N)) and ``binder`` (1 - <m⁴>/(3<m²>²)).
     """
     n = require_int("n", n, minimum=1)
+    if n > MAX_SPINS:
+        raise ParameterError("n", n, f"<= {MAX_SPINS} (the sums hold N+1 sectors in memory)")
     beta, j, b = np.broadcast_arrays(*(np.asarray(v, float) for v in (beta, j, b)))
     shape = beta.shape
     beta, j, b = (v.ravel() for v in (beta, j, b))
@@ -102,6 +107,8 @@ class CurieWeissExact:
 
     def __post_init__(self):
         object.__setattr__(self, "n", require_int("n", self.n, minimum=1))
+        if self.n > MAX_SPINS:
+            raise ParameterError("n", self.n, f"<= {MAX_SPINS} (the sums hold N+1 sectors in memory)")
         object.__setattr__(self, "beta", require_positive("beta", self.beta))
         object.__setattr__(self, "j", require_finite("j", self.j))
         object.__setattr__(self, "b", require_finite("b", self.b))

@@ -126,6 +126,20 @@ class GeneralCouplings:
         self.field = _field_vector(field, self.n)
 
     @classmethod
+    def from_extended_matrix(cls, extended) -> "GeneralCouplings":
+        """The model of the slides' bias-extended matrix: unit 0 is the always-on unit, clamped to +1 (001 slide
+        'Statistical model of a neural network', W acting on (1, V_1, ..., V_N)).
+
+        -(1/2N) (1, s)ᵀ W_ext (1, s) = -(1/2N) sᵀ W s - hᵀ s + const with W = W_ext[1:, 1:] and
+        h_a = (W_ext[a, 0] + W_ext[0, a])/(2N), N = (size of W_ext) - 1: the slides' 2Nh in column 0 is a field h.
+        """
+        W_ext = np.asarray(extended, float)
+        if W_ext.ndim != 2 or W_ext.shape[0] != W_ext.shape[1] or W_ext.shape[0] < 2:
+            raise ParameterError("weights", f"array of shape {W_ext.shape}", "a square (N+1, N+1) matrix, N >= 1")
+        n = W_ext.shape[0] - 1
+        return cls(W_ext[1:, 1:], (W_ext[1:, 0] + W_ext[0, 1:]) / (2.0 * n))
+
+    @classmethod
     def _from_parts(cls, W_sym, field_vector, cached: dict):
         model = cls.__new__(cls)
         model.weights, model.n, model.field = W_sym, W_sym.shape[0], field_vector
@@ -208,7 +222,10 @@ class GeneralCouplings:
         return Enumeration(self.weights / self.n, self.field)
 
     def monte_carlo(self, beta: float, **options) -> MonteCarloEstimate:
-        """Heat-bath Monte Carlo; ``options`` as in :func:`couplings_monte_carlo`."""
+        """Heat-bath Monte Carlo; ``options`` as in :func:`couplings_monte_carlo` (the integration for the free energy
+        is split at β_c = 1/T_c)."""
+        tc = self.critical_temperature
+        options.setdefault("critical_beta", 1.0 / tc if tc > 0 else None)
         return couplings_monte_carlo(self.weights, self.field, require_positive("beta", beta), **options)
 
 
