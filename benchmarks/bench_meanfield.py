@@ -5,7 +5,8 @@
 2. ``hs-saddle-1e4``: every saddle point of a dense N = 10⁴ coupling matrix W = 1 + (G + Gᵀ)/2 (G standard
    normal), h = 0.02, T = 0.7 (three solutions: stable, metastable, unstable), from the same starts:
    ours (batched damped iteration + lockstep Newton–GMRES, one matrix-matrix product per step for all
-   starts) against scipy.optimize.newton_krylov run from each start. The check: both find the same distinct
+   starts, steering products in single precision, residuals in double) against scipy.optimize.newton_krylov
+   (double precision) run from each start. The check: both find the same distinct
    solutions; and heat-bath Monte Carlo at the same N agrees with the stable one.
 
 Run: PYTHONPATH=benchmarks .venv/bin/python benchmarks/bench_meanfield.py   (timings are medians; the machine is
@@ -24,7 +25,7 @@ from scipy.stats import binom
 
 from statmech_nn.meanfield import GeneralCouplings
 from statmech_nn.meanfield.cw_exact import exact_observables
-from statmech_nn.meanfield.saddle import distinct_columns, find_saddle_points
+from statmech_nn.meanfield.saddle import distinct_columns
 
 
 def plain_curie_weiss(n, beta, j, b):
@@ -63,7 +64,7 @@ def bench_hs_saddle():
 
     def ours():
         start = time.perf_counter()
-        result = find_saddle_points(model.product, model.field, beta, starts)
+        result = model.solve(beta, starts)
         timings.append(time.perf_counter() - start)
         return result
 

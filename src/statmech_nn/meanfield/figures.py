@@ -38,13 +38,15 @@ def plot_cw_phase_diagram(ds: xr.Dataset, path) -> Path:
     axes[0].plot(ds["T"], ds["spinodal_b"], "k--", lw=1, label="spinodal ±b_s(T)")
     axes[0].plot(ds["T"], -ds["spinodal_b"], "k--", lw=1)
     axes[0].axvline(ds.attrs["critical_temperature"], color="k", lw=0.8, label="T_c = J")
+    axes[0].set_ylim(float(ds["b"].min()), float(ds["b"].max()))
     axes[0].legend(loc="lower left", fontsize=8)
     row = ds.sel(b=float(ds["b"][np.argmin(np.abs(ds["b"].values))]))
     axes[1].plot(row["T"], np.abs(row["mf_m"]), label="mean field |m|")
     axes[2].semilogy(row["T"], row["mf_chi"], label="mean field χ")
     if "exact_m_abs" in ds:
         axes[1].plot(row["T"], row["exact_m_abs"], "o", ms=3, label=f"exact <|m|>, N = {ds.attrs['n']}")
-        axes[2].semilogy(row["T"], row["exact_chi"], "o", ms=3, label=f"exact χ, N = {ds.attrs['n']}")
+        axes[2].semilogy(row["T"], row["exact_chi"], "o", ms=3, label=f"exact Nβ(<m²> - <m>²), N = {ds.attrs['n']}")
+        axes[2].semilogy(row["T"], row["exact_chi_abs"], "x", ms=3, label="exact Nβ(<m²> - <|m|>²)")
     for ax, name in ((axes[1], "magnetization"), (axes[2], "susceptibility")):
         ax.set_xlabel("T")
         ax.set_title(f"{name} at b = {float(row['b']):.3g}")

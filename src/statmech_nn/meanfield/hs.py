@@ -108,7 +108,8 @@ def leading_eigenpair(W_sym) -> tuple[float, np.ndarray]:
     if n <= _DENSE_EIGEN_LIMIT:
         values, vectors = np.linalg.eigh(W_sym)
         return float(values[-1]), vectors[:, -1]
-    values, vectors = eigsh(W_sym, k=1, which="LA", tol=1e-12, v0=np.ones(n))
+    start = np.random.default_rng(0).uniform(0.5, 1.5, n)  # generic (never orthogonal to the mode), reproducible
+    values, vectors = eigsh(W_sym, k=1, which="LA", tol=1e-12, v0=start)
     return float(values[0]), vectors[:, 0]
 
 
@@ -193,8 +194,7 @@ class GeneralCouplings:
         starts = self.default_starts(random_starts, seed)
         if extra_starts is not None:
             starts = np.hstack([starts, np.asarray(extra_starts, float).reshape(self.n, -1)])
-        fast = self.product_single if self.n >= MIXED_PRECISION_LIMIT else None
-        V, residuals = find_saddle_points(self.product, self.field, beta, starts, options, fast)
+        V, residuals = self.solve(beta, starts, options)
         if not self.field.any():  # h = 0: tanh is odd, so -V solves the equations whenever V does
             V, residuals = np.hstack([V, -V]), np.concatenate([residuals, residuals])
             keep = distinct_columns(V, (options or SolverOptions()).distinct)
@@ -212,6 +212,12 @@ class GeneralCouplings:
     def product_single(self, X) -> np.ndarray:
         """W_sym X/N in single precision (relative error ~1e-7; half the memory traffic of :meth:`product`)."""
         return (self._weights_single @ X.astype(np.float32)).astype(float) / self.n
+
+    def solve(self, beta: float, starts, options: SolverOptions | None = None):
+        """The distinct solutions (N, k) reached from ``starts`` (N, m) and their residuals: the bare solver of
+        :mod:`statmech_nn.meanfield.saddle`, steering in single precision from ``MIXED_PRECISION_LIMIT`` spins on."""
+        fast = self.product_single if self.n >= MIXED_PRECISION_LIMIT else None
+        return find_saddle_points(self.product, self.field, beta, starts, options, fast)
 
     def exact(self, beta: float) -> ExactAverages:
         """Exact averages over all 2^N states (N ≤ 20)."""

@@ -7,13 +7,14 @@ seed gives the same bits whatever the thread count):
   s_i = +1 given the others is 1/(1 + e^{-2β(J M_{≠i}/N + b)}), tabulated over M_{≠i}: O(1) per update;
 - general couplings, H = -(1/2N) Σ_ij W_ij s_i s_j - Σ_i h_i s_i (001 slide 'Statistical model of a neural
   network'): the local field φ_i = Σ_{j≠i} W_ij s_j/N + h_i is kept in a vector updated on each flip
-  (O(N) per flip, O(N) per non-flip), with W symmetrized.
+  (O(N) per flip, O(1) per rejected change), with W symmetrized.
 
 Sweeps are sequential (site 0..N-1), which satisfies balance for the heat bath. Errors are jackknife
 estimates over batches at least four integrated autocorrelation times long (Sokal's automatic window), so
-that they stay honest near T_c, where the chains slow down. The free energy, which no single chain measures, comes from thermodynamic
-integration over β: βf(β) = -ln 2 + ∫₀^β <H>_β'/N dβ' (at β = 0 every one of the 2^N states is equally
-likely), by Gauss–Legendre quadrature with one extra chain per node (split at β_c when it is known).
+that they stay honest near T_c, where the chains slow down. The free energy, which no single chain
+measures, comes from thermodynamic integration over β: βf(β) = -ln 2 + ∫₀^β <H>_β'/N dβ' (at β = 0 every
+one of the 2^N states is equally likely), by Gauss–Legendre quadrature with one extra chain per node,
+split at β_c when it is known.
 """
 
 from __future__ import annotations

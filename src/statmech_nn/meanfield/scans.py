@@ -53,7 +53,8 @@ def cw_phase_diagram(temperatures, fields, j: float = 1.0, n: int | None = None,
             per_row = [exact_observables(n, 1.0 / t, j, b) for t in rows]
         exact = {key: np.stack([row[key] for row in per_row]) for key in per_row[0]}
         labels = {"m": "<m>", "m_abs": "<|m|>", "chi": "N beta (<m^2> - <m>^2)",
-                  "free_energy_per_spin": "-ln Z/(beta N)", "binder": "1 - <m^4>/(3 <m^2>^2)"}
+                  "chi_abs": "N beta (<m^2> - <|m|>^2)", "free_energy_per_spin": "-ln Z/(beta N)",
+                  "binder": "1 - <m^4>/(3 <m^2>^2)"}
         for key, label in labels.items():
             data[f"exact_{key}"] = (dims, exact[key], {"long_name": f"exact {label} at N = {n}"})
     return xr.Dataset(
