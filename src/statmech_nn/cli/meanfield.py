@@ -1,0 +1,234 @@
+"""``statmech-nn cw`` and ``statmech-nn hs``: the Curie–Weiss magnet and general-coupling spin models (001).
+
+    statmech-nn cw --n N --beta B --j J --b FIELD --method exact|mean-field|mc --json     (also: cw query ...)
+    statmech-nn cw phase-diagram --out DIR [--n N] [--j J] [--t 0.05:2:80] [--b=-0.5:0.5:81]
+    statmech-nn hs --weights W.npy --beta B --h H --json                                (also: hs query ...)
+    statmech-nn hs scan --weights W.npy --out DIR [--t START:STOP:N] [--h START:STOP:N]
+    statmech-nn hs layer --weights w.npy [--bias c.npy] [--out DIR] --json
+
+``cw`` and ``hs`` without an action are the query. A grid whose START is negative is written with "=" (--b=-0.5:0.5:81),
+as argparse otherwise reads it as an option. The library is imported inside the handlers, so that
+``statmech-nn --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import DataError, ParameterError
+from ..params import GridAxis
+from ._common import add_json_flag, emit
+
+_CW_ACTIONS = ("query", "phase-diagram")
+_HS_ACTIONS = ("query", "scan", "layer")
+
+
+def register(subparsers) -> None:
+    _register_cw(subparsers)
+    _register_hs(subparsers)
+
+
+# --- shared ---------------------------------------------------------------------------------------
+def _grid(spec: str, name: str) -> np.ndarray:
+    """START:STOP:N (linear, inclusive) or START:STOP:Nlog."""
+    return GridAxis.parse(f"{name}={spec}").values
+
+
+def _grid_spec(values: np.ndarray) -> str:
+    """START:STOP:N of a linear grid (how a default grid is written into run.json)."""
+    return f"{values[0]!r}:{values[-1]!r}:{values.size}"
+
+
+def _load_matrix(path: str, name: str) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as exc:
+        raise DataError(f"--{name} {path}: not a readable .npy array ({exc})") from None
+
+
+def _write_run(out: str, command: list[str], parameters: dict, dataset, plot, figure_name: str) -> dict:
+    """run.json, observables.nc and figures/<figure_name>.png in the run directory ``out``."""
+    from ..io import RunDirectory, save_dataset
+    run = RunDirectory(out).create()
+    run.write_run_info(command=command, parameters=parameters)
+    netcdf = save_dataset(dataset, run.observables)
+    figure = plot(dataset, run.figures / f"{figure_name}.png")
+    return {"run": str(run.path), "netcdf": str(netcdf), "figures": [str(figure)]}
+
+
+def _command(words: list[str], options: dict) -> list[str]:
+    """The argv that re-runs a command; options as --name=value, so that values like -0.5:0.5:81 survive."""
+    return ["statmech-nn", *words, *[f"--{name}={value}" for name, value in options.items() if value is not None]]
+
+
+# --- cw ---------------------------------------------------------------------------------------------
+def _add_cw_query_options(parser) -> None:
+    parser.add_argument("--n", type=int, help="number of spins (exact and mc)")
+    parser.add_argument("--beta", type=float, help="inverse temperature β > 0")
+    parser.add_argument("--j", type=float, default=1.0, help="coupling J (default 1)")
+    parser.add_argument("--b", type=float, default=0.0, help="external field b (default 0)")
+    parser.add_argument("--method", choices=("exact", "mean-field", "mc"), default="exact")
+    parser.add_argument("--sweeps", type=int,
+                        help="mc: recorded sweeps per chain (default: 100-2000, about 4e8 spin updates in all)")
+    parser.add_argument("--burn-in", type=int, help="mc: discarded sweeps per chain (default: sweeps/10)")
+    parser.add_argument("--chains", type=int, default=4, help="mc: independent chains at β")
+    parser.add_argument("--seed", type=int, default=0, help="mc: random seed")
+    parser.add_argument("--details", action="store_true",
+                        help="add a 'details' object (all solutions, error bars, Binder cumulant, ...)")
+    add_json_flag(parser)
+    parser.set_defaults(handler=_cw_query)
+
+
+def _register_cw(subparsers) -> None:
+    parser = subparsers.add_parser("cw", help="Curie-Weiss magnet: exact sums, mean field, Monte Carlo (001)",
+                                   description="Query (default) or 'phase-diagram'.")
+    _add_cw_query_options(parser)
+    actions = parser.add_subparsers(dest="cw_action", metavar="{query,phase-diagram}")
+    _add_cw_query_options(actions.add_parser("query", help="m, <|m|>, chi, free energy per spin at one point"))
+    diagram = actions.add_parser("phase-diagram", help="(T, b) grid as NetCDF with figures")
+    diagram.add_argument("--out", required=True, help="run directory to write")
+    diagram.add_argument("--j", type=float, default=1.0)
+    diagram.add_argument("--n", type=int, default=1000, help="N of the exact sums beside mean field (0: none)")
+    diagram.add_argument("--t", default="0.05:2:80", help="temperatures START:STOP:N (default 0.05:2:80)")
+    diagram.add_argument("--b", default="-0.5:0.5:81",
+                         help="fields START:STOP:N (default -0.5:0.5:81; write --b=-0.5:0.5:81 when START < 0)")
+    add_json_flag(diagram)
+    diagram.set_defaults(handler=_cw_phase_diagram)
+
+
+def _cw_query(args) -> None:
+    from ..meanfield.curie_weiss import CurieWeiss
+    if args.beta is None:
+        raise ParameterError("beta", None, "given (--beta B, B > 0)")
+    model = CurieWeiss(args.j, args.b)
+    options = {}
+    if args.method == "mc":
+        options = {"sweeps": args.sweeps, "burn_in": args.burn_in, "chains": args.chains, "seed": args.seed,
+                   "progress": True}
+    payload = model.observables(args.method, args.beta, args.n, **options)
+    if args.details:
+        payload["details"] = _cw_details(model, args, options)
+    emit(payload, args.json)
+
+
+def _cw_details(model, args, options) -> dict:
+    if args.method == "mean-field":
+        return {"solutions": model.mean_field(args.beta).table(), "Tc": model.critical_temperature}
+    if args.method == "exact":
+        return {**model.exact(args.n, args.beta).observables, "Tc": model.critical_temperature}
+    return {**model.monte_carlo(args.n, args.beta, **options).summary(), "Tc": model.critical_temperature}
+
+
+def _cw_phase_diagram(args) -> None:
+    from ..meanfield.figures import plot_cw_phase_diagram
+    from ..meanfield.scans import cw_phase_diagram
+    temperatures, fields = _grid(args.t, "t"), _grid(args.b, "b")
+    dataset = cw_phase_diagram(temperatures, fields, args.j, args.n or None, progress=True)
+    parameters = {"out": args.out, "j": args.j, "n": args.n, "t": args.t, "b": args.b}
+    written = _write_run(args.out, _command(["cw", "phase-diagram"], parameters), parameters, dataset,
+                         plot_cw_phase_diagram, "phase_diagram")
+    emit({**written, "Tc": max(args.j, 0.0), "shape": dict(dataset.sizes)}, args.json)
+
+
+# --- hs ---------------------------------------------------------------------------------------------
+def _add_hs_query_options(parser) -> None:
+    parser.add_argument("--weights", help="square coupling matrix W (.npy)")
+    parser.add_argument("--beta", type=float, help="inverse temperature β > 0")
+    parser.add_argument("--h", type=float, default=0.0, help="uniform field h (default 0)")
+    parser.add_argument("--bias-unit", action="store_true",
+                        help="unit 0 of W is the slides' always-on bias unit (clamped to +1): its row and column "
+                             "become a field; N = size - 1")
+    parser.add_argument("--random-starts", type=int, default=4, help="random starts besides the structured ones")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--details", action="store_true",
+                        help="add a 'details' object (every solution with its stability, one-loop term)")
+    add_json_flag(parser)
+    parser.set_defaults(handler=_hs_query)
+
+
+def _register_hs(subparsers) -> None:
+    parser = subparsers.add_parser("hs", help="general couplings: Hubbard-Stratonovich saddle point (001)",
+                                   description="Query (default), 'scan' or 'layer'.")
+    _add_hs_query_options(parser)
+    actions = parser.add_subparsers(dest="hs_action", metavar="{query,scan,layer}")
+    _add_hs_query_options(actions.add_parser("query", help="the saddle point at one (β, h)"))
+    scan = actions.add_parser("scan", help="(T, h) grid as NetCDF with figures")
+    scan.add_argument("--weights", required=True, help="square coupling matrix W (.npy)")
+    scan.add_argument("--out", required=True, help="run directory to write")
+    scan.add_argument("--t", help="temperatures START:STOP:N (default 0.1 T_c : 2 T_c : 40)")
+    scan.add_argument("--h", default="-0.1:0.1:5",
+                      help="uniform fields START:STOP:N (default -0.1:0.1:5; write --h=-0.1:0.1:5 when START < 0)")
+    scan.add_argument("--random-starts", type=int, default=2)
+    scan.add_argument("--seed", type=int, default=0)
+    add_json_flag(scan)
+    scan.set_defaults(handler=_hs_scan)
+    layer = actions.add_parser("layer", help="a trained layer (weight n_out x n_in, bias) as a spin model")
+    layer.add_argument("--weights", required=True, help="layer weight matrix, shape (n_out, n_in) (.npy)")
+    layer.add_argument("--bias", help="layer bias, shape (n_out,) (.npy)")
+    layer.add_argument("--t", help="temperatures of the curves START:STOP:N (default 0.05 : max(3 T_c, 2) : 60)")
+    layer.add_argument("--out", help="run directory for the curves (NetCDF and figure)")
+    layer.add_argument("--seed", type=int, default=0)
+    add_json_flag(layer)
+    layer.set_defaults(handler=_hs_layer)
+
+
+def _require(value, name: str, allowed: str):
+    if value is None:
+        raise ParameterError(name, None, allowed)
+    return value
+
+
+def _hs_query(args) -> None:
+    from ..meanfield.hs import DENSE_LIMIT, GeneralCouplings
+    weights = _load_matrix(_require(args.weights, "weights", "given (--weights W.npy)"), "weights")
+    beta = _require(args.beta, "beta", "given (--beta B, B > 0)")
+    if args.bias_unit:
+        base = GeneralCouplings.from_extended_matrix(weights)
+        model = base.with_field(base.field + args.h)
+    else:
+        model = GeneralCouplings(weights, args.h)
+    points = model.saddle_points(beta, random_starts=args.random_starts, seed=args.seed)
+    payload = {"m": points.m, "V": points.V, "chi": points.chi, "Tc": model.critical_temperature,
+               "free_energy": points.free_energy, "solutions": points.count}
+    if args.details:
+        payload["details"] = {"solutions": points.table(), "state": points.state, "n": model.n,
+                              "one_loop": points.one_loop() if model.n <= DENSE_LIMIT else None,
+                              "chi_total": float(points.chi.mean())}
+    emit(payload, args.json)
+
+
+def _hs_scan(args) -> None:
+    from ..meanfield.figures import plot_hs_scan
+    from ..meanfield.hs import GeneralCouplings
+    from ..meanfield.scans import hs_scan
+    model = GeneralCouplings(_load_matrix(args.weights, "weights"))
+    tc = model.critical_temperature
+    if args.t is None and tc <= 0:
+        raise ParameterError("t", None, "given (--t START:STOP:N): T_c <= 0, so there is no default range")
+    temperatures = _grid(args.t, "t") if args.t else np.linspace(0.1 * tc, 2.0 * tc, 40)
+    dataset = hs_scan(model, temperatures, _grid(args.h, "h"), random_starts=args.random_starts, seed=args.seed,
+                      progress=True)
+    parameters = {"weights": args.weights, "out": args.out, "t": args.t or _grid_spec(temperatures), "h": args.h,
+                  "random-starts": args.random_starts, "seed": args.seed}
+    written = _write_run(args.out, _command(["hs", "scan"], parameters), parameters, dataset, plot_hs_scan, "scan")
+    emit({**written, "Tc": tc, "shape": dict(dataset.sizes)}, args.json)
+
+
+def _hs_layer(args) -> None:
+    from ..meanfield.bridge import LayerSpinModel
+    from ..meanfield.figures import plot_layer_curves
+    weight = _load_matrix(args.weights, "weights")
+    bias = _load_matrix(args.bias, "bias") if args.bias else None
+    model = LayerSpinModel.from_layer(weight, bias)
+    tc = model.critical_temperature
+    temperatures = _grid(args.t, "t") if args.t else np.linspace(0.05, max(3.0 * tc, 2.0), 60)
+    report = model.report(temperatures, seed=args.seed, progress=True)
+    curves = report.pop("curves")
+    if args.out:
+        parameters = {"weights": args.weights, "bias": args.bias, "t": args.t or _grid_spec(temperatures),
+                      "out": args.out, "seed": args.seed}
+        report.update(_write_run(args.out, _command(["hs", "layer"], parameters), parameters, curves,
+                                 plot_layer_curves, "layer_curves"))
+    emit(report, args.json)
