@@ -6,15 +6,6 @@ import pytest
 from statmech_nn.errors import ParameterError
 from statmech_nn.meanfield import CurieWeiss, GeneralCouplings
 from statmech_nn.meanfield.montecarlo import curie_weiss_monte_carlo
-from statmech_nn.meanfield.xoshiro import next_uint64, seed_states
-
-
-def test_xoshiro256starstar_matches_the_reference_sequence():
-    state = np.array([1, 2, 3, 4], dtype=np.uint64)
-    outputs = [int(next_uint64(state)) for _ in range(4)]
-    assert outputs == [11520, 0, 1509978240, 1215971899390074240]
-    states = seed_states(np.random.default_rng(3), 5)
-    assert states.shape == (5, 4) and states.dtype == np.uint64 and np.all(states[:, 0] & 1)
 
 
 def within(estimate, error, reference, sigmas=4.0, floor=0.0):

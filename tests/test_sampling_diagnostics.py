@@ -10,10 +10,8 @@ from scipy import stats
 
 from statmech_nn.errors import ConvergenceError, ParameterError, StatmechError
 from statmech_nn.sampling.chains import RunLength
-from statmech_nn.sampling.diagnostics import (
-    ChainTooShortError, ChainTooShortWarning, autocorrelation, diagnose, effective_sample_size, integrated_time,
-    ks_distance, split_rhat,
-)
+from statmech_nn.autocorrelation import ChainTooShortError, ChainTooShortWarning, autocorrelation, integrated_time
+from statmech_nn.sampling.diagnostics import diagnose, effective_sample_size, ks_distance, split_rhat
 
 
 def ar1(rho, n, chains, seed):

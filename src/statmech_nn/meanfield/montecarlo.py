@@ -1,7 +1,7 @@
 """Heat-bath Monte Carlo of Ising spins s_i = ±1: the third, independent estimate beside exact sums and mean field.
 
-Two numba kernels, each running many chains in parallel (one xoshiro256** stream per chain, so the same
-seed gives the same bits whatever the thread count):
+Two numba kernels, each running many chains in parallel (one stream of :mod:`statmech_nn.rng` per chain, so
+the same seed gives the same bits whatever the thread count):
 
 - Curie–Weiss, H = -(J/2N) M² - b M (001 slide 'Simple (relevant) model'): the heat-bath probability of
   s_i = +1 given the others is 1/(1 + e^{-2β(J M_{≠i}/N + b)}), tabulated over M_{≠i}: O(1) per update;
@@ -25,9 +25,10 @@ import numba
 import numpy as np
 from tqdm import tqdm
 
+from ..autocorrelation import integrated_time
 from ..errors import ParameterError
 from ..params import require_int, rng_from
-from .xoshiro import next_double, seed_states
+from ..rng import chain_states, uniform
 
 BATCHES = 20
 QUADRATURE_NODES = 16
@@ -44,7 +45,7 @@ def _cw_heat_bath(spins, betas, j, b, states, m_out, e_out):
     """
     chains, n = spins.shape
     for c in numba.prange(chains):
-        s, state, beta = spins[c], states[c], betas[c]
+        s, beta = spins[c], betas[c]
         p_up = np.empty(2 * n + 1)
         for r in range(2 * n + 1):
             p_up[r] = 1.0 / (1.0 + np.exp(-2.0 * beta * (j * (r - n) / n + b)))
@@ -53,7 +54,7 @@ def _cw_heat_bath(spins, betas, j, b, states, m_out, e_out):
             total += s[i]
         for t in range(m_out.shape[1]):
             for i in range(n):
-                new = 1 if next_double(state) < p_up[total - s[i] + n] else -1
+                new = 1 if uniform(states, c) < p_up[total - s[i] + n] else -1
                 total += new - s[i]
                 s[i] = new
             m = total / n
@@ -67,7 +68,7 @@ def _couplings_heat_bath(a, h, spins, betas, states, m_out, e_out, site_sum, sit
     from the incremental updates) and kept up to date on every flip."""
     chains, n = spins.shape
     for c in numba.prange(chains):
-        s, state, beta = spins[c], states[c], betas[c]
+        s, beta = spins[c], betas[c]
         u = np.zeros(n)
         for k in range(n):
             row = a[k]
@@ -78,7 +79,7 @@ def _couplings_heat_bath(a, h, spins, betas, states, m_out, e_out, site_sum, sit
         for t in range(m_out.shape[1]):
             for i in range(n):
                 phi = u[i] - a[i, i] * s[i] + h[i]
-                new = 1 if next_double(state) * (1.0 + np.exp(-2.0 * beta * phi)) < 1.0 else -1
+                new = 1 if uniform(states, c) * (1.0 + np.exp(-2.0 * beta * phi)) < 1.0 else -1
                 if new != s[i]:
                     d = float(new - s[i])
                     row = a[i]
@@ -137,21 +138,10 @@ class MonteCarloEstimate:
         return {key: getattr(self, key) for key in keys}
 
 
-def integrated_time(series: np.ndarray) -> float:
-    """Integrated autocorrelation time τ (in sweeps) of a (chains, sweeps) series, averaged over chains.
-
-    The normalized autocorrelation comes from an FFT per chain; the sum 1 + 2 Σ_{t=1}^{M} ρ(t) is cut at the
-    smallest window M ≥ 5 τ(M) (Sokal's automatic window). A constant series has τ = 1.
-    """
-    x = series - series.mean(axis=1, keepdims=True)
-    length = x.shape[1]
-    spectrum = np.fft.rfft(x, n=2 * length, axis=1)
-    acf = np.fft.irfft(spectrum * np.conj(spectrum), axis=1)[:, :length].mean(axis=0)
-    if acf[0] <= 0:
-        return 1.0
-    taus = 2.0 * np.cumsum(acf / acf[0]) - 1.0
-    window = np.arange(length) >= 5.0 * taus
-    return float(max(taus[np.argmax(window)] if window.any() else taus[-1], 1.0))
+def _sweeps_tau(series: np.ndarray) -> float:
+    """τ in sweeps of a (chains, sweeps) series (:func:`statmech_nn.autocorrelation.integrated_time`; the
+    run's own ``reliable`` flag, not a warning, reports a run shorter than 50 τ)."""
+    return integrated_time(series.T, tol=0.0)
 
 
 def _batch_means(series: np.ndarray, statistic, tau: float) -> tuple[float, float]:
@@ -250,7 +240,7 @@ def run_chains(step, n_chains: int, sweeps: int, burn_in: int, progress: bool, l
 
 def _estimate(beta, n, m_series, e_series, chains, weights, **extra) -> MonteCarloEstimate:
     main_m, main_e = m_series[:chains], e_series[:chains]
-    tau = max(integrated_time(main_m), integrated_time(main_e))
+    tau = max(_sweeps_tau(main_m), _sweeps_tau(main_e))
     m, m_err = _batch_means(main_m, lambda x: x.mean(axis=1), tau)
     m_abs, m_abs_err = _batch_means(main_m, lambda x: np.abs(x).mean(axis=1), tau)
     chi, chi_err = _batch_means(main_m, lambda x: n * beta * x.var(axis=1), tau)
@@ -258,7 +248,7 @@ def _estimate(beta, n, m_series, e_series, chains, weights, **extra) -> MonteCar
     free, free_err = None, None
     if weights is not None:
         node_e = e_series[chains:]
-        stats = [_batch_means(row[None, :], lambda x: x.mean(axis=1), integrated_time(row[None, :]))
+        stats = [_batch_means(row[None, :], lambda x: x.mean(axis=1), _sweeps_tau(row[None, :]))
                  for row in node_e]
         means, errs = np.array(stats).T
         free = float((-np.log(2.0) + weights @ means) / beta)
@@ -285,7 +275,7 @@ def curie_weiss_monte_carlo(n, beta, j=1.0, b=0.0, *, sweeps=None, burn_in=None,
     default = "down" if b < 0 else "up"
     spins = _starting_states(default if initial is None else initial, betas, chains, 1.0 / j if j > 0 else None, n,
                              rng)
-    states = seed_states(rng, betas.size)
+    states = chain_states(np.random.SeedSequence(int(rng.integers(2**63))), betas.size)
 
     def step(m_out, e_out, record):
         _cw_heat_bath(spins, betas, float(j), float(b), states, m_out, e_out)
@@ -307,7 +297,7 @@ def couplings_monte_carlo(couplings, field, beta, *, sweeps=None, burn_in=None, 
     rng = rng_from(seed)
     betas, weights = _schedule(float(beta), chains, free_energy, critical_beta)
     spins = _starting_states(initial, betas, chains, critical_beta, n, rng)
-    states = seed_states(rng, betas.size)
+    states = chain_states(np.random.SeedSequence(int(rng.integers(2**63))), betas.size)
     site_sum, site_m_sum = np.zeros((betas.size, n)), np.zeros((betas.size, n))
 
     def step(m_out, e_out, record):

@@ -5,7 +5,7 @@
   (:func:`~.quartic.quartic_reference`) and the Langevin bias over (ε, dt) (:mod:`.bias`);
 - linearized network: :func:`~.linearized_sampler.sample_linearized` (Langevin or MALA on p(q), x|q exact);
 - :mod:`.diagnostics`: τ with Sokal's window, ESS, rank-normalized split R̂, KS distance;
-- :mod:`.rng`: per-chain xoshiro256++ streams, so that the same seed gives the same bits for any thread count.
+- :mod:`statmech_nn.rng` (shared core): per-chain xoshiro256++ streams, so that the same seed gives the same bits for any thread count.
 
 Every run is a :class:`~.chains.ChainRun` that becomes the shared Trajectory and a JSON summary (:mod:`.summary`).
 """

@@ -1,7 +1,7 @@
 """What every sampler returns (:class:`ChainRun`) and the block loop that drives a numba kernel.
 
 A kernel advances C chains by n steps in place (its state: positions and one RNG row per chain, see
-:mod:`statmech_nn.sampling.rng`) and records every ``thin``-th step. :func:`run_blocks` calls it first
+:mod:`statmech_nn.rng`) and records every ``thin``-th step. :func:`run_blocks` calls it first
 for the burn-in (nothing recorded), then block by block, so that a progress bar (tqdm, stderr, with a
 rate) can move, so that a run streams into its run directory and resumes from a checkpoint
 (:mod:`statmech_nn.sampling.store`), and so that the result does not depend on the block size: the same

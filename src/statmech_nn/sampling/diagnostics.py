@@ -24,81 +24,18 @@ import numpy as np
 from scipy.special import ndtri
 from scipy.stats import rankdata
 
-from ..errors import ConvergenceError, StatmechError
+from ..autocorrelation import (  # noqa: F401  (ChainTooShort* are part of this module's interface)
+    LENGTH_FACTOR, ChainTooShortError, ChainTooShortWarning, as_chains, integrated_time,
+)
+from ..errors import ConvergenceError
 
-WINDOW_FACTOR = 5.0          # Sokal's c
-LENGTH_FACTOR = 50.0         # a chain needs at least this many τ
 RHAT_THRESHOLD = 1.01        # Vehtari et al. (2021)
 KS_GRID_POINTS = 4097
 
 
-class ChainTooShortError(ConvergenceError):
-    """The chain is shorter than ``LENGTH_FACTOR`` autocorrelation times: τ, ESS and errors are not reliable."""
-
-
-class ChainTooShortWarning(UserWarning):
-    """As :class:`ChainTooShortError`, issued instead of it with ``quiet=True``."""
-
-
-def _as_chains(samples) -> np.ndarray:
-    samples = np.asarray(samples, float)
-    if samples.ndim == 1:
-        samples = samples[:, None]
-    if samples.ndim != 2 or samples.shape[0] < 4:
-        raise StatmechError(f"diagnostics need samples shaped (n_samples >= 4, n_chains), got {samples.shape}")
-    if not np.all(np.isfinite(samples)):
-        raise ConvergenceError("the samples contain NaN or infinite values")
-    return samples
-
-
-def autocorrelation(samples) -> np.ndarray:
-    """ρ(t) for t = 0 … n-1: every chain's normalized autocovariance (by FFT), averaged over chains.
-
-    Chains that never move (zero variance) make ρ undefined: the result is NaN then.
-    """
-    chains = _as_chains(samples)
-    n = chains.shape[0]
-    centered = chains - chains.mean(axis=0)
-    size = 1 << int(np.ceil(np.log2(2 * n)))
-    spectrum = np.fft.rfft(centered, n=size, axis=0)
-    acov = np.fft.irfft(spectrum * np.conj(spectrum), n=size, axis=0)[:n]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        acf = acov / acov[0]
-    return acf.mean(axis=1)
-
-
-def _auto_window(taus: np.ndarray, c: float) -> int:
-    """Sokal's window: the first M with M ≥ c τ(M), or the last lag if there is none."""
-    hits = np.arange(taus.size) >= c * taus
-    return int(np.argmax(hits)) if hits.any() else taus.size - 1
-
-
-def integrated_time(samples, c: float = WINDOW_FACTOR, tol: float = LENGTH_FACTOR, quiet: bool = False) -> float:
-    """The integrated autocorrelation time τ in units of samples (1 for independent samples).
-
-    Raises :class:`ChainTooShortError` when n_samples < tol · τ (``quiet=True``: warns and returns τ).
-    A chain that never moves has τ = inf.
-    """
-    chains = _as_chains(samples)
-    n = chains.shape[0]
-    acf = autocorrelation(chains)
-    if not np.all(np.isfinite(acf)):
-        tau = np.inf
-    else:
-        taus = 2.0 * np.cumsum(acf) - 1.0
-        tau = float(max(taus[_auto_window(taus, c)], 1.0 / n))
-    if tol * tau > n:
-        message = (f"the chain is too short: {n} samples per chain is less than {tol:g} autocorrelation times "
-                   f"(tau = {tau:.4g} samples); run longer (or thin less) before trusting tau, ESS or errors")
-        if not quiet:
-            raise ChainTooShortError(message)
-        warnings.warn(message, ChainTooShortWarning, stacklevel=2)
-    return tau
-
-
 def effective_sample_size(samples, tau: float | None = None) -> float:
     """n_chains · n_samples / τ (τ from :func:`integrated_time` with ``quiet=True`` when not given)."""
-    chains = _as_chains(samples)
+    chains = as_chains(samples)
     if tau is None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ChainTooShortWarning)
@@ -128,7 +65,7 @@ def _normal_scores(split: np.ndarray) -> np.ndarray:
 
 def split_rhat(samples) -> float:
     """Rank-normalized split R̂ (Vehtari et al. 2021): max of the bulk and the folded (tail) R̂."""
-    split = _split(_as_chains(samples))
+    split = _split(as_chains(samples))
     bulk = _rhat_of_split(_normal_scores(split))
     folded = np.abs(split - np.median(split))
     return max(bulk, _rhat_of_split(_normal_scores(folded)))
@@ -156,7 +93,7 @@ def diagnose(samples, thin: int = 1) -> ChainDiagnostics:
 
     ``reliable`` is False when the chain is shorter than 50 τ or R̂ > 1.01; ``message`` says why.
     """
-    chains = _as_chains(samples)
+    chains = as_chains(samples)
     problems = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ChainTooShortWarning)

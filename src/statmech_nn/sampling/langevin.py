@@ -11,7 +11,7 @@ to p(q) ∝ exp(-αF(β, q)); at finite ε and step dt it is biased (measured by
 
 Discretization (default): Euler–Maruyama with one step dt for both (x and q updated simultaneously from
 the old state): x' = x - dt ∂ₓH + √(2dt/β) ξ₁, q' = q - ε dt ∂_qH + √(2ε dt/α) ξ₂, ξ standard normal
-from each chain's own xoshiro256++ stream (:mod:`statmech_nn.sampling.rng`): the same seed gives the
+from each chain's own xoshiro256++ stream (:mod:`statmech_nn.rng`): the same seed gives the
 same bits for any number of threads. Euler overestimates ⟨(x-x̄)²⟩ at fixed q by 1/(1 - a dt/2)
 (a = λx + g(q-q̄)²), which biases q's marginal at O(dt). ``integrator="exponential"`` removes that
 part: x moves by the exact Ornstein–Uhlenbeck transition of its linear force (exponential Euler, exact
@@ -32,7 +32,7 @@ from ..params import require_positive
 from ..toy import QuarticModel
 from .chains import ChainRun, RunLength, run_blocks
 from .quartic_setup import initial_state, packed_parameters, require_marginal
-from .rng import normal
+from ..rng import normal
 
 # |x| or |q| beyond this counts as diverged (an unstable Euler step grows geometrically past it)
 DIVERGENCE_BOUND = 1e100

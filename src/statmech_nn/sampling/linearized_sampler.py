@@ -26,7 +26,7 @@ from ..linearized.model import cholesky_in_place, fill_precision, free_energy_an
 from ..linearized.reference import MAX_K
 from ..params import require_positive
 from .chains import ChainRun, RunLength, run_blocks
-from .rng import chain_states, normal, uniform_open
+from ..rng import chain_states, normal, uniform_open
 from .summary import Reference, summarize
 
 LINEARIZED_METHODS = ("mala", "langevin")

@@ -27,7 +27,7 @@ from ..toy import QuarticModel
 from ..toy.free_energy import log_quartic_integral_scalar
 from .chains import ChainRun, RunLength, run_blocks
 from .quartic_setup import initial_state, initial_width, packed_parameters, require_marginal
-from .rng import normal, uniform_open
+from ..rng import normal, uniform_open
 
 DEFAULT_STEP_SCALE = 2.4
 

@@ -7,7 +7,7 @@
   Gaussian of 002 eq. (7), which is broader than p(q) (or 10·u_low when λq = 0), and x₀ drawn from
   p(x|q₀), its fast equilibrium. The burn-in must take q to p(q); R̂ checks that it did.
 - Seeds: ``SeedSequence(seed).spawn(2)`` gives one stream for the starting states and one parent for
-  the per-chain kernel streams (:func:`statmech_nn.sampling.rng.chain_states`).
+  the per-chain kernel streams (:func:`statmech_nn.rng.chain_states`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..toy import QuarticModel
-from .rng import chain_states
+from ..rng import chain_states
 
 # the order of the packed parameter vector the kernels read
 PACKED = ("lambda_x", "g", "lambda_q", "mu", "x_bar", "q_bar", "beta", "alpha")

@@ -1,11 +1,11 @@
-"""Per-chain xoshiro256++ streams and the ziggurat normal (statmech_nn.sampling.rng)."""
+"""Per-chain xoshiro256++ streams and the ziggurat normal (statmech_nn.rng)."""
 
 import numba
 import numpy as np
 import pytest
 from scipy import stats
 
-from statmech_nn.sampling.rng import chain_states, fill_normals, fill_uniforms
+from statmech_nn.rng import chain_states, fill_normals, fill_uniforms
 
 ZIGGURAT_R = 3.6541528853610088
 
