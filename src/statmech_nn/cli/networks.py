@@ -51,6 +51,8 @@ def register(subparsers) -> None:
     parser.add_argument("--keep-checkpoints", type=int, default=_DEFAULTS["keep_checkpoints"])
     parser.add_argument("--graph-steps", type=int, default=_DEFAULTS["graph_steps"],
                         help="steps per CUDA graph replay (GPU fast path)")
+    parser.add_argument("--torch-threads", type=int,
+                        help="torch intra-op threads (default: torch's; 1 is best for batch-1 runs on a busy machine)")
     parser.add_argument("--out", required=True, help="run directory")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its newest checkpoint (parameters from its run.json)")

@@ -53,6 +53,7 @@ class TrainConfig:
     checkpoint_every: int | None = None
     keep_checkpoints: int = 2
     graph_steps: int = 64
+    torch_threads: int | None = None
     out: str = "runs/train"
 
     def __post_init__(self):
@@ -69,7 +70,7 @@ class TrainConfig:
                               ("track", 1), ("seed", 0), ("keep_checkpoints", 1), ("graph_steps", 1),
                               ("input_dim", 1), ("split_seed", 0)):
             object.__setattr__(self, name, require_int(name, getattr(self, name), minimum))
-        for name in ("steps", "checkpoint_every", "n_train", "n_test"):
+        for name in ("steps", "checkpoint_every", "n_train", "n_test", "torch_threads"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, require_int(name, getattr(self, name), 1))
         if self.steps is None and self.epochs < 1:

@@ -19,7 +19,10 @@ Conventions (decisions where the source is silent):
   is the state at the start of the tracking phase (t = number of warm-up steps), then one row per step;
 - metrics: after every epoch (and at the last step), data loss and accuracy on the whole train and test
   sets, in ``metrics.json``; the L2 term is not included in the losses;
-- checkpoints after every epoch, every ``checkpoint_every`` steps if set, and at the end.
+- checkpoints after every epoch, every ``checkpoint_every`` steps if set, and at the end;
+- ``torch_threads`` sets torch's intra-op thread count for the process (default: torch's own). Batch-1
+  steps on small networks gain nothing from threads, and on a busy machine torch's OpenMP threads can
+  slow each step down by an order of magnitude: ``torch_threads=1`` is the safe choice there.
 """
 
 from __future__ import annotations
@@ -154,6 +157,8 @@ class _Run:
 
     def __init__(self, config: TrainConfig, resume: bool, command: list[str] | None):
         self.config = config
+        if config.torch_threads is not None:
+            torch.set_num_threads(config.torch_threads)
         self.run_dir = RunDirectory(config.out)
         self.device = resolve_device(config.device)
         self.data = load_dataset(config.dataset, data_dir=config.data_dir, split_seed=config.split_seed,
