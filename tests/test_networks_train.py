@@ -21,7 +21,7 @@ from statmech_nn.io import RunDirectory, Trajectory
 from statmech_nn.networks.checkpoint import list_checkpoints
 from statmech_nn.networks.config import TrainConfig
 from statmech_nn.networks.equilibrium import EquilibriumCriterion
-from statmech_nn.networks.train import train
+from statmech_nn.networks.training import train
 
 TINY = ["--arch", "mlp:64-16-10", "--dataset", "digits", "--lr", "0.01", "--track", "12", "--no-progress",
         "--torch-threads", "1"]

@@ -83,7 +83,7 @@ def _config(args) -> TrainConfig:
 
 
 def _train(args) -> int:
-    from ..networks.train import train
+    from ..networks.training import train
 
     config = _config(args)
     with warnings.catch_warnings(record=True) as caught:

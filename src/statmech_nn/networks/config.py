@@ -1,7 +1,7 @@
 """The parameters of a training run (:class:`TrainConfig`), validated once, at construction.
 
 This module imports no torch, so the command line can describe its options cheaply; see
-:mod:`.train` for what each parameter does.
+:mod:`.training` for what each parameter does.
 """
 
 from __future__ import annotations

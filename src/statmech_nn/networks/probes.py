@@ -48,7 +48,7 @@ from ..params import require_int
 from .architectures import Architecture
 from .checkpoint import latest_checkpoint, load_model_arrays
 from .data import ArrayDataset, load_dataset
-from .train import TrainConfig
+from .config import TrainConfig
 
 PROBES_FILE = "probes.nc"
 _PROBE_STREAM = 0xF16
