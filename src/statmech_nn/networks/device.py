@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 
 from ..errors import ParameterError
+from .config import DTYPES
 
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
+_TORCH_DTYPES = {name: getattr(torch, name) for name in DTYPES}
 
 
 def resolve_device(name: str) -> torch.device:
@@ -25,6 +26,6 @@ def resolve_device(name: str) -> torch.device:
 
 
 def resolve_dtype(name: str) -> torch.dtype:
-    if name not in DTYPES:
+    if name not in _TORCH_DTYPES:
         raise ParameterError("dtype", name, f"one of {', '.join(DTYPES)}")
-    return DTYPES[name]
+    return _TORCH_DTYPES[name]

@@ -103,7 +103,7 @@ def _forward(V, v_off, b, b_off, widths, scale, x_indptr, x_indices, x_data, n, 
 
 @njit(cache=True, fastmath=True, nogil=True)
 def _output_delta(logits, label, delta_out):
-    """Softmax cross-entropy: δ = softmax(z) − onehot(y); returns the loss −log softmax(z)_y."""
+    """Softmax cross-entropy: δ = ∂(−log softmax(z)_y)/∂z = softmax(z) − onehot(y)."""
     top = logits.max()
     total = 0.0
     for i in range(logits.shape[0]):
@@ -111,7 +111,6 @@ def _output_delta(logits, label, delta_out):
     for i in range(logits.shape[0]):
         delta_out[i] = np.exp(logits[i] - top) / total
     delta_out[label] -= 1.0
-    return np.log(total) + top - logits[label]
 
 
 @njit(cache=True, fastmath=True, nogil=True)
@@ -163,18 +162,14 @@ def _backward_update(V, v_off, b, b_off, widths, scale, lr, weight_decay, renorm
 def sgd_steps(V, v_off, b, b_off, widths, scale, lr, weight_decay, renorm_below, x_indptr, x_indices, x_data,
               labels, samples, track_flat, track_layer, track_is_bias, rows, h, active, n_active, delta,
               coefficient, values):
-    """Run one batch-1 SGD step per entry of ``samples``; write tracked values to ``rows`` if it has rows.
-
-    Returns the sum of the per-step training losses (each taken before its step).
-    """
+    """Run one batch-1 SGD step per entry of ``samples``; write tracked values to ``rows`` if it has rows."""
     n_layers = widths.shape[0] - 1
     track = rows.shape[0] > 0
-    loss_sum = 0.0
     for step in range(samples.shape[0]):
         n = samples[step]
         _forward(V, v_off, b, b_off, widths, scale, x_indptr, x_indices, x_data, n, h, active, n_active, values)
         top = b_off[n_layers - 1]
-        loss_sum += _output_delta(h[top:b_off[n_layers]], labels[n], delta[top:b_off[n_layers]])
+        _output_delta(h[top:b_off[n_layers]], labels[n], delta[top:b_off[n_layers]])
         _backward_update(V, v_off, b, b_off, widths, scale, lr, weight_decay, renorm_below, x_indptr, x_indices,
                          x_data, n, h, active, n_active, delta, coefficient)
         if track:
@@ -183,7 +178,6 @@ def sgd_steps(V, v_off, b, b_off, widths, scale, lr, weight_decay, renorm_below,
                     rows[step, k] = b[track_flat[k]]
                 else:
                     rows[step, k] = scale[track_layer[k]] * V[track_flat[k]]
-    return loss_sum
 
 
 def linear_layers(model: nn.Module) -> list[nn.Linear]:
@@ -231,7 +225,6 @@ class FastMLPEngine:
         self.x_indices = cols.astype(np.int64)
         self.x_data = x[rows, cols]
         self.labels = np.asarray(y_train, dtype=np.int64)
-        self.last_loss_sum = 0.0
         self._set_tracking(tracked)
         total = int(self.b_off[-1])
         self._h = np.zeros(total, dtype=self.dtype)
@@ -286,7 +279,7 @@ class FastMLPEngine:
         """One SGD step per sample index, in order; the tracked values after each step if ``track``."""
         samples = np.ascontiguousarray(samples, dtype=np.int64)
         rows = np.empty((len(samples) if track else 0, len(self.track_flat)), dtype=self.dtype)
-        self.last_loss_sum = sgd_steps(
+        sgd_steps(
             self.V, self.v_off, self.b, self.b_off, self.widths, self.scale, self.lr, self.weight_decay,
             self.renorm_below, self.x_indptr, self.x_indices, self.x_data, self.labels, samples, self.track_flat,
             self.track_layer, self.track_is_bias, rows, self._h, self._active, self._n_active, self._delta,

@@ -48,6 +48,7 @@ from ..params import require_int
 from .architectures import Architecture
 from .checkpoint import latest_checkpoint, load_model_arrays
 from .data import ArrayDataset, load_dataset
+from .device import resolve_dtype
 from .config import TrainConfig
 
 PROBES_FILE = "probes.nc"
@@ -60,7 +61,7 @@ def load_trained_model(run_dir: str | Path) -> tuple[nn.Module, TrainConfig]:
     data = load_dataset(config.dataset, data_dir=config.data_dir, split_seed=config.split_seed,
                         input_dim=config.input_dim, n_train=1, n_test=1, scaling=config.scaling)
     model = Architecture.parse(config.arch).build(data.input_shape, data.n_classes, seed=config.seed,
-                                                  dtype=torch.float64 if config.dtype == "float64" else torch.float32)
+                                                  dtype=resolve_dtype(config.dtype))
     checkpoint = latest_checkpoint(Path(run_dir) / "checkpoints")
     load_model_arrays(model, checkpoint.model, checkpoint.path)
     return model.eval(), config

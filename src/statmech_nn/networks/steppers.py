@@ -95,17 +95,22 @@ class TorchStepper:
             for step in range(g):
                 self._step(self._static_index[step * bs:(step + 1) * bs], self._static_rows[step])
 
-    def _snapshot(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        tensors = list(self.model.parameters())
-        for state in self.optimizer.state.values():
-            tensors += [v for v in state.values() if torch.is_tensor(v)]
-        return [(t, t.detach().clone()) for t in tensors]
+    def _optimizer_tensors(self) -> list[torch.Tensor]:
+        return [v for state in self.optimizer.state.values() for v in state.values() if torch.is_tensor(v)]
 
-    @staticmethod
-    def _restore(saved) -> None:
+    def _snapshot(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        return [(t, t.detach().clone()) for t in [*self.model.parameters(), *self._optimizer_tensors()]]
+
+    def _restore(self, saved) -> None:
+        """Undo the warm-up: restore what existed before it, zero the optimizer state it created (a fresh
+        Adam state is zeros with step 0, which is what an optimizer without state starts from)."""
+        existing = {id(tensor) for tensor, _ in saved}
         with torch.no_grad():
             for tensor, copy in saved:
                 tensor.copy_(copy)
+            for tensor in self._optimizer_tensors():
+                if id(tensor) not in existing:
+                    tensor.zero_()
 
     # state ----------------------------------------------------------------------------------
     def state(self) -> dict[str, np.ndarray]:
