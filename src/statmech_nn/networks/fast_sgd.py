@@ -132,21 +132,53 @@ def _backward_update(V, v_off, b, b_off, widths, scale, lr, weight_decay, renorm
             units = active[b_off[layer - 1]:b_off[layer]]
             d_previous = delta[b_off[layer - 1]:b_off[layer]]
             d_previous[:] = 0.0
-            for k in range(n_active[layer - 1]):
-                j = units[k]
-                ca = step * previous[j]
-                row = weights[j]
-                acc = step - step
+            count = n_active[layer - 1]
+            k = 0
+            while k + 2 <= count:  # two rows per pass over d
+                j0, j1 = units[k], units[k + 1]
+                c0, c1 = step * previous[j0], step * previous[j1]
+                r0, r1 = weights[j0], weights[j1]
+                acc0 = step - step
+                acc1 = step - step
                 for i in range(n_out):
-                    acc += row[i] * d[i]
-                    row[i] -= ca * d[i]
-                d_previous[j] = s_old * acc
+                    di = d[i]
+                    acc0 += r0[i] * di
+                    acc1 += r1[i] * di
+                    r0[i] -= c0 * di
+                    r1[i] -= c1 * di
+                d_previous[j0] = s_old * acc0
+                d_previous[j1] = s_old * acc1
+                k += 2
+            if k < count:
+                j0 = units[k]
+                c0 = step * previous[j0]
+                r0 = weights[j0]
+                acc0 = step - step
+                for i in range(n_out):
+                    acc0 += r0[i] * d[i]
+                    r0[i] -= c0 * d[i]
+                d_previous[j0] = s_old * acc0
         else:
-            for p in range(x_indptr[n], x_indptr[n + 1]):
-                ca = step * x_data[p]
-                row = weights[x_indices[p]]
+            start, stop = x_indptr[n], x_indptr[n + 1]
+            p = start
+            while p + 4 <= stop:  # four rows per pass over d
+                c0, c1, c2, c3 = (step * x_data[p], step * x_data[p + 1], step * x_data[p + 2],
+                                  step * x_data[p + 3])
+                r0, r1 = weights[x_indices[p]], weights[x_indices[p + 1]]
+                r2, r3 = weights[x_indices[p + 2]], weights[x_indices[p + 3]]
                 for i in range(n_out):
-                    row[i] -= ca * d[i]
+                    di = d[i]
+                    r0[i] -= c0 * di
+                    r1[i] -= c1 * di
+                    r2[i] -= c2 * di
+                    r3[i] -= c3 * di
+                p += 4
+            while p < stop:
+                c0 = step * x_data[p]
+                r0 = weights[x_indices[p]]
+                for i in range(n_out):
+                    r0[i] -= c0 * d[i]
+                p += 1
         bias = b[b_off[layer]:b_off[layer + 1]]
         for i in range(n_out):
             bias[i] -= lr * (d[i] + weight_decay * bias[i])
