@@ -1,0 +1,119 @@
+"""``statmech-nn train`` and ``statmech-nn probe``: real networks (002 §5, 001, 003)."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from dataclasses import fields
+
+from ..networks.config import BACKENDS, DTYPES, OPTIMIZERS, TrainConfig
+from ..networks.data import SCALINGS
+from ._common import add_json_flag, emit
+
+_DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("train", help="train a network; track weights every step (002 §5 protocol)")
+    parser.add_argument("--arch", default=_DEFAULTS["arch"],
+                        help="mlp[:784-700-476-10] | ff | cnn[:C1-C2-C3/F1-F2] | autoencoder[:H] | "
+                             "vgg[:depth=D,width=W] (default: mlp = input-700-476-classes)")
+    parser.add_argument("--dataset", default=_DEFAULTS["dataset"],
+                        help="digits | mnist | fashion-mnist | cifar10 | mnist1d | synthetic, optionally -binary")
+    parser.add_argument("--data-dir", help="directory with the IDX files (mnist, fashion-mnist) or CIFAR-10 batches")
+    parser.add_argument("--input-dim", type=int, default=_DEFAULTS["input_dim"], help="synthetic: input width")
+    parser.add_argument("--n-train", type=int, help="keep the first N training samples")
+    parser.add_argument("--n-test", type=int, help="keep the first N test samples")
+    parser.add_argument("--scaling", choices=SCALINGS, default=_DEFAULTS["scaling"])
+    parser.add_argument("--split-seed", type=int, default=_DEFAULTS["split_seed"], help="digits train/test split")
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=_DEFAULTS["optimizer"])
+    parser.add_argument("--lr", type=float, default=_DEFAULTS["lr"])
+    parser.add_argument("--weight-decay", type=float, default=_DEFAULTS["weight_decay"], help="L2 rate")
+    parser.add_argument("--batch-size", type=int, default=_DEFAULTS["batch_size"])
+    parser.add_argument("--epochs", type=int, default=_DEFAULTS["epochs"], help="tracked epochs after warm-up")
+    parser.add_argument("--steps", type=int, help="tracked optimizer steps after warm-up (instead of --epochs)")
+    parser.add_argument("--warmup-epochs", type=int, default=_DEFAULTS["warmup_epochs"],
+                        help="untracked epochs first (with --until-equilibrium: the minimum)")
+    parser.add_argument("--until-equilibrium", action="store_true",
+                        help="warm up until the equilibrium criterion holds (at most --max-warmup-epochs)")
+    parser.add_argument("--max-warmup-epochs", type=int, default=_DEFAULTS["max_warmup_epochs"])
+    parser.add_argument("--eq-window", type=int, default=_DEFAULTS["eq_window"], help="criterion window (epochs)")
+    parser.add_argument("--eq-rtol", type=float, default=_DEFAULTS["eq_rtol"], help="criterion relative tolerance")
+    parser.add_argument("--track", type=int, default=_DEFAULTS["track"], help="number of tracked parameters K")
+    parser.add_argument("--track-biases", action="store_true", help="draw tracked parameters from biases too")
+    parser.add_argument("--track-layers", help="comma-separated layer names or patterns, e.g. fc1,fc2")
+    parser.add_argument("--backend", choices=BACKENDS, default=_DEFAULTS["backend"],
+                        help="torch (eager) or fast (numba engine on the CPU, CUDA graphs on a GPU)")
+    parser.add_argument("--device", default=_DEFAULTS["device"], help="auto | cpu | cuda[:N]")
+    parser.add_argument("--dtype", choices=DTYPES, default=_DEFAULTS["dtype"])
+    parser.add_argument("--seed", type=int, default=_DEFAULTS["seed"])
+    parser.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: each epoch)")
+    parser.add_argument("--keep-checkpoints", type=int, default=_DEFAULTS["keep_checkpoints"])
+    parser.add_argument("--graph-steps", type=int, default=_DEFAULTS["graph_steps"],
+                        help="steps per CUDA graph replay (GPU fast path)")
+    parser.add_argument("--torch-threads", type=int,
+                        help="torch intra-op threads (default: torch's; 1 is best for batch-1 runs on a busy machine)")
+    parser.add_argument("--out", required=True, help="run directory")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its newest checkpoint (parameters from its run.json)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_json_flag(parser)
+    parser.set_defaults(handler=_train)
+
+    probe_parser = subparsers.add_parser("probe", help="probe a trained network: p(x|q), activation patterns, "
+                                                       "unit frequencies, layer activations, weight histograms")
+    probe_parser.add_argument("run_dir", help="a run directory written by statmech-nn train")
+    probe_parser.add_argument("--dataset", help="data set to probe with (default: the run's own)")
+    probe_parser.add_argument("--data-dir")
+    probe_parser.add_argument("--split", choices=("train", "test", "all"), default="test")
+    probe_parser.add_argument("--neurons", type=int, default=16, help="sampled units per layer for p(x|q)")
+    probe_parser.add_argument("--max-samples", type=int, help="probe only the first N inputs")
+    probe_parser.add_argument("--seed", type=int, default=0)
+    probe_parser.add_argument("--out", required=True, help="directory for probes.nc and figures/")
+    add_json_flag(probe_parser)
+    probe_parser.set_defaults(handler=_probe)
+
+
+def _config(args) -> TrainConfig:
+    if args.resume:
+        return TrainConfig.from_run_dir(args.out)
+    values = {name: getattr(args, name) for name in _DEFAULTS if hasattr(args, name)}
+    values["track_layers"] = None if args.track_layers is None else tuple(args.track_layers.split(","))
+    return TrainConfig(**values)
+
+
+def _train(args) -> int:
+    from ..networks.training import train
+
+    config = _config(args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = train(config, resume=args.resume, progress=not args.no_progress)
+    for warning in caught:
+        print(f"statmech-nn: warning: {warning.message}", file=sys.stderr)
+    summary = result.summary()
+    keys = ("steps", "seconds", "steps_per_s", "final_train_loss", "final_test_loss", "final_test_accuracy", "out")
+    payload = {key: summary[key] for key in keys} | summary
+    emit(payload, args.json)
+    return 0
+
+
+def _probe(args) -> int:
+    from ..networks.data import load_dataset
+    from ..networks.probe_figures import write_probe_outputs
+    from ..networks.probes import probe
+
+    dataset = None
+    if args.dataset is not None:
+        stored = TrainConfig.from_run_dir(args.run_dir)
+        dataset = load_dataset(args.dataset, data_dir=args.data_dir, split_seed=stored.split_seed,
+                               input_dim=stored.input_dim, scaling=stored.scaling)
+    result = probe(args.run_dir, dataset, split=args.split, n_neurons=args.neurons, max_samples=args.max_samples,
+                   seed=args.seed)
+    paths = write_probe_outputs(result, args.out)
+    payload = {"out": args.out, "probes": str(paths["probes"]), "figures": [str(p) for k, p in paths.items()
+                                                                          if k != "probes"],
+               "layers": [str(v) for v in result.layer.values], "n_samples": int(result.sizes["sample"]),
+               "n_patterns": {str(k): int(v) for k, v in zip(result.layer.values, result.n_patterns.values)}}
+    emit(payload, args.json)
+    return 0

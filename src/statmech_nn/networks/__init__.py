@@ -1,0 +1,29 @@
+"""Real networks: data sets, the source documents' architectures, training to equilibrium with every-step
+weight tracking (002 §5), probes of frozen networks (002 Fig. 1, 001 classes 1-4), a fast batch-1 SGD
+engine.
+
+    from statmech_nn.networks import TrainConfig, train, probe
+    result = train(TrainConfig(arch="mlp", dataset="digits", backend="fast", warmup_epochs=50, epochs=10,
+                               track=200, out="runs/digits"))
+    probes = probe(result.out)          # xarray.Dataset, see statmech_nn.networks.probes
+
+The names below are imported on first use, so that importing the package (the command line does)
+does not import torch.
+"""
+
+from importlib import import_module
+
+_EXPORTS = {
+    "ArrayDataset": "data", "load_dataset": "data", "Architecture": "architectures", "TrainConfig": "config",
+    "TrainResult": "training", "train": "training", "evaluate": "training", "probe": "probes",
+    "write_probe_outputs": "probe_figures", "FastMLPEngine": "fast_sgd", "EquilibriumCriterion": "equilibrium",
+    "TrackedParameters": "tracking",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)

@@ -1,0 +1,104 @@
+"""Training checkpoints as HDF5 (no pickles): enough to resume a run bit for bit.
+
+``checkpoints/step-<12-digit step>.h5`` holds
+
+- ``model/<name>``: the model's state dict (materialized weights; what probes read);
+- ``engine/<key>``: the stepper's own state (torch: the optimizer state; fast engine: V, s, b);
+- attribute ``loop``: the training loop's position and history as JSON (step, epoch, position in the
+  epoch, phase, trajectory rows written, per-epoch metrics, equilibrium record).
+
+A checkpoint is written to a temporary name and renamed into place, so a run killed while writing
+one leaves the previous checkpoint intact; the newest ``keep`` checkpoints are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+
+from ..errors import DataError
+from ..io import _json_default
+
+CHECKPOINT_DIR = "checkpoints"
+_NAME = re.compile(r"^step-(\d{12})\.h5$")
+
+
+@dataclass
+class Checkpoint:
+    """What one checkpoint file holds."""
+
+    model: dict[str, np.ndarray]
+    engine: dict[str, np.ndarray]
+    loop: dict
+    path: Path | None = None
+
+
+def _write_group(group: h5py.Group, arrays: dict[str, np.ndarray]) -> None:
+    for name, value in arrays.items():
+        group.create_dataset(name, data=np.asarray(value))
+
+
+def _read_group(group: h5py.Group) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    group.visititems(lambda name, node: out.__setitem__(name, node[()]) if isinstance(node, h5py.Dataset) else None)
+    return out
+
+
+def model_arrays(model: torch.nn.Module) -> dict[str, np.ndarray]:
+    return {name: tensor.detach().cpu().numpy() for name, tensor in model.state_dict().items()}
+
+
+def load_model_arrays(model: torch.nn.Module, arrays: dict[str, np.ndarray], source: Path | str) -> None:
+    """Load a state dict read from ``source`` into ``model``; a mismatch is a DataError naming the file."""
+    expected = model.state_dict()
+    if set(arrays) != set(expected) or any(arrays[k].shape != tuple(expected[k].shape) for k in expected):
+        raise DataError(f"{source} holds parameters that do not fit this architecture")
+    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()})
+
+
+def save_checkpoint(directory: str | Path, checkpoint: Checkpoint, *, keep: int = 2) -> Path:
+    """Write ``step-<step>.h5`` atomically, then delete all but the newest ``keep`` checkpoints."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"step-{int(checkpoint.loop['step']):012d}.h5"
+    temporary = path.with_suffix(".h5.tmp")
+    with h5py.File(temporary, "w") as f:
+        _write_group(f.create_group("model"), checkpoint.model)
+        _write_group(f.create_group("engine"), checkpoint.engine)
+        f.attrs["loop"] = json.dumps(checkpoint.loop, default=_json_default)
+    os.replace(temporary, path)
+    for old in list_checkpoints(directory)[:-keep]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def list_checkpoints(directory: str | Path) -> list[Path]:
+    """Checkpoint files in ``directory``, oldest first."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir() if _NAME.match(p.name))
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    path = Path(path)
+    try:
+        with h5py.File(path, "r") as f:
+            return Checkpoint(_read_group(f["model"]), _read_group(f["engine"]), json.loads(f.attrs["loop"]), path)
+    except (OSError, KeyError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path} is not a readable checkpoint: {exc}") from None
+
+
+def latest_checkpoint(directory: str | Path) -> Checkpoint:
+    """The newest checkpoint in ``directory``; a DataError if there is none."""
+    found = list_checkpoints(directory)
+    if not found:
+        raise DataError(f"cannot resume: no checkpoint in {directory}")
+    return load_checkpoint(found[-1])

@@ -1,0 +1,181 @@
+"""Training runs: run directory contents, warm-up then tracking, equilibrium criterion, kill-and-resume
+equality (SIGKILL in a subprocess, then --resume: the trajectory equals an uninterrupted run's, bitwise)."""
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from statmech_nn.cli import main
+from statmech_nn.errors import DataError, ParameterError
+from statmech_nn.io import RunDirectory, Trajectory
+from statmech_nn.networks.checkpoint import list_checkpoints
+from statmech_nn.networks.config import TrainConfig
+from statmech_nn.networks.equilibrium import EquilibriumCriterion
+from statmech_nn.networks.training import train
+
+TINY = ["--arch", "mlp:64-16-10", "--dataset", "digits", "--lr", "0.01", "--track", "12", "--no-progress",
+        "--torch-threads", "1"]
+
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Batch-1 steps on tiny nets: torch's OpenMP threads only add waiting on a shared 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def run_cli(capsys, *argv):
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_train_writes_a_complete_run_directory(tmp_path, capsys):
+    out = tmp_path / "run"
+    status, stdout, _ = run_cli(capsys, "train", *TINY, "--warmup-epochs", "1", "--epochs", "1", "--backend", "fast",
+                                "--track-biases", "--out", str(out), "--json")
+    assert status == 0
+    summary = json.loads(stdout)
+    assert list(summary)[:7] == ["steps", "seconds", "steps_per_s", "final_train_loss", "final_test_loss",
+                                 "final_test_accuracy", "out"]
+    assert summary["steps"] == 2 * 1437 and summary["final_test_accuracy"] > 0.5
+    info = RunDirectory(out).read_run_info()
+    assert info["parameters"]["backend"] == "fast" and info["command"][:2] == ["statmech-nn", "train"]
+    assert TrainConfig.from_dict(info["parameters"]) == TrainConfig.from_run_dir(out)
+    trajectory = Trajectory.load(out)
+    assert trajectory.q.shape == (1437 + 1, 12)
+    np.testing.assert_array_equal(trajectory.t, np.arange(1437, 2 * 1437 + 1))  # first row: start of tracking
+    assert any(".bias[" in name for name in trajectory.names) and trajectory.names[0].startswith("fc1.weight[")
+    for key in ("architecture", "dataset", "optimizer", "lr", "weight_decay", "batch_size", "backend", "device"):
+        assert key in trajectory.metadata
+    assert trajectory.seed == 0 and trajectory.metadata["tracking_start_step"] == 1437
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["columns"]["phase"] == ["warmup", "tracking"] and metrics["tracking"]["start_step"] == 1437
+    assert len(list_checkpoints(out / "checkpoints")) == 2
+    # the command recorded in run.json re-runs the same thing
+    rerun = tmp_path / "rerun"
+    command = info["command"]
+    command[command.index("--out") + 1] = str(rerun)
+    assert main(command[1:]) == 0
+    np.testing.assert_array_equal(Trajectory.load(rerun).q, trajectory.q)
+
+
+def test_steps_limit_adam_batches_and_other_architectures(tmp_path, capsys):
+    small = ["--n-train", "200", "--n-test", "100"]
+    status, stdout, _ = run_cli(capsys, "train", *TINY, *small, "--steps", "50", "--optimizer", "adam", "--lr", "1e-3",
+                                "--batch-size", "7", "--out", str(tmp_path / "adam"), "--json")
+    assert status == 0 and json.loads(stdout)["steps"] == 50
+    assert Trajectory.load(tmp_path / "adam").q.shape == (51, 12)
+    status, stdout, _ = run_cli(capsys, "train", *small, "--arch", "vgg:depth=4,width=2", "--dataset", "digits-binary",
+                                "--steps", "20", "--batch-size", "16", "--track", "5", "--no-progress",
+                                "--out", str(tmp_path / "vgg"), "--json")
+    assert status == 0 and 0 <= json.loads(stdout)["final_test_accuracy"] <= 1
+    status, stdout, _ = run_cli(capsys, "train", *small, "--arch", "autoencoder:8", "--dataset", "digits", "--steps", "20",
+                                "--batch-size", "32", "--track", "5", "--no-progress", "--out", str(tmp_path / "ae"),
+                                "--json")
+    assert status == 0 and json.loads(stdout)["final_test_accuracy"] is None  # no accuracy for an autoencoder
+
+
+def test_equilibrium_criterion():
+    criterion = EquilibriumCriterion(window=3, rtol=0.05)
+    flat = [1.0, 0.99, 1.01, 1.0, 0.98, 1.0]
+    assert criterion.holds(np.array(flat) - 0.1, flat)
+    assert not criterion.holds(np.array(flat[:5]) - 0.1, flat[:5])  # fewer than 2 windows
+    falling = [2.0, 1.8, 1.6, 1.4, 1.2, 1.0]
+    assert not criterion.holds(np.array(falling) - 0.1, falling)
+    overfitting = [0.2, 0.2, 0.2, 0.1, 0.1, 0.1]  # train loss falls while the test loss stays
+    assert not criterion.holds(overfitting, flat)
+    with pytest.raises(ParameterError, match="eq_window"):
+        EquilibriumCriterion(window=0)
+
+
+def test_until_equilibrium_then_track(tmp_path):
+    config = TrainConfig(arch="mlp:64-16-10", dataset="digits", lr=0.02, until_equilibrium=True, eq_window=2,
+                         eq_rtol=0.5, max_warmup_epochs=8, epochs=1, track=4, backend="fast",
+                         out=str(tmp_path / "eq"))
+    result = train(config, progress=False)
+    assert result.equilibrium_reached and result.equilibrium_epoch == 4  # the first epoch with 2 full windows
+    assert result.tracking_start_step == 4 * 1437 and result.trajectory_rows == 1437 + 1
+    with pytest.warns(UserWarning, match="equilibrium not reached"):
+        strict = train(TrainConfig(**{**config.to_dict(), "eq_rtol": 1e-9, "max_warmup_epochs": 4,
+                                      "out": str(tmp_path / "strict")}), progress=False)
+    assert not strict.equilibrium_reached and strict.tracking_start_step == 4 * 1437
+
+
+def test_user_errors_are_one_line_and_status_2(tmp_path, capsys):
+    status, _, err = run_cli(capsys, "train", "--arch", "cnn:2-2-2/4-4", "--backend", "fast", "--device", "cpu",
+                             "--out", str(tmp_path / "x"))
+    assert status == 2 and "backend" in err and len(err.strip().splitlines()) == 1
+    status, _, err = run_cli(capsys, "train", "--lr", "-1", "--out", str(tmp_path / "x"))
+    assert status == 2 and "lr" in err
+    status, _, err = run_cli(capsys, "train", "--device", "cuda:3", "--out", str(tmp_path / "x"))
+    assert status == 2 and "device" in err
+    status, _, err = run_cli(capsys, "train", "--out", str(tmp_path / "missing"), "--resume")
+    assert status == 2 and "run.json" in err
+    out = tmp_path / "once"
+    assert run_cli(capsys, "train", *TINY, "--steps", "5", "--out", str(out))[0] == 0
+    status, _, err = run_cli(capsys, "train", *TINY, "--steps", "5", "--out", str(out))
+    assert status == 2 and "already holds a run" in err
+    with pytest.raises(ParameterError, match="differ: lr"):
+        train(TrainConfig(arch="mlp:64-16-10", lr=0.5, steps=5, track=12, out=str(out)), resume=True, progress=False)
+
+
+def _read(path):
+    with h5py.File(path / "trajectory.h5") as f:
+        return f["t"][...], f["q"][...]
+
+
+@pytest.mark.parametrize("backend, arch, epochs, every", [("torch", "mlp:64-16-10", 2, 150),
+                                                         ("fast", "mlp:64-256-256-10", 20, 250)])
+def test_sigkill_then_resume_gives_the_uninterrupted_trajectory_bitwise(tmp_path, capsys, backend, arch, epochs,
+                                                                          every):
+    argv = ["train", "--arch", arch, "--dataset", "digits", "--lr", "0.01", "--track", "16", "--track-biases",
+            "--epochs", str(epochs), "--checkpoint-every", str(every), "--backend", backend, "--device", "cpu",
+            "--n-train", "600", "--n-test", "100", "--torch-threads", "1", "--no-progress"]
+    killed = tmp_path / "killed"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    process = subprocess.Popen([sys.executable, "-m", "statmech_nn", *argv, "--out", str(killed)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not list_checkpoints(killed / "checkpoints") and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, process.stderr.read().decode()[-2000:]
+    checkpoints = list_checkpoints(killed / "checkpoints")
+    assert checkpoints and int(checkpoints[-1].stem.split("-")[1]) < epochs * 600  # killed mid-run
+    assert main([*argv, "--out", str(killed), "--resume"]) == 0
+
+    reference = tmp_path / "reference"
+    assert main([*argv, "--out", str(reference)]) == 0
+    capsys.readouterr()
+    t_killed, q_killed = _read(killed)
+    t_reference, q_reference = _read(reference)
+    np.testing.assert_array_equal(t_killed, t_reference)
+    np.testing.assert_array_equal(q_killed, q_reference)
+    m_killed = json.loads((killed / "metrics.json").read_text())["columns"]
+    m_reference = json.loads((reference / "metrics.json").read_text())["columns"]
+    for key in ("step", "train_loss", "test_loss", "test_accuracy"):
+        assert m_killed[key] == m_reference[key]
+
+
+def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
+    config = TrainConfig(arch="mlp:64-16-10", steps=5, track=3, out=str(tmp_path / "r"))
+    RunDirectory(config.out).create().write_run_info(command=config.command_line(), parameters=config.to_dict())
+    with pytest.raises(DataError, match="no checkpoint"):
+        train(config, resume=True, progress=False)
+    assert math.isfinite(train(TrainConfig(**{**config.to_dict(), "out": str(tmp_path / "s")}),
+                               progress=False).final_test_loss)
