@@ -135,11 +135,11 @@ def build_panels(p: Params, panels_per_segment: int) -> Panels:
 
 @numba.njit(cache=True)
 def _map_scalar(kind, anchor, power, v):
-    """t(v) and log |dt/dv| for one panel variable value (see :class:`Panels`)."""
+    """t(v), log t and log |dt/dv| for one panel variable value (see :class:`Panels`)."""
     if kind == LOG:
-        return math.exp(v), v
-    t = anchor * abs(v) ** (1.0 / (power + 1.0))
-    return t, math.log(t) - math.log(abs(power + 1.0)) - math.log(abs(v))
+        return math.exp(v), v, v
+    log_t = math.log(anchor) + math.log(abs(v)) / (power + 1.0)
+    return math.exp(log_t), log_t, log_t - math.log(abs(power + 1.0)) - math.log(abs(v))
 
 
 @numba.njit(cache=True, parallel=True)
@@ -150,7 +150,7 @@ def _log_integrals_kernel(kind, anchor, power, v_lo, v_hi, lambda_x, g, lambda_q
     log_weights = np.log(weights)
     for r in numba.prange(rows):
         terms = np.empty(n)
-        log_u = np.empty(n)
+        u_values = np.empty(n)
         for k in range(n_panels):
             half = 0.5 * (v_hi[r, k] - v_lo[r, k])
             if half == 0.0:
@@ -162,21 +162,23 @@ def _log_integrals_kernel(kind, anchor, power, v_lo, v_hi, lambda_x, g, lambda_q
             largest = -np.inf
             largest_u = -np.inf
             for j in range(n):
-                t, log_jacobian = _map_scalar(kind[r, k], anchor[r, k], power[r, k], mid + half * nodes[j])
+                t, log_t, log_jacobian = _map_scalar(kind[r, k], anchor[r, k], power[r, k], mid + half * nodes[j])
                 terms[j] = (log_unnormalized_marginal_scalar(t, lambda_x[r], g[r], lambda_q[r], alpha[r], beta[r], mu[r])
                             + log_jacobian + log_half + log_weights[j])
-                log_u[j] = terms[j] + 2.0 * math.log(t)
+                u_values[j] = t * t
                 largest = max(largest, terms[j])
-                largest_u = max(largest_u, log_u[j])
+                largest_u = max(largest_u, terms[j] + 2.0 * log_t)
             if largest == -np.inf:
                 log_mass[r, k] = -np.inf
                 log_u_moment[r, k] = -np.inf
                 continue
             total = 0.0
             total_u = 0.0
+            u_scale = math.exp(largest - largest_u)  # exp(term - largest_u) = exp(term - largest) · that
             for j in range(n):
-                total += math.exp(terms[j] - largest)
-                total_u += math.exp(log_u[j] - largest_u)
+                weight = math.exp(terms[j] - largest)
+                total += weight
+                total_u += weight * u_values[j] * u_scale
             log_mass[r, k] = largest + math.log(total)
             log_u_moment[r, k] = largest_u + math.log(total_u)
 
@@ -188,7 +190,7 @@ def _panel_t_scalar(kind, anchor, power, v):
 
 @numba.njit(cache=True)
 def _panel_log_jacobian_scalar(kind, anchor, power, v):
-    return _map_scalar(kind, anchor, power, v)[1]
+    return _map_scalar(kind, anchor, power, v)[2]
 
 
 _MAP_SIGNATURE = ["float64(float64, float64, float64, float64)"]
