@@ -10,10 +10,10 @@ import sys
 
 from .. import __version__
 from ..errors import StatmechError
-from . import check
+from . import analysis, check
 from ._common import Parser, UsageError, fail
 
-AREAS = (check,)
+AREAS = (check, analysis)
 
 
 def build_parser() -> Parser:
