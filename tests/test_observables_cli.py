@@ -135,7 +135,8 @@ def test_analyze_serves_a_sampler_and_a_network_with_one_code_path(analyzed):
 def test_predictions_are_joins_on_the_measured_bins(analyzed):
     """Predicted bin averages share the measured coordinates; the theory's agree with the data (|pull| < 5)."""
     ds = load_dataset(analyzed["sampler"][2] / "observables.nc")
-    table = ds[[v for v in ds.data_vars if v.startswith("fit_")]].rename({v: v[4:] for v in ds.data_vars if v.startswith("fit_")})
+    fitted = [v for v in ds.data_vars if v.startswith("fit_")]
+    table = ds[fitted].rename({v: v[4:] for v in fitted})
     predicted = predicted_densities(ds, table)
     np.testing.assert_allclose(predicted["density_abs"].values, ds["predicted_density_abs"].values, equal_nan=True)
     joined = join(ds, predicted)

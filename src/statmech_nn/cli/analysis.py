@@ -81,7 +81,7 @@ def _fit_powerlaw(args) -> int:
     fit = fit_powerlaw(read_values(args.file), discrete=args.discrete, xmin=args.xmin)
     payload = fit.to_dict()
     if args.gof:
-        payload["gof_p"] = fit.gof_pvalue(args.gof, seed=args.seed, progress=not args.json)
+        payload["gof_p"] = fit.gof_pvalue(args.gof, seed=args.seed, progress=True)
     if args.compare:
         payload["compare"] = {name: dict(zip(("R", "p"), fit.compare(name))) for name in ALTERNATIVES}
     emit(payload, args.json)

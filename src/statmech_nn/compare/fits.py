@@ -212,7 +212,8 @@ class TheoryFit:
                 step = np.zeros(3)
                 step[i] = _HESSIAN_STEP
                 gradient[i] = (_crossovers(x0 + step)[key] - _crossovers(x0 - step)[key]) / (2 * _HESSIAN_STEP)
-            errors[f"{key}_err"] = float(np.sqrt(gradient @ self.covariance @ gradient)) if np.all(np.isfinite(gradient)) else np.nan
+            finite = np.all(np.isfinite(gradient))
+            errors[f"{key}_err"] = float(np.sqrt(gradient @ self.covariance @ gradient)) if finite else np.nan
         return {**values, **errors}
 
     def to_dict(self) -> dict:
@@ -316,17 +317,19 @@ def compare_alternatives(delta, theory: TheoryFit) -> dict:
     out["student_t"] = Alternative("student_t", {"nu": student["nu"], "scale": student["scale"]}, student["loglik"], 2,
                                    4.0 - 2.0 * student["loglik"], 4.0 - 2.0 * student["loglik"] - aic_theory, statistic,
                                    float(0.5 * stats.chi2.sf(statistic, 1)))
-    magnitude = np.abs(delta[delta != 0])
-    law = fit_powerlaw(magnitude)
+    try:
+        law = fit_powerlaw(np.abs(delta[delta != 0]))
+    except StatmechError:  # too few distinct values for a tail: no power-law alternative
+        return out
     tail = law.tail
     theory_tail = np.log(2.0) + theory.logpdf(tail) - theory_log_tail(law.xmin, theory.c, theory.s, theory.sigma)
     law_tail = np.log((law.alpha - 1.0) / law.xmin) - law.alpha * np.log(tail / law.xmin)
     vuong = likelihood_ratio(theory_tail, law_tail)
     law_loglik = float(law_tail.sum())
+    aic_law, aic_theory_tail = 4.0 - 2.0 * law_loglik, 6.0 - 2.0 * float(theory_tail.sum())
     out["power_law"] = Alternative("power_law", {"alpha": law.alpha, "xmin": law.xmin, "sigma": law.sigma,
                                                  "D": law.D, "ntail": law.ntail}, law_loglik, 2,
-                                   4.0 - 2.0 * law_loglik, (4.0 - 2.0 * law_loglik) - (6.0 - 2.0 * float(theory_tail.sum())),
-                                   vuong.R, vuong.p)
+                                   aic_law, aic_law - aic_theory_tail, vuong.R, vuong.p)
     return out
 
 

@@ -53,8 +53,9 @@ _NEEDS = {"theory": ("c", "s", "sigma"), "gaussian": ("gaussian_sigma",), "stude
 
 
 def predicted_densities(observables: xr.Dataset, table: xr.Dataset, models=MODELS) -> xr.Dataset:
-    """``density_abs`` (model, column, abs_bin) and ``density_sq`` (model, column, sq_bin) of the fitted models,
-    on the coordinates of the measured ``observables`` (from :func:`~statmech_nn.observables.fluctuations.fluctuation_densities`)."""
+    """``density_abs`` (model, column, abs_bin) and ``density_sq`` (model, column, sq_bin) of the fitted models
+    on the coordinates of the measured ``observables``
+    (from :func:`~statmech_nn.observables.fluctuations.fluctuation_densities`)."""
     k = observables.sizes["column"]
     abs_out = np.full((len(models), k, observables.sizes["abs_bin"]), np.nan)
     sq_out = np.full((len(models), k, observables.sizes["sq_bin"]), np.nan)
@@ -69,8 +70,10 @@ def predicted_densities(observables: xr.Dataset, table: xr.Dataset, models=MODEL
     units = observables["density_abs"].attrs.get("units", "")
     coords = {name: observables[name] for name in ("column", "name", "chain", "abs_delta", "delta_sq")}
     return xr.Dataset(
-        {"density_abs": (("model", "column", "abs_bin"), abs_out, {"units": units, "long_name": "predicted p(Δ), bin-averaged"}),
-         "density_sq": (("model", "column", "sq_bin"), sq_out, {"units": units, "long_name": "predicted p(Δ) on shells of Δ²"})},
+        {"density_abs": (("model", "column", "abs_bin"), abs_out,
+                         {"units": units, "long_name": "predicted p(Δ), bin-averaged"}),
+         "density_sq": (("model", "column", "sq_bin"), sq_out,
+                        {"units": units, "long_name": "predicted p(Δ) on shells of Δ²"})},
         coords={"model": list(models), **coords}, attrs={"prediction": "bin averages of fitted models (compare.overlay)"})
 
 

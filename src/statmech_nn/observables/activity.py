@@ -2,9 +2,9 @@
 
 Bimodality. 002 Fig. 1 shows outputs p(x|q) of frozen neurons with two maxima (the frustrated regime,
 negative λ₀ in 002 eq. (20)). :func:`bimodality` fits one Gaussian and a two-Gaussian mixture (EM,
-vectorized over several seeded starts, stopped when the
-log-likelihood gains less than 1e-7 relative or after 500 iterations, variances floored at 1e-6 of the sample variance so that the
-likelihood stays bounded) and compares them by BIC. A lower BIC for two components only says "not
+vectorized over several seeded starts, stopped when the log-likelihood gains less than 1e-7 relative
+or after 500 iterations, variances floored at 1e-6 of the sample variance so that the likelihood
+stays bounded) and compares them by BIC. A lower BIC for two components only says "not
 Gaussian" — a skewed or heavy-tailed unimodal sample passes it too — so the verdict also requires
 the fitted mixture density itself to have two modes (found on a fine grid). Ashman's D (separation
 of the two means in units of their pooled width; D > 2 guarantees two modes for equal widths) is reported.

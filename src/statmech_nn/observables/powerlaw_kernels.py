@@ -12,11 +12,16 @@ u_0 < u_1 < ... with b_m = #{x < u_m}:
   strictly below u_m (the convention of CSN's reference code and of the ``powerlaw`` package), and
   T_j the model CDF. Both T_j and E_j increase with m, so on an index segment [a, b]
   T_j(a) - E_j(b) ≤ T_j - E_j ≤ T_j(b) - E_j(a). This bounds |T - E| on whole segments: D_j is found
-  exactly by branch and bound, bisecting only segments whose bound exceeds the largest deviation
-  seen so far, and abandoned as soon as it exceeds the best D of the candidates already done.
-  Candidates are visited in increasing order of a lower bound from a coarse grid of G points, and the
-  scan stops when that bound exceeds the best D found. On data the scan then costs about
-  O(n G + few · log n), after the O(n log n) sort; the worst case stays O(n²) but is exact throughout.
+  exactly by branch and bound (start from 17 evenly spaced tail points and the index where the best
+  candidate so far deviated most; bisect, largest bound first, only segments whose bound exceeds the
+  largest deviation seen), abandoned as soon as it exceeds the best D of the candidates already done.
+- Candidates are visited in increasing order of a lower bound (the deviation at 5 evenly spaced tail
+  points), and the scan stops when that bound exceeds the best D found.
+
+The whole fit is then O(n log n) for the sort plus O(5 n) for the bounds plus the branch and bound of
+the candidates that survive the bound: on |T| samples with n = 10⁵ (1 to 5 degrees of freedom) 0.4-16%
+of the candidates are looked at, most abandoned after a few points, and 12-35 evaluated to the end.
+The worst case stays O(n²), but every answer is exact: the same x_min and D as the naive scan.
 """
 
 from __future__ import annotations

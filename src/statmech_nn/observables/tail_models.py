@@ -13,10 +13,10 @@ Each is fitted by maximum likelihood to the tail, conditioned on x ≥ x_min:
 The last two are exponential families: in the continuous case their log-likelihood is concave, its
 gradient and Hessian come from the mean and covariance of the sufficient statistics under the
 model (computed with the normalization by :func:`~statmech_nn.observables.halfline.integrate_half_line`),
-and a bounded Newton iteration (:mod:`~statmech_nn.observables.newton`) finds the MLE from the data's sums alone. Discrete versions put on each
-integer x the continuous mass of [x - 1/2, x + 1/2) (16-point Gauss-Legendre), normalized on
-[x_min - 1/2, ∞) (the ``powerlaw`` package's default "round" discretization), with the same
-Newton iteration on distinct values.
+and a bounded Newton iteration (:mod:`~statmech_nn.observables.newton`) finds the MLE from the data's
+sums alone. Discrete versions put on each integer x the continuous mass of [x - 1/2, x + 1/2)
+(16-point Gauss-Legendre), normalized on [x_min - 1/2, ∞) (the ``powerlaw`` package's default
+"round" discretization), with the same Newton iteration on distinct values.
 
 :func:`likelihood_ratio` is Vuong's normalized log-likelihood-ratio test (CSN eq. (5.4)), or Wilks'
 χ²(1) test for nested models (the power law inside the truncated power law).

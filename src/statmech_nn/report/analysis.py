@@ -9,8 +9,9 @@ module reads it and runs the same chain on both:
    (:mod:`statmech_nn.compare.fits`), optionally the CSN bootstrap p-value of the |Δ| power law;
 4. the predicted bin averages of every fitted model on the measured bins (:mod:`statmech_nn.compare.overlay`);
 5. the power spectrum of q(t), f²·P(f) and its band exponents (:mod:`statmech_nn.observables.spectrum`);
-6. when the trajectory holds samples x of the non-trainable variables: the bimodality of each (002 Fig. 1)
-   and the rank-frequency exponent of the activation patterns x > 0 (:mod:`statmech_nn.observables.activity`).
+6. when the trajectory holds samples x of the non-trainable variables: the bimodality of each of the first
+   64 (002 Fig. 1; on a seeded subsample of at most 20 000 rows) and the rank-frequency exponent of the
+   activation patterns x > 0 (:mod:`statmech_nn.observables.activity`).
 
 Outputs in ``out``: ``observables.nc`` (all of it, fit table included, variables of the fit table
 prefixed ``fit_``), ``fits.json`` (the per-weight table), ``analysis.json`` (inputs and options, to
@@ -40,7 +41,8 @@ from . import figures
 
 FITS_FILE = "fits.json"
 ANALYSIS_FILE = "analysis.json"
-MAX_OUTPUT_COLUMNS = 64
+MAX_OUTPUT_COLUMNS = 64      # neurons tested for bimodality (the first ones)
+MAX_OUTPUT_SAMPLES = 20_000  # a seeded subsample of outputs per neuron keeps the EM fits quick
 
 
 @dataclass(frozen=True)
@@ -62,10 +64,14 @@ class AnalysisOptions:
 
 
 def _output_observables(x: np.ndarray, seed) -> tuple[xr.Dataset, list]:
-    """Bimodality of each of the first MAX_OUTPUT_COLUMNS columns of x, and the Zipf fit of patterns x > 0."""
+    """Bimodality of each of the first MAX_OUTPUT_COLUMNS columns of x (on at most MAX_OUTPUT_SAMPLES rows),
+    and the Zipf fit of the activation patterns x > 0 (all rows)."""
     rng = rng_from(seed)
     columns = min(x.shape[1], MAX_OUTPUT_COLUMNS)
-    results = [bimodality(x[:, j], seed=rng) for j in range(columns)]
+    rows = slice(None)
+    if x.shape[0] > MAX_OUTPUT_SAMPLES:
+        rows = np.sort(rng.choice(x.shape[0], MAX_OUTPUT_SAMPLES, replace=False))
+    results = [bimodality(x[rows, j], seed=rng) for j in range(columns)]
     data = {key: ("output", np.array([getattr(r, key) for r in results], float))
             for key in ("delta_bic", "ashman_d", "modes")}
     data["bimodal"] = ("output", np.array([r.bimodal for r in results], np.int8))
@@ -135,7 +141,7 @@ def analyze_run(run_dir, out, options: AnalysisOptions = AnalysisOptions(), prog
         output_data, outputs = _output_observables(np.asarray(trajectory.x, float), options.seed)
         combined = xr.merge([combined, output_data], combine_attrs="no_conflicts")
     files = [save_dataset(combined, out / OBSERVABLES_FILE)]
-    files.append(write_json(out / FITS_FILE, {"source": trajectory.source, "columns": rows}))
+    files.append(write_json(out / FITS_FILE, {"source": trajectory.source, "columns": [_strict(row) for row in rows]}))
     files.append(write_json(out / ANALYSIS_FILE, {"run_dir": str(run.path.resolve()), "options": asdict(options),
                                                   "package_version": __version__}))
     if options.figures:
@@ -147,6 +153,11 @@ def analyze_run(run_dir, out, options: AnalysisOptions = AnalysisOptions(), prog
         if outputs is not None:
             files.append(figures.outputs_figure(trajectory.x, outputs, directory / "fig1_outputs.png"))
     return _summary(trajectory, samples, table, spectra, outputs, out, files)
+
+
+def _strict(row: dict) -> dict:
+    """Non-finite numbers as null, so that fits.json is strict JSON."""
+    return {key: (None if isinstance(value, float) and not np.isfinite(value) else value) for key, value in row.items()}
 
 
 def _median(values) -> float:
