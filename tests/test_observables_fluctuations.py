@@ -55,13 +55,13 @@ def test_densities_of_gaussian_samples_follow_the_gaussian_in_both_views():
     lo, hi = ds["abs_delta_lo"].values, ds["abs_delta_hi"].values
     exact = (stats.norm.cdf(hi) - stats.norm.cdf(lo)) / (hi - lo)
     enough = ds["count_abs"].values >= 100
-    pulls = (ds["density_abs"].values - exact) / ds["density_abs_err"].values
-    assert np.all(np.abs(pulls[enough]) < 5)
+    pulls = (ds["density_abs"].values - exact)[enough] / ds["density_abs_err"].values[enough]
+    assert np.all(np.abs(pulls) < 5)
     sq_lo, sq_hi = np.sqrt(ds["delta_sq_lo"].values), np.sqrt(ds["delta_sq_hi"].values)
     exact_sq = (stats.norm.cdf(sq_hi) - stats.norm.cdf(sq_lo)) / (sq_hi - sq_lo)
     enough = ds["count_sq"].values >= 100
-    pulls = (ds["density_sq"].values - exact_sq) / ds["density_sq_err"].values
-    assert np.all(np.abs(pulls[enough]) < 5)
+    pulls = (ds["density_sq"].values - exact_sq)[enough] / ds["density_sq_err"].values[enough]
+    assert np.all(np.abs(pulls) < 5)
     assert ds["density_abs"].attrs["units"] == "1/q" and ds["delta_sq"].attrs["units"] == "q^2"
     assert list(ds["name"].values) == ["a", "b"]
 

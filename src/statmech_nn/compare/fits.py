@@ -15,7 +15,9 @@ exponential family in (s, τ = 1/2σ²) with statistics (log(1 + Δ²/c²), Δ²
 concave and maximized by bounded Newton steps (τ ≥ 0; τ = 0 is a Student-t); the profile over log c
 is scanned on a grid and refined by Brent's method. Uncertainties come from the observed Fisher
 information in (log c, s, log σ) (a central-difference Hessian of the analytic gradient); intervals
-are Wald intervals in those coordinates, i.e. asymmetric in c and σ.
+are Wald intervals in those coordinates, i.e. asymmetric in c and σ. ``status`` is "ok", or says which
+scale the samples do not resolve (σ beyond 10 max|Δ|, c at the edge of the scanned range), or that the
+information matrix is singular; the intervals are not to be trusted then.
 
 Alternatives, fitted by MLE on the same samples: a Gaussian N(0, σ²) (the theory at s = 0), a Student-t
 with location 0 (the theory at τ = 0, i.e. σ → ∞; ν = 2s - 1, scale = c/√ν) and a pure power law for
@@ -252,8 +254,9 @@ def fit_theory(delta) -> TheoryFit:
     samples = _Samples(_clean(delta))
     log_c, (s, tau), value, at_edge = _profile_fit(samples, student=False)
     status = "ok"
-    if tau <= 0 or not np.isfinite(tau):
-        status = "boundary: no Gaussian cut-off resolved (sigma -> inf)"
+    largest = float(np.sqrt(samples.squared.max()))
+    if not tau > 1.0 / (2.0 * (10.0 * largest) ** 2):  # σ > 10 max|Δ|: the fit approaches the Student-t
+        status = "boundary: no Gaussian cut-off within the data (sigma > 10 max|delta|)"
         tau = max(tau, 1e-300)
     elif at_edge:
         status = "boundary: core scale c at the edge of the scanned range"
@@ -352,13 +355,13 @@ def failed_row(delta, reason: str) -> dict:
     return {"n_nonzero": int(np.count_nonzero(delta)), "status": f"not fitted: {reason}"}
 
 
+_SCALE_KEYS = {"c", "c_lo", "c_hi", "sigma", "sigma_lo", "sigma_hi", "gaussian_sigma", "student_t_scale", "power_law_xmin"}
+_SQUARED_KEYS = {"u_low", "u_slope", "u_gauss", "u_low_err", "u_slope_err", "u_gauss_err"}
+
+
 def _unit_of(key: str, units: str) -> str:
-    if key.startswith("u_") and not key.endswith("err") or key in {f"{u}_err" for u in ("u_low", "u_slope", "u_gauss")}:
-        return f"{units}^2"
-    if key.split("_")[0] in ("c", "sigma") and not key.startswith(("c_err", "sigma_err")) or key in (
-            "gaussian_sigma", "student_t_scale", "power_law_xmin"):
-        return units
-    return "1"
+    """The unit of a fit-table column: that of q for scales, q² for crossovers in u = Δ², else 1."""
+    return units if key in _SCALE_KEYS else f"{units}^2" if key in _SQUARED_KEYS else "1"
 
 
 def fit_table(samples, names=None, chain=None, progress: bool = False, units: str = "q"):
