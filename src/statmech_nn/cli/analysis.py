@@ -1,0 +1,98 @@
+"""``statmech-nn fit-powerlaw`` and ``statmech-nn analyze``: the comparison layer's instruments from the shell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from ..observables.fluctuations import MODES
+from ..observables.powerlaw import fit_powerlaw
+from ..observables.spectrum import HIGH_BAND
+from ..observables.tail_models import ALTERNATIVES
+from ..params import require_finite
+from ..report.analysis import AnalysisOptions, analyze_run
+from ._common import UsageError, add_json_flag, emit
+
+
+def register(subparsers) -> None:
+    fit = subparsers.add_parser("fit-powerlaw", help="fit a power law to the values in a file (Clauset-Shalizi-Newman)")
+    fit.add_argument("file", help="text file (whitespace/newline separated) or .npy, one value per entry")
+    fit.add_argument("--discrete", action="store_true", help="the values are integers (discrete power law)")
+    fit.add_argument("--xmin", type=float, help="fix x_min instead of scanning it by minimum KS distance")
+    fit.add_argument("--gof", type=int, metavar="N", help="also the bootstrap goodness-of-fit p-value from N synthetic sets")
+    fit.add_argument("--compare", action="store_true",
+                     help="also likelihood-ratio tests against " + ", ".join(ALTERNATIVES))
+    fit.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
+    add_json_flag(fit)
+    fit.set_defaults(handler=_fit_powerlaw)
+
+    analyze = subparsers.add_parser("analyze", help="observables, theory fits and figures of a run directory")
+    analyze.add_argument("run_dir", help="a run directory holding trajectory.h5 (from a sampler or a network)")
+    analyze.add_argument("--out", required=True, help="directory for observables.nc, fits.json and figures/")
+    analyze.add_argument("--mode", choices=[m.replace("_", "-") for m in MODES], default="increment",
+                         help="fluctuations: q(t+lag)-q(t), or q(t+1) minus the running mean of the last WINDOW rows")
+    analyze.add_argument("--lag", type=int, default=1, help="rows between the two ends of an increment (default 1)")
+    analyze.add_argument("--window", type=int, default=100, help="rows in the running mean (default 100)")
+    analyze.add_argument("--per-decade", type=int, default=10, help="log bins per decade (default 10)")
+    analyze.add_argument("--quadratic-bins", type=int, default=40, help="bins uniform in Δ² (default 40)")
+    analyze.add_argument("--segment", type=int, help="Welch segment length in rows (default 2^floor(log2(n/8)))")
+    analyze.add_argument("--low-band", metavar="LO:HI", help="low band of the spectrum fit, in 1/step (default 4f1:40f1)")
+    analyze.add_argument("--high-band", metavar="LO:HI", default=f"{HIGH_BAND[0]}:{HIGH_BAND[1]}",
+                         help="high band of the spectrum fit, in 1/step (default %(default)s)")
+    analyze.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                         help="also the CSN bootstrap p-value of each |Δ| power law, N synthetic sets (default 0: off)")
+    analyze.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and mixture fits (default 0)")
+    analyze.add_argument("--units", default="q", help="unit of the tracked variables, for labels (default q)")
+    analyze.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    add_json_flag(analyze)
+    analyze.set_defaults(handler=_analyze)
+
+
+def read_values(path) -> np.ndarray:
+    """The numbers in a text file (whitespace or newline separated) or a .npy file, flattened."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no such file: {path}")
+    try:
+        if path.suffix == ".npy":
+            values = np.load(path, allow_pickle=False)
+        else:
+            values = np.array(path.read_text().split(), dtype=float)
+    except (ValueError, OSError) as exc:
+        raise DataError(f"{path} does not hold numbers: {exc}") from None
+    return np.asarray(values, float).ravel()
+
+
+def _band(text, name):
+    if text is None:
+        return None
+    parts = str(text).split(":")
+    if len(parts) != 2:
+        raise UsageError(f"--{name} must be LO:HI, got {text!r}")
+    lo, hi = (require_finite(name, p) for p in parts)
+    if not 0 < lo < hi:
+        raise UsageError(f"--{name} needs 0 < LO < HI, got {text!r}")
+    return (lo, hi)
+
+
+def _fit_powerlaw(args) -> int:
+    fit = fit_powerlaw(read_values(args.file), discrete=args.discrete, xmin=args.xmin)
+    payload = fit.to_dict()
+    if args.gof:
+        payload["gof_p"] = fit.gof_pvalue(args.gof, seed=args.seed, progress=True)
+    if args.compare:
+        payload["compare"] = {name: dict(zip(("R", "p"), fit.compare(name))) for name in ALTERNATIVES}
+    emit(payload, args.json)
+    return 0
+
+
+def _analyze(args) -> int:
+    options = AnalysisOptions(mode=args.mode.replace("-", "_"), lag=args.lag, window=args.window,
+                              per_decade=args.per_decade, quadratic_bins=args.quadratic_bins, segment=args.segment,
+                              low_band=_band(args.low_band, "low-band"), high_band=_band(args.high_band, "high-band"),
+                              bootstrap=args.bootstrap, seed=args.seed, units=args.units, figures=not args.no_figures)
+    summary = analyze_run(args.run_dir, args.out, options, progress=True)
+    emit(summary, args.json)
+    return 0

@@ -1,0 +1,395 @@
+"""Maximum-likelihood fits of the source's fluctuation law to samples, with uncertainties and alternatives.
+
+002 eq. (6) (and its network form, eq. (21), one eigenvalue at a time) predicts, for a fluctuation Δ
+symmetric about 0,
+
+    p(Δ) ∝ (g Δ² + λx)^{-α/2β} exp(-α λq Δ²/2) ∝ (1 + Δ²/c²)^{-s} exp(-Δ²/2σ²),
+
+with c² = λx/g (the core, or peak, scale), s = α/2β (|Δ|^{-2s} = |Δ|^{-α/β} on intermediate scales) and
+σ² = 1/(αλq) (the Gaussian width). Only (c, s, σ) are identifiable from samples; g, λx, λq, α, β are not.
+The normalization is exact: with v = Δ²/c², ∫ p dΔ = c K(1/2, s, c²/2σ²), K the half-line integral of
+:func:`~statmech_nn.observables.halfline.log_tricomi_integral` (= c Γ(1/2) U(1/2, 3/2-s, c²/2σ²)).
+
+The fit maximizes the likelihood of the samples (not a histogram): for fixed c the model is an
+exponential family in (s, τ = 1/2σ²) with statistics (log(1 + Δ²/c²), Δ²), whose log-likelihood is
+concave and maximized by bounded Newton steps (τ ≥ 0; τ = 0 is a Student-t); the profile over log c
+is scanned on a grid and refined by Brent's method. Uncertainties come from the observed Fisher
+information in (log c, s, log σ) (a central-difference Hessian of the analytic gradient); intervals
+are Wald intervals in those coordinates, i.e. asymmetric in c and σ. ``status`` is "ok", or says which
+scale the samples do not resolve (σ beyond 10 max|Δ|, c at the edge of the scanned range), or that the
+information matrix is singular; the intervals are not to be trusted then.
+
+Alternatives, fitted by MLE on the same samples: a Gaussian N(0, σ²) (the theory at s = 0), a Student-t
+with location 0 (the theory at τ = 0, i.e. σ → ∞; ν = 2s - 1, scale = c/√ν) and a pure power law for
+|Δ| ≥ x_min (CSN, :func:`~statmech_nn.observables.powerlaw.fit_powerlaw`). The first two are nested in
+the theory: the likelihood-ratio statistic 2Δℓ is referred to χ²(1) for the Student-t (halved: τ = 0
+is a boundary) and χ²(2) for the Gaussian (approximate: c is not identified at s = 0). The power law
+is compared on the tail by Vuong's test with the theory conditioned on |Δ| ≥ x_min. AIC = 2k - 2ℓ.
+
+Crossovers, in u = Δ² (the variable of 002 eq. (7) and of :mod:`statmech_nn.toy.regimes`):
+u_low = c² (the peak/core), the log-slope crossover u_S = 2sσ² - c², and the Lambert-W crossover
+u_G of 002 eq. (7), which needs g: with the convention g = 1 (so λx = c², βλq = 1/(2sσ²)) it is
+:func:`statmech_nn.toy.regimes.gauss_crossover`. The width of the power-law range is log10(u_G/u_low)
+decades (and log10(u_S/u_low)); both are 0 when s ≤ 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import xarray as xr
+from scipy import optimize, special, stats
+from tqdm import tqdm
+
+from ..errors import DataError, NotNormalizableError, StatmechError
+from ..observables.halfline import log_tricomi_integral
+from ..observables.newton import maximize_with_bound
+from ..observables.powerlaw import fit_powerlaw
+from ..observables.tail_models import likelihood_ratio
+from ..toy.regimes import gauss_crossover
+
+PARAMETERS = ("c", "s", "sigma")
+_GRID_POINTS = 15
+_HESSIAN_STEP = 1e-4
+Z95 = stats.norm.ppf(0.975)
+
+
+def theory_logpdf(delta, c, s, sigma):
+    """log p(Δ) of the fitted law, normalized over the real line."""
+    delta = np.asarray(delta, float)
+    k = c * c / (2.0 * sigma * sigma)
+    return -s * np.log1p((delta / c) ** 2) - delta * delta / (2.0 * sigma * sigma) - np.log(c) - log_tricomi_integral(0.5, s, k)
+
+
+def theory_log_tail(x, c, s, sigma):
+    """log P(|Δ| ≥ x) of the fitted law."""
+    k = c * c / (2.0 * sigma * sigma)
+    return log_tricomi_integral(0.5, s, k, (np.asarray(x, float) / c) ** 2) - log_tricomi_integral(0.5, s, k)
+
+
+class _Samples:
+    """Δ² of the samples and, per core scale c, the statistic Σ log(1 + Δ²/c²) and its derivatives."""
+
+    def __init__(self, delta):
+        self.squared = np.asarray(delta, float) ** 2
+        self.n = self.squared.size
+        self.sum_squared = float(self.squared.sum())
+
+    def log_core(self, c):
+        """(Σ log(1 + v), Σ v/(1 + v)) with v = Δ²/c²."""
+        v = self.squared / (c * c)
+        return float(np.sum(np.log1p(v))), float(np.sum(v / (1.0 + v)))
+
+
+def _inner_objective(samples: _Samples, c: float):
+    """(s, τ) -> (ℓ, ∇ℓ, ∇²ℓ) at fixed c; ℓ = -s T1 - τ T2 - n log c - n log K(1/2, s, c²τ)."""
+    t1, _ = samples.log_core(c)
+    t2, n, c2 = samples.sum_squared, samples.n, c * c
+
+    def evaluate(theta):
+        s, tau = theta
+        try:
+            log_k, mean, cov = log_tricomi_integral(0.5, s, c2 * tau, moments=True)
+        except NotNormalizableError:
+            return -np.inf, None, None
+        value = -s * t1 - tau * t2 - n * np.log(c) - n * log_k
+        gradient = np.array([-t1 + n * mean[0], -t2 + n * c2 * mean[1]])
+        hessian = -n * np.array([[cov[0, 0], c2 * cov[0, 1]], [c2 * cov[0, 1], c2 * c2 * cov[1, 1]]])
+        return float(value), gradient, hessian
+    return evaluate
+
+
+def _student_objective(samples: _Samples, c: float):
+    """(s, 0) -> (ℓ, ∇ℓ, ∇²ℓ) at τ = 0, where K(1/2, s, 0) = B(1/2, s - 1/2): the Student-t in closed form."""
+    t1, _ = samples.log_core(c)
+    n = samples.n
+
+    def evaluate(theta):
+        s = theta[0]
+        if s <= 0.5:
+            return -np.inf, None, None
+        log_k = special.betaln(0.5, s - 0.5)
+        value = -s * t1 - n * np.log(c) - n * log_k
+        d1 = -t1 + n * (special.digamma(s) - special.digamma(s - 0.5))
+        d2 = -n * (special.polygamma(1, s - 0.5) - special.polygamma(1, s))
+        return float(value), np.array([d1, 0.0]), np.array([[d2, 0.0], [0.0, -1.0]])
+    return evaluate
+
+
+def _profile(samples: _Samples, log_c: float, start, student: bool):
+    """max over (s, τ) at c = e^{log_c} (τ = 0 for the Student-t): (ℓ, (s, τ))."""
+    c = float(np.exp(log_c))
+    objective = _student_objective(samples, c) if student else _inner_objective(samples, c)
+    theta, value = maximize_with_bound(objective, start, "Student-t" if student else "theory", frozen=student)
+    return value, theta
+
+
+def _profile_fit(samples: _Samples, student: bool):
+    """Grid scan of the profile log-likelihood over log c, then Brent's method around the best point."""
+    positive = np.sqrt(samples.squared[samples.squared > 0])
+    lo, hi = np.quantile(positive, [1e-3, 0.9])
+    grid = np.linspace(np.log(lo / 3.0), np.log(hi * 3.0), _GRID_POINTS)
+    variance = samples.sum_squared / samples.n
+    start = np.array([1.0, 0.0]) if student else np.array([0.0, 0.5 / variance])
+    values, thetas = [], []
+    for log_c in grid:
+        if student:  # a Student-t needs s > 1/2
+            start = np.array([1.5, 0.0])
+        value, start = _profile(samples, log_c, start, student)
+        values.append(value)
+        thetas.append(start)
+    best = int(np.argmax(values))
+    at_edge = best in (0, _GRID_POINTS - 1)
+    bracket = (grid[max(best - 1, 0)], grid[min(best + 1, _GRID_POINTS - 1)])
+    warm = thetas[best]
+
+    def negative(log_c):
+        return -_profile(samples, log_c, warm, student)[0]
+
+    result = optimize.minimize_scalar(negative, bounds=bracket, method="bounded", options={"xatol": 1e-7})
+    log_c = float(result.x) if -result.fun >= values[best] else float(grid[best])
+    value, theta = _profile(samples, log_c, warm, student)
+    return log_c, theta, value, at_edge
+
+
+def _gradient(samples: _Samples, x):
+    """∇ℓ in x = (log c, s, log σ) (see the module docstring for the formulas)."""
+    log_c, s, log_sigma = x
+    c, sigma = np.exp(log_c), np.exp(log_sigma)
+    k = c * c / (2.0 * sigma * sigma)
+    _, mean, _ = log_tricomi_integral(0.5, s, k, moments=True)
+    t1, ratio = samples.log_core(c)
+    n = samples.n
+    return np.array([2.0 * s * ratio - n + 2.0 * n * k * mean[1],
+                     -t1 + n * mean[0],
+                     samples.sum_squared / (sigma * sigma) - 2.0 * n * k * mean[1]])
+
+
+@dataclass(frozen=True)
+class TheoryFit:
+    """The fitted (c, s, σ) of 002 eq. (6)/(21) with the covariance of (log c, s, log σ)."""
+
+    n: int
+    c: float
+    s: float
+    sigma: float
+    loglik: float
+    covariance: np.ndarray = field(repr=False)
+    status: str = "ok"
+
+    @property
+    def exponent(self) -> float:
+        """2s: p(Δ) ∝ |Δ|^{-2s} on intermediate scales (= α/β of 002 eq. (7))."""
+        return 2.0 * self.s
+
+    def standard_errors(self) -> dict:
+        """Standard errors of (log c, s, log σ)."""
+        return dict(zip(("log_c", "s", "log_sigma"), np.sqrt(np.diag(self.covariance))))
+
+    def interval(self, name: str, level: float = 0.95) -> tuple:
+        """Wald interval of c, s or sigma (in log c, s, log σ, mapped back)."""
+        z = stats.norm.ppf(0.5 + level / 2.0)
+        index = PARAMETERS.index(name)
+        se = float(np.sqrt(self.covariance[index, index]))
+        if name == "s":
+            return (self.s - z * se, self.s + z * se)
+        value = getattr(self, name)
+        return (value * np.exp(-z * se), value * np.exp(z * se))
+
+    def logpdf(self, delta):
+        return theory_logpdf(delta, self.c, self.s, self.sigma)
+
+    def pdf(self, delta):
+        return np.exp(self.logpdf(delta))
+
+    def crossovers(self) -> dict:
+        """u_low, u_S, u_G (in u = Δ²) and the decades of power law, with delta-method errors where finite."""
+        values = _crossovers(np.array([np.log(self.c), self.s, np.log(self.sigma)]))
+        errors = {}
+        x0 = np.array([np.log(self.c), self.s, np.log(self.sigma)])
+        for key in values:
+            gradient = np.empty(3)
+            for i in range(3):
+                step = np.zeros(3)
+                step[i] = _HESSIAN_STEP
+                gradient[i] = (_crossovers(x0 + step)[key] - _crossovers(x0 - step)[key]) / (2 * _HESSIAN_STEP)
+            finite = np.all(np.isfinite(gradient))
+            errors[f"{key}_err"] = float(np.sqrt(gradient @ self.covariance @ gradient)) if finite else np.nan
+        return {**values, **errors}
+
+    def to_dict(self) -> dict:
+        se = self.standard_errors()
+        out = {"n": self.n, "c": self.c, "s": self.s, "sigma": self.sigma, "exponent": self.exponent,
+               "exponent_err": 2.0 * float(se["s"]), "loglik": self.loglik, "status": self.status,
+               "log_c_err": float(se["log_c"]), "s_err": float(se["s"]), "log_sigma_err": float(se["log_sigma"])}
+        for name in PARAMETERS:
+            out[f"{name}_lo"], out[f"{name}_hi"] = self.interval(name)
+        return out
+
+
+def _crossovers(x) -> dict:
+    c, s, sigma = np.exp(x[0]), x[1], np.exp(x[2])
+    u_low = c * c
+    if s <= 0:
+        return {"u_low": u_low, "u_slope": np.nan, "u_gauss": np.nan, "decades": 0.0, "decades_slope": 0.0}
+    u_slope = 2.0 * s * sigma * sigma - u_low
+    u_gauss = float(gauss_crossover(u_low, 1.0, 1.0 / (2.0 * s * sigma * sigma), 1.0))
+    return {"u_low": u_low, "u_slope": u_slope, "u_gauss": u_gauss,
+            "decades": float(np.log10(u_gauss / u_low)) if u_gauss > u_low else 0.0,
+            "decades_slope": float(np.log10(u_slope / u_low)) if u_slope > u_low else 0.0}
+
+
+def _clean(delta) -> np.ndarray:
+    delta = np.asarray(delta, float).ravel()
+    if not np.all(np.isfinite(delta)):
+        raise DataError("fluctuation samples contain NaN or inf")
+    if np.count_nonzero(delta) < 20:
+        raise DataError("the theory fit needs at least 20 non-zero samples")
+    return delta
+
+
+def fit_theory(delta) -> TheoryFit:
+    """MLE of (c, s, σ) of p(Δ) ∝ (1 + Δ²/c²)^{-s} e^{-Δ²/2σ²} on samples Δ (see the module docstring)."""
+    samples = _Samples(_clean(delta))
+    log_c, (s, tau), value, at_edge = _profile_fit(samples, student=False)
+    status = "ok"
+    largest = float(np.sqrt(samples.squared.max()))
+    if not tau > 1.0 / (2.0 * (10.0 * largest) ** 2):  # σ > 10 max|Δ|: the fit approaches the Student-t
+        status = "boundary: no Gaussian cut-off within the data (sigma > 10 max|delta|)"
+        tau = max(tau, 1e-300)
+    elif at_edge:
+        status = "boundary: core scale c at the edge of the scanned range"
+    x = np.array([log_c, s, -0.5 * np.log(2.0 * tau)])
+    hessian = np.empty((3, 3))
+    for i in range(3):
+        step = np.zeros(3)
+        step[i] = _HESSIAN_STEP
+        hessian[:, i] = (_gradient(samples, x + step) - _gradient(samples, x - step)) / (2 * _HESSIAN_STEP)
+    hessian = 0.5 * (hessian + hessian.T)
+    try:
+        covariance = np.linalg.inv(-hessian)
+        if np.any(np.linalg.eigvalsh(-hessian) <= 0):
+            raise np.linalg.LinAlgError
+    except np.linalg.LinAlgError:
+        covariance = np.full((3, 3), np.nan)
+        status = "ill-conditioned: the observed information is singular" if status == "ok" else status
+    return TheoryFit(samples.n, float(np.exp(log_c)), float(s), float(np.exp(x[2])), float(value), covariance, status)
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """An alternative model fitted to the same samples, compared with the theory."""
+
+    name: str
+    parameters: dict
+    loglik: float
+    n_parameters: int
+    aic: float
+    delta_aic: float            # AIC(alternative) - AIC(theory): > 0 favours the theory
+    statistic: float            # 2(ℓ_theory - ℓ_alt) (nested), or Vuong's normalized R (power law)
+    p_value: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def fit_student_t(delta) -> dict:
+    """MLE of a Student-t with location 0 (the theory at σ → ∞): {nu, scale, loglik, c, s}."""
+    samples = _Samples(_clean(delta))
+    log_c, (s, _), value, _ = _profile_fit(samples, student=True)
+    nu = 2.0 * s - 1.0
+    return {"nu": float(nu), "scale": float(np.exp(log_c) / np.sqrt(nu)), "loglik": float(value),
+            "c": float(np.exp(log_c)), "s": float(s)}
+
+
+def compare_alternatives(delta, theory: TheoryFit) -> dict:
+    """``{name: Alternative}`` for the Gaussian, the Student-t and the pure power law of |Δ| above x_min."""
+    delta = _clean(delta)
+    n = delta.size
+    aic_theory = 6.0 - 2.0 * theory.loglik
+    out = {}
+    variance = float(np.mean(delta * delta))
+    gauss_loglik = -0.5 * n * (np.log(2.0 * np.pi * variance) + 1.0)
+    statistic = max(0.0, 2.0 * (theory.loglik - gauss_loglik))
+    out["gaussian"] = Alternative("gaussian", {"sigma": float(np.sqrt(variance))}, float(gauss_loglik), 1,
+                                  2.0 - 2.0 * gauss_loglik, 2.0 - 2.0 * gauss_loglik - aic_theory, statistic,
+                                  float(stats.chi2.sf(statistic, 2)))
+    student = fit_student_t(delta)
+    statistic = max(0.0, 2.0 * (theory.loglik - student["loglik"]))
+    out["student_t"] = Alternative("student_t", {"nu": student["nu"], "scale": student["scale"]}, student["loglik"], 2,
+                                   4.0 - 2.0 * student["loglik"], 4.0 - 2.0 * student["loglik"] - aic_theory, statistic,
+                                   float(0.5 * stats.chi2.sf(statistic, 1)))
+    try:
+        law = fit_powerlaw(np.abs(delta[delta != 0]))
+    except StatmechError:  # too few distinct values for a tail: no power-law alternative
+        return out
+    tail = law.tail
+    theory_tail = np.log(2.0) + theory.logpdf(tail) - theory_log_tail(law.xmin, theory.c, theory.s, theory.sigma)
+    law_tail = np.log((law.alpha - 1.0) / law.xmin) - law.alpha * np.log(tail / law.xmin)
+    vuong = likelihood_ratio(theory_tail, law_tail)
+    law_loglik = float(law_tail.sum())
+    aic_law, aic_theory_tail = 4.0 - 2.0 * law_loglik, 6.0 - 2.0 * float(theory_tail.sum())
+    out["power_law"] = Alternative("power_law", {"alpha": law.alpha, "xmin": law.xmin, "sigma": law.sigma,
+                                                 "D": law.D, "ntail": law.ntail}, law_loglik, 2,
+                                   aic_law, aic_law - aic_theory_tail, vuong.R, vuong.p)
+    return out
+
+
+def fit_row(delta) -> dict:
+    """The per-weight row of the fit table: theory parameters and intervals, crossovers, alternatives."""
+    delta = np.asarray(delta, float)
+    row = {"n_nonzero": int(np.count_nonzero(delta))}
+    theory = fit_theory(delta)
+    row.update(theory.to_dict())
+    row.update(theory.crossovers())
+    for name, alternative in compare_alternatives(delta, theory).items():
+        row.update({f"{name}_{key}": value for key, value in alternative.parameters.items()})
+        row.update({f"{name}_loglik": alternative.loglik, f"{name}_delta_aic": alternative.delta_aic,
+                    f"{name}_statistic": alternative.statistic, f"{name}_p": alternative.p_value})
+    return row
+
+
+def failed_row(delta, reason: str) -> dict:
+    """A row for a weight that cannot be fitted (e.g. it never moved): NaNs and the reason as its status."""
+    return {"n_nonzero": int(np.count_nonzero(delta)), "status": f"not fitted: {reason}"}
+
+
+_SCALE_KEYS = {"c", "c_lo", "c_hi", "sigma", "sigma_lo", "sigma_hi", "gaussian_sigma", "student_t_scale", "power_law_xmin"}
+_SQUARED_KEYS = {"u_low", "u_slope", "u_gauss", "u_low_err", "u_slope_err", "u_gauss_err"}
+
+
+def _unit_of(key: str, units: str) -> str:
+    """The unit of a fit-table column: that of q for scales, q² for crossovers in u = Δ², else 1."""
+    return units if key in _SCALE_KEYS else f"{units}^2" if key in _SQUARED_KEYS else "1"
+
+
+def fit_table(samples, names=None, chain=None, progress: bool = False, units: str = "q"):
+    """Fit every column of (n, K) samples; returns (rows: list of dicts, xarray Dataset over ``column``).
+
+    A column that cannot be fitted gets a row of NaNs whose ``status`` says why, instead of stopping the table.
+    """
+    samples = np.asarray(samples, float)
+    k = samples.shape[1]
+    names = [f"q{j}" for j in range(k)] if names is None else [str(v) for v in names]
+    chain = np.zeros(k, np.int64) if chain is None else np.asarray(chain, np.int64)
+    rows = []
+    for j in tqdm(range(k), desc="theory fits", unit="column", disable=not progress):
+        try:
+            row = fit_row(samples[:, j])
+        except StatmechError as exc:
+            row = failed_row(samples[:, j], str(exc))
+        rows.append({"column": j, "name": names[j], "chain": int(chain[j]), **row})
+    keys = [key for key in dict.fromkeys(key for row in rows for key in row) if key not in ("column", "name", "chain")]
+    data = {}
+    for key in keys:
+        values = [row.get(key) for row in rows]
+        if key == "status":
+            data[key] = ("column", np.array([str(v) for v in values], dtype=object))
+        else:
+            data[key] = ("column", np.array([np.nan if v is None else float(v) for v in values]),
+                         {"units": _unit_of(key, units)})
+    dataset = xr.Dataset(data, coords={"column": np.arange(k), "name": ("column", names), "chain": ("column", chain)},
+                         attrs={"fit": "002 eqs. (6), (21): p(Δ) ∝ (1 + Δ²/c²)^-s exp(-Δ²/2σ²), MLE",
+                                "crossover_convention": "g = 1 (lambda_x = c^2, beta*lambda_q = 1/(2 s sigma^2))"})
+    return rows, dataset
