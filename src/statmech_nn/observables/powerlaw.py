@@ -18,6 +18,7 @@ The x_min scan runs in the numba kernels of :mod:`statmech_nn.observables.powerl
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,10 @@ from .hurwitz import log_hurwitz_zeta
 from .tail_models import ALTERNATIVES, LikelihoodRatio, TailData, TailModel, fit_alternative, likelihood_ratio
 
 CLI_KEYS = ("alpha", "xmin", "sigma", "D", "ntail", "n")
+
+
+class XminScanWarning(UserWarning):
+    """The x_min scan stopped at its O(n log n) budget: the x_min found is within ``xmin_gap`` of the best D."""
 
 
 @dataclass(frozen=True)
@@ -46,11 +51,15 @@ class PowerLawFit:
     xmin_fixed: bool
     alpha_range: tuple
     data: np.ndarray = field(repr=False, compare=False)  # sorted positive values
+    xmin_gap: float = 0.0  # > 0 when the scan stopped at its budget (see XminScanWarning)
 
     def to_dict(self) -> dict:
         """The summary printed by ``statmech-nn fit-powerlaw --json``."""
-        return {"alpha": self.alpha, "xmin": self.xmin, "sigma": self.sigma, "D": self.D,
-                "ntail": self.ntail, "n": self.n}
+        summary = {"alpha": self.alpha, "xmin": self.xmin, "sigma": self.sigma, "D": self.D,
+                   "ntail": self.ntail, "n": self.n}
+        if self.xmin_gap > 0:
+            summary["xmin_gap"] = self.xmin_gap
+        return summary
 
     @property
     def tail(self) -> np.ndarray:
@@ -171,7 +180,7 @@ def fit_powerlaw(data, discrete: bool = False, xmin=None, alpha_range=(1.0, None
         if start >= distinct.size - 1:
             raise DataError(f"xmin={xmin} leaves fewer than two distinct values in the tail")
         alpha, sigma = _alpha_at(suffix, below, start, xmin, discrete)
-        distance, _, _ = kernels.ks_distance(distinct, np.log(distinct), below, start, alpha, xmin, discrete, np.inf)
+        distance = kernels.ks_distance(distinct, np.log(distinct), below, start, alpha, xmin, discrete, np.inf)[0]
         return PowerLawFit(alpha, xmin, sigma, float(distance), int(n - below[start]), n, discrete, True,
                            (lo if lo > -np.inf else None, hi if hi < np.inf else None), values)
     candidates = distinct[:-1]
@@ -180,13 +189,19 @@ def fit_powerlaw(data, discrete: bool = False, xmin=None, alpha_range=(1.0, None
     else:
         alphas = kernels.continuous_alphas(suffix, below, candidates)
     usable = np.isfinite(alphas) & (alphas > lo) & (alphas < hi)
-    best, distance = kernels.scan_xmin(distinct, np.log(distinct), below, alphas, usable, discrete)
+    budget = kernels.SCAN_BUDGET * distinct.size * max(1.0, np.log2(distinct.size))
+    best, distance, complete, gap = kernels.scan_xmin(distinct, np.log(distinct), below, alphas, usable, discrete,
+                                                      budget)
     if best < 0:
         raise DataError(f"no xmin candidate gives an exponent inside alpha_range=({lo}, {hi})")
     count = int(n - below[best])
     sigma = float(sigmas[best]) if discrete else float((alphas[best] - 1.0) / np.sqrt(count))
+    if not complete:
+        warnings.warn(f"the xmin scan reached its O(n log n) budget: no other xmin has a KS distance below "
+                      f"{distance - gap:.3g} (this one: {distance:.3g})", XminScanWarning, stacklevel=2)
     return PowerLawFit(float(alphas[best]), float(distinct[best]), sigma, float(distance), count, n, discrete,
-                       False, (lo if lo > -np.inf else None, hi if hi < np.inf else None), values)
+                       False, (lo if lo > -np.inf else None, hi if hi < np.inf else None), values,
+                       xmin_gap=float(gap))
 
 
 def _alpha_at(suffix, below, start, xmin, discrete):

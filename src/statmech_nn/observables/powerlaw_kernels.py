@@ -20,8 +20,11 @@ u_0 < u_1 < ... with b_m = #{x < u_m}:
 
 The whole fit is then O(n log n) for the sort plus O(5 n) for the bounds plus the branch and bound of
 the candidates that survive the bound: on |T| samples with n = 10⁵ (1 to 5 degrees of freedom) 0.4-16%
-of the candidates are looked at, most abandoned after a few points, and 12-35 evaluated to the end.
-The worst case stays O(n²), but every answer is exact: the same x_min and D as the naive scan.
+of the candidates are looked at, most abandoned after a few points, and 12-35 evaluated to the end;
+the answer is then exact (the same x_min and D as the naive scan). Data whose candidates are nearly
+tied in D (a pure power law) would need O(n) exact evaluations of O(n) each; a budget of
+``SCAN_BUDGET`` · U log₂ U model-CDF evaluations keeps every scan O(n log n), and a scan cut short
+says so (``complete`` False) with the gap between its D and the best any unexamined x_min could reach.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from .hurwitz import log_zeta, zeta_terms
 
 COARSE_POINTS = 17
 BOUND_POINTS = 5
+SCAN_BUDGET = 2  # model-CDF evaluations per U log2 U for the exact distances of the x_min scan
 _NEWTON_STEPS = 100
 
 
@@ -119,9 +123,10 @@ def ks_distance(values, log_values, below, start, alpha, xmin, discrete, cutoff,
 
     ``values``: distinct sorted data u (U,) and their logs; ``below``: (U+1,) with below[m] = #{x < u_m}
     and below[U] = n; the tail is every u_m ≥ u_start, fitted by (alpha, xmin). ``hint``: an index
-    to look at first (where a similar candidate deviated most). Returns (D, argmax, True) with D exact,
-    or (bound, index, False) as soon as a deviation exceeds ``cutoff`` (then D ≥ bound > cutoff).
-    Segments are explored largest bound first, so a large deviation is met early.
+    to look at first (where a similar candidate deviated most). Returns (D, argmax, True, evaluations)
+    with D exact, or (bound, index, False, evaluations) as soon as a deviation exceeds ``cutoff`` (then
+    D ≥ bound > cutoff); ``evaluations`` counts the model-CDF evaluations spent. Segments are explored
+    largest bound first, so a large deviation is met early.
     """
     last = values.shape[0] - 1
     n_tail = float(below[-1] - below[start])
@@ -129,12 +134,14 @@ def ks_distance(values, log_values, below, start, alpha, xmin, discrete, cutoff,
     log_zeta_xmin = log_zeta(alpha, xmin) if discrete else 0.0
     best = 0.0
     where = start
+    evaluations = 0
     if start <= hint <= last:
+        evaluations += 1
         best = abs(_model_cdf(values, log_values, hint, alpha, log_xmin, log_zeta_xmin, discrete)
                    - (below[hint] - below[start]) / n_tail)
         where = hint
         if best > cutoff:
-            return best, where, False
+            return best, where, False, evaluations
     size = COARSE_POINTS + 4 * 64
     seg_a = np.empty(size, np.int64)
     seg_b = np.empty(size, np.int64)
@@ -147,12 +154,13 @@ def ks_distance(values, log_values, below, start, alpha, xmin, discrete, cutoff,
     prev_t = 0.0
     for i in range(points):  # the coarse grid: a first bound, and the first segments
         m = start + (span * i) // (points - 1) if points > 1 else start
+        evaluations += 1
         t = _model_cdf(values, log_values, m, alpha, log_xmin, log_zeta_xmin, discrete)
         d = abs(t - (below[m] - below[start]) / n_tail)
         if d > best:
             best, where = d, m
             if best > cutoff:
-                return best, where, False
+                return best, where, False, evaluations
         if prev_m >= 0 and m - prev_m > 1:
             seg_a[top], seg_b[top], seg_ta[top], seg_tb[top] = prev_m, m, prev_t, t
             top += 1
@@ -163,12 +171,13 @@ def ks_distance(values, log_values, below, start, alpha, xmin, discrete, cutoff,
         if _segment_bound(below, start, n_tail, a, b, ta, tb) <= best:  # nothing inside can deviate more
             continue
         mid = (a + b) // 2
+        evaluations += 1
         tm = _model_cdf(values, log_values, mid, alpha, log_xmin, log_zeta_xmin, discrete)
         d = abs(tm - (below[mid] - below[start]) / n_tail)
         if d > best:
             best, where = d, mid
             if best > cutoff:
-                return best, where, False
+                return best, where, False, evaluations
         left = _segment_bound(below, start, n_tail, a, mid, ta, tm) if mid - a > 1 else -1.0
         right = _segment_bound(below, start, n_tail, mid, b, tm, tb) if b - mid > 1 else -1.0
         # push the smaller bound first, so that the larger one is explored next
@@ -179,7 +188,7 @@ def ks_distance(values, log_values, below, start, alpha, xmin, discrete, cutoff,
             elif not first and right > best:
                 seg_a[top], seg_b[top], seg_ta[top], seg_tb[top] = mid, b, tm, tb
                 top += 1
-    return best, where, True
+    return best, where, True, evaluations
 
 
 @numba.njit(cache=True)
@@ -207,9 +216,13 @@ def _coarse_bound(values, log_values, below, start, alpha, discrete, points):
 
 
 @numba.njit(cache=True)
-def scan_xmin(values, log_values, below, alphas, usable, discrete, points=BOUND_POINTS):
-    """(j, D_j) minimizing the KS distance over candidates j with usable[j] (x_min = u_j); (-1, inf) if none.
+def scan_xmin(values, log_values, below, alphas, usable, discrete, budget, points=BOUND_POINTS):
+    """x_min minimizing the KS distance over candidates j with usable[j] (x_min = u_j).
 
+    Returns (j, D_j, complete, gap): (-1, inf, True, 0) if no candidate is usable. The exact distances
+    may spend at most ``budget`` model-CDF evaluations in all (the caller passes O(U log U)); a scan
+    cut short returns the best candidate found, ``complete`` False and ``gap`` = D_j minus the smallest
+    lower bound of the candidates not examined: no other x_min can have a D smaller than D_j - gap.
     Ties go to the smallest x_min, as with ``numpy.argmin`` over all candidates.
     """
     candidates = np.flatnonzero(usable)
@@ -221,16 +234,21 @@ def scan_xmin(values, log_values, below, alphas, usable, discrete, points=BOUND_
     best_d = np.inf
     best_j = -1
     hint = -1
+    spent = 0
     for c in order:
         j = candidates[c]
         if bounds[c] > best_d or (bounds[c] == best_d and j > best_j):
             break
+        if spent > budget and best_j >= 0:
+            return best_j, best_d, False, best_d - bounds[c]
         # a later (larger) x_min must beat best_d strictly, an earlier one may tie it
         cutoff = best_d if j < best_j else np.nextafter(best_d, -np.inf)
-        d, where, exact = ks_distance(values, log_values, below, j, alphas[j], values[j], discrete, cutoff, hint)
+        d, where, exact, evaluations = ks_distance(values, log_values, below, j, alphas[j], values[j], discrete,
+                                                   cutoff, hint)
+        spent += evaluations
         if exact and (d < best_d or (d == best_d and j < best_j)):
             best_d, best_j, hint = d, j, where
-    return best_j, best_d
+    return best_j, best_d, True, 0.0
 
 
 @numba.njit(cache=True)
