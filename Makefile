@@ -20,9 +20,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/statmech-nn quartic curves --lambda-x -0.01 --g 1 --lambda-q 1 --alpha 0.5 --beta 1 --mu 0.001 --out $(DEMO_OUT)/quartic
-	$(BIN)/statmech-nn check
-	@echo "demo written to $(DEMO_OUT)/"
+	$(BIN)/statmech-nn validate validation/experiments/soc_digits.toml --out $(DEMO_OUT)/soc_digits
+	@echo "open $(DEMO_OUT)/soc_digits/report.html"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

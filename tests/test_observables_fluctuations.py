@@ -10,7 +10,7 @@ from statmech_nn.errors import DataError
 from statmech_nn.io import Trajectory
 from statmech_nn.observables.binning import log_binned_density, log_binned_mean, log_edges
 from statmech_nn.observables.fluctuations import (fluctuation_densities, fluctuation_samples, increments,
-                                                  running_mean_deviations)
+                                                  mean_deviations, running_mean_deviations)
 
 
 def test_increments_and_running_mean_deviations_match_direct_loops():
@@ -19,6 +19,11 @@ def test_increments_and_running_mean_deviations_match_direct_loops():
     window = 7
     expected = np.array([q[t + 1] - q[t - window + 1: t + 1].mean(axis=0) for t in range(window - 1, 49)])
     np.testing.assert_allclose(running_mean_deviations(q, window), expected, atol=1e-12)
+    np.testing.assert_allclose(mean_deviations(q), q - np.array([q[:, k].mean() for k in range(3)]), atol=1e-12)
+    trajectory = Trajectory(q=q, t=np.arange(50), names=["a", "b", "c"], chain=None, source="test")
+    np.testing.assert_array_equal(fluctuation_samples(trajectory, "mean"), mean_deviations(q))
+    with pytest.raises(DataError, match="unknown fluctuation mode"):
+        fluctuation_samples(trajectory, "median")
 
 
 @settings(max_examples=30, deadline=None)

@@ -10,10 +10,10 @@ import sys
 
 from .. import __version__
 from ..errors import StatmechError
-from . import analysis, check, meanfield, networks, quartic, sampling, scan
+from . import analysis, check, meanfield, networks, quartic, sampling, scan, validate
 from ._common import Parser, UsageError, fail
 
-AREAS = (quartic, scan, sampling, meanfield, networks, analysis, check)
+AREAS = (validate, quartic, scan, sampling, meanfield, networks, analysis, check)
 
 
 def build_parser() -> Parser:

@@ -195,7 +195,8 @@ class TheoryFit:
         if name == "s":
             return (self.s - z * se, self.s + z * se)
         value = getattr(self, name)
-        return (value * np.exp(-z * se), value * np.exp(z * se))
+        with np.errstate(over="ignore"):  # an unresolved scale (huge se) has an interval reaching 0 and inf
+            return (value * np.exp(-z * se), value * np.exp(z * se))
 
     def logpdf(self, delta):
         return theory_logpdf(delta, self.c, self.s, self.sigma)

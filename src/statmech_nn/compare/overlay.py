@@ -34,7 +34,7 @@ def _tail_probability(model: str, row: dict, x: np.ndarray) -> np.ndarray:
         return 2.0 * stats.t.sf(x, row["student_t_nu"], scale=row["student_t_scale"])
     xmin, alpha = row["power_law_xmin"], row["power_law_alpha"]
     fraction = row["power_law_ntail"] / row["n"]
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # far below xmin: masked to NaN anyway
         return np.where(x >= xmin, fraction * (x / xmin) ** (1.0 - alpha), np.nan)
 
 

@@ -3,7 +3,9 @@
 002 §5 studies "truly local fluctuations" w_i(t+1) - w̄_i(t) ≈ w_i(t+1) - w_i(t). Both are here:
 
 - :func:`increments`: Δq = q(t + lag) - q(t) per column;
-- :func:`running_mean_deviations`: q(t+1) - q̄_W(t), q̄_W(t) the mean of the W rows up to t.
+- :func:`running_mean_deviations`: q(t+1) - q̄_W(t), q̄_W(t) the mean of the W rows up to t;
+- :func:`mean_deviations`: q(t) - <q>, the mean over the whole run: the fluctuation q - q̄ of 002 eq. (6)
+  for samples of an equilibrium (a sampler), where q̄ does not move.
 
 :func:`fluctuation_densities` turns samples Δ (n, K) into an xarray Dataset with the two views of
 002 Fig. 3: the density p(Δ) at |Δ| on log-spaced bins (log-log view: a power law is a straight
@@ -28,7 +30,7 @@ from ..io import Trajectory
 from ..params import require_int
 from .binning import log_binned_density
 
-MODES = ("increment", "running_mean")
+MODES = ("increment", "running_mean", "mean")
 
 
 def increments(q, lag: int = 1) -> np.ndarray:
@@ -52,6 +54,14 @@ def running_mean_deviations(q, window: int) -> np.ndarray:
     return centred[window:] - means
 
 
+def mean_deviations(q) -> np.ndarray:
+    """q(t) - <q>, with <q> each column's mean over all rows (002 eq. (6)'s q - q̄ for equilibrium samples)."""
+    q = np.asarray(q, float)
+    if q.shape[0] < 2:
+        raise DataError(f"a series of {q.shape[0]} rows has no fluctuations about its mean")
+    return q - q.mean(axis=0)
+
+
 def uniform_step(t) -> int:
     """The common spacing of the step indices t; a trajectory with gaps or uneven spacing is an error."""
     t = np.asarray(t, np.int64)
@@ -71,6 +81,8 @@ def fluctuation_samples(trajectory: Trajectory, mode: str = "increment", lag: in
         return increments(trajectory.q, lag)
     if mode == "running_mean":
         return running_mean_deviations(trajectory.q, window)
+    if mode == "mean":
+        return mean_deviations(trajectory.q)
     raise DataError(f"unknown fluctuation mode {mode!r}: choose one of {', '.join(MODES)}")
 
 

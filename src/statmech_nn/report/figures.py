@@ -96,8 +96,9 @@ def fluctuation_figure(observables: xr.Dataset, predicted: xr.Dataset, table: xr
 
 def _intermediate(table: xr.Dataset, j: int, x: np.ndarray) -> np.ndarray:
     """|Δ| between √u_low/3 and 3√u_G of the fitted theory (all bins when the crossovers are not finite)."""
-    lo = np.sqrt(float(table["u_low"].values[j])) / 3.0 if "u_low" in table else np.nan
-    hi = np.sqrt(float(table["u_gauss"].values[j])) * 3.0 if "u_gauss" in table else np.nan
+    with np.errstate(invalid="ignore"):  # a crossover that does not exist (NaN, or u_G < 0) bounds nothing
+        lo = np.sqrt(float(table["u_low"].values[j])) / 3.0 if "u_low" in table else np.nan
+        hi = np.sqrt(float(table["u_gauss"].values[j])) * 3.0 if "u_gauss" in table else np.nan
     keep = np.ones(x.shape, bool)
     if np.isfinite(lo):
         keep &= x >= lo

@@ -15,6 +15,7 @@ body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; 
 h1 { border-bottom: 2px solid #444; padding-bottom: .2em; }
 h2 { margin-top: 2em; border-bottom: 1px solid #bbb; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+.scroll { overflow-x: auto; max-width: 100%; }
 th, td { border: 1px solid #ccc; padding: .3em .6em; text-align: right; }
 th { background: #f0f0f0; } td.text { text-align: left; }
 figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
@@ -63,7 +64,7 @@ def _table(table: Table) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
     body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in table.rows)
     caption = f"<caption>{html.escape(table.caption)}</caption>" if table.caption else ""
-    return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<div class='scroll'><table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 def _figure(figure: Figure) -> str:

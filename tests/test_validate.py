@@ -1,0 +1,135 @@
+"""The main job (`statmech-nn validate`) end to end on a tiny spec, the shipped specs, and bad specs."""
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from statmech_nn.cli import main
+from statmech_nn.errors import DataError, ParameterError
+from statmech_nn.experiments.spec import ExperimentSpec
+from statmech_nn.networks import TrainConfig
+
+TINY = """
+[experiment]
+name = "tiny"
+description = "a small end-to-end run"
+
+[training]
+arch = "mlp:64-24-16-10"
+dataset = "digits"
+lr = 0.01
+weight_decay = 5e-4
+warmup_epochs = 3
+epochs = 2
+track = 6
+backend = "fast"
+device = "cpu"
+torch_threads = 1
+
+[probe]
+split = "test"
+n_neurons = 4
+
+[samplers]
+methods = ["exact", "mh", "langevin"]
+chains = 4
+epsilon = 0.05
+dt = 0.02
+[samplers.steps]
+exact = 2000
+mh = 40000
+langevin = 400000
+[samplers.model]
+lambda_x = 0.5
+g = 1.0
+lambda_q = 1.0
+alpha = 0.5
+beta = 1.0
+
+[acceptance]
+min_test_accuracy = 0.5
+require_equilibrium = false
+max_sampler_z = 5.0
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("validate")
+    spec = root / "tiny.toml"
+    spec.write_text(TINY)
+    out = root / "out"
+    status = main(["validate", str(spec), "--out", str(out), "--json"])
+    return status, out
+
+
+def test_the_main_job_writes_its_report_and_summary(tiny_run):
+    status, out = tiny_run
+    summary = json.loads((out / "summary.json").read_text())
+    assert status == (0 if summary["passed"] else 1)
+    assert {c["criterion"].split(":")[0] for c in summary["acceptance"]} >= {"exact", "mh", "langevin"}
+    assert summary["answers"]["weights"] == 6
+    assert set(summary["samplers"]) == {"exact", "mh", "langevin"}
+    assert summary["claims"]["total"] > 10 and summary["claims"]["as_expected"] == summary["claims"]["total"]
+    for name in ("train", "probe", "analyze", "samplers", "claims", "report", "total"):
+        assert summary["timings_s"][name] >= 0
+    # every stage left its run directory: trajectories, analyses, probe
+    for path in ("network/trajectory.h5", "network/analysis/observables.nc", "network/probes/probes.nc",
+                 "samplers/mh/trajectory.h5", "samplers/langevin/analysis/fits.json", "run.json"):
+        assert (out / path).is_file(), path
+
+
+def test_the_report_embeds_every_figure_with_a_caption(tiny_run):
+    _, out = tiny_run
+    html = (out / "report.html").read_text()
+    images = re.findall(r'<img alt="([^"]+)" src="data:image/png;base64,([^"]+)">', html)
+    assert len(images) >= 9
+    for alt, data in images:
+        assert alt and base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
+    for heading in ("Verdict", "002 Fig. 1", "002 Figs. 2–3", "002 Fig. 4", "Samplers against the exact marginal",
+                    "Theory checks", "Reproduce"):
+        assert heading in html
+
+
+def test_run_json_reruns_and_a_rerun_resumes_the_finished_training(tiny_run, capsys):
+    _, out = tiny_run
+    command = json.loads((out / "run.json").read_text())["command"]
+    assert command[:2] == ["statmech-nn", "validate"] and str(out) in command
+    first = json.loads((out / "summary.json").read_text())["training"]
+    assert main(["validate", command[2], "--out", str(out), "--json"]) in (0, 1)
+    again = json.loads(capsys.readouterr().out)["training"]
+    assert again["steps"] == first["steps"] and again["final_test_loss"] == first["final_test_loss"]
+
+
+def test_shipped_specs_load_and_configure_training():
+    paths = sorted(Path(__file__).resolve().parents[1].glob("validation/experiments/*.toml"))
+    assert {p.stem for p in paths} >= {"soc_digits", "soc_mnist", "criticality_cifar10"}
+    for path in paths:
+        spec = ExperimentSpec.load(path)
+        TrainConfig.from_dict({**spec.training, "out": "unused"})
+
+
+@pytest.mark.parametrize("text, error, fragment", [
+    ("[nonsense]\n", DataError, "unknown table"),
+    ("[samplers]\nmethods = ['gibbs']\n", ParameterError, "samplers.methods"),
+    ("[samplers.model]\nlambda_y = 1\n", ParameterError, "samplers.model"),
+    ("[probe]\nsplit = 'validation'\n", ParameterError, "probe.split"),
+    ("[acceptance]\nmin_accuracy = 1\n", DataError, "min_accuracy"),
+])
+def test_bad_specs_name_what_is_wrong(tmp_path, text, error, fragment):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(error, match=fragment):
+        ExperimentSpec.load(path)
+
+
+def test_bad_spec_on_the_command_line_is_one_line_and_exit_2(tmp_path, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text("[training]\narch = 'transformer'\n")
+    assert main(["validate", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "arch" in err
+    assert main(["validate", str(tmp_path / "missing.toml")]) == 2
