@@ -38,13 +38,7 @@ def order(digits):
 
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Batch-1 steps on tiny nets: torch's OpenMP threads only add waiting on a shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _pair(digits, dtype, seed=3, k=40, **engine_options):

@@ -15,13 +15,7 @@ from statmech_nn.networks.probe_figures import FIGURES, write_probe_outputs
 from statmech_nn.networks.probes import probe
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Small forward passes: torch's OpenMP threads only add waiting on a shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,7 @@ from statmech_nn.networks.steppers import TorchStepper
 from statmech_nn.networks.tracking import TrackedParameters
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-import torch
 
 from statmech_nn.cli import main
 from statmech_nn.errors import DataError, ParameterError
@@ -28,13 +27,7 @@ TINY = ["--arch", "mlp:64-16-10", "--dataset", "digits", "--lr", "0.01", "--trac
 
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Batch-1 steps on tiny nets: torch's OpenMP threads only add waiting on a shared 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def run_cli(capsys, *argv):

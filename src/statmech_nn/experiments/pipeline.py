@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 

@@ -21,7 +21,7 @@ def conditional_is_gaussian(lambda_x, g, beta, q_values):
     for q in q_values:
         conditional = model.conditional(q)
         mass = integrate.quad(conditional.pdf, -np.inf, np.inf, epsabs=0, epsrel=1e-12)[0]
-        second = integrate.quad(lambda x: x * x * conditional.pdf(x), -np.inf, np.inf, epsabs=0, epsrel=1e-12)[0]
+        second = integrate.quad(lambda x, c=conditional: x * x * c.pdf(x), -np.inf, np.inf, epsabs=0, epsrel=1e-12)[0]
         expected = 1.0 / (beta * (lambda_x + g * q * q))
         deviation = max(deviation, abs(mass - 1.0), abs(second / expected - 1.0))
     return deviation, "max |mass - 1| and relative variance error against 1/(beta (lambda_x + g u)), by quadrature"
@@ -32,7 +32,7 @@ def eq4_up_to_constant(lambda_x, g, lambda_q, beta, q_values):
     model = QuarticModel(lambda_x, g, lambda_q, 1.0, beta)
     deviation = 0.0
     for q in q_values:
-        integrand = lambda x: np.exp(-beta * model.energy(x, q))  # noqa: E731
+        integrand = lambda x, q=q: np.exp(-beta * model.energy(x, q))  # noqa: E731
         exact = -np.log(integrate.quad(integrand, -np.inf, np.inf, epsabs=0, epsrel=1e-13)[0]) / beta
         shifted = float(model.free_energy(q, exact=False)) - np.log(2 * np.pi) / (2 * beta)
         deviation = max(deviation, abs(shifted - exact) / max(1.0, abs(exact)))
