@@ -2,34 +2,45 @@
 
 Each area module exposes ``register(subparsers)`` and attaches a handler with
 ``set_defaults(handler=...)``; a handler returns an exit status (0 when it returns None).
+Only the area of the command being run is imported (the areas import numba, torch,
+xarray...); the other commands appear as one-line entries, so ``--help`` is instant.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 from .. import __version__
 from ..errors import StatmechError
-from . import analysis, check, meanfield, networks, quartic, sampling, scan, validate
-from ._common import Parser, UsageError, fail
-
-AREAS = (validate, quartic, scan, sampling, meanfield, networks, analysis, check)
+from ._common import COMMANDS, Parser, UsageError, fail
 
 
-def build_parser() -> Parser:
+def build_parser(command: str | None = None) -> Parser:
+    """The parser, with the full options of ``command``'s area (all areas when ``command`` is "*")."""
     parser = Parser(prog="statmech-nn", description="Statistical mechanics of learning: theory next to experiment.")
     parser.add_argument("--version", action="version", version=f"statmech-nn {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for area in AREAS:
-        area.register(subparsers)
+    selected = {area for name, (area, _) in COMMANDS.items() if command in (name, "*")}
+    for area in dict.fromkeys(area for area, _ in COMMANDS.values()):
+        if area in selected:
+            importlib.import_module(f".{area}", __name__).register(subparsers)
+    for name, (area, help_line) in COMMANDS.items():
+        if area not in selected:
+            subparsers.add_parser(name, help=help_line)
     return parser
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The subcommand named in ``argv`` (top-level options take no values)."""
+    return next((token for token in argv if not token.startswith("-")), None)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; user errors print one line on stderr and return 2."""
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(_command_of(argv)).parse_args(argv)
         if getattr(args, "handler", None) is None:
             raise UsageError("statmech-nn: a command is required (see statmech-nn --help)")
         status = args.handler(args)

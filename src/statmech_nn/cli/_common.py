@@ -10,12 +10,27 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 import numpy as np
 
-from ..io import _json_default
-
 EXIT_USAGE = 2
+
+COMMANDS = {  # command name: (area module of statmech_nn.cli that registers it, one-line help)
+    "validate": ("validate", "run a reproduction protocol end to end into one report"),
+    "quartic": ("quartic", "the quartic toy model of 002 sec. 2"),
+    "derive": ("quartic", "print a model's formulas, derived symbolically"),
+    "scan": ("scan", "parameter-space phase scans"),
+    "sample": ("sampling", "sample p(x, q): exact, Metropolis-Hastings, two-timescale Langevin"),
+    "cw": ("meanfield", "Curie-Weiss magnet: exact sums, mean field, Monte Carlo (001)"),
+    "hs": ("meanfield", "general couplings: Hubbard-Stratonovich saddle point (001)"),
+    "train": ("networks", "train a network; track weights every step (002 §5 protocol)"),
+    "probe": ("networks", "probe a trained network: p(x|q), activation patterns, unit frequencies, "
+                          "layer activations, weight histograms"),
+    "fit-powerlaw": ("analysis", "fit a power law to the values in a file (Clauset-Shalizi-Newman)"),
+    "analyze": ("analysis", "observables, theory fits and figures of a run directory"),
+    "check": ("check", "check the source documents' claims against closed forms"),
+}
 
 
 class UsageError(Exception):
@@ -27,6 +42,11 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message):  # noqa: D401 - argparse API
         raise UsageError(f"{self.prog}: {message}")
+
+
+def add_command(subparsers, name: str, **kwargs) -> argparse.ArgumentParser:
+    """Add the subcommand ``name`` with its help line from :data:`COMMANDS`."""
+    return subparsers.add_parser(name, help=COMMANDS[name][1], **kwargs)
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +63,8 @@ def jsonable(value):
         return jsonable(value.tolist())
     if isinstance(value, np.generic):
         return jsonable(value.item())
+    if isinstance(value, Path):
+        return str(value)
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
@@ -51,7 +73,7 @@ def jsonable(value):
 def emit(payload: dict, as_json: bool, text: str | None = None) -> None:
     """Print ``payload`` as one JSON object, or ``text`` (default: key = value lines)."""
     if as_json:
-        print(json.dumps(jsonable(payload), allow_nan=False, default=_json_default))
+        print(json.dumps(jsonable(payload), allow_nan=False))
         return
     if text is None:
         text = "\n".join(f"{key} = {value}" for key, value in jsonable(payload).items())

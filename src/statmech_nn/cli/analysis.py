@@ -13,11 +13,11 @@ from ..observables.spectrum import HIGH_BAND
 from ..observables.tail_models import ALTERNATIVES
 from ..params import require_finite
 from ..report.analysis import AnalysisOptions, analyze_run
-from ._common import UsageError, add_json_flag, emit
+from ._common import UsageError, add_command, add_json_flag, emit
 
 
 def register(subparsers) -> None:
-    fit = subparsers.add_parser("fit-powerlaw", help="fit a power law to the values in a file (Clauset-Shalizi-Newman)")
+    fit = add_command(subparsers, "fit-powerlaw")
     fit.add_argument("file", help="text file (whitespace/newline separated) or .npy, one value per entry")
     fit.add_argument("--discrete", action="store_true", help="the values are integers (discrete power law)")
     fit.add_argument("--xmin", type=float, help="fix x_min instead of scanning it by minimum KS distance")
@@ -28,7 +28,7 @@ def register(subparsers) -> None:
     add_json_flag(fit)
     fit.set_defaults(handler=_fit_powerlaw)
 
-    analyze = subparsers.add_parser("analyze", help="observables, theory fits and figures of a run directory")
+    analyze = add_command(subparsers, "analyze")
     analyze.add_argument("run_dir", help="a run directory holding trajectory.h5 (from a sampler or a network)")
     analyze.add_argument("--out", required=True, help="directory for observables.nc, fits.json and figures/")
     analyze.add_argument("--mode", choices=[m.replace("_", "-") for m in MODES], default="increment",

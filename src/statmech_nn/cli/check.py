@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ..compare.claims import run_claims
-from ._common import add_json_flag, emit
+from ._common import add_command, add_json_flag, emit
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("check", help="check the source documents' claims against closed forms")
+    parser = add_command(subparsers, "check")
     parser.add_argument("--claims-dir", help="directory of claim files (default: validation/closed_forms)")
     parser.add_argument("--select", help="only claims whose id contains this text")
     add_json_flag(parser)

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import DataError, ParameterError
 from ..params import GridAxis
-from ._common import add_json_flag, emit
+from ._common import add_command, add_json_flag, emit
 
 _CW_ACTIONS = ("query", "phase-diagram")
 _HS_ACTIONS = ("query", "scan", "layer")
@@ -82,8 +82,7 @@ def _add_cw_query_options(parser) -> None:
 
 
 def _register_cw(subparsers) -> None:
-    parser = subparsers.add_parser("cw", help="Curie-Weiss magnet: exact sums, mean field, Monte Carlo (001)",
-                                   description="Query (default) or 'phase-diagram'.")
+    parser = add_command(subparsers, "cw", description="Query (default) or 'phase-diagram'.")
     _add_cw_query_options(parser)
     actions = parser.add_subparsers(dest="cw_action", metavar="{query,phase-diagram}")
     _add_cw_query_options(actions.add_parser("query", help="m, <|m|>, chi, free energy per spin at one point"))
@@ -149,8 +148,7 @@ def _add_hs_query_options(parser) -> None:
 
 
 def _register_hs(subparsers) -> None:
-    parser = subparsers.add_parser("hs", help="general couplings: Hubbard-Stratonovich saddle point (001)",
-                                   description="Query (default), 'scan' or 'layer'.")
+    parser = add_command(subparsers, "hs", description="Query (default), 'scan' or 'layer'.")
     _add_hs_query_options(parser)
     actions = parser.add_subparsers(dest="hs_action", metavar="{query,scan,layer}")
     _add_hs_query_options(actions.add_parser("query", help="the saddle point at one (β, h)"))

@@ -8,13 +8,13 @@ from dataclasses import fields
 
 from ..networks.config import BACKENDS, DTYPES, OPTIMIZERS, TrainConfig
 from ..networks.data import SCALINGS
-from ._common import add_json_flag, emit
+from ._common import add_command, add_json_flag, emit
 
 _DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("train", help="train a network; track weights every step (002 §5 protocol)")
+    parser = add_command(subparsers, "train")
     parser.add_argument("--arch", default=_DEFAULTS["arch"],
                         help="mlp[:784-700-476-10] | ff | cnn[:C1-C2-C3/F1-F2] | autoencoder[:H] | "
                              "vgg[:depth=D,width=W] (default: mlp = input-700-476-classes)")
@@ -60,8 +60,7 @@ def register(subparsers) -> None:
     add_json_flag(parser)
     parser.set_defaults(handler=_train)
 
-    probe_parser = subparsers.add_parser("probe", help="probe a trained network: p(x|q), activation patterns, "
-                                                       "unit frequencies, layer activations, weight histograms")
+    probe_parser = add_command(subparsers, "probe")
     probe_parser.add_argument("run_dir", help="a run directory written by statmech-nn train")
     probe_parser.add_argument("--dataset", help="data set to probe with (default: the run's own)")
     probe_parser.add_argument("--data-dir")

@@ -9,7 +9,7 @@ import numpy as np
 from ..io import read_toml
 from ..toy import QuarticModel
 from ..toy.model import PARAMETER_NAMES
-from ._common import UsageError, add_json_flag, emit
+from ._common import UsageError, add_command, add_json_flag, emit
 
 _REQUIRED = ("lambda_x", "g", "lambda_q", "alpha", "beta")
 
@@ -41,7 +41,7 @@ def model_from_args(args: argparse.Namespace) -> QuarticModel:
 
 
 def register(subparsers) -> None:
-    quartic = subparsers.add_parser("quartic", help="the quartic toy model of 002 sec. 2")
+    quartic = add_command(subparsers, "quartic")
     commands = quartic.add_subparsers(dest="quartic_command", metavar="ACTION", required=True)
 
     pdf = commands.add_parser("pdf", help="normalized p(q) at given q")
@@ -61,7 +61,7 @@ def register(subparsers) -> None:
     add_json_flag(curves)
     curves.set_defaults(handler=_curves)
 
-    derive = subparsers.add_parser("derive", help="print a model's formulas, derived symbolically")
+    derive = add_command(subparsers, "derive")
     derive.add_argument("model_name", choices=["quartic"], help="which model")
     derive.add_argument("--latex", action="store_true", help="LaTeX instead of plain text")
     derive.set_defaults(handler=_derive)

@@ -30,14 +30,14 @@ from ..sampling.quartic import DEFAULT_DT, DEFAULT_EPSILON, METHODS, quartic_ref
 from ..sampling.store import RunStore
 from ..sampling.summary import summarize
 from ..toy import QuarticModel
-from ._common import add_json_flag, emit, jsonable
+from ._common import add_command, add_json_flag, emit, jsonable
 
 _MODEL_OPTIONS = (("lambda_x", None), ("g", None), ("lambda_q", None), ("alpha", None), ("beta", None),
                   ("mu", 0.0), ("x_bar", 0.0), ("q_bar", 0.0))
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("sample", help="sample p(x, q): exact, Metropolis-Hastings, two-timescale Langevin")
+    parser = add_command(subparsers, "sample")
     commands = parser.add_subparsers(dest="sample_command", metavar="MODEL")
 
     quartic = commands.add_parser("quartic", help="the quartic toy model of 002 section 2")

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from ..io import save_dataset
 from ..params import GridAxis
-from ._common import add_json_flag, emit
+from ._common import add_command, add_json_flag, emit
 from .quartic import add_model_arguments, model_parameters
 
 
 def register(subparsers) -> None:
-    scan = subparsers.add_parser("scan", help="parameter-space phase scans")
+    scan = add_command(subparsers, "scan")
     models = scan.add_subparsers(dest="scan_model", metavar="MODEL", required=True)
     quartic = models.add_parser("quartic", help="scan the quartic toy model (002 eqs. (6)-(7))")
     quartic.add_argument("--grid", action="append", required=True, metavar="NAME=START:STOP:N",

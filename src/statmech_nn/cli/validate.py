@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ._common import add_json_flag, emit
+from ._common import add_command, add_json_flag, emit
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("validate", help="run a reproduction protocol end to end into one report")
+    parser = add_command(subparsers, "validate")
     parser.add_argument("spec", nargs="?", help="experiment spec TOML (default: validation/experiments/soc_digits.toml)")
     parser.add_argument("--out", help="output directory (default: runs/<spec name>); rerun to resume training")
     parser.add_argument("--data-dir", help="directory with the data files the spec's data set needs (MNIST IDX, CIFAR-10)")

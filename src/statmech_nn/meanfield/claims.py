@@ -20,7 +20,7 @@ from .hs import GeneralCouplings
 
 
 def _stable_mean_field_m(temperature, j, b):
-    roots, count = mean_field_roots(1.0 / temperature, j, b)
+    roots, _ = mean_field_roots(1.0 / temperature, j, b)
     return float(np.nanmax(roots) if b >= 0 else np.nanmin(roots))
 
 
