@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from scipy import integrate, stats
 
 import mp_reference as ref
-from statmech_nn.errors import NotNormalizableError
+from statmech_nn.errors import NotNormalizableError, ParameterError
 from statmech_nn.toy import QuarticModel
 
 CASES = {
@@ -68,6 +68,52 @@ def test_heavy_power_law_tail_has_infinite_variance():
     assert np.isinf(QuarticModel(0.5, 1.0, 0.0, 3.0, 1.0).marginal().var())
     finite = QuarticModel(0.5, 1.0, 0.0, 5.0, 1.0).marginal()  # tail |q|^-5: finite second moment
     assert finite.var() == pytest.approx(integrate.quad(lambda q: q * q * finite.pdf(q), -np.inf, np.inf)[0], rel=1e-7)
+
+
+# Scales many decades apart (|λx| or μ near the float minimum): the quadrature's panels must still resolve
+# p(q). Each model is compared with an mpmath reference of a model it equals to double precision
+# (the difference is O(|λx|/√μ) or O(μ) relative).
+FAR_APART_SCALES = {
+    "lambda_x subnormal, mu>0": (QuarticModel(2.225073858507e-311, 1.0, 1.0, 1.0, 1.0, mu=0.25),
+                                 QuarticModel(0.0, 1.0, 1.0, 1.0, 1.0, mu=0.25), [0.5, 1.0]),
+    "lambda_x=1e-300, mu>0": (QuarticModel(1e-300, 1.0, 1.0, 1.0, 1.0, mu=0.25),
+                              QuarticModel(0.0, 1.0, 1.0, 1.0, 1.0, mu=0.25), [0.5, 1.0]),
+    "lambda_x=-1e-250, mu>0": (QuarticModel(-1e-250, 2.0, 0.5, 0.7, 1.3, mu=0.1),
+                               QuarticModel(0.0, 2.0, 0.5, 0.7, 1.3, mu=0.1), [0.3, 1.0]),
+    "mu=1e-280, lambda_x>0": (QuarticModel(0.2, 1.0, 1.0, 0.6, 1.0, mu=1e-280),
+                              QuarticModel(0.2, 1.0, 1.0, 0.6, 1.0), [0.2, 1.0]),
+}
+
+
+@pytest.mark.parametrize("name", list(FAR_APART_SCALES))
+def test_scales_hundreds_of_decades_apart(name):
+    model, equivalent, scales = FAR_APART_SCALES[name]
+    reference = ref.Marginal(equivalent, scales)
+    marginal = model.marginal()
+    q = np.array([1e-120, 1e-5, 0.05, 0.31, 1.3, 3.0])
+    expected = np.array([float(reference.pdf(v)) for v in q])
+    assert np.max(np.abs(marginal.pdf(q) / expected - 1.0)) < 1e-10
+    assert marginal.var() == pytest.approx(float(reference.second_moment), rel=1e-10)
+    for t in (1e-60, 0.07, 1.9):
+        assert marginal.sf(t) == pytest.approx(float(reference.tail(t)) / 2, rel=1e-10)
+
+
+@pytest.mark.parametrize("lambda_x, lambda_q, alpha", [(1e-200, 0.5, 2.5), (1e-200, 1.0, 0.9), (1e-120, 2.0, 1.7)])
+def test_near_singular_power_law_head_against_gamma_functions(lambda_x, lambda_q, alpha):
+    """μ = 0, g = β = 1, tiny λx: p ∝ (λx + t²)^{-k} e^{-c t²}, k = α/2, c = αλq/2. To O(λx^{min(1, 3/2 - k)})
+    ⟨t²⟩ = [Γ(3/2 - k)/(2 c^{3/2-k})] / M0 with M0 = √π Γ(k - 1/2)/(2Γ(k)) λx^{1/2-k} for k > 1/2, and
+    M0 = Γ(1/2 - k)/(2 c^{1/2-k}) for k < 1/2."""
+    from scipy.special import gamma
+    k, c = alpha / 2, alpha * lambda_q / 2
+    second = gamma(1.5 - k) / (2 * c ** (1.5 - k))
+    mass = (np.sqrt(np.pi) * gamma(k - 0.5) / (2 * gamma(k)) * lambda_x ** (0.5 - k) if k > 0.5
+            else gamma(0.5 - k) / (2 * c ** (0.5 - k)))
+    assert QuarticModel(lambda_x, 1.0, lambda_q, alpha, 1.0).marginal().var() == pytest.approx(second / mass, rel=1e-8)
+
+
+def test_frustrated_peak_beyond_float_resolution_is_refused():
+    with pytest.raises(ParameterError, match="mu"):
+        QuarticModel(-0.3, 1.0, 1.0, 1.0, 1.0, mu=1e-20).marginal()
 
 
 model_parameters = st.fixed_dictionaries({

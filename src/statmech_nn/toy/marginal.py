@@ -19,7 +19,7 @@ import numpy as np
 from numpy.polynomial import legendre
 from scipy.special import logsumexp
 
-from ..errors import NotNormalizableError
+from ..errors import NotNormalizableError, ParameterError
 from ..params import rng_from
 from .free_energy import log_unnormalized_marginal
 from .quadrature import LOG, Params, build_panels, log_integrals, panel_log_jacobian, panel_t
@@ -92,6 +92,19 @@ def _invert_panel_polynomials(cumulative, density, panel, target):
     return out
 
 
+MAX_PEAK_LOG_HEIGHT = 1e13  # beyond this, -αF's O(1) variations fall below its float resolution
+
+
+def _require_resolvable_peak(model) -> None:
+    """With λx < 0, -αF(q̄) ≈ αλx²/(4μ) (the double well's depth); its O(1) structure must survive rounding."""
+    if model.lambda_x < 0 and model.mu > 0:
+        height = model.alpha * model.lambda_x**2 / (4.0 * model.mu)
+        if height > MAX_PEAK_LOG_HEIGHT:
+            raise ParameterError("mu", model.mu, f"at least αλx²/(4·{MAX_PEAK_LOG_HEIGHT:g}) = "
+                                 f"{model.alpha * model.lambda_x**2 / (4.0 * MAX_PEAK_LOG_HEIGHT):.3g} for λx < 0: "
+                                 f"log p(q̄) ≈ αλx²/(4μ) = {height:.3g} leaves no float resolution for p(q)")
+
+
 class QuarticMarginal:
     """p(q) of a :class:`~statmech_nn.toy.model.QuarticModel`: pdf, logpdf, cdf, sf, ppf, rvs, mean, var."""
 
@@ -99,6 +112,7 @@ class QuarticMarginal:
         code = int(normalizability_codes(model.lambda_x, model.lambda_q, model.alpha, model.beta, model.mu))
         if code:
             raise NotNormalizableError(NORMALIZABILITY_PROBLEMS[code])
+        _require_resolvable_peak(model)
         self.model = model
         self.q_bar = model.q_bar
         self._params = Params.of(model.lambda_x, model.g, model.lambda_q, model.alpha, model.beta, model.mu)

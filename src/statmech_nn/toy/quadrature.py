@@ -7,7 +7,11 @@ batch gets the same panel structure, so one NumPy expression integrates a whole 
 
 - a head panel [0, T0] in the variable v with t = T0 v^{1/(p+1)}, where p is the density's power at
   t → 0 (p = -α/β when λx = μ = 0, where p(q) ∝ |q - q̄|^{-α/β} is integrably singular; else p = 0);
-- log-spaced panels (variable log t) between consecutive scales, up to T1;
+- between consecutive scales, equal panels in the variable log t, up to T1; where a segment is so wide
+  that a rising t·p(t) would grow by more than e^4 across one such panel (scales hundreds of decades
+  apart, e.g. |λx| or μ near the float minimum) and p is a power law there (log p linear in log t),
+  equal panels in v = (t/t_hi)^b instead, b = d log(t·p)/d log t measured inside the segment: the
+  integrand is then nearly constant in v;
 - a tail panel [T1, ∞) with t = T1 v^{1/(p+1)}, p = -α/β when λq = 0 (a pure power-law tail),
   otherwise any p < -1 (T1 is far beyond the Gaussian width, the tail carries < e^{-100} of the mass).
 
@@ -22,12 +26,15 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from .free_energy import log_unnormalized_marginal_scalar
+from .free_energy import log_unnormalized_marginal, log_unnormalized_marginal_scalar
 from .regimes import frustration_boundary, gauss_crossover, quartic_scale, slope_crossover
 
 HEAD, LOG, TAIL = 0, 1, 2
 _TAIL_MASS_EXPONENT = 100.0  # T1 is where the Gaussian factor has fallen by e^{-100}
 _POWER_TAIL_REACH = 1e4      # with λq = 0, T1 is this many times the largest finite scale
+_MAX_LOG_GROWTH = 4.0        # largest change of log(t·p) across one log-t panel before power panels take over
+_MAX_BEND = 1.0              # largest |log p(midpoint) - chord| of a segment that counts as a power law
+_SMALLEST_V = 1e-300         # power-panel variables are kept above this (below it t·p is negligible)
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,7 @@ def scale_candidates(p: Params) -> np.ndarray:
     """(P, 8) scales in u where the density changes character; NaN or ≤ 0 where a scale does not exist."""
     u_mu = quartic_scale(p.g, p.beta, p.mu)
     u_frustration = frustration_boundary(p.lambda_x, p.g)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         gaussian_width = np.where(p.lambda_q > 0, 1.0 / (p.alpha * p.lambda_q), np.inf)
         # With λx < 0 and μ > 0, -αF ≈ α(λx + g u)²/(4μ) near u = 0: it falls by e over this u.
         frustrated_decay = np.where((p.lambda_x < 0) & (p.mu > 0), 2.0 * p.mu / (p.alpha * np.abs(p.lambda_x) * p.g), np.nan)
@@ -114,23 +121,66 @@ def build_panels(p: Params, panels_per_segment: int) -> Panels:
     t_tail = np.where(p.lambda_q > 0, np.sqrt(largest_u + u_reach), _POWER_TAIL_REACH * np.sqrt(largest_u))
     breaks = np.sort(np.clip(np.where(np.isnan(scales_t), t_head[:, None], scales_t), t_head[:, None], t_tail[:, None]), axis=1)
     log_knots = np.log(np.concatenate([t_head[:, None], breaks, t_tail[:, None]], axis=1))
-    # each segment between consecutive knots is split into equal panels in log t
-    fractions = np.arange(panels_per_segment + 1) / panels_per_segment
-    log_edges = log_knots[:, :-1, None] + (log_knots[:, 1:, None] - log_knots[:, :-1, None]) * fractions
-    log_lo = log_edges[:, :, :-1].reshape(len(p), -1)
-    log_hi = log_edges[:, :, 1:].reshape(len(p), -1)
-    n_points, n_log = log_lo.shape
+    kind, anchor, power, v_lo, v_hi, log_t_lo = _segment_panels(p, log_knots, panels_per_segment)
+    n_points = kind.shape[0]
     column = np.ones((n_points, 1))
     head_power = np.where((p.lambda_x == 0) & (p.mu == 0), -p.alpha / p.beta, 0.0)[:, None]
     tail_power = np.where(p.lambda_q > 0, -3.0, -p.alpha / p.beta)[:, None]
     return Panels(
-        kind=np.concatenate([HEAD * column, np.full((n_points, n_log), LOG), TAIL * column], axis=1).astype(np.int8),
-        anchor=np.concatenate([t_head[:, None], column.repeat(n_log, 1), t_tail[:, None]], axis=1),
-        power=np.concatenate([head_power, np.zeros((n_points, n_log)), tail_power], axis=1),
-        v_lo=np.concatenate([0 * column, log_lo, column], axis=1),
-        v_hi=np.concatenate([column, log_hi, 0 * column], axis=1),
-        edges=np.concatenate([0 * column, np.exp(log_lo), t_tail[:, None], np.inf * column], axis=1),
+        kind=np.concatenate([HEAD * column, kind, TAIL * column], axis=1).astype(np.int8),
+        anchor=np.concatenate([t_head[:, None], anchor, t_tail[:, None]], axis=1),
+        power=np.concatenate([head_power, power, tail_power], axis=1),
+        v_lo=np.concatenate([0 * column, v_lo, column], axis=1),
+        v_hi=np.concatenate([column, v_hi, 0 * column], axis=1),
+        edges=np.concatenate([0 * column, np.exp(log_t_lo), t_tail[:, None], np.inf * column], axis=1),
     )
+
+
+def _segment_panels(p: Params, log_knots: np.ndarray, panels_per_segment: int):
+    """Equal panels between consecutive knots: in log t, or in (t/anchor)^b where log t would be too coarse.
+
+    Returns kind, anchor, power, the panel variable at each panel's two ends and log t at its lower end,
+    each (P, S·n) for S segments of n panels.
+    """
+    n_points = log_knots.shape[0]
+    lo, hi = log_knots[:, :-1], log_knots[:, 1:]
+    width = hi - lo
+    # b ≤ 1 (p never rises with t), so only segments wider than the growth limit can need power panels
+    wide = np.nonzero(width > _MAX_LOG_GROWTH * panels_per_segment)
+    by_power = np.zeros(width.shape, dtype=bool)
+    slope = np.ones(width.shape)
+    if wide[0].size:
+        parameters = [getattr(p, f)[wide[0]] for f in ("lambda_x", "g", "lambda_q", "alpha", "beta", "mu")]
+        seg_lo, seg_width = lo[wide], width[wide]
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            log_density = [log_unnormalized_marginal(np.exp(seg_lo + f * seg_width), *parameters)
+                           for f in (0.0, 0.25, 0.5, 1.0)]
+            # b = d log(t p) / d log t between the quarter and middle points, away from the transitions at
+            # the knots: v^{1/b - 1} is then smooth where the segment's mass lies
+            seg_slope = (log_density[2] - log_density[1]) / (0.25 * seg_width) + 1.0
+            # a power law is linear in log t: the midpoint must lie on the chord (a Gaussian fall-off does not)
+            bend = log_density[2] - 0.5 * (log_density[0] + log_density[3])
+        # only rising t·p (b > 0): there u·p·dt/dv ∝ v^{2/b} is smooth too, while for b < 0 it would be
+        # singular at the far end; a steeply falling t·p keeps its mass near the lower knot, where log t
+        # panels suffice
+        by_power[wide] = (np.isfinite(seg_slope) & (np.abs(bend) <= _MAX_BEND)
+                          & (seg_slope * seg_width > _MAX_LOG_GROWTH * panels_per_segment))
+        slope[wide] = seg_slope
+    b = np.where(by_power, slope, 1.0)
+    # in a power segment v = exp(b (log t - log hi)) runs from v(lo) to 1
+    v_start = np.where(by_power, np.maximum(np.exp(b * (lo - hi)), _SMALLEST_V), lo)
+    v_stop = np.where(by_power, 1.0, hi)
+    fractions = np.arange(panels_per_segment + 1) / panels_per_segment
+    v_grid = v_start[:, :, None] + (v_stop - v_start)[:, :, None] * fractions  # (P, S, n + 1)
+    with np.errstate(invalid="ignore", divide="ignore"):  # log of the log-t segments' (unused) variables
+        log_t_grid = np.where(by_power[:, :, None], hi[:, :, None] + np.log(v_grid) / b[:, :, None], v_grid)
+
+    def per_panel(segment_values):
+        return np.repeat(segment_values, panels_per_segment, axis=1)
+
+    return (per_panel(np.where(by_power, HEAD, LOG)), per_panel(np.where(by_power, np.exp(hi), 1.0)),
+            per_panel(np.where(by_power, b - 1.0, 0.0)), v_grid[:, :, :-1].reshape(n_points, -1),
+            v_grid[:, :, 1:].reshape(n_points, -1), log_t_grid[:, :, :-1].reshape(n_points, -1))
 
 
 @numba.njit(cache=True)
@@ -178,7 +228,10 @@ def _log_integrals_kernel(kind, anchor, power, v_lo, v_hi, lambda_x, g, lambda_q
             for j in range(n):
                 weight = math.exp(terms[j] - largest)
                 total += weight
-                total_u += weight * u_values[j] * u_scale
+                if u_scale < 1e300:
+                    total_u += weight * u_values[j] * u_scale
+                else:  # a panel at t < 1e-150: u and the scale are out of float range, go through logs
+                    total_u += math.exp(terms[j] + math.log(u_values[j]) - largest_u) if u_values[j] > 0.0 else 0.0
             log_mass[r, k] = largest + math.log(total)
             log_u_moment[r, k] = largest_u + math.log(total_u)
 
