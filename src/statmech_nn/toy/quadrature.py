@@ -9,9 +9,9 @@ batch gets the same panel structure, so one NumPy expression integrates a whole 
   t → 0 (p = -α/β when λx = μ = 0, where p(q) ∝ |q - q̄|^{-α/β} is integrably singular; else p = 0);
 - between consecutive scales, equal panels in the variable log t, up to T1; where a segment is so wide
   that a rising t·p(t) would grow by more than e^4 across one such panel (scales hundreds of decades
-  apart, e.g. |λx| or μ near the float minimum) and p is a power law there (log p linear in log t),
-  equal panels in v = (t/t_hi)^b instead, b = d log(t·p)/d log t measured inside the segment: the
-  integrand is then nearly constant in v;
+  apart, e.g. |λx| or μ near the float minimum), equal panels in v = (t/t_hi)^b instead, with
+  b = d log(t·p)/d log t measured inside the segment: p is close to a power law between two of its
+  scales, so the integrand is then nearly constant in v;
 - a tail panel [T1, ∞) with t = T1 v^{1/(p+1)}, p = -α/β when λq = 0 (a pure power-law tail),
   otherwise any p < -1 (T1 is far beyond the Gaussian width, the tail carries < e^{-100} of the mass).
 
@@ -33,7 +33,6 @@ HEAD, LOG, TAIL = 0, 1, 2
 _TAIL_MASS_EXPONENT = 100.0  # T1 is where the Gaussian factor has fallen by e^{-100}
 _POWER_TAIL_REACH = 1e4      # with λq = 0, T1 is this many times the largest finite scale
 _MAX_LOG_GROWTH = 4.0        # largest change of log(t·p) across one log-t panel before power panels take over
-_MAX_BEND = 1.0              # largest |log p(midpoint) - chord| of a segment that counts as a power law
 _SMALLEST_V = 1e-300         # power-panel variables are kept above this (below it t·p is negligible)
 
 
@@ -153,18 +152,14 @@ def _segment_panels(p: Params, log_knots: np.ndarray, panels_per_segment: int):
         parameters = [getattr(p, f)[wide[0]] for f in ("lambda_x", "g", "lambda_q", "alpha", "beta", "mu")]
         seg_lo, seg_width = lo[wide], width[wide]
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            log_density = [log_unnormalized_marginal(np.exp(seg_lo + f * seg_width), *parameters)
-                           for f in (0.0, 0.25, 0.5, 1.0)]
-            # b = d log(t p) / d log t between the quarter and middle points, away from the transitions at
-            # the knots: v^{1/b - 1} is then smooth where the segment's mass lies
-            seg_slope = (log_density[2] - log_density[1]) / (0.25 * seg_width) + 1.0
-            # a power law is linear in log t: the midpoint must lie on the chord (a Gaussian fall-off does not)
-            bend = log_density[2] - 0.5 * (log_density[0] + log_density[3])
-        # only rising t·p (b > 0): there u·p·dt/dv ∝ v^{2/b} is smooth too, while for b < 0 it would be
-        # singular at the far end; a steeply falling t·p keeps its mass near the lower knot, where log t
-        # panels suffice
-        by_power[wide] = (np.isfinite(seg_slope) & (np.abs(bend) <= _MAX_BEND)
-                          & (seg_slope * seg_width > _MAX_LOG_GROWTH * panels_per_segment))
+            quarter, middle = (log_unnormalized_marginal(np.exp(seg_lo + f * seg_width), *parameters)
+                               for f in (0.25, 0.5))
+        # b = d log(t p) / d log t between the quarter and middle points, away from the transitions at the
+        # knots: v^{1/b - 1} is then smooth where the segment's mass lies (near its top, where p is smooth
+        # in t and so in v). Only rising t·p (b > 0): there u·p·dt/dv ∝ v^{2/b} is smooth too, while for
+        # b < 0 it would be singular at the far end.
+        seg_slope = (middle - quarter) / (0.25 * seg_width) + 1.0
+        by_power[wide] = np.isfinite(seg_slope) & (seg_slope * seg_width > _MAX_LOG_GROWTH * panels_per_segment)
         slope[wide] = seg_slope
     b = np.where(by_power, slope, 1.0)
     # in a power segment v = exp(b (log t - log hi)) runs from v(lo) to 1
