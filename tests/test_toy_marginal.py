@@ -98,7 +98,8 @@ def test_scales_hundreds_of_decades_apart(name):
         assert marginal.sf(t) == pytest.approx(float(reference.tail(t)) / 2, rel=1e-10)
 
 
-@pytest.mark.parametrize("lambda_x, lambda_q, alpha", [(1e-200, 0.5, 2.5), (1e-200, 1.0, 0.9), (1e-120, 2.0, 1.7)])
+@pytest.mark.parametrize("lambda_x, lambda_q, alpha", [(1e-200, 0.5, 2.5), (1e-200, 1.0, 0.9), (1e-120, 2.0, 1.7),
+                                                     (1e-300, 1.0, 2.5)])
 def test_near_singular_power_law_head_against_gamma_functions(lambda_x, lambda_q, alpha):
     """μ = 0, g = β = 1, tiny λx: p ∝ (λx + t²)^{-k} e^{-c t²}, k = α/2, c = αλq/2. To O(λx^{min(1, 3/2 - k)})
     ⟨t²⟩ = [Γ(3/2 - k)/(2 c^{3/2-k})] / M0 with M0 = √π Γ(k - 1/2)/(2Γ(k)) λx^{1/2-k} for k > 1/2, and

@@ -290,25 +290,24 @@ def write_json(path: str | os.PathLike, payload: dict) -> Path:
     return path
 
 
-def read_json(path: str | os.PathLike) -> dict:
+def _read_document(path: str | os.PathLike, kind: str, what: str, loads, decode_error) -> dict:
+    """Parse a text file with ``loads``; a missing or malformed file is a DataError naming it."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"no JSON file at {path}")
+        raise DataError(f"no {what} at {path}")
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path} is not valid JSON: {exc}") from None
+        return loads(path.read_text())
+    except decode_error as exc:
+        raise DataError(f"{path} is not valid {kind}: {exc}") from None
+
+
+def read_json(path: str | os.PathLike) -> dict:
+    return _read_document(path, "JSON", "JSON file", json.loads, json.JSONDecodeError)
 
 
 def read_toml(path: str | os.PathLike) -> dict:
     """Read a spec file (``models/*.toml``, ``validation/**/*.toml``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"no spec file at {path}")
-    try:
-        return tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"{path} is not valid TOML: {exc}") from None
+    return _read_document(path, "TOML", "spec file", tomllib.loads, tomllib.TOMLDecodeError)
 
 
 def git_revision() -> str | None:

@@ -118,6 +118,12 @@ def _model_cdf(values, log_values, m, alpha, log_xmin, log_zeta_xmin, discrete):
 
 
 @numba.njit(cache=True)
+def _empirical_cdf(below, start, n_tail, m):
+    """E(u_m): the fraction of the tail (every x ≥ u_start) below u_m."""
+    return (below[m] - below[start]) / n_tail
+
+
+@numba.njit(cache=True)
 def ks_distance(values, log_values, below, start, alpha, xmin, discrete, cutoff, hint=-1):
     """D = max_{m ≥ start} |T(u_m) - E(u_m)|, by branch and bound over index segments.
 
@@ -138,7 +144,7 @@ def ks_distance(values, log_values, below, start, alpha, xmin, discrete, cutoff,
     if start <= hint <= last:
         evaluations += 1
         best = abs(_model_cdf(values, log_values, hint, alpha, log_xmin, log_zeta_xmin, discrete)
-                   - (below[hint] - below[start]) / n_tail)
+                   - _empirical_cdf(below, start, n_tail, hint))
         where = hint
         if best > cutoff:
             return best, where, False, evaluations
@@ -156,7 +162,7 @@ def ks_distance(values, log_values, below, start, alpha, xmin, discrete, cutoff,
         m = start + (span * i) // (points - 1) if points > 1 else start
         evaluations += 1
         t = _model_cdf(values, log_values, m, alpha, log_xmin, log_zeta_xmin, discrete)
-        d = abs(t - (below[m] - below[start]) / n_tail)
+        d = abs(t - _empirical_cdf(below, start, n_tail, m))
         if d > best:
             best, where = d, m
             if best > cutoff:
@@ -173,7 +179,7 @@ def ks_distance(values, log_values, below, start, alpha, xmin, discrete, cutoff,
         mid = (a + b) // 2
         evaluations += 1
         tm = _model_cdf(values, log_values, mid, alpha, log_xmin, log_zeta_xmin, discrete)
-        d = abs(tm - (below[mid] - below[start]) / n_tail)
+        d = abs(tm - _empirical_cdf(below, start, n_tail, mid))
         if d > best:
             best, where = d, mid
             if best > cutoff:
@@ -194,9 +200,7 @@ def ks_distance(values, log_values, below, start, alpha, xmin, discrete, cutoff,
 @numba.njit(cache=True)
 def _segment_bound(below, start, n_tail, a, b, ta, tb):
     """max |T - E| can reach strictly inside [a, b]: T and E both increase with the index."""
-    ea = (below[a] - below[start]) / n_tail
-    eb = (below[b] - below[start]) / n_tail
-    return max(tb - ea, eb - ta)
+    return max(tb - _empirical_cdf(below, start, n_tail, a), _empirical_cdf(below, start, n_tail, b) - ta)
 
 
 @numba.njit(cache=True)

@@ -96,7 +96,8 @@ MAX_PEAK_LOG_HEIGHT = 1e13  # beyond this, -αF's O(1) variations fall below its
 
 
 def _require_resolvable_peak(model) -> None:
-    """With λx < 0, -αF(q̄) ≈ αλx²/(4μ) (the double well's depth); its O(1) structure must survive rounding."""
+    """With λx < 0, -αF(q̄) ≈ αλx²/(4μ) (002 eq. (6) with the exact F: the double well's depth); its O(1)
+    structure must survive rounding."""
     if model.lambda_x < 0 and model.mu > 0:
         height = model.alpha * model.lambda_x**2 / (4.0 * model.mu)
         if height > MAX_PEAK_LOG_HEIGHT:

@@ -80,7 +80,8 @@ class Panels:
     """Per-point panels covering t ∈ [0, ∞): one head, log panels, one tail; all arrays (P, n_panels).
 
     ``kind`` says how t depends on the panel variable v: LOG panels use v = log t, HEAD and TAIL
-    panels t = anchor · v^{1/(power+1)} with v ∈ [0, 1].
+    panels t = anchor · v^{1/(power+1)} with v ∈ [0, 1] (the power panels of wide segments are HEAD
+    panels over part of that range).
     """
 
     kind: np.ndarray
@@ -105,7 +106,7 @@ class Panels:
 
 
 def build_panels(p: Params, panels_per_segment: int) -> Panels:
-    """Cut [0, ∞) at every scale of :func:`scale_candidates`, with ``panels_per_segment`` log panels between two."""
+    """Cut [0, ∞) at every scale of :func:`scale_candidates`, with ``panels_per_segment`` panels between two."""
     with np.errstate(invalid="ignore"):
         scales_u = scale_candidates(p)
         usable = np.isfinite(scales_u) & (scales_u > 0)
@@ -147,7 +148,7 @@ def _segment_panels(p: Params, log_knots: np.ndarray, panels_per_segment: int):
     # b ≤ 1 (p never rises with t), so only segments wider than the growth limit can need power panels
     wide = np.nonzero(width > _MAX_LOG_GROWTH * panels_per_segment)
     by_power = np.zeros(width.shape, dtype=bool)
-    slope = np.ones(width.shape)
+    b = np.ones(width.shape)
     if wide[0].size:
         parameters = [getattr(p, f)[wide[0]] for f in ("lambda_x", "g", "lambda_q", "alpha", "beta", "mu")]
         seg_lo, seg_width = lo[wide], width[wide]
@@ -160,8 +161,7 @@ def _segment_panels(p: Params, log_knots: np.ndarray, panels_per_segment: int):
         # b < 0 it would be singular at the far end.
         seg_slope = (middle - quarter) / (0.25 * seg_width) + 1.0
         by_power[wide] = np.isfinite(seg_slope) & (seg_slope * seg_width > _MAX_LOG_GROWTH * panels_per_segment)
-        slope[wide] = seg_slope
-    b = np.where(by_power, slope, 1.0)
+        b[wide] = np.where(by_power[wide], seg_slope, 1.0)
     # in a power segment v = exp(b (log t - log hi)) runs from v(lo) to 1
     v_start = np.where(by_power, np.maximum(np.exp(b * (lo - hi)), _SMALLEST_V), lo)
     v_stop = np.where(by_power, 1.0, hi)
@@ -196,6 +196,7 @@ def _log_integrals_kernel(kind, anchor, power, v_lo, v_hi, lambda_x, g, lambda_q
     for r in numba.prange(rows):
         terms = np.empty(n)
         u_values = np.empty(n)
+        log_u_values = np.empty(n)
         for k in range(n_panels):
             half = 0.5 * (v_hi[r, k] - v_lo[r, k])
             if half == 0.0:
@@ -211,6 +212,7 @@ def _log_integrals_kernel(kind, anchor, power, v_lo, v_hi, lambda_x, g, lambda_q
                 terms[j] = (log_unnormalized_marginal_scalar(t, lambda_x[r], g[r], lambda_q[r], alpha[r], beta[r], mu[r])
                             + log_jacobian + log_half + log_weights[j])
                 u_values[j] = t * t
+                log_u_values[j] = 2.0 * log_t
                 largest = max(largest, terms[j])
                 largest_u = max(largest_u, terms[j] + 2.0 * log_t)
             if largest == -np.inf:
@@ -226,7 +228,7 @@ def _log_integrals_kernel(kind, anchor, power, v_lo, v_hi, lambda_x, g, lambda_q
                 if u_scale < 1e300:
                     total_u += weight * u_values[j] * u_scale
                 else:  # a panel at t < 1e-150: u and the scale are out of float range, go through logs
-                    total_u += math.exp(terms[j] + math.log(u_values[j]) - largest_u) if u_values[j] > 0.0 else 0.0
+                    total_u += math.exp(terms[j] + log_u_values[j] - largest_u)
             log_mass[r, k] = largest + math.log(total)
             log_u_moment[r, k] = largest_u + math.log(total_u)
 
