@@ -137,16 +137,47 @@ def build_panels(p: Params, panels_per_segment: int) -> Panels:
 
 
 def _segment_panels(p: Params, log_knots: np.ndarray, panels_per_segment: int):
-    """Equal panels between consecutive knots: in log t, or in (t/anchor)^b where log t would be too coarse.
+    """Equal panels between consecutive knots: in log t, or in (t/t_hi)^b where log t would be too coarse.
 
     Returns kind, anchor, power, the panel variable at each panel's two ends and log t at its lower end,
     each (P, S·n) for S segments of n panels.
     """
     n_points = log_knots.shape[0]
     lo, hi = log_knots[:, :-1], log_knots[:, 1:]
+    fractions = np.arange(panels_per_segment + 1) / panels_per_segment
+    log_t_grid = lo[:, :, None] + (hi - lo)[:, :, None] * fractions  # (P, S, n + 1)
+    v_grid = log_t_grid  # log-t panels: the variable is log t
+    kind = np.full(lo.shape, LOG, dtype=np.int8)
+    anchor, power = np.ones(lo.shape), np.zeros(lo.shape)
+    by_power, b = _power_segments(p, lo, hi, panels_per_segment)
+    if by_power.any():  # replace those segments' log-t panels by power panels
+        seg_lo, seg_hi, seg_b = lo[by_power], hi[by_power], b[by_power]
+        # v = exp(b (log t - log t_hi)) runs from v(t_lo) to 1
+        v_start = np.maximum(np.exp(seg_b * (seg_lo - seg_hi)), _SMALLEST_V)[:, None]
+        v_grid, log_t_grid = v_grid.copy(), log_t_grid.copy()
+        v_grid[by_power] = v_start + (1.0 - v_start) * fractions
+        log_t_grid[by_power] = seg_hi[:, None] + np.log(v_grid[by_power]) / seg_b[:, None]
+        kind[by_power], anchor[by_power], power[by_power] = HEAD, np.exp(seg_hi), seg_b - 1.0
+
+    def per_panel(segment_values):
+        return np.repeat(segment_values, panels_per_segment, axis=1)
+
+    return (per_panel(kind), per_panel(anchor), per_panel(power), v_grid[:, :, :-1].reshape(n_points, -1),
+            v_grid[:, :, 1:].reshape(n_points, -1), log_t_grid[:, :, :-1].reshape(n_points, -1))
+
+
+def _power_segments(p: Params, lo: np.ndarray, hi: np.ndarray, panels_per_segment: int):
+    """Which segments [lo, hi] (in log t) need power panels, and their exponent b (1 elsewhere).
+
+    b = d log(t p) / d log t between the quarter and middle points, away from the transitions at the
+    knots: v^{1/b - 1} is then smooth where the segment's mass lies (near its top, where p is smooth in
+    t and so in v). Only rising t·p (b > 0): there u·p·dt/dv ∝ v^{2/b} is smooth too, while for b < 0 it
+    would be singular at the far end. As b ≤ 1 (p never rises with t), only segments wider than the
+    growth limit can qualify.
+    """
     width = hi - lo
-    # b ≤ 1 (p never rises with t), so only segments wider than the growth limit can need power panels
-    wide = np.nonzero(width > _MAX_LOG_GROWTH * panels_per_segment)
+    limit = _MAX_LOG_GROWTH * panels_per_segment
+    wide = np.nonzero(width > limit)
     by_power = np.zeros(width.shape, dtype=bool)
     b = np.ones(width.shape)
     if wide[0].size:
@@ -155,27 +186,11 @@ def _segment_panels(p: Params, log_knots: np.ndarray, panels_per_segment: int):
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             quarter, middle = (log_unnormalized_marginal(np.exp(seg_lo + f * seg_width), *parameters)
                                for f in (0.25, 0.5))
-        # b = d log(t p) / d log t between the quarter and middle points, away from the transitions at the
-        # knots: v^{1/b - 1} is then smooth where the segment's mass lies (near its top, where p is smooth
-        # in t and so in v). Only rising t·p (b > 0): there u·p·dt/dv ∝ v^{2/b} is smooth too, while for
-        # b < 0 it would be singular at the far end.
-        seg_slope = (middle - quarter) / (0.25 * seg_width) + 1.0
-        by_power[wide] = np.isfinite(seg_slope) & (seg_slope * seg_width > _MAX_LOG_GROWTH * panels_per_segment)
-        b[wide] = np.where(by_power[wide], seg_slope, 1.0)
-    # in a power segment v = exp(b (log t - log hi)) runs from v(lo) to 1
-    v_start = np.where(by_power, np.maximum(np.exp(b * (lo - hi)), _SMALLEST_V), lo)
-    v_stop = np.where(by_power, 1.0, hi)
-    fractions = np.arange(panels_per_segment + 1) / panels_per_segment
-    v_grid = v_start[:, :, None] + (v_stop - v_start)[:, :, None] * fractions  # (P, S, n + 1)
-    with np.errstate(invalid="ignore", divide="ignore"):  # log of the log-t segments' (unused) variables
-        log_t_grid = np.where(by_power[:, :, None], hi[:, :, None] + np.log(v_grid) / b[:, :, None], v_grid)
-
-    def per_panel(segment_values):
-        return np.repeat(segment_values, panels_per_segment, axis=1)
-
-    return (per_panel(np.where(by_power, HEAD, LOG)), per_panel(np.where(by_power, np.exp(hi), 1.0)),
-            per_panel(np.where(by_power, b - 1.0, 0.0)), v_grid[:, :, :-1].reshape(n_points, -1),
-            v_grid[:, :, 1:].reshape(n_points, -1), log_t_grid[:, :, :-1].reshape(n_points, -1))
+        seg_b = (middle - quarter) / (0.25 * seg_width) + 1.0
+        rising = np.isfinite(seg_b) & (seg_b * seg_width > limit)
+        by_power[wide] = rising
+        b[wide] = np.where(rising, seg_b, 1.0)
+    return by_power, b
 
 
 @numba.njit(cache=True)
@@ -195,8 +210,7 @@ def _log_integrals_kernel(kind, anchor, power, v_lo, v_hi, lambda_x, g, lambda_q
     log_weights = np.log(weights)
     for r in numba.prange(rows):
         terms = np.empty(n)
-        u_values = np.empty(n)
-        log_u_values = np.empty(n)
+        t_values = np.empty(n)
         for k in range(n_panels):
             half = 0.5 * (v_hi[r, k] - v_lo[r, k])
             if half == 0.0:
@@ -211,8 +225,7 @@ def _log_integrals_kernel(kind, anchor, power, v_lo, v_hi, lambda_x, g, lambda_q
                 t, log_t, log_jacobian = _map_scalar(kind[r, k], anchor[r, k], power[r, k], mid + half * nodes[j])
                 terms[j] = (log_unnormalized_marginal_scalar(t, lambda_x[r], g[r], lambda_q[r], alpha[r], beta[r], mu[r])
                             + log_jacobian + log_half + log_weights[j])
-                u_values[j] = t * t
-                log_u_values[j] = 2.0 * log_t
+                t_values[j] = t
                 largest = max(largest, terms[j])
                 largest_u = max(largest_u, terms[j] + 2.0 * log_t)
             if largest == -np.inf:
@@ -226,9 +239,9 @@ def _log_integrals_kernel(kind, anchor, power, v_lo, v_hi, lambda_x, g, lambda_q
                 weight = math.exp(terms[j] - largest)
                 total += weight
                 if u_scale < 1e300:
-                    total_u += weight * u_values[j] * u_scale
+                    total_u += weight * t_values[j] * t_values[j] * u_scale
                 else:  # a panel at t < 1e-150: u and the scale are out of float range, go through logs
-                    total_u += math.exp(terms[j] + log_u_values[j] - largest_u)
+                    total_u += math.exp(terms[j] + 2.0 * math.log(t_values[j]) - largest_u)
             log_mass[r, k] = largest + math.log(total)
             log_u_moment[r, k] = largest_u + math.log(total_u)
 
