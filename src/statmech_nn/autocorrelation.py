@@ -16,7 +16,8 @@ import warnings
 
 import numpy as np
 
-from .errors import ConvergenceError, StatmechError
+from .errors import ConvergenceError
+from .params import sample_columns
 
 WINDOW_FACTOR = 5.0          # Sokal's c
 LENGTH_FACTOR = 50.0         # a chain needs at least this many τ
@@ -32,14 +33,7 @@ class ChainTooShortWarning(UserWarning):
 
 def as_chains(samples) -> np.ndarray:
     """Samples as a finite (n_samples >= 4, n_chains) float array, or a clear error."""
-    samples = np.asarray(samples, float)
-    if samples.ndim == 1:
-        samples = samples[:, None]
-    if samples.ndim != 2 or samples.shape[0] < 4:
-        raise StatmechError(f"diagnostics need samples shaped (n_samples >= 4, n_chains), got {samples.shape}")
-    if not np.all(np.isfinite(samples)):
-        raise ConvergenceError("the samples contain NaN or infinite values")
-    return samples
+    return sample_columns(samples, 4, "diagnostics' samples (n_samples, n_chains)", nonfinite=ConvergenceError)
 
 
 def autocorrelation(samples) -> np.ndarray:

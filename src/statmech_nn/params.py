@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ParameterError
+from .errors import DataError, ParameterError
 
 
 def require_finite(name: str, value) -> float:
@@ -48,6 +48,22 @@ def require_int(name: str, value, minimum: int = 0) -> int:
     if not number.is_integer() or number < minimum:
         raise ParameterError(name, value, f"an integer >= {minimum}")
     return int(number)
+
+
+def sample_columns(samples, min_rows: int, what: str, nonfinite: type[Exception] = DataError) -> np.ndarray:
+    """``samples`` as a finite float array shaped (n >= min_rows, K), a 1-D array being one column.
+
+    A wrong shape is a DataError naming ``what``; NaN or infinite values raise ``nonfinite`` (for a
+    sampler's chains that is a ConvergenceError: the chain diverged).
+    """
+    samples = np.asarray(samples, float)
+    if samples.ndim == 1:
+        samples = samples[:, None]
+    if samples.ndim != 2 or samples.shape[0] < min_rows:
+        raise DataError(f"{what} must be shaped (n >= {min_rows}, K), got {samples.shape}")
+    if not np.all(np.isfinite(samples)):
+        raise nonfinite(f"{what} contain NaN or infinite values")
+    return samples
 
 
 def rng_from(seed_or_rng) -> np.random.Generator:

@@ -27,7 +27,7 @@ import xarray as xr
 
 from ..errors import DataError
 from ..io import Trajectory
-from ..params import require_int
+from ..params import require_int, sample_columns
 from .binning import log_binned_density
 
 MODES = ("increment", "running_mean", "mean")
@@ -105,13 +105,7 @@ def fluctuation_densities(samples, names=None, chain=None, per_decade: int = 10,
 
     ``units``: the unit of the tracked variable, written into the attributes. See the module docstring.
     """
-    samples = np.asarray(samples, float)
-    if samples.ndim == 1:
-        samples = samples[:, None]
-    if samples.ndim != 2 or samples.shape[0] < 2:
-        raise DataError(f"fluctuation samples must be (n >= 2, K), got shape {samples.shape}")
-    if not np.all(np.isfinite(samples)):
-        raise DataError("fluctuation samples contain NaN or inf")
+    samples = sample_columns(samples, 2, "fluctuation samples")
     n, k = samples.shape
     names = [f"q{j}" for j in range(k)] if names is None else [str(v) for v in names]
     chain = np.zeros(k, np.int64) if chain is None else np.asarray(chain, np.int64)
