@@ -91,7 +91,7 @@ class Tracker:
             metadata={"names_scheme": NAMES_SCHEME, "model": type(model).__name__,
                       "optimizer": None if optimizer is None else type(optimizer).__name__, "lr": lr,
                       "weight_decay": weight_decay, "devices": sorted({str(b.device) for b in self._buffers}),
-                      "t_meaning": "optimizer steps since tracking began (+ start_step); first row = start"})
+                      "t_meaning": "start_step + optimizer steps since tracking began; first row = the state then"})
         self._dtype = np.result_type(*(_host(b[:0]).dtype for b in self._buffers))
         self._writer = None if self.path is None else TrajectoryWriter.create(
             self.path, tracked.names, dtype=self._dtype, **self._header)
