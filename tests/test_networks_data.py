@@ -180,7 +180,8 @@ def test_mnist5k_is_real_mnist_with_a_fixed_stratified_split():
 
     data = load_dataset("mnist5k")
     assert data.x_train.shape == (4000, 1, 28, 28) and data.x_test.shape == (1000, 1, 28, 28)
-    assert np.array_equal(np.bincount(data.y_train), [400] * 10) and np.array_equal(np.bincount(data.y_test), [100] * 10)
+    assert np.array_equal(np.bincount(data.y_train), [400] * 10)
+    assert np.array_equal(np.bincount(data.y_test), [100] * 10)
     assert data.x_train.min() == 0 and data.x_train.max() == 1 and data.x_train.dtype == np.float32
     again, other = load_dataset("mnist5k"), load_dataset("mnist5k", split_seed=1)
     assert np.array_equal(data.x_train, again.x_train) and np.array_equal(data.y_test, again.y_test)
