@@ -82,7 +82,6 @@ class Tracker:
         self._blocks: list[np.ndarray] = []
         self._closed = False
         self.path = _trajectory_path(out, overwrite)
-        self._hook = None if optimizer is None else optimizer.register_step_post_hook(self._after_step)
         lr, weight_decay = _optimizer_rates(optimizer)
         step_size = lr if step_size is None else require_positive("step_size", step_size)
         self._header = dict(
@@ -96,6 +95,7 @@ class Tracker:
         self._writer = None if self.path is None else TrajectoryWriter.create(
             self.path, tracked.names, dtype=self._dtype, **self._header)
         self._take_row()
+        self._hook = None if optimizer is None else optimizer.register_step_post_hook(self._after_step)
 
     # recording ------------------------------------------------------------------------------
     def record(self) -> None:
