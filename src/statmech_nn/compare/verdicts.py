@@ -268,7 +268,17 @@ def representative_columns(rows: list[dict], most: int = 4) -> list[int]:
     return chosen
 
 
-def verdict_text(verdicts: list[Verdict]) -> str:
-    """The verdicts as a plain-text table (one line each: id, verdict, question, numbers in words)."""
-    width = max(len(v.verdict) for v in verdicts)
-    return "\n".join(f"{v.id}  {v.verdict:<{width}}  {v.question}: {v.detail}" for v in verdicts)
+def summary_text(summary: dict) -> str:
+    """The plain-text answer of an analysis summary (``analyze`` without --json): the verdicts first, one
+    line each, then the status counts and the headline numbers."""
+    verdicts = summary["verdicts"]
+    width = max((len(v["verdict"]) for v in verdicts), default=0)
+    head = summary["headline"]
+    counts = ", ".join(f"{n} {status}" for status, n in head["status_counts"].items())
+    lines = ["verdicts (the sources' questions, not pipeline checks):"]
+    lines += [f"  {v['id']}  {v['verdict']:<{width}}  {v['question']}: {v['detail']}" for v in verdicts]
+    lines += ["", f"columns: {head['weights']} ({counts})"]
+    for key in ("median_exponent_2s", "median_decades_in_data_abs_delta", "median_gof_p"):
+        value = head[key]
+        lines.append(f"{key.replace('_', ' ')} (resolved weights): {'-' if value is None else f'{value:.4g}'}")
+    return "\n".join(lines)
