@@ -3,11 +3,13 @@
 ``status`` (with ``reason``) is one of :data:`STATUSES`, decided in this order:
 
 - ``unresolved``: non-finite values; or the weight never moved (a dead unit without weight decay); or
-  fewer than :data:`MIN_DISTINCT` distinct non-zero gradient increments; or the fit failed (say why);
+  fewer than :data:`MIN_NONZERO` non-zero or :data:`MIN_DISTINCT` distinct non-zero gradient increments;
+  or the fit failed (say why);
   or a scale of the fitted law lies outside the data (σ beyond max|Δ|: no cut-off inside the data; c
   below the smallest non-zero |Δ|: no resolved core); or its observed information is singular;
 - ``decay-only``: every increment is deterministic weight decay Δ = -κ w to rounding
   (:mod:`statmech_nn.compare.steps`: the weight's input, or the error sent back to it, is zero at every step);
+  checked after "never moved" and before the fit, so "unresolved" above means too few *gradient* steps;
 - ``boundary``: the MLE sits at a bound of the fit (σ → ∞, or c at the edge of its scan);
 - ``resolved``: all three scales of 002 eq. (6)/(21) inside the data.
 
@@ -35,6 +37,7 @@ from .fits import fit_row, theory_log_tail
 
 STATUSES = ("resolved", "boundary", "unresolved", "decay-only")
 MIN_DISTINCT = 10        # distinct non-zero |Δ| values a theory fit needs (3 parameters, a shape)
+MIN_NONZERO = 20         # non-zero increments a theory fit needs (compare.fits)
 PEAK_MIN_MASS = 0.01     # a peak holds at least 1% of the steps above the fitted law
 PEAK_ALPHA = 0.01        # ... and is significant at this level
 _CORE_FRACTION = 1.0 / 3.0
@@ -124,11 +127,14 @@ def column_row(delta, decay=None, decay_only: bool = False) -> dict:
                 "peak_mass": 1.0}
     gradient = delta[~decay]
     distinct = np.unique(np.abs(gradient[gradient != 0])).size
+    if np.count_nonzero(gradient) < MIN_NONZERO:
+        return {**base, "status": "unresolved",
+                "reason": f"too few non-zero gradient increments: {np.count_nonzero(gradient)} (a fit needs {MIN_NONZERO})"}
     if distinct < MIN_DISTINCT:
         return {**base, "status": "unresolved",
                 "reason": f"too few distinct values: {distinct} distinct non-zero gradient increments"}
     try:
-        row = {**fit_row(gradient), **base}
+        row = {**fit_row(gradient), **base, "n_gradient": int(gradient.size)}
     except (StatmechError, np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
         return {**base, "status": "unresolved", "reason": f"fit failed: {exc}"}
     row["status"], row["reason"] = _classify(row, gradient)

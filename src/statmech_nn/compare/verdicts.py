@@ -30,6 +30,7 @@ VERDICTS = ("supported", "not supported", "inconclusive")
 MIN_WEIGHTS = 3            # weights a population verdict needs
 MIN_STEPS = 200            # steps per weight a fit-based verdict needs
 SIGNIFICANCE = 0.05
+GOF_ALPHA = 0.01           # a fitted law with a binned χ² p below this does not describe its data
 CSN_PLAUSIBLE = 0.1        # CSN's rule of thumb for the bootstrap p
 MAJORITY = 0.5
 HIGH_BAND_TOLERANCE = 0.2  # |a_high - 2| compatible with 2 within this, beyond its interval
@@ -79,7 +80,21 @@ def headline(rows: list[dict]) -> dict:
             "median_decades_u_slope": _median(resolved, "decades_slope"),
             "median_decades_in_data_u": decades_u,
             "median_decades_in_data_abs_delta": None if decades_u is None else decades_u / 2.0,
-            "median_gof_p": _median(resolved, "gof_p")}
+            "median_gof_p": _median(resolved, "gof_p"),
+            "weights_theory_describes": sum(describes(row) for row in resolved),
+            "theory_preferred_over": {name: sum(theory_preferred(row, name) for row in resolved)
+                                      for name in ("gaussian", "student_t", "power_law")}}
+
+
+def describes(row: dict) -> bool:
+    """The fitted law describes its data: binned χ² p ≥ :data:`GOF_ALPHA`."""
+    return row.get("gof_p") is not None and np.isfinite(row["gof_p"]) and row["gof_p"] >= GOF_ALPHA
+
+
+def theory_preferred(row: dict, alternative: str) -> bool:
+    """AIC favours the theory over ``alternative`` and the theory describes its data (never one without the other)."""
+    delta = row.get(f"{alternative}_delta_aic")
+    return delta is not None and np.isfinite(delta) and delta > 0 and describes(row)
 
 
 def merge_columns(rows: list[dict], extra: list[dict]) -> list[dict]:

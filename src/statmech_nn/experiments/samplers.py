@@ -52,7 +52,7 @@ def expected_theory(model: QuarticModel) -> dict:
 
 
 def _recovered(analysis_dir: Path) -> dict:
-    rows = [row for row in read_json(analysis_dir / "fits.json")["columns"] if row["status"] == "ok"]
+    rows = [row for row in read_json(analysis_dir / "fits.json")["columns"] if row["status"] == "resolved"]
     medians = {name: float(np.median([row[name] for row in rows])) if rows else float("nan") for name in THEORY_PARAMETERS}
     return {**medians, "chains_fitted": len(rows)}
 

@@ -22,9 +22,10 @@ The result, an :class:`Analysis`, has ``.table()`` (a pandas DataFrame, one row 
 ``.verdicts()`` (a list of :class:`~statmech_nn.compare.verdicts.Verdict`), ``.summary()`` (the dict
 ``analyze --json`` prints), ``.plot(directory)`` (writes the PNG figures, returns {name: path}) and
 ``.save(directory)``: ``observables.nc`` (all of it, the per-column table as variables prefixed
-``fit_``), ``fits.json`` (headline and rows), ``summary.json`` and ``figures/*.png``. More per-column
+``fit_``), ``fits.json`` (headline and rows), ``analysis.json`` (what was analysed, with which options),
+``summary.json`` and ``figures/*.png``. More per-column
 results (e.g. stationarity) join with :meth:`Analysis.add_columns`, more verdicts with
-:meth:`Analysis.add_verdict`. :func:`analyze_run` is ``analyze(run_dir).save(out)`` plus ``analysis.json``.
+:meth:`Analysis.add_verdict`. :func:`analyze_run` is ``analyze(run_dir).save(out)``.
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ class Analysis:
     decay: DecaySplit
     outputs: list | None = None
     output_data: xr.Dataset | None = None
+    origin: str | None = None   # the run directory or file analysed, if any
     extra_verdicts: list[Verdict] = field(default_factory=list)
 
     # ------------------------------------------------------------------ answers
@@ -209,15 +211,14 @@ class Analysis:
             columns = list(range(min(4, len(self.rows))))
         table, predicted = self.fit_dataset(), self.predicted()
         paths = {}
-        for view in figures.VIEWS:
-            paths[f"fluctuations_{view}"] = figures.fluctuation_panels(
-                self.densities, predicted, table, view, directory / f"fig{'2' if view == 'full' else '3'}_{view}.png",
-                columns)
-        paths["spectrum"] = figures.spectrum_figure(self.spectra, directory / "fig4_spectrum.png", columns)
-        paths["traces"] = figures.traces_figure(self.trajectory, columns, directory / "weight_traces.png",
+        for view, name in (("full", "fig2_fluctuations"), ("powerlaw", "fig3_powerlaw"), ("gaussian", "fig3_gaussian")):
+            paths[name] = figures.fluctuation_panels(self.densities, predicted, table, view, directory / f"{name}.png",
+                                                     columns)
+        paths["fig4_spectrum"] = figures.spectrum_figure(self.spectra, directory / "fig4_spectrum.png", columns)
+        paths["weight_traces"] = figures.traces_figure(self.trajectory, columns, directory / "weight_traces.png",
                                                 self.options.units)
         if self.outputs is not None:
-            paths["outputs"] = figures.outputs_figure(self.trajectory.x, self.outputs, directory / "fig1_outputs.png")
+            paths["fig1_outputs"] = figures.outputs_figure(self.trajectory.x, self.outputs, directory / "fig1_outputs.png")
         return paths
 
     def dataset(self) -> xr.Dataset:
@@ -242,9 +243,12 @@ class Analysis:
         return combined
 
     def save(self, directory, draw: bool | None = None) -> dict:
-        """Write observables.nc, fits.json, summary.json (and figures/); returns the summary with the files."""
+        """Write observables.nc, fits.json, analysis.json (inputs and options, to re-run), summary.json and
+        figures/; returns the summary with the files."""
         out = Path(directory)
         files = [save_dataset(self.dataset(), out / OBSERVABLES_FILE)]
+        files.append(write_json(out / ANALYSIS_FILE, {"run_dir": self.origin, "options": asdict(self.options),
+                                                      "package_version": __version__}))
         files.append(write_json(out / FITS_FILE, {"source": self.trajectory.source, "headline": self.headline(),
                                                   "columns": [_strict(row) for row in self.rows]}))
         if self.options.figures if draw is None else draw:
@@ -283,20 +287,16 @@ def analyze(source, options: AnalysisOptions = AnalysisOptions(), progress: bool
     outputs = output_data = None
     if trajectory.x is not None and trajectory.x.shape[0] >= 10:
         output_data, outputs = _output_observables(np.asarray(trajectory.x, float), options.seed)
-    return Analysis(trajectory, options, rows, densities, spectra, split, outputs, output_data)
+    origin = str(Path(source).resolve()) if isinstance(source, (str, Path)) else None
+    return Analysis(trajectory, options, rows, densities, spectra, split, outputs, output_data, origin)
 
 
 def analyze_run(run_dir, out, options: AnalysisOptions = AnalysisOptions(), progress: bool = True) -> dict:
-    """``analyze(run_dir).save(out)`` and ``analysis.json`` (inputs and options, to re-run); returns the summary."""
+    """``analyze(run_dir).save(out)``; returns the summary."""
     run = RunDirectory(run_dir)
     if not run.trajectory.is_file():
         raise DataError(f"{run.path} holds no {run.trajectory.name}")
-    analysis = analyze(run.path, options, progress)
-    summary = analysis.save(out)
-    write_json(Path(out) / ANALYSIS_FILE, {"run_dir": str(run.path.resolve()), "options": asdict(options),
-                                           "package_version": __version__})
-    summary["files"].append(ANALYSIS_FILE)
-    return summary
+    return analyze(run.path, options, progress).save(out)
 
 
 def _json_float(value) -> float | None:
