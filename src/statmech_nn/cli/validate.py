@@ -17,6 +17,7 @@ def register(subparsers) -> None:
 
 
 def _validate(args) -> int:
+    from ..compare.verdicts import verdict_lines
     from ..experiments.pipeline import run_validation
     from ..experiments.spec import ExperimentSpec, default_spec_path
 
@@ -28,9 +29,7 @@ def _validate(args) -> int:
             command += [flag, str(value)]
     summary = run_validation(spec, out, data_dir=args.data_dir, device=args.device,
                              progress=not (args.no_progress or args.json), command=command)
-    width = max((len(v["verdict"]) for v in summary["verdicts"]), default=0)
-    verdicts = "\n".join(f"  {v['id']}  {v['verdict']:<{width}}  {v['question']}: {v['detail']}"
-                         for v in summary["verdicts"])
+    verdicts = verdict_lines(summary["verdicts"])
     checks = "\n".join(f"  [{'ok' if c['passed'] else 'FAIL'}] {c['criterion']}" for c in summary["acceptance"])
     passed = sum(c["passed"] for c in summary["acceptance"])
     emit(summary, args.json, f"report: {out}/report.html\nverdicts (the sources' questions):\n{verdicts}\n"
