@@ -11,7 +11,7 @@ from scipy import stats
 import statmech_nn
 from statmech_nn.cli import main
 from statmech_nn.compare import verdicts as V
-from statmech_nn.compare.columns import column_row, fit_table
+from statmech_nn.compare.columns import column_row, decades_in_data, fit_table
 from statmech_nn.io import Trajectory
 from statmech_nn.toy import QuarticModel
 
@@ -49,6 +49,10 @@ def test_decades_are_counted_inside_the_data_only(theory_rows):
     magnitude = np.abs(delta)
     inside = np.log10(min(row["u_gauss"], magnitude.max() ** 2) / max(row["u_low"], magnitude.min() ** 2))
     assert row["decades_in_data"] == pytest.approx(inside, rel=1e-12) and row["decades_in_data"] <= row["decades"]
+    law = {"s": 1.0, "u_low": 1e-4, "u_gauss": 1e2}  # 6 decades of u, of which the data below cover 4
+    assert decades_in_data(law, np.geomspace(1e-3, 1.0, 50)) == pytest.approx(4.0, rel=1e-12)
+    assert decades_in_data(law, np.geomspace(0.1, 0.2, 50)) == pytest.approx(2 * np.log10(2.0), rel=1e-12)
+    assert decades_in_data({**law, "s": -0.1}, np.geomspace(1e-3, 1.0, 50)) == 0.0
     verdict = V.powerlaw_verdict(theory_rows)
     assert verdict.numbers["median_decades_in_data_u"] < 2.0 and verdict.verdict != "supported"
 
