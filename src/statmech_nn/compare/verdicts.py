@@ -141,7 +141,7 @@ def powerlaw_verdict(rows) -> Verdict:
     """Q2: a power law |Δ|^-2s over at least a decade of |Δ| inside the data, plausible by CSN's bootstrap."""
     question = "a power law on intermediate scales (002 eq. (21), Figs. 2-3)"
     test = ("decades of u = Δ² between max(c², min Δ²) and min(u_G, max Δ²) over resolved weights (≥ 2 in u, "
-            "i.e. 1 in |Δ|); CSN bootstrap p ≥ 0.1 of the |Δ| power law in most tested weights; Gaussian "
+            "i.e. 1 in |Δ|); CSN bootstrap p ≥ 0.1 of the |Δ| power law in more than half the tested weights; Gaussian "
             "(s = 0) not rejected by the likelihood-ratio test (p > 0.05) in most fitted weights → not supported")
     fitted = [row for row in rows if row.get("gaussian_p") is not None and np.isfinite(row["gaussian_p"])]
     resolved = _with_status(rows, "resolved")
@@ -159,7 +159,7 @@ def powerlaw_verdict(rows) -> Verdict:
                        f"a Gaussian is not rejected for {gaussian_ok} of {len(fitted)} weights")
     if len(resolved) < MIN_WEIGHTS:
         return Verdict("Q2", question, "inconclusive", test, numbers, f"only {len(resolved)} resolved weights")
-    plausible = csn.size > 0 and np.mean(csn >= CSN_PLAUSIBLE) >= MAJORITY
+    plausible = csn.size > 0 and np.mean(csn >= CSN_PLAUSIBLE) > MAJORITY
     if decades >= 2.0 and plausible:
         return Verdict("Q2", question, "supported", test, numbers,
                        f"median {decades / 2:.2g} decades of |Δ| inside the data, CSN-plausible in "

@@ -9,8 +9,8 @@ directory or a ``trajectory.h5``) and runs, in memory, the same chain for a samp
 2. their densities in both views (:mod:`statmech_nn.observables.fluctuations`);
 3. per column a status, the MLE fit of 002 eqs. (6)/(21) to the gradient steps, its goodness of fit,
    crossovers and alternatives, and the peak's mixture weight (:mod:`statmech_nn.compare.columns`);
-   the CSN bootstrap p of the |Δ| power law for every column (``bootstrap``) or, by default, for the
-   figures' representative columns (``gof_bootstrap``);
+   the CSN bootstrap p of the |Δ| power law of the gradient steps for every column (``bootstrap``) or, by
+   default, for :data:`CSN_COLUMNS` columns chosen by the figures' rule (``gof_bootstrap``);
 4. the predicted bin averages of every fitted model on the measured bins (:mod:`statmech_nn.compare.overlay`);
 5. the power spectrum of q(t), f²·P(f) and its band exponents (:mod:`statmech_nn.observables.spectrum`);
 6. when the trajectory holds samples x of the non-trainable variables: the bimodality of each of the first
@@ -58,6 +58,7 @@ ANALYSIS_FILE = "analysis.json"
 SUMMARY_FILE = "summary.json"
 MAX_OUTPUT_COLUMNS = 64      # neurons tested for bimodality (the first ones)
 MAX_OUTPUT_SAMPLES = 20_000  # a seeded subsample of outputs per neuron keeps the EM fits quick
+CSN_COLUMNS = 12             # columns given a CSN bootstrap p by default (chosen as the figures' are)
 _SPECTRUM_KEYS = ("exponent_low", "exponent_low_err", "exponent_high", "exponent_high_err")
 
 
@@ -74,7 +75,7 @@ class AnalysisOptions:
     low_band: tuple | None = None
     high_band: tuple = HIGH_BAND
     bootstrap: int = 0          # CSN bootstrap sets for every column (0: only the representative ones)
-    gof_bootstrap: int = 50     # CSN bootstrap sets for the representative columns when ``bootstrap`` is 0
+    gof_bootstrap: int = 50     # CSN bootstrap sets for CSN_COLUMNS representative columns when ``bootstrap`` is 0
     seed: int = 0
     units: str = "q"
     figures: bool = True
@@ -105,12 +106,13 @@ def _output_observables(x: np.ndarray, seed) -> tuple[xr.Dataset, list]:
     return dataset, results
 
 
-def _csn_pvalues(samples: np.ndarray, columns, n_boot: int, seed, progress: bool) -> dict:
-    """{column: CSN bootstrap p of the |Δ| power law} (columns whose power law cannot be fitted are left out)."""
+def _csn_pvalues(samples: np.ndarray, decay, columns, n_boot: int, seed, progress: bool) -> dict:
+    """{column: CSN bootstrap p of the |Δ| power law of its gradient steps} (columns whose power law cannot be
+    fitted are left out)."""
     rng = rng_from(seed)
     out = {}
     for j in tqdm(list(columns), desc="bootstrap p", unit="column", disable=not progress):
-        magnitude = np.abs(samples[:, j])
+        magnitude = np.abs(samples[:, j] if decay is None else samples[~decay[:, j], j])
         try:
             out[int(j)] = fit_powerlaw(magnitude).gof_pvalue(n_boot, seed=rng)
         except StatmechError:
@@ -272,17 +274,17 @@ def analyze(source, options: AnalysisOptions = AnalysisOptions(), progress: bool
     steps_are_increments = options.mode == "increment" and lag == 1
     densities = fluctuation_densities(np.where(finite, samples, 0.0), names, chain, options.per_decade,
                                       options.quadratic_bins, units, options.mode)
-    rows, _ = fit_table(samples, names, chain, decay=split.decay if steps_are_increments else None,
-                        decay_only=split.decay_only, progress=progress, units=units)
+    decay = split.decay if steps_are_increments else None
+    rows, _ = fit_table(samples, names, chain, decay=decay, decay_only=split.decay_only, progress=progress, units=units)
     spectra = spectrum_dataset(np.where(finite, trajectory.q, 0.0), names, chain, options.segment, options.per_decade, options.low_band,
                                options.high_band, units, step)
     for j, row in enumerate(rows):
         for key in _SPECTRUM_KEYS:
             row[f"spectrum_{key}"] = float(spectra[key].values[j])
-    tested = range(samples.shape[1]) if options.bootstrap else representative_columns(rows)
+    tested = range(samples.shape[1]) if options.bootstrap else representative_columns(rows, CSN_COLUMNS)
     n_boot = options.bootstrap or options.gof_bootstrap
     if n_boot:
-        pvalues = _csn_pvalues(samples, tested, require_int("bootstrap", n_boot, 1), options.seed, progress)
+        pvalues = _csn_pvalues(samples, decay, tested, require_int("bootstrap", n_boot, 1), options.seed, progress)
         rows = merge_columns(rows, [{"column": j, "power_law_gof_p": p} for j, p in pvalues.items()])
     outputs = output_data = None
     if trajectory.x is not None and trajectory.x.shape[0] >= 10:
