@@ -38,6 +38,7 @@ from .fits import fit_row, theory_log_tail
 STATUSES = ("resolved", "boundary", "unresolved", "decay-only")
 MIN_DISTINCT = 10        # distinct non-zero |Δ| values a theory fit needs (3 parameters, a shape)
 MIN_NONZERO = 20         # non-zero increments a theory fit needs (compare.fits)
+MAX_EXPONENT_ERR = 1.0   # a fit whose exponent 2s has a larger standard error has not determined it
 PEAK_MIN_MASS = 0.01     # a peak holds at least 1% of the steps above the fitted law
 PEAK_ALPHA = 0.01        # ... and is significant at this level
 _CORE_FRACTION = 1.0 / 3.0
@@ -69,6 +70,8 @@ def _classify(row: dict, gradient: np.ndarray) -> tuple:
         return "boundary", fit_status.split(": ", 1)[-1]
     if fit_status != "ok":
         return "unresolved", fit_status
+    if not row["exponent_err"] <= MAX_EXPONENT_ERR:
+        return "unresolved", f"exponent not determined: 2s = {row['exponent']:.3g} ± {row['exponent_err']:.2g}"
     problem = _scale_problem(row, gradient)
     return ("unresolved", problem) if problem else ("resolved", "all three scales inside the data")
 

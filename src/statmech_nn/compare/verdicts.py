@@ -8,6 +8,9 @@ cut-off resolved inside the data; Q4 f²P(f) with a < 2 at low f and a ≈ 2 at 
 Q5 bimodal outputs of frozen second-layer neurons (002 Fig. 1); Q6 002 §6: the scale-invariant range
 is smaller for weights whose fluctuation amplitude is larger.
 
+A population verdict needs ≥ 2/3 of its weights for "supported" and ≤ 1/3 (Q1, Q5: < 10%) for "not
+supported"; in between, and below :data:`MIN_WEIGHTS` weights, it is "inconclusive".
+
 Populations: Q2, Q3 and Q6 use ``resolved`` weights (Q2's "not supported" also counts every fitted
 weight whose fit does not reject the Gaussian, the law at s = 0); Q1 uses every weight with a fit of its
 gradient steps; Q4 every weight that moved by more than weight decay. :func:`headline` is the one
@@ -32,7 +35,8 @@ MIN_STEPS = 200            # steps per weight a fit-based verdict needs
 SIGNIFICANCE = 0.05
 GOF_ALPHA = 0.01           # a fitted law with a binned χ² p below this does not describe its data
 CSN_PLAUSIBLE = 0.1        # CSN's rule of thumb for the bootstrap p
-MAJORITY = 0.5
+MAJORITY = 2.0 / 3.0      # a population verdict needs at least this share of its weights either way;
+MINORITY = 1.0 / 3.0      # between MINORITY and MAJORITY it is inconclusive
 HIGH_BAND_TOLERANCE = 0.2  # |a_high - 2| compatible with 2 within this, beyond its interval
 
 
@@ -141,7 +145,8 @@ def powerlaw_verdict(rows) -> Verdict:
     """Q2: a power law |Δ|^-2s over at least a decade of |Δ| inside the data, plausible by CSN's bootstrap."""
     question = "a power law on intermediate scales (002 eq. (21), Figs. 2-3)"
     test = ("decades of u = Δ² between max(c², min Δ²) and min(u_G, max Δ²) over resolved weights (≥ 2 in u, "
-            "i.e. 1 in |Δ|); CSN bootstrap p ≥ 0.1 of the |Δ| power law in more than half the tested weights; Gaussian "
+            "i.e. 1 in |Δ|); CSN bootstrap p ≥ 0.1 of the |Δ| power law in ≥ 2/3 of the tested weights "
+            "(≤ 1/3: not supported); Gaussian "
             "(s = 0) not rejected by the likelihood-ratio test (p > 0.05) in most fitted weights → not supported")
     fitted = [row for row in rows if row.get("gaussian_p") is not None and np.isfinite(row["gaussian_p"])]
     resolved = _with_status(rows, "resolved")
@@ -159,12 +164,13 @@ def powerlaw_verdict(rows) -> Verdict:
                        f"a Gaussian is not rejected for {gaussian_ok} of {len(fitted)} weights")
     if len(resolved) < MIN_WEIGHTS:
         return Verdict("Q2", question, "inconclusive", test, numbers, f"only {len(resolved)} resolved weights")
-    plausible = csn.size > 0 and np.mean(csn >= CSN_PLAUSIBLE) > MAJORITY
+    plausible = csn.size > 0 and np.mean(csn >= CSN_PLAUSIBLE) >= MAJORITY
+    implausible = csn.size >= MIN_WEIGHTS and np.mean(csn >= CSN_PLAUSIBLE) <= MINORITY
     if decades >= 2.0 and plausible:
         return Verdict("Q2", question, "supported", test, numbers,
                        f"median {decades / 2:.2g} decades of |Δ| inside the data, CSN-plausible in "
                        f"{numbers['csn_plausible']} of {csn.size} tested")
-    if decades < 1.0 or (csn.size >= MIN_WEIGHTS and not plausible):
+    if decades < 1.0 or implausible:
         return Verdict("Q2", question, "not supported", test, numbers,
                        f"median {decades / 2:.2g} decades of |Δ| inside the data; CSN-plausible in "
                        f"{numbers['csn_plausible']} of {csn.size} tested")
@@ -196,7 +202,7 @@ def cutoff_verdict(rows) -> Verdict:
               f"no cut-off inside the data in {len(no_cutoff)} of {tested} weights")
     if favour / tested >= MAJORITY:
         return Verdict("Q3", question, "supported", test, numbers, detail)
-    if (tested - favour) / tested > MAJORITY:
+    if favour / tested <= MINORITY:
         return Verdict("Q3", question, "not supported", test, numbers, detail)
     return Verdict("Q3", question, "inconclusive", test, numbers, detail)
 

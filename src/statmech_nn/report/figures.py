@@ -60,15 +60,23 @@ def _status(table: xr.Dataset, j: int) -> str:
     return str(table["status"].values[j]) if "status" in table else ""
 
 
-def _crossover_marks(ax, table: xr.Dataset, j: int, scale) -> None:
-    """Dotted vertical lines at the core c² (as its |Δ| or Δ²/σ² position), u_S and u_G, labelled."""
+def _crossover_marks(ax, table: xr.Dataset, j: int, scale, lo: float, hi: float) -> None:
+    """Dotted vertical lines at the core c² (as its |Δ| or Δ²/σ² position), u_S and u_G, labelled; those
+    outside the data's range [lo, hi] are named in a corner instead (the axis stays on the data)."""
+    outside = []
     for key, label in (("u_low", "c²"), ("u_slope", "u_S"), ("u_gauss", "u_G")):
         u = _value(table, key, j)
-        if np.isfinite(u) and u > 0:
-            x = scale(u)
-            ax.axvline(x, color="0.5", ls=":", lw=1)
-            ax.annotate(label, (x, 1.0), xycoords=("data", "axes fraction"), fontsize=7, ha="left", va="top",
-                        color="0.3")
+        if not (np.isfinite(u) and u > 0):
+            continue
+        x = scale(u)
+        if not lo <= x <= hi:
+            outside.append(label)
+            continue
+        ax.axvline(x, color="0.5", ls=":", lw=1)
+        ax.annotate(label, (x, 1.0), xycoords=("data", "axes fraction"), fontsize=7, ha="left", va="top", color="0.3")
+    if outside:
+        ax.annotate(f"outside the data: {', '.join(outside)}", (0.98, 0.97), xycoords="axes fraction", fontsize=7,
+                    ha="right", va="top", color="0.3")
 
 
 def fluctuation_panels(observables: xr.Dataset, predicted: xr.Dataset, table: xr.Dataset, view: str, path,
@@ -114,12 +122,13 @@ def fluctuation_panels(observables: xr.Dataset, predicted: xr.Dataset, table: xr
         ax.set_yscale("log")
         if shown.any():  # the data set the range; a model's far tail may not squash it
             ax.set_ylim(y[shown].min() / 5.0, y[shown].max() * 3.0)
+        lo, hi = (x[shown].min(), x[shown].max()) if shown.any() else (np.nan, np.nan)
         if view == "gaussian":
-            _crossover_marks(ax, table, j, lambda u: u / sigma ** 2)
+            _crossover_marks(ax, table, j, lambda u: u / sigma ** 2, lo, hi)
             ax.set_xlabel(f"Δ²/σ̂²  (σ̂ = {sigma:.3g} {unit})")
         else:
             ax.set_xscale("log")
-            _crossover_marks(ax, table, j, np.sqrt)
+            _crossover_marks(ax, table, j, np.sqrt, lo, hi)
             ax.set_xlabel(f"|Δ| [{unit}]")
         ax.set_ylabel(f"p(Δ) [1/{unit}]")
         ax.set_title(f"{names[j]} ({_status(table, j)})", fontsize=9)
