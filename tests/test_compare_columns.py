@@ -39,6 +39,7 @@ def awkward_trajectory():
         "two_values": 0.2 + 1e-4 * np.cumsum(np.r_[0, rng.choice([-1.0, 1.0], steps - 1)]),
         "three_values": 0.2 + 1e-4 * np.cumsum(np.r_[0, rng.choice([-1.0, 0.0, 2.0], steps - 1)]),
         "ordinary": 0.1 + np.cumsum(np.r_[0.0, law]),
+        "diverged": np.r_[0.1 + np.cumsum(np.r_[0.0, law[:999]]), np.full(steps - 1000, np.nan)],
     }
     q = np.stack([np.asarray(v, np.float32) for v in columns.values()], axis=1)
     return Trajectory(q=q, t=np.arange(steps), names=list(columns), chain=None, source="test",
@@ -55,7 +56,8 @@ def test_every_hard_column_gets_a_status_never_an_exception(awkward_trajectory):
     for name in ("one_value", "two_values", "three_values"):
         assert table.loc[name, "status"] == "unresolved" and "too few distinct" in table.loc[name, "reason"], name
     assert table.loc["ordinary", "status"] == "resolved"
-    assert analysis.headline()["status_counts"] == {"resolved": 1, "boundary": 0, "unresolved": 5, "decay-only": 1}
+    assert table.loc["diverged", "status"] == "unresolved" and "non-finite" in table.loc["diverged", "reason"]
+    assert analysis.headline()["status_counts"] == {"resolved": 1, "boundary": 0, "unresolved": 6, "decay-only": 1}
     # the same answers from a bare array (no metadata: κ from the decay-only column itself)
     bare = statmech_nn.analyze(awkward_trajectory.q).table()["status"].tolist()
     assert bare == table["status"].tolist()
