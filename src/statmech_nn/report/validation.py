@@ -105,9 +105,13 @@ def _preference(row: dict, alternative: str) -> str:
     return "alternative preferred" if delta <= 0 else "theory by AIC, poor fit"
 
 
+def _plus_minus(value, error) -> str:
+    return "–" if _number(value) == "–" else f"{_number(value)} ± {_number(error, 2)}"
+
+
 def _weight_table(rows: list[dict]) -> Table:
     body = [[row["name"], row["status"], row.get("reason", ""),
-             f"{_number(row.get('exponent'))} ± {_number(row.get('exponent_err'), 2)}", _number(row.get("c")),
+             _plus_minus(row.get("exponent"), row.get("exponent_err")), _number(row.get("c")),
              _number(row.get("sigma")), _number(row.get("decades_in_data")), _number(row.get("gof_p"), 2),
              _number(row.get("peak_mass"), 2), _preference(row, "gaussian"), _preference(row, "student_t"),
              _preference(row, "power_law"), _number(row.get("spectrum_exponent_low")),
