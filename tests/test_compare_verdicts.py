@@ -145,9 +145,13 @@ def test_analysis_object_api(tmp_path):
     paths = analysis.plot(tmp_path / "figures")
     assert set(paths) == {"fig2_fluctuations", "fig3_powerlaw", "fig3_gaussian", "fig4_spectrum", "weight_traces"}
     assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for path in paths.values())
-    analysis.add_verdict(V.Verdict("S1", "weights stationary in the tracked window", "inconclusive", "none"))
-    analysis.add_columns([{"column": 1, "drift_ratio": 0.5}])
+    analysis.add_verdict(V.Verdict("X1", "another question", "inconclusive", "none"))
+    analysis.add_columns([{"column": j, "drift_ratio": 0.5, "stationary": j != 1, "reason": "test"} for j in range(3)],
+                         prefix="stationarity_")
     summary = analysis.save(tmp_path / "saved", draw=False)
-    assert summary["verdicts"][-1]["id"] == "S1" and analysis.table().loc["q1", "drift_ratio"] == 0.5
+    assert [v["id"] for v in summary["verdicts"]][-2:] == ["S", "X1"]
+    assert summary["verdicts"][-2]["numbers"]["stationary"] == 2 and summary["verdicts"][-2]["verdict"] == "supported"
+    table = analysis.table()
+    assert table.loc["q1", "stationarity_drift_ratio"] == 0.5 and table.loc["q1", "reason"] != "test"
     for name in ("observables.nc", "fits.json", "summary.json", "analysis.json"):
         assert (tmp_path / "saved" / name).is_file()

@@ -16,8 +16,9 @@ weight whose fit does not reject the Gaussian, the law at s = 0); Q1 uses every 
 gradient steps; Q4 every weight that moved by more than weight decay. :func:`headline` is the one
 definition of the headline numbers (CLI text, ``--json``, ``fits.json``, ``summary.json``, the report).
 
-Another verdict (e.g. stationarity of the weights) joins the list as one more :class:`Verdict`;
-more per-weight columns join the rows with :func:`merge_columns`.
+More per-weight columns join the rows with :func:`merge_columns`; the stationarity diagnostics joined
+with ``prefix="stationarity_"`` bring their verdict S (:func:`stationarity_verdict`) with them. Any other
+verdict joins the list as one more :class:`Verdict`.
 """
 
 from __future__ import annotations
@@ -101,10 +102,11 @@ def theory_preferred(row: dict, alternative: str) -> bool:
     return delta is not None and np.isfinite(delta) and delta > 0 and describes(row)
 
 
-def merge_columns(rows: list[dict], extra: list[dict]) -> list[dict]:
-    """Rows with the keys of ``extra`` (one dict per column, matched by ``column``) added."""
+def merge_columns(rows: list[dict], extra: list[dict], prefix: str = "") -> list[dict]:
+    """Rows with the keys of ``extra`` (one dict per column, matched by ``column``) added, each prefixed by
+    ``prefix`` (e.g. "stationarity_", so that another module's ``reason`` does not replace the fit's)."""
     by_column = {int(row["column"]): row for row in extra}
-    return [{**row, **{k: v for k, v in by_column.get(int(row["column"]), {}).items() if k != "column"}}
+    return [{**row, **{prefix + k: v for k, v in by_column.get(int(row["column"]), {}).items() if k != "column"}}
             for row in rows]
 
 
@@ -271,11 +273,36 @@ def range_amplitude_verdict(rows) -> Verdict:
     return Verdict("Q6", question, verdict, test, numbers, f"ρ = {rho:.2f} [{lo:.2f}, {hi:.2f}] over {len(resolved)} weights")
 
 
+STATIONARY_KEY = "stationarity_stationary"  # per-weight flag joined by merge_columns(..., prefix="stationarity_")
+
+
+def stationarity_verdict(rows) -> Verdict:
+    """S: the weights were stationary in the tracked window (the premise of 002 §5's equilibrium analysis),
+    from the per-weight flag ``stationarity_stationary`` of :mod:`statmech_nn.observables.stationarity`."""
+    question = "weights stationary in the tracked window (002 §5's equilibrium)"
+    test = "share of the weights that moved by more than weight decay whose stationarity diagnostics all pass"
+    moved = [row for row in rows if row.get(STATIONARY_KEY) is not None and row.get("status") != "decay-only"]
+    stationary = sum(bool(row[STATIONARY_KEY]) for row in moved)
+    numbers = {"weights": len(moved), "stationary": stationary,
+               "median_drift_ratio": _median(moved, "stationarity_drift_ratio"),
+               "median_window_over_tau": _median(moved, "stationarity_window_over_tau"),
+               "median_split_rhat": _median(moved, "stationarity_split_rhat")}
+    if len(moved) < MIN_WEIGHTS:
+        return Verdict("S", question, "inconclusive", test, numbers, f"only {len(moved)} weights diagnosed")
+    share = stationary / len(moved)
+    verdict = "supported" if share >= MAJORITY else "not supported" if share <= MINORITY else "inconclusive"
+    return Verdict("S", question, verdict, test, numbers, f"{stationary} of {len(moved)} weights stationary")
+
+
 def network_verdicts(rows: list[dict], outputs_bimodal: int | None = None, outputs_tested: int | None = None,
                      outputs_what: str = "neuron outputs") -> list[Verdict]:
-    """Q1-Q6 for one analysed run (Q5 from the bimodality counts of its neuron outputs, if any)."""
-    return [peak_verdict(rows), powerlaw_verdict(rows), cutoff_verdict(rows), spectrum_verdict(rows),
-            bimodality_verdict(outputs_bimodal, outputs_tested, outputs_what), range_amplitude_verdict(rows)]
+    """Q1-Q6 for one analysed run (Q5 from the bimodality counts of its neuron outputs, if any), then the
+    stationarity verdict S when the rows carry the stationarity columns."""
+    verdicts = [peak_verdict(rows), powerlaw_verdict(rows), cutoff_verdict(rows), spectrum_verdict(rows),
+                bimodality_verdict(outputs_bimodal, outputs_tested, outputs_what), range_amplitude_verdict(rows)]
+    if any(STATIONARY_KEY in row for row in rows):
+        verdicts.append(stationarity_verdict(rows))
+    return verdicts
 
 
 def representative_columns(rows: list[dict], most: int = 4) -> list[int]:

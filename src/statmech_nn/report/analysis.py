@@ -171,9 +171,10 @@ class Analysis:
         """Append one more verdict (e.g. whether the weights were stationary in the tracked window)."""
         self.extra_verdicts.append(verdict)
 
-    def add_columns(self, extra: list[dict]) -> None:
-        """Join more per-column results (dicts with ``column``) into the rows, e.g. stationarity diagnostics."""
-        self.rows = merge_columns(self.rows, extra)
+    def add_columns(self, extra: list[dict], prefix: str = "") -> None:
+        """Join more per-column results (dicts with ``column``) into the rows, their keys prefixed by ``prefix``;
+        stationarity diagnostics joined with ``prefix="stationarity_"`` add the verdict S."""
+        self.rows = merge_columns(self.rows, extra, prefix)
 
     def representative(self, most: int = 4) -> list[int]:
         return representative_columns(self.rows, most)

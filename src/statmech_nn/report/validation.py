@@ -109,16 +109,22 @@ def _plus_minus(value, error) -> str:
     return "–" if _number(value) == "–" else f"{_number(value)} ± {_number(error, 2)}"
 
 
+_STATIONARITY_COLUMNS = (("stationarity_drift_ratio", "drift / fluctuation"),
+                         ("stationarity_window_over_tau", "window / τ_w"), ("stationarity_split_rhat", "split R̂"),
+                         ("stationarity_stationary", "stationary"))
+
+
 def _weight_table(rows: list[dict]) -> Table:
+    extra = [(key, title) for key, title in _STATIONARITY_COLUMNS if any(key in row for row in rows)]
     body = [[row["name"], row["status"], row.get("reason", ""),
              _plus_minus(row.get("exponent"), row.get("exponent_err")), _number(row.get("c")),
              _number(row.get("sigma")), _number(row.get("decades_in_data")), _number(row.get("gof_p"), 2),
              _number(row.get("peak_mass"), 2), _preference(row, "gaussian"), _preference(row, "student_t"),
              _preference(row, "power_law"), _number(row.get("spectrum_exponent_low")),
-             _number(row.get("spectrum_exponent_high"))] for row in rows]
+             _number(row.get("spectrum_exponent_high"))] + [_number(row.get(key)) for key, _ in extra] for row in rows]
     return Table(["weight", "status", "reason", "exponent 2s = α/β", "core c", "σ", "decades in data (u)",
                   "χ² GOF p", "peak mass (decay steps)", "vs Gaussian", "vs Student-t", "vs pure power law (tail)",
-                  "spectrum a (low f)", "spectrum a (high f)"], body,
+                  "spectrum a (low f)", "spectrum a (high f)"] + [title for _, title in extra], body,
                  "Per tracked weight: status, the MLE of p(Δ) ∝ (1 + Δ²/c²)^(-s) exp(-Δ²/2σ²) (002 eqs. (6), (21)) on "
                  "the gradient steps, the decades of u = Δ² of power law inside the data, the binned χ² goodness of "
                  "fit, the share of weight-decay steps, AIC preferences (the theory is preferred only where it also "
