@@ -133,3 +133,18 @@ def test_bad_spec_on_the_command_line_is_one_line_and_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "arch" in err
     assert main(["validate", str(tmp_path / "missing.toml")]) == 2
+
+
+def test_the_report_opens_with_the_verdicts_and_holds_no_python_reprs(tiny_run):
+    _, out = tiny_run
+    summary = json.loads((out / "summary.json").read_text())
+    assert [v["id"] for v in summary["verdicts"]] == ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6"]
+    assert {v["verdict"] for v in summary["verdicts"]} <= {"supported", "not supported", "inconclusive"}
+    assert sum(summary["answers"]["status_counts"].values()) == summary["answers"]["weights"] == 6
+    html = (out / "report.html").read_text()
+    assert re.search(r"<h2>(.*?)</h2>", html).group(1).startswith("Verdicts on the sources")
+    text = re.sub(r'src="data:image/png;base64,[^"]+"', "", html)
+    for fragment in ("{&#x27;", "[&#x27;", "{'", "['", "np.float"):
+        assert fragment not in text, fragment
+    for caption in ("001 class 1", "001 class 4", "w(t) over the tracked window"):
+        assert caption in html

@@ -5,15 +5,19 @@ Analytic models (``toy``, ``meanfield``, ``linearized``), sources of data
 ``compare``) that reads every source through the same Trajectory contract
 (``statmech_nn.io``).
 
-Track any torch model in your own training loop with ``statmech_nn.track`` (imported on first use, so
-that ``import statmech_nn`` does not import torch; see :mod:`statmech_nn.networks.tracker`).
+Track any torch model in your own training loop with ``statmech_nn.track``
+(:mod:`statmech_nn.networks.tracker`) and analyse what it recorded, in memory, with
+``statmech_nn.analyze(trajectory | array (T, K) | path)`` (:func:`statmech_nn.report.analysis.analyze`).
+Both are imported on first use, so that ``import statmech_nn`` stays light (no torch, numba or matplotlib).
 """
 
 from importlib import import_module
 
 __version__ = "0.1.0"
 
-_LAZY = {"track": "statmech_nn.networks.tracker"}
+_LAZY = {"track": "statmech_nn.networks.tracker",
+         "analyze": "statmech_nn.report.analysis",
+         "AnalysisOptions": "statmech_nn.report.analysis"}
 
 
 def __getattr__(name):

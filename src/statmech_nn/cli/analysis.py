@@ -12,6 +12,7 @@ from ..observables.powerlaw import fit_powerlaw
 from ..observables.spectrum import HIGH_BAND
 from ..observables.tail_models import ALTERNATIVES
 from ..params import require_finite
+from ..compare.verdicts import summary_text
 from ..report.analysis import AnalysisOptions, analyze_run
 from ._common import UsageError, add_command, add_json_flag, emit
 
@@ -42,7 +43,11 @@ def register(subparsers) -> None:
     analyze.add_argument("--high-band", metavar="LO:HI", default=f"{HIGH_BAND[0]}:{HIGH_BAND[1]}",
                          help="high band of the spectrum fit, in 1/step (default %(default)s)")
     analyze.add_argument("--bootstrap", type=int, default=0, metavar="N",
-                         help="also the CSN bootstrap p-value of each |Δ| power law, N synthetic sets (default 0: off)")
+                         help="the CSN bootstrap p-value of every column's |Δ| power law, N synthetic sets "
+                              "(default 0: only 12 representative columns, see --gof-bootstrap)")
+    analyze.add_argument("--gof-bootstrap", type=int, default=50, metavar="N",
+                         help="CSN bootstrap sets for the p-values of 12 columns chosen as the figures' are "
+                              "(default 50; 0: none)")
     analyze.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and mixture fits (default 0)")
     analyze.add_argument("--units", default="q", help="unit of the tracked variables, for labels (default q)")
     analyze.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
@@ -92,7 +97,7 @@ def _analyze(args) -> int:
     options = AnalysisOptions(mode=args.mode.replace("-", "_"), lag=args.lag, window=args.window,
                               per_decade=args.per_decade, quadratic_bins=args.quadratic_bins, segment=args.segment,
                               low_band=_band(args.low_band, "low-band"), high_band=_band(args.high_band, "high-band"),
-                              bootstrap=args.bootstrap, seed=args.seed, units=args.units, figures=not args.no_figures)
+                              bootstrap=args.bootstrap, gof_bootstrap=args.gof_bootstrap, seed=args.seed, units=args.units, figures=not args.no_figures)
     summary = analyze_run(args.run_dir, args.out, options, progress=True)
-    emit(summary, args.json)
+    emit(summary, args.json, f"{summary_text(summary)}\nwritten: {args.out}")
     return 0

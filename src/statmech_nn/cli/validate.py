@@ -17,6 +17,7 @@ def register(subparsers) -> None:
 
 
 def _validate(args) -> int:
+    from ..compare.verdicts import verdict_lines
     from ..experiments.pipeline import run_validation
     from ..experiments.spec import ExperimentSpec, default_spec_path
 
@@ -28,6 +29,10 @@ def _validate(args) -> int:
             command += [flag, str(value)]
     summary = run_validation(spec, out, data_dir=args.data_dir, device=args.device,
                              progress=not (args.no_progress or args.json), command=command)
-    verdicts = "\n".join(f"  [{'ok' if c['passed'] else 'FAIL'}] {c['criterion']}" for c in summary["acceptance"])
-    emit(summary, args.json, f"report: {out}/report.html\n{verdicts}\npassed: {summary['passed']}")
+    verdicts = verdict_lines(summary["verdicts"])
+    checks = "\n".join(f"  [{'ok' if c['passed'] else 'FAIL'}] {c['criterion']}" for c in summary["acceptance"])
+    passed = sum(c["passed"] for c in summary["acceptance"])
+    emit(summary, args.json, f"report: {out}/report.html\nverdicts (the sources' questions):\n{verdicts}\n"
+                             f"pipeline checks (machinery, not physics): {passed} of {len(summary['acceptance'])} hold\n"
+                             f"{checks}")
     return 0 if summary["passed"] else 1

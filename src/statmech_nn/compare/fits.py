@@ -15,7 +15,8 @@ exponential family in (s, τ = 1/2σ²) with statistics (log(1 + Δ²/c²), Δ²
 concave and maximized by bounded Newton steps (τ ≥ 0; τ = 0 is a Student-t); the profile over log c
 is scanned on a grid and refined by Brent's method. Uncertainties come from the observed Fisher
 information in (log c, s, log σ) (a central-difference Hessian of the analytic gradient); intervals
-are Wald intervals in those coordinates, i.e. asymmetric in c and σ. ``status`` is "ok", or says which
+are Wald intervals in those coordinates, i.e. asymmetric in c and σ. ``status`` (``fit_status`` in a
+row) is "ok", or says which
 scale the samples do not resolve (σ beyond 10 max|Δ|, c at the edge of the scanned range), or that the
 information matrix is singular; the intervals are not to be trusted then.
 
@@ -38,9 +39,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-import xarray as xr
 from scipy import optimize, special, stats
-from tqdm import tqdm
 
 from ..errors import DataError, NotNormalizableError, StatmechError
 from ..observables.halfline import log_tricomi_integral
@@ -222,7 +221,7 @@ class TheoryFit:
     def to_dict(self) -> dict:
         se = self.standard_errors()
         out = {"n": self.n, "c": self.c, "s": self.s, "sigma": self.sigma, "exponent": self.exponent,
-               "exponent_err": 2.0 * float(se["s"]), "loglik": self.loglik, "status": self.status,
+               "exponent_err": 2.0 * float(se["s"]), "loglik": self.loglik, "fit_status": self.status,
                "log_c_err": float(se["log_c"]), "s_err": float(se["s"]), "log_sigma_err": float(se["log_sigma"])}
         for name in PARAMETERS:
             out[f"{name}_lo"], out[f"{name}_hi"] = self.interval(name)
@@ -338,12 +337,13 @@ def compare_alternatives(delta, theory: TheoryFit) -> dict:
 
 
 def fit_row(delta) -> dict:
-    """The per-weight row of the fit table: theory parameters and intervals, crossovers, alternatives."""
+    """The fit of one weight: theory parameters and intervals, crossovers, goodness of fit, alternatives."""
     delta = np.asarray(delta, float)
     row = {"n_nonzero": int(np.count_nonzero(delta))}
     theory = fit_theory(delta)
     row.update(theory.to_dict())
     row.update(theory.crossovers())
+    row.update(binned_gof(delta, theory))
     for name, alternative in compare_alternatives(delta, theory).items():
         row.update({f"{name}_{key}": value for key, value in alternative.parameters.items()})
         row.update({f"{name}_loglik": alternative.loglik, f"{name}_delta_aic": alternative.delta_aic,
@@ -351,46 +351,27 @@ def fit_row(delta) -> dict:
     return row
 
 
-def failed_row(delta, reason: str) -> dict:
-    """A row for a weight that cannot be fitted (e.g. it never moved): NaNs and the reason as its status."""
-    return {"n_nonzero": int(np.count_nonzero(delta)), "status": f"not fitted: {reason}"}
+def binned_gof(delta, fit: TheoryFit, max_bins: int = 40) -> dict:
+    """Pearson's binned χ² goodness of fit of the fitted law to the samples it was fitted to.
 
-
-_SCALE_KEYS = {"c", "c_lo", "c_hi", "sigma", "sigma_lo", "sigma_hi", "gaussian_sigma", "student_t_scale", "power_law_xmin"}
-_SQUARED_KEYS = {"u_low", "u_slope", "u_gauss", "u_low_err", "u_slope_err", "u_gauss_err"}
-
-
-def _unit_of(key: str, units: str) -> str:
-    """The unit of a fit-table column: that of q for scales, q² for crossovers in u = Δ², else 1."""
-    return units if key in _SCALE_KEYS else f"{units}^2" if key in _SQUARED_KEYS else "1"
-
-
-def fit_table(samples, names=None, chain=None, progress: bool = False, units: str = "q"):
-    """Fit every column of (n, K) samples; returns (rows: list of dicts, xarray Dataset over ``column``).
-
-    A column that cannot be fitted gets a row of NaNs whose ``status`` says why, instead of stopping the table.
+    Bins of |Δ| hold equal numbers of samples (edges at the sample quantiles, ties kept in one bin; at
+    most n/20 bins, so that each expects ~20); expected counts are n [P(|Δ| ≥ lo) - P(|Δ| ≥ hi)] of the
+    fitted law; dof = bins - 1 - 3 (three fitted parameters). Successive increments of a time series
+    are correlated, which makes the test anti-conservative (a correct law is rejected more often than
+    the nominal level): a large p is meaningful, a small p is evidence against the law.
+    Returns {gof_chi2, gof_dof, gof_p} (NaN when fewer than 5 bins are possible).
     """
-    samples = np.asarray(samples, float)
-    k = samples.shape[1]
-    names = [f"q{j}" for j in range(k)] if names is None else [str(v) for v in names]
-    chain = np.zeros(k, np.int64) if chain is None else np.asarray(chain, np.int64)
-    rows = []
-    for j in tqdm(range(k), desc="theory fits", unit="column", disable=not progress):
-        try:
-            row = fit_row(samples[:, j])
-        except StatmechError as exc:
-            row = failed_row(samples[:, j], str(exc))
-        rows.append({"column": j, "name": names[j], "chain": int(chain[j]), **row})
-    keys = [key for key in dict.fromkeys(key for row in rows for key in row) if key not in ("column", "name", "chain")]
-    data = {}
-    for key in keys:
-        values = [row.get(key) for row in rows]
-        if key == "status":
-            data[key] = ("column", np.array([str(v) for v in values], dtype=object))
-        else:
-            data[key] = ("column", np.array([np.nan if v is None else float(v) for v in values]),
-                         {"units": _unit_of(key, units)})
-    dataset = xr.Dataset(data, coords={"column": np.arange(k), "name": ("column", names), "chain": ("column", chain)},
-                         attrs={"fit": "002 eqs. (6), (21): p(Δ) ∝ (1 + Δ²/c²)^-s exp(-Δ²/2σ²), MLE",
-                                "crossover_convention": "g = 1 (lambda_x = c^2, beta*lambda_q = 1/(2 s sigma^2))"})
-    return rows, dataset
+    magnitude = np.sort(np.abs(np.asarray(delta, float)))
+    n = magnitude.size
+    bins = int(min(max_bins, n // 20))
+    edges = np.unique(np.quantile(magnitude, np.linspace(0.0, 1.0, bins + 1)[1:-1])) if bins >= 2 else np.array([])
+    edges = np.concatenate([[0.0], edges[edges > 0], [np.inf]])
+    dof = edges.size - 2 - 3
+    if dof < 1:
+        return {"gof_chi2": np.nan, "gof_dof": np.nan, "gof_p": np.nan}
+    observed = np.diff(np.searchsorted(magnitude, edges, side="left")).astype(float)
+    tail = np.exp(theory_log_tail(edges[1:-1], fit.c, fit.s, fit.sigma))
+    expected = n * -np.diff(np.concatenate([[1.0], tail, [0.0]]))
+    expected = np.maximum(expected, 1e-300)
+    chi2 = float(np.sum((observed - expected) ** 2 / expected))
+    return {"gof_chi2": chi2, "gof_dof": float(dof), "gof_p": float(stats.chi2.sf(chi2, dof))}

@@ -9,7 +9,8 @@ the same bin average, computed exactly from its tail probability P(|Δ| ≥ x):
 not the density at the bin centre, so data and prediction differ only by noise. Models (dimension
 ``model``): ``theory`` (002 eqs. (6)/(21) with the fitted c, s, σ), ``gaussian``, ``student_t`` and
 ``power_law`` (CSN fit of |Δ| ≥ x_min, scaled by the fraction of all samples in its tail; NaN below
-x_min). The first three were fitted to all samples (exact zeros included), as the densities are normalized.
+x_min). The first three were fitted to the gradient steps (all samples when no step is weight decay,
+exact zeros included) and are scaled by their share of all samples, as the densities are normalized.
 :func:`join` stacks data and predictions along ``model`` (the data as ``model="data"``).
 """
 
@@ -39,11 +40,13 @@ def _tail_probability(model: str, row: dict, x: np.ndarray) -> np.ndarray:
 
 
 def _bin_average(model, row, lo, hi):
-    """Mean of p(Δ) over {lo ≤ |Δ| < hi}; NaN for padding bins."""
+    """Mean of p(Δ) over {lo ≤ |Δ| < hi}; NaN for padding bins. Models fitted to the gradient steps alone
+    carry their share n_gradient/n of all steps (the rest is the weight-decay peak)."""
     valid = np.isfinite(lo) & np.isfinite(hi) & (hi > lo)
     out = np.full(lo.shape, np.nan)
     if valid.any() and all(np.isfinite(row.get(key, np.nan)) for key in _NEEDS[model]):
-        mass = _tail_probability(model, row, lo[valid]) - _tail_probability(model, row, hi[valid])
+        share = 1.0 if model == "power_law" or not np.isfinite(row.get("n_gradient", np.nan)) else row["n_gradient"] / row["n"]
+        mass = share * (_tail_probability(model, row, lo[valid]) - _tail_probability(model, row, hi[valid]))
         out[valid] = mass / (2.0 * (hi[valid] - lo[valid]))
     return out
 

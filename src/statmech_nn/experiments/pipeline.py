@@ -9,7 +9,9 @@ Stages, each writing into the output directory (a run directory itself: ``run.js
 4. ``samplers/<method>/``: the quartic toy model sampled exactly, by Metropolis–Hastings and by two-timescale
    Langevin dynamics, each analyzed by the same code;
 5. the source documents' claims (``statmech-nn check``);
-6. ``report.html`` and ``summary.json``: the verdicts of the spec's acceptance criteria and the answers.
+6. ``report.html`` and ``summary.json``: the verdicts on the sources' questions (``verdicts``: Q1-Q6 of
+   :mod:`statmech_nn.compare.verdicts`, Q5 from the probe), the headline numbers (``answers``) and,
+   separately, whether the machinery worked (``acceptance``, ``passed``).
 """
 
 from __future__ import annotations
@@ -17,17 +19,17 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 
-import numpy as np
-
 from ..compare.claims import run_claims
-from ..io import RunDirectory, read_json, write_json
-from ..report.analysis import AnalysisOptions, analyze_run
+from ..compare.verdicts import bimodality_verdict
+from ..io import RunDirectory, write_json
+from ..report.analysis import AnalysisOptions, analyze
 from ..report.validation import write_validation_report
 from .network import probe_network, train_network
 from .samplers import expected_theory, run_samplers
 from .spec import ExperimentSpec
 
 SUMMARY_FILE = "summary.json"
+PROBED_OUTPUTS = "pre-activations x = w·input + b of sampled second-hidden-layer units of the frozen network"
 
 
 @contextmanager
@@ -37,26 +39,6 @@ def _stage(timings: dict, name: str, progress: bool):
     started = time.perf_counter()
     yield
     timings[name] = time.perf_counter() - started
-
-
-def network_answers(fits: list[dict]) -> dict:
-    """What the weight fluctuations say: the power law, its width, and whether the theory beats the alternatives."""
-    ok = [row for row in fits if row["status"] == "ok"]
-
-    def median(key, rows=ok):
-        values = [row[key] for row in rows if row.get(key) is not None and np.isfinite(row[key])]
-        return float(np.median(values)) if values else None
-
-    def preferred(alternative):
-        values = [row.get(f"{alternative}_delta_aic") for row in fits]
-        return int(sum(v is not None and v > 0 for v in values))
-
-    return {"weights": len(fits), "weights_fit_ok": len(ok),
-            "median_exponent_2s": median("exponent"), "median_decades_u_lambert": median("decades"),
-            "median_decades_u_slope": median("decades_slope"),
-            "median_decades_abs_delta_slope": None if median("decades_slope") is None else median("decades_slope") / 2,
-            "theory_beats_gaussian": preferred("gaussian"), "theory_beats_student_t": preferred("student_t"),
-            "theory_beats_power_law": preferred("power_law")}
 
 
 def _acceptance(spec: ExperimentSpec, training, samplers, outcomes) -> list[dict]:
@@ -90,8 +72,10 @@ def run_validation(spec: ExperimentSpec, out, *, data_dir=None, device=None, pro
     with _stage(timings, "probe", progress):
         probed = probe_network(spec, network_dir, network_dir / "probes")
     with _stage(timings, "analyze", progress):
-        analysis = analyze_run(network_dir, network_dir / "analysis", AnalysisOptions(**spec.analysis), progress=progress)
-    fits = read_json(network_dir / "analysis" / "fits.json")["columns"]
+        analysis = analyze(network_dir, AnalysisOptions(**spec.analysis), progress=progress)
+        network_summary = analysis.save(network_dir / "analysis")
+    verdicts = [bimodality_verdict(probed.summary()["neurons_bimodal"], len(probed.bimodality), PROBED_OUTPUTS)
+                if v.id == "Q5" else v for v in analysis.verdicts()]
     with _stage(timings, "samplers", progress):
         model, samplers = run_samplers(spec, root.path / "samplers", progress=progress)
     with _stage(timings, "claims", progress):
@@ -99,7 +83,8 @@ def run_validation(spec: ExperimentSpec, out, *, data_dir=None, device=None, pro
     checks = _acceptance(spec, training, samplers, outcomes)
     summary = {
         "spec": spec.name, "out": str(root.path), "passed": all(c["passed"] for c in checks), "acceptance": checks,
-        "training": training.summary(), "answers": network_answers(fits), "network_analysis": analysis,
+        "verdicts": [v.to_dict() for v in verdicts],
+        "training": training.summary(), "answers": analysis.headline(), "network_analysis": network_summary,
         "probe": probed.summary(),
         "samplers": {r.method: {**r.summary, "z_score": r.z_score, "recovered": r.recovered} for r in samplers},
         "sampler_model": model.to_dict(), "sampler_expected_theory": expected_theory(model),
@@ -108,7 +93,7 @@ def run_validation(spec: ExperimentSpec, out, *, data_dir=None, device=None, pro
         "timings_s": timings,
     }
     with _stage(timings, "report", progress):
-        write_validation_report(root.report, spec=spec, summary=summary, fits=fits, probed=probed, model=model,
+        write_validation_report(root.report, spec=spec, summary=summary, analysis=analysis, probed=probed, model=model,
                                 samplers=samplers, outcomes=outcomes, network_dir=network_dir)
     summary["timings_s"] = {**timings, "total": sum(timings.values())}
     write_json(root.path / SUMMARY_FILE, summary)

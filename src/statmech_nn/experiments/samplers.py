@@ -1,7 +1,7 @@
 """The sampler half of the main job: the quartic toy model sampled three ways, through the network's instruments.
 
 Each method's samples are written as a run directory (the shared Trajectory) and analyzed by the same
-:func:`statmech_nn.report.analysis.analyze_run` as the network, with fluctuations taken about the
+:func:`statmech_nn.report.analysis.analyze` as the network, with fluctuations taken about the
 run's mean (q - q̄ of 002 eq. (6), the equilibrium fluctuation). Against the exact marginal: ⟨(q - q̄)²⟩
 in standard errors of the effective sample size, and the KS distance; against the model's own
 parameters: the (s, σ) that the theory fit recovers from the samples (s = α/2β, σ² = 1/(αλq)).
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import Trajectory, read_json
-from ..report.analysis import AnalysisOptions, analyze_run
+from ..io import Trajectory
+from ..report.analysis import AnalysisOptions, analyze
 from ..sampling.chains import write_run_directory
 from ..sampling.quartic import quartic_reference, quartic_trajectory, sample_quartic
 from ..sampling.summary import summarize
@@ -30,7 +30,7 @@ class SamplerResult:
     method: str
     run_dir: Path
     summary: dict        # summarize(): q2_mean, q2_sem, q2_exact, ks_vs_exact, tau_q, rhat_q, reliable, ...
-    analysis: dict       # analyze_run's summary
+    analysis: dict       # the analysis summary (Analysis.save)
     recovered: dict      # median over chains of the fitted (c, s, sigma), over the chains whose fit is "ok"
 
     @property
@@ -51,8 +51,9 @@ def expected_theory(model: QuarticModel) -> dict:
             "sigma": float(1.0 / np.sqrt(model.alpha * model.lambda_q)) if model.lambda_q > 0 else float("inf")}
 
 
-def _recovered(analysis_dir: Path) -> dict:
-    rows = [row for row in read_json(analysis_dir / "fits.json")["columns"] if row["status"] == "ok"]
+def _recovered(rows: list[dict]) -> dict:
+    """Median fitted (c, s, σ) over the resolved chains."""
+    rows = [row for row in rows if row["status"] == "resolved"]
     medians = {name: float(np.median([row[name] for row in rows])) if rows else float("nan") for name in THEORY_PARAMETERS}
     return {**medians, "chains_fitted": len(rows)}
 
@@ -74,7 +75,7 @@ def run_samplers(spec: ExperimentSpec, out: Path, *, progress: bool = True) -> t
                    "--epsilon", str(s.epsilon), "--dt", str(s.dt), "--integrator", s.integrator]
         directory = write_run_directory(out / method, quartic_trajectory(model, run), summary, command=command,
                                         parameters={"model": model.to_dict(), **settings}, seed=s.seed)
-        analysis_dir = directory.path / "analysis"
-        analysis = analyze_run(directory.path, analysis_dir, AnalysisOptions(mode="mean"), progress=progress)
-        results.append(SamplerResult(method, directory.path, summary, analysis, _recovered(analysis_dir)))
+        analysis = analyze(directory.path, AnalysisOptions(mode="mean"), progress=progress)
+        results.append(SamplerResult(method, directory.path, summary, analysis.save(directory.path / "analysis"),
+                                     _recovered(analysis.rows)))
     return model, results

@@ -1,14 +1,14 @@
 """PNG figures of the observables with the fitted theory drawn over them (the views of 002 §5, Figs. 1-4).
 
-- :func:`fluctuation_figure` with ``view``:
+- :func:`fluctuation_panels` with ``view``, one panel per chosen column (small multiples):
   ``full`` (002 Fig. 2: p(Δ) against |Δ|, log-log, the peak, the power law and the Gaussian tail),
   ``powerlaw`` (002 Fig. 3 left: the intermediate range, log-log, with the CSN power law of the tail),
-  ``gaussian`` (002 Fig. 3 right: log p against Δ², where a Gaussian is a straight line);
-- :func:`spectrum_figure` (002 Fig. 4: f²·P(f), with the band fits and the flat line of P ∝ 1/f²);
+  ``gaussian`` (002 Fig. 3 right: log p against Δ²/σ̂², where a Gaussian is a straight line);
+- :func:`spectrum_figure` (002 Fig. 4: f²·P(f), with the band fits, their a in the legend);
+- :func:`traces_figure` (w(t) of the chosen columns over the tracked window);
 - :func:`outputs_figure` (002 Fig. 1: histograms of neuron outputs with the fitted two-Gaussian mixture).
 
-Data are markers with error bars, predictions are lines; each tracked column has its own colour, and the
-legend says which is which. The predictions come from :func:`statmech_nn.compare.overlay.predicted_densities`.
+Data are markers with error bars, predictions are lines. The predictions come from :func:`statmech_nn.compare.overlay.predicted_densities`.
 """
 
 from __future__ import annotations
@@ -41,27 +41,65 @@ def _colors(n):
     return plt.get_cmap("tab10")(np.arange(n) % 10)
 
 
-def _legend(ax, columns, names, colors, models):
-    handles = [Line2D([], [], color=colors[i], marker="o", ls="", label=f"data: {names[j]}") for i, j in enumerate(columns)]
-    handles += [Line2D([], [], color="0.3", **_MODEL_STYLE[m], label=_MODEL_LABEL[m]) for m in models]
-    ax.legend(handles=handles, fontsize=7, loc="best", framealpha=0.85)
+def _panel_grid(count: int, width: float = 4.2, height: float = 3.4):
+    """A grid of up to 2 columns of small panels, one per tracked column; the unused axes switched off."""
+    ncols = 1 if count == 1 else 2
+    nrows = max(1, int(np.ceil(count / ncols)))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), constrained_layout=True,
+                             squeeze=False)
+    for ax in axes.ravel()[count:]:
+        ax.set_axis_off()
+    return fig, axes.ravel()
 
 
-def fluctuation_figure(observables: xr.Dataset, predicted: xr.Dataset, table: xr.Dataset, view: str, path,
-                       columns=None, title: str | None = None) -> Path:
-    """One of the three views of 002 Figs. 2-3 for the chosen columns, theory and alternatives overlaid."""
+def _value(table: xr.Dataset, key: str, j: int) -> float:
+    return float(table[key].values[j]) if key in table else float("nan")
+
+
+def _status(table: xr.Dataset, j: int) -> str:
+    return str(table["status"].values[j]) if "status" in table else ""
+
+
+def _crossover_marks(ax, table: xr.Dataset, j: int, scale, lo: float, hi: float) -> None:
+    """Dotted vertical lines at the core c² (as its |Δ| or Δ²/σ² position), u_S and u_G, labelled; those
+    outside the data's range [lo, hi] are named in a corner instead (the axis stays on the data)."""
+    outside = []
+    for key, label in (("u_low", "c²"), ("u_slope", "u_S"), ("u_gauss", "u_G")):
+        u = _value(table, key, j)
+        if not (np.isfinite(u) and u > 0):
+            continue
+        x = scale(u)
+        if not lo <= x <= hi:
+            outside.append(label)
+            continue
+        ax.axvline(x, color="0.5", ls=":", lw=1)
+        ax.annotate(label, (x, 1.0), xycoords=("data", "axes fraction"), fontsize=7, ha="left", va="top", color="0.3")
+    if outside:
+        ax.annotate(f"outside the data: {', '.join(outside)}", (0.98, 0.97), xycoords="axes fraction", fontsize=7,
+                    ha="right", va="top", color="0.3")
+
+
+def fluctuation_panels(observables: xr.Dataset, predicted: xr.Dataset, table: xr.Dataset, view: str, path,
+                       columns) -> Path:
+    """One of the three views of 002 Figs. 2-3, one panel per column (small multiples, each on its own axes).
+
+    ``full`` and ``powerlaw``: p(Δ) against |Δ|, log-log (``powerlaw``: only between c/3 and 3√u_G);
+    ``gaussian``: log p against Δ²/σ̂², σ̂ the column's fitted σ (its rms when not fitted), so that a
+    Gaussian tail is a straight line of slope -1/2 in every panel. c², u_S and u_G are marked and the
+    fitted exponent 2s is in the legend.
+    """
     if view not in VIEWS:
         raise DataError(f"unknown view {view!r}: choose one of {', '.join(VIEWS)}")
-    columns = pick_columns(observables.sizes["column"]) if columns is None else np.asarray(columns)
+    columns = list(columns)
     names = observables["name"].values
-    colors = _colors(len(columns))
     unit = observables["abs_delta"].attrs.get("units", "q")
-    fig, ax = plt.subplots(figsize=(6.4, 4.8), constrained_layout=True)
-    shown_values = []
     models = {"full": ("theory", "gaussian"), "powerlaw": ("theory", "power_law"), "gaussian": ("theory", "gaussian")}[view]
-    for color, j in zip(colors, columns):
+    fig, axes = _panel_grid(len(columns))
+    for ax, j in zip(axes, columns):
+        sigma = _value(table, "sigma", j)
+        sigma = sigma if np.isfinite(sigma) and sigma > 0 else float(observables["delta_rms"].values[j]) or 1.0
         if view == "gaussian":
-            x = observables["delta_sq"].values[j]
+            x = observables["delta_sq"].values[j] / sigma ** 2
             y, err = observables["density_sq"].values[j], observables["density_sq_err"].values[j]
             curves = {m: predicted["density_sq"].sel(model=m).values[j] for m in models}
         else:
@@ -71,40 +109,60 @@ def fluctuation_figure(observables: xr.Dataset, predicted: xr.Dataset, table: xr
         shown = np.isfinite(x) & (y > 0)
         if view == "powerlaw":
             shown &= _intermediate(table, j, x)
-        ax.errorbar(x[shown], y[shown], yerr=np.minimum(err[shown], 0.999 * y[shown]), fmt="o", ms=3, color=color,
-                    elinewidth=0.8, capsize=0)
-        shown_values.append(y[shown])
+        ax.errorbar(x[shown], y[shown], yerr=np.minimum(err[shown], 0.999 * y[shown]), fmt="o", ms=3, color="C0",
+                    elinewidth=0.8, capsize=0, label="data")
+        exponent, error = _value(table, "exponent", j), _value(table, "exponent_err", j)
         for model, curve in curves.items():
             ok = shown & np.isfinite(curve) & (curve > 0)
-            ax.plot(x[ok], curve[ok], color=color, **_MODEL_STYLE[model])
-    ax.set_yscale("log")
-    values = np.concatenate(shown_values) if shown_values else np.array([])
-    if values.size:  # the data set the range; a model's far tail may not squash it
-        ax.set_ylim(values.min() / 5.0, values.max() * 3.0)
-    if view == "gaussian":
-        ax.set_xlabel(f"Δ² [{unit}²]")
-    else:
-        ax.set_xscale("log")
-        ax.set_xlabel(f"|Δ| [{unit}]")
-    ax.set_ylabel(f"p(Δ) [1/{unit}]")
-    default = {"full": "Local fluctuations Δ (002 Fig. 2)", "powerlaw": "Intermediate scales, log-log (002 Fig. 3 left)",
-               "gaussian": "Large fluctuations, log-quadratic (002 Fig. 3 right)"}[view]
-    ax.set_title(title or default, fontsize=10)
-    _legend(ax, columns, names, colors, models)
+            label = _MODEL_LABEL[model]
+            if model == "theory" and np.isfinite(exponent):
+                label = f"theory: 2s = {exponent:.3g} ± {error:.2g}"
+            if ok.any():
+                ax.plot(x[ok], curve[ok], color="k" if model == "theory" else "C3", label=label, **_MODEL_STYLE[model])
+        ax.set_yscale("log")
+        if shown.any():  # the data set the range; a model's far tail may not squash it
+            ax.set_ylim(y[shown].min() / 5.0, y[shown].max() * 3.0)
+        lo, hi = (x[shown].min(), x[shown].max()) if shown.any() else (np.nan, np.nan)
+        if view == "gaussian":
+            _crossover_marks(ax, table, j, lambda u: u / sigma ** 2, lo, hi)
+            ax.set_xlabel(f"Δ²/σ̂²  (σ̂ = {sigma:.3g} {unit})")
+        else:
+            ax.set_xscale("log")
+            _crossover_marks(ax, table, j, np.sqrt, lo, hi)
+            ax.set_xlabel(f"|Δ| [{unit}]")
+        ax.set_ylabel(f"p(Δ) [1/{unit}]")
+        ax.set_title(f"{names[j]} ({_status(table, j)})", fontsize=9)
+        ax.legend(fontsize=7, loc="lower left", framealpha=0.85)
+    fig.suptitle({"full": "Local fluctuations Δ (002 Fig. 2)", "powerlaw": "Intermediate scales, log-log (002 Fig. 3 left)",
+                  "gaussian": "Large fluctuations, log-quadratic (002 Fig. 3 right)"}[view], fontsize=10)
     return _save(fig, path)
 
 
 def _intermediate(table: xr.Dataset, j: int, x: np.ndarray) -> np.ndarray:
     """|Δ| between √u_low/3 and 3√u_G of the fitted theory (all bins when the crossovers are not finite)."""
     with np.errstate(invalid="ignore"):  # a crossover that does not exist (NaN, or u_G < 0) bounds nothing
-        lo = np.sqrt(float(table["u_low"].values[j])) / 3.0 if "u_low" in table else np.nan
-        hi = np.sqrt(float(table["u_gauss"].values[j])) * 3.0 if "u_gauss" in table else np.nan
+        lo = np.sqrt(_value(table, "u_low", j)) / 3.0
+        hi = np.sqrt(_value(table, "u_gauss", j)) * 3.0
     keep = np.ones(x.shape, bool)
     if np.isfinite(lo):
         keep &= x >= lo
     if np.isfinite(hi) and hi > lo:
         keep &= x <= hi
     return keep
+
+
+def traces_figure(trajectory, columns, path, units: str = "q") -> Path:
+    """w(t) of the chosen columns over the tracked window, one panel each (drift shows as a trend)."""
+    columns = list(columns)
+    fig, axes = _panel_grid(len(columns), height=2.6)
+    t = np.asarray(trajectory.t)
+    for ax, j in zip(axes, columns):
+        ax.plot(t, np.asarray(trajectory.q[:, j], float), lw=0.6, color="C0")
+        ax.set_title(str(trajectory.names[j]), fontsize=9)
+        ax.set_xlabel("step t")
+        ax.set_ylabel(f"w(t) [{units}]")
+    fig.suptitle("Tracked weights over the tracked window", fontsize=10)
+    return _save(fig, path)
 
 
 def spectrum_figure(spectra: xr.Dataset, path, columns=None, title: str | None = None) -> Path:
@@ -134,11 +192,20 @@ def spectrum_figure(spectra: xr.Dataset, path, columns=None, title: str | None =
     ax.set_xlabel(f"f [{spectra['frequency'].attrs.get('units', '1/step')}]")
     ax.set_ylabel(f"f²·P(f) [{unit}/step]")
     ax.set_title(title or "Power spectrum of q(t), f²·P(f) (002 Fig. 4)", fontsize=10)
-    handles = [Line2D([], [], color=colors[i], marker="o", ls="", label=f"data: {names[j]}") for i, j in enumerate(columns)]
+    handles = [Line2D([], [], color=colors[i], marker="o", ls="", label=f"{names[j]}: {_band_label(spectra, j)}")
+               for i, j in enumerate(columns)]
     handles += [Line2D([], [], color="0.3", ls="--", label="P ∝ f^-a, low band (fit)"),
                 Line2D([], [], color="0.3", ls="-", label="P ∝ f^-a, high band (fit)")]
     ax.legend(handles=handles, fontsize=7, loc="best", framealpha=0.85)
     return _save(fig, path)
+
+
+def _band_label(spectra: xr.Dataset, j: int) -> str:
+    parts = []
+    for band in ("low", "high"):
+        a, err = float(spectra[f"exponent_{band}"].values[j]), float(spectra[f"exponent_{band}_err"].values[j])
+        parts.append(f"a_{band} = " + (f"{a:.2f} ± {err:.2f}" if np.isfinite(a) else "-"))
+    return ", ".join(parts)
 
 
 def outputs_figure(outputs, results, path, names=None, most: int = 4, title: str | None = None) -> Path:

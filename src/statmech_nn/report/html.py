@@ -14,14 +14,16 @@ _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
 h1 { border-bottom: 2px solid #444; padding-bottom: .2em; }
 h2 { margin-top: 2em; border-bottom: 1px solid #bbb; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.85em; }
 .scroll { overflow-x: auto; max-width: 100%; }
-th, td { border: 1px solid #ccc; padding: .3em .6em; text-align: right; }
+th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: right; }
+th { white-space: normal; } td.text { white-space: normal; overflow-wrap: anywhere; max-width: 28em; }
 th { background: #f0f0f0; } td.text { text-align: left; }
 figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
 figcaption { font-size: .9em; color: #444; margin-top: .3em; }
 .meta { font-size: .85em; color: #666; }
 .verdict-holds { color: #1a7f37; font-weight: bold; } .verdict-fails { color: #b42318; font-weight: bold; }
+.verdict-open { color: #8a6d00; font-weight: bold; }
 """
 
 
@@ -51,10 +53,12 @@ def _cell(value) -> str:
         return f"<td>{value:.4g}</td>"
     text = html.escape(str(value))
     css = ""
-    if text in ("holds", "holds under assumption", "theory preferred"):
+    if text in ("holds", "holds under assumption", "theory preferred", "supported"):
         css = ' class="text verdict-holds"'
-    elif text in ("fails", "alternative preferred"):
+    elif text in ("fails", "alternative preferred", "not supported"):
         css = ' class="text verdict-fails"'
+    elif text in ("inconclusive", "theory by AIC, poor fit"):
+        css = ' class="text verdict-open"'
     elif not isinstance(value, (int, float)):
         css = ' class="text"'
     return f"<td{css}>{text}</td>"

@@ -1,0 +1,339 @@
+"""The sources' questions about a tracked network, answered from the per-weight rows, separate from whether
+the pipeline ran: each verdict is ``supported``, ``not supported`` or ``inconclusive`` with its numbers
+and the test behind it (DESIGN: verdicts).
+
+Q1 a small-fluctuation peak (002 §5, Fig. 2) and its origin; Q2 a power law on intermediate scales
+(002 eq. (21)), with the decades it spans inside the data and the CSN goodness of fit; Q3 a Gaussian
+cut-off resolved inside the data; Q4 f²P(f) with a < 2 at low f and a ≈ 2 at high f (002 Fig. 4);
+Q5 bimodal outputs of frozen second-layer neurons (002 Fig. 1); Q6 002 §6: the scale-invariant range
+is smaller for weights whose fluctuation amplitude is larger.
+
+A population verdict needs ≥ 2/3 of its weights for "supported" and ≤ 1/3 (Q1, Q5: < 10%) for "not
+supported"; in between, and below :data:`MIN_WEIGHTS` weights, it is "inconclusive".
+
+Populations: Q2, Q3 and Q6 use ``resolved`` weights (Q2's "not supported" also counts every fitted
+weight whose fit does not reject the Gaussian, the law at s = 0); Q1 uses every weight with a fit of its
+gradient steps; Q4 every weight that moved by more than weight decay. :func:`headline` is the one
+definition of the headline numbers (CLI text, ``--json``, ``fits.json``, ``summary.json``, the report).
+
+More per-weight columns join the rows with :func:`merge_columns`; the stationarity diagnostics joined
+with ``prefix="stationarity_"`` bring their verdict S (:func:`stationarity_verdict`) with them. Any other
+verdict joins the list as one more :class:`Verdict`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from .columns import STATUSES
+
+VERDICTS = ("supported", "not supported", "inconclusive")
+MIN_WEIGHTS = 3            # weights a population verdict needs
+MIN_STEPS = 200            # steps per weight a fit-based verdict needs
+SIGNIFICANCE = 0.05
+GOF_ALPHA = 0.01           # a fitted law with a binned χ² p below this does not describe its data
+CSN_PLAUSIBLE = 0.1        # CSN's rule of thumb for the bootstrap p
+MAJORITY = 2.0 / 3.0      # a population verdict needs at least this share of its weights either way;
+MINORITY = 1.0 / 3.0      # between MINORITY and MAJORITY it is inconclusive
+HIGH_BAND_TOLERANCE = 0.2  # |a_high - 2| compatible with 2 within this, beyond its interval
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One question, its answer, the numbers behind it and the test that produced them."""
+
+    id: str
+    question: str
+    verdict: str
+    test: str
+    numbers: dict = field(default_factory=dict)
+    detail: str = ""
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict {self.verdict!r} is not one of {VERDICTS}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _finite(rows, key) -> np.ndarray:
+    values = np.array([row.get(key) if row.get(key) is not None else np.nan for row in rows], float)
+    return values[np.isfinite(values)]
+
+
+def _median(rows, key):
+    values = _finite(rows, key)
+    return float(np.median(values)) if values.size else None
+
+
+def _with_status(rows, *statuses):
+    return [row for row in rows if row.get("status") in statuses]
+
+
+def headline(rows: list[dict]) -> dict:
+    """The headline numbers of a fit table, from ``resolved`` rows only; status counts from all rows."""
+    resolved = _with_status(rows, "resolved")
+    decades_u = _median(resolved, "decades_in_data")
+    return {"weights": len(rows), "weights_resolved": len(resolved),
+            "status_counts": {status: len(_with_status(rows, status)) for status in STATUSES},
+            "median_exponent_2s": _median(resolved, "exponent"),
+            "median_decades_u_lambert": _median(resolved, "decades"),
+            "median_decades_u_slope": _median(resolved, "decades_slope"),
+            "median_decades_in_data_u": decades_u,
+            "median_decades_in_data_abs_delta": None if decades_u is None else decades_u / 2.0,
+            "median_gof_p": _median(resolved, "gof_p"),
+            "weights_theory_describes": sum(describes(row) for row in resolved),
+            "theory_preferred_over": {name: sum(theory_preferred(row, name) for row in resolved)
+                                      for name in ("gaussian", "student_t", "power_law")}}
+
+
+def describes(row: dict) -> bool:
+    """The fitted law describes its data: binned χ² p ≥ :data:`GOF_ALPHA`."""
+    return row.get("gof_p") is not None and np.isfinite(row["gof_p"]) and row["gof_p"] >= GOF_ALPHA
+
+
+def theory_preferred(row: dict, alternative: str) -> bool:
+    """AIC favours the theory over ``alternative`` and the theory describes its data (never one without the other)."""
+    delta = row.get(f"{alternative}_delta_aic")
+    return delta is not None and np.isfinite(delta) and delta > 0 and describes(row)
+
+
+def merge_columns(rows: list[dict], extra: list[dict], prefix: str = "") -> list[dict]:
+    """Rows with the keys of ``extra`` (one dict per column, matched by ``column``) added, each prefixed by
+    ``prefix`` (e.g. "stationarity_", so that another module's ``reason`` does not replace the fit's)."""
+    by_column = {int(row["column"]): row for row in extra}
+    return [{**row, **{prefix + k: v for k, v in by_column.get(int(row["column"]), {}).items() if k != "column"}}
+            for row in rows]
+
+
+def _too_small(rows) -> bool:
+    return len(rows) < MIN_WEIGHTS or np.median([row.get("n", 0) for row in rows]) < MIN_STEPS
+
+
+def peak_verdict(rows) -> Verdict:
+    """Q1: a peak of p(Δ) at very small fluctuations above the law of the gradient steps, and its origin."""
+    fitted = [row for row in rows if row.get("peak_in_gradient_steps") is not None]
+    decay_only = len(_with_status(rows, "decay-only"))
+    decay_peak = [row for row in fitted if row.get("peak_mass_lo", 0) > 0.01]
+    gradient_peak = [row for row in fitted if row["peak_in_gradient_steps"]]
+    numbers = {"weights_tested": len(fitted), "weights_decay_only": decay_only,
+               "weights_with_decay_peak": len(decay_peak), "weights_with_gradient_peak": len(gradient_peak),
+               "median_peak_mass": _median(fitted, "peak_mass"),
+               "median_gradient_peak_excess": _median(fitted, "gradient_peak_excess")}
+    test = ("peak mass = share of decay steps Δ = -κw (Wilson 95% lower bound > 1%); gradient peak = excess "
+            "> 1% of gradient steps with |Δ| < c/3 over the fitted law, one-sided binomial p < 0.01")
+    peaked = {row["column"] for row in decay_peak + gradient_peak}
+    if _too_small(fitted):
+        return Verdict("Q1", "a peak at very small fluctuations (002 Fig. 2)", "inconclusive", test, numbers,
+                       f"only {len(fitted)} weights with a fit of their gradient steps")
+    share = len(peaked) / len(fitted)
+    numbers["share_with_peak"] = share
+    if share >= MAJORITY:
+        origin = ("the frustrated regime (a peak remains in the gradient steps)" if len(gradient_peak) >= len(peaked) / 2
+                  else "weight decay on zero inputs (it vanishes from the gradient steps)")
+        numbers["origin"] = origin
+        return Verdict("Q1", "a peak at very small fluctuations (002 Fig. 2)", "supported", test, numbers,
+                       f"{len(peaked)} of {len(fitted)} weights; origin: {origin}")
+    verdict = "not supported" if share < 0.1 else "inconclusive"
+    return Verdict("Q1", "a peak at very small fluctuations (002 Fig. 2)", verdict, test, numbers,
+                   f"{len(peaked)} of {len(fitted)} weights show a peak")
+
+
+def powerlaw_verdict(rows) -> Verdict:
+    """Q2: a power law |Δ|^-2s over at least a decade of |Δ| inside the data, plausible by CSN's bootstrap."""
+    question = "a power law on intermediate scales (002 eq. (21), Figs. 2-3)"
+    test = ("decades of u = Δ² between max(c², min Δ²) and min(u_G, max Δ²) over resolved weights (≥ 2 in u, "
+            "i.e. 1 in |Δ|); CSN bootstrap p ≥ 0.1 of the |Δ| power law in ≥ 2/3 of the tested weights "
+            "(≤ 1/3: not supported); Gaussian "
+            "(s = 0) not rejected by the likelihood-ratio test (p > 0.05) in most fitted weights → not supported")
+    fitted = [row for row in rows if row.get("gaussian_p") is not None and np.isfinite(row["gaussian_p"])]
+    resolved = _with_status(rows, "resolved")
+    gaussian_ok = sum(row["gaussian_p"] > SIGNIFICANCE for row in fitted)
+    csn = _finite(resolved, "power_law_gof_p")
+    decades = _median(resolved, "decades_in_data")
+    numbers = {"weights_fitted": len(fitted), "weights_resolved": len(resolved),
+               "weights_gaussian_not_rejected": gaussian_ok, "median_exponent_2s": _median(resolved, "exponent"),
+               "median_decades_in_data_u": decades, "csn_tested": int(csn.size),
+               "csn_plausible": int(np.sum(csn >= CSN_PLAUSIBLE)), "median_csn_p": float(np.median(csn)) if csn.size else None}
+    if _too_small(fitted):
+        return Verdict("Q2", question, "inconclusive", test, numbers, f"only {len(fitted)} fitted weights")
+    if gaussian_ok / len(fitted) >= MAJORITY:
+        return Verdict("Q2", question, "not supported", test, numbers,
+                       f"a Gaussian is not rejected for {gaussian_ok} of {len(fitted)} weights")
+    if len(resolved) < MIN_WEIGHTS:
+        return Verdict("Q2", question, "inconclusive", test, numbers, f"only {len(resolved)} resolved weights")
+    plausible = csn.size > 0 and np.mean(csn >= CSN_PLAUSIBLE) >= MAJORITY
+    implausible = csn.size >= MIN_WEIGHTS and np.mean(csn >= CSN_PLAUSIBLE) <= MINORITY
+    if decades >= 2.0 and plausible:
+        return Verdict("Q2", question, "supported", test, numbers,
+                       f"median {decades / 2:.2g} decades of |Δ| inside the data, CSN-plausible in "
+                       f"{numbers['csn_plausible']} of {csn.size} tested")
+    if decades < 1.0 or implausible:
+        return Verdict("Q2", question, "not supported", test, numbers,
+                       f"median {decades / 2:.2g} decades of |Δ| inside the data; CSN-plausible in "
+                       f"{numbers['csn_plausible']} of {csn.size} tested")
+    return Verdict("Q2", question, "inconclusive", test, numbers,
+                   f"median {decades / 2:.2g} decades of |Δ|; CSN-plausible in {numbers['csn_plausible']} of {csn.size}")
+
+
+def cutoff_verdict(rows) -> Verdict:
+    """Q3: the Gaussian cut-off inside the data: the law with cut-off beats the same law without it."""
+    question = "a Gaussian cut-off resolved inside the data (002 Fig. 3 right)"
+    test = ("likelihood ratio of the theory against the same law without cut-off (σ → ∞: a pure power law "
+            "beyond the core, the Student-t), ½χ²(1) p < 0.05, per resolved weight (σ inside the data) with a power "
+            "law to cut off (s > 2 standard errors); boundary "
+            "and unresolved fits with no cut-off inside the data count against. Vuong's R of the theory against "
+            "the CSN power law on the tail |Δ| ≥ x_min is reported beside it (R > 0 favours the cut-off)")
+    resolved = [row for row in _with_status(rows, "resolved") if row.get("student_t_p") is not None]
+    no_cutoff = [row for row in _with_status(rows, "boundary", "unresolved") if "cut-off" in row.get("reason", "")]
+    favour = sum(row["student_t_p"] < SIGNIFICANCE and row["s"] > 2.0 * row["s_err"] for row in resolved)
+    numbers = {"weights_tested": len(resolved), "cutoff_significant": favour,
+               "weights_without_cutoff_in_data": len(no_cutoff),
+               "median_lr_p": _median(resolved, "student_t_p"),
+               "median_tail_vuong_R": _median(resolved, "power_law_statistic"),
+               "median_tail_vuong_p": _median(resolved, "power_law_p")}
+    tested = len(resolved) + len(no_cutoff)
+    if tested < MIN_WEIGHTS or _too_small(resolved + no_cutoff):
+        return Verdict("Q3", question, "inconclusive", test, numbers, f"only {tested} weights to test")
+    detail = (f"cut-off significant in {favour}, absent inside the data in {len(no_cutoff)}, of {tested} weights; "
+              f"median tail Vuong R = {numbers['median_tail_vuong_R']:.2g}" if resolved else
+              f"no cut-off inside the data in {len(no_cutoff)} of {tested} weights")
+    if favour / tested >= MAJORITY:
+        return Verdict("Q3", question, "supported", test, numbers, detail)
+    if favour / tested <= MINORITY:
+        return Verdict("Q3", question, "not supported", test, numbers, detail)
+    return Verdict("Q3", question, "inconclusive", test, numbers, detail)
+
+
+def _mean_interval(values) -> tuple:
+    values = np.asarray(values, float)
+    half = stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
+    return float(values.mean()), float(values.mean() - half), float(values.mean() + half)
+
+
+def spectrum_verdict(rows) -> Verdict:
+    """Q4: P(f) ∝ f^-a with a < 2 at low f and a ≈ 2 at high f (002 Fig. 4)."""
+    question = "f²P(f): a < 2 at low f, a ≈ 2 at high f (002 Fig. 4)"
+    test = (f"mean over weights of the band exponents a with a 95% t interval; supported if the low-band interval "
+            f"lies below 2 and the high-band one within {HIGH_BAND_TOLERANCE} of 2")
+    moved = [row for row in rows if row.get("status") != "decay-only"]
+    low, high = _finite(moved, "spectrum_exponent_low"), _finite(moved, "spectrum_exponent_high")
+    numbers = {"weights": len(moved), "weights_with_low_band": int(low.size), "weights_with_high_band": int(high.size)}
+    if min(low.size, high.size) < MIN_WEIGHTS:
+        return Verdict("Q4", question, "inconclusive", test, numbers,
+                       "too few weights with both band exponents (the tracked window may be too short)")
+    (a_low, low_lo, low_hi), (a_high, high_lo, high_hi) = _mean_interval(low), _mean_interval(high)
+    numbers.update({"a_low": a_low, "a_low_lo": low_lo, "a_low_hi": low_hi,
+                    "a_high": a_high, "a_high_lo": high_lo, "a_high_hi": high_hi})
+    text = f"a = {a_low:.3g} [{low_lo:.3g}, {low_hi:.3g}] at low f, {a_high:.3g} [{high_lo:.3g}, {high_hi:.3g}] at high f"
+    high_ok = high_lo <= 2 + HIGH_BAND_TOLERANCE and high_hi >= 2 - HIGH_BAND_TOLERANCE
+    if low_hi < 2 and high_ok:
+        return Verdict("Q4", question, "supported", test, numbers, text)
+    if low_lo >= 2 or not high_ok:
+        return Verdict("Q4", question, "not supported", test, numbers, text)
+    return Verdict("Q4", question, "inconclusive", test, numbers, text)
+
+
+def bimodality_verdict(bimodal: int | None, tested: int | None, what: str = "neuron outputs") -> Verdict:
+    """Q5: bimodal p(x|q) of frozen second-layer neurons (002 Fig. 1)."""
+    question = "bimodal outputs of frozen second-layer neurons (002 Fig. 1)"
+    test = "two-Gaussian mixture preferred by ΔBIC > 10 and with two modes, in most tested neurons"
+    numbers = {"tested": tested or 0, "bimodal": bimodal or 0, "what": what}
+    if not tested or tested < MIN_WEIGHTS:
+        return Verdict("Q5", question, "inconclusive", test, numbers, "no or too few neuron outputs recorded")
+    share = bimodal / tested
+    verdict = "supported" if share >= MAJORITY else "not supported" if share < 0.1 else "inconclusive"
+    return Verdict("Q5", question, verdict, test, numbers, f"{bimodal} of {tested} neurons bimodal ({what})")
+
+
+def _spearman_interval(x, y) -> tuple:
+    """Spearman's ρ with a 95% Fisher-z interval (se 1.03/√(n-3), Fieller, Hartley & Pearson 1957)."""
+    rho = float(stats.spearmanr(x, y).statistic)
+    z, se = np.arctanh(np.clip(rho, -0.999999, 0.999999)), 1.03 / np.sqrt(len(x) - 3)
+    return rho, float(np.tanh(z - 1.959964 * se)), float(np.tanh(z + 1.959964 * se))
+
+
+def range_amplitude_verdict(rows) -> Verdict:
+    """Q6: 002 §6, the scale-invariant range is smaller for weights whose fluctuation amplitude is larger."""
+    question = "scale-invariant range smaller for weights with larger fluctuation amplitude (002 §6)"
+    test = ("Spearman ρ between the rms of the gradient increments and the decades of power law inside the "
+            "data, over resolved weights, 95% Fisher-z interval; supported if the interval lies below 0")
+    resolved = [row for row in _with_status(rows, "resolved")
+                if np.isfinite(row.get("delta_rms", np.nan)) and np.isfinite(row.get("decades_in_data", np.nan))]
+    numbers = {"weights": len(resolved)}
+    if len(resolved) < 5:
+        return Verdict("Q6", question, "inconclusive", test, numbers, f"only {len(resolved)} resolved weights")
+    rho, lo, hi = _spearman_interval([r["delta_rms"] for r in resolved], [r["decades_in_data"] for r in resolved])
+    numbers.update({"spearman_rho": rho, "rho_lo": lo, "rho_hi": hi})
+    verdict = "supported" if hi < 0 else "not supported" if lo > 0 else "inconclusive"
+    return Verdict("Q6", question, verdict, test, numbers, f"ρ = {rho:.2f} [{lo:.2f}, {hi:.2f}] over {len(resolved)} weights")
+
+
+STATIONARY_KEY = "stationarity_stationary"  # per-weight flag joined by merge_columns(..., prefix="stationarity_")
+
+
+def stationarity_verdict(rows) -> Verdict:
+    """S: the weights were stationary in the tracked window (the premise of 002 §5's equilibrium analysis),
+    from the per-weight flag ``stationarity_stationary`` of :mod:`statmech_nn.observables.stationarity`."""
+    question = "weights stationary in the tracked window (002 §5's equilibrium)"
+    test = "share of the weights that moved by more than weight decay whose stationarity diagnostics all pass"
+    moved = [row for row in rows if row.get(STATIONARY_KEY) is not None and row.get("status") != "decay-only"]
+    stationary = sum(bool(row[STATIONARY_KEY]) for row in moved)
+    numbers = {"weights": len(moved), "stationary": stationary,
+               "median_drift_ratio": _median(moved, "stationarity_drift_ratio"),
+               "median_window_over_tau": _median(moved, "stationarity_window_over_tau"),
+               "median_split_rhat": _median(moved, "stationarity_split_rhat")}
+    if len(moved) < MIN_WEIGHTS:
+        return Verdict("S", question, "inconclusive", test, numbers, f"only {len(moved)} weights diagnosed")
+    share = stationary / len(moved)
+    verdict = "supported" if share >= MAJORITY else "not supported" if share <= MINORITY else "inconclusive"
+    return Verdict("S", question, verdict, test, numbers, f"{stationary} of {len(moved)} weights stationary")
+
+
+def network_verdicts(rows: list[dict], outputs_bimodal: int | None = None, outputs_tested: int | None = None,
+                     outputs_what: str = "neuron outputs") -> list[Verdict]:
+    """Q1-Q6 for one analysed run (Q5 from the bimodality counts of its neuron outputs, if any), then the
+    stationarity verdict S when the rows carry the stationarity columns."""
+    verdicts = [peak_verdict(rows), powerlaw_verdict(rows), cutoff_verdict(rows), spectrum_verdict(rows),
+                bimodality_verdict(outputs_bimodal, outputs_tested, outputs_what), range_amplitude_verdict(rows)]
+    if any(STATIONARY_KEY in row for row in rows):
+        verdicts.append(stationarity_verdict(rows))
+    return verdicts
+
+
+def representative_columns(rows: list[dict], most: int = 4) -> list[int]:
+    """Up to ``most`` columns shown in the figures, by a stated rule: the resolved weights at evenly spaced
+    quantiles of the fitted exponent 2s (lowest to highest); boundary fits, then any fitted weight, fill up."""
+    chosen = []
+    for statuses in (("resolved",), ("boundary",), ("unresolved",)):
+        pool = sorted((row for row in _with_status(rows, *statuses) if np.isfinite(row.get("exponent", np.nan))),
+                      key=lambda row: row["exponent"])
+        room = most - len(chosen)
+        if room <= 0 or not pool:
+            continue
+        picks = np.unique(np.linspace(0, len(pool) - 1, min(room, len(pool))).round().astype(int))
+        chosen += [int(pool[i]["column"]) for i in picks]
+    return chosen
+
+
+def verdict_lines(verdicts: list[dict]) -> str:
+    """Verdicts (as dicts) as indented plain-text lines: id, verdict, question, what the data say."""
+    width = max((len(v["verdict"]) for v in verdicts), default=0)
+    return "\n".join(f"  {v['id']}  {v['verdict']:<{width}}  {v['question']}: {v['detail']}" for v in verdicts)
+
+
+def summary_text(summary: dict) -> str:
+    """The plain-text answer of an analysis summary (``analyze`` without --json): the verdicts first, one
+    line each, then the status counts and the headline numbers."""
+    head = summary["headline"]
+    counts = ", ".join(f"{n} {status}" for status, n in head["status_counts"].items())
+    lines = ["verdicts (the sources' questions, not pipeline checks):", verdict_lines(summary["verdicts"])]
+    lines += ["", f"columns: {head['weights']} ({counts})"]
+    for key in ("median_exponent_2s", "median_decades_in_data_abs_delta", "median_gof_p"):
+        value = head[key]
+        lines.append(f"{key.replace('_', ' ')} (resolved weights): {'-' if value is None else f'{value:.4g}'}")
+    return "\n".join(lines)
