@@ -17,6 +17,7 @@ from ..params import require_finite, require_nonnegative, require_positive
 from . import regimes as rg
 from .conditional import QuarticConditional
 from .free_energy import free_energy_derivative_u, free_energy_eq4, free_energy_exact
+from .hamiltonian import PACKED, energy_ufunc
 from .marginal import QuarticMarginal
 
 PARAMETER_NAMES = ("lambda_x", "g", "lambda_q", "alpha", "beta", "mu", "x_bar", "q_bar")
@@ -49,18 +50,13 @@ class QuarticModel:
 
     # Hamiltonian and free energy ----------------------------------------------------------
     def energy(self, x, q):
-        """H(x, q), 002 eq. (1) plus μ(x-x̄)⁴/4."""
-        y2 = (np.asarray(x, float) - self.x_bar) ** 2
-        u = (np.asarray(q, float) - self.q_bar) ** 2
-        return 0.5 * (self.lambda_x + self.g * u) * y2 + 0.25 * self.mu * y2 * y2 + 0.5 * self.lambda_q * u
+        """H(x, q), 002 eq. (1) plus μ(x-x̄)⁴/4 (:func:`.hamiltonian.energy_scalar`, broadcast)."""
+        return energy_ufunc(np.asarray(x, float) - self.x_bar, np.asarray(q, float) - self.q_bar, self.lambda_x,
+                            self.g, self.lambda_q, self.mu)
 
-    def energy_gradient(self, x, q):
-        """(∂H/∂x, ∂H/∂q), the drifts of the two-timescale Langevin dynamics."""
-        y = np.asarray(x, float) - self.x_bar
-        d = np.asarray(q, float) - self.q_bar
-        dx = (self.lambda_x + self.g * d * d) * y + self.mu * y**3
-        dq = (self.g * y * y + self.lambda_q) * d
-        return dx, dq
+    def packed(self) -> np.ndarray:
+        """The parameters as one float64 vector in the order numba kernels read (:data:`.hamiltonian.PACKED`)."""
+        return np.array([getattr(self, name) for name in PACKED], float)
 
     def free_energy(self, q, exact: bool = True):
         """F(β, q). ``exact=True``: -(1/β) log ∫ e^{-βH} dx; ``exact=False``: 002 eq. (4).
