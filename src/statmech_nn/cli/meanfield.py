@@ -102,22 +102,20 @@ def _cw_query(args) -> None:
     if args.beta is None:
         raise ParameterError("beta", None, "given (--beta B, B > 0)")
     model = CurieWeiss(args.j, args.b)
-    options = {}
     if args.method == "mc":
-        options = {"sweeps": args.sweeps, "burn_in": args.burn_in, "chains": args.chains, "seed": args.seed,
-                   "progress": True}
-    payload = model.observables(args.method, args.beta, args.n, **options)
+        from ..sampling.spins import curie_weiss_monte_carlo
+        estimate = curie_weiss_monte_carlo(model, args.n, args.beta, sweeps=args.sweeps, burn_in=args.burn_in,
+                                           chains=args.chains, seed=args.seed, progress=True)
+        payload, details = estimate.observables(), estimate.summary
+    elif args.method == "mean-field":
+        payload = model.observables(args.method, args.beta)
+        details = lambda: {"solutions": model.mean_field(args.beta).table()}  # noqa: E731
+    else:
+        payload = model.observables(args.method, args.beta, args.n)
+        details = lambda: model.exact(args.n, args.beta).observables  # noqa: E731
     if args.details:
-        payload["details"] = _cw_details(model, args, options)
+        payload["details"] = {**details(), "Tc": model.critical_temperature}
     emit(payload, args.json)
-
-
-def _cw_details(model, args, options) -> dict:
-    if args.method == "mean-field":
-        return {"solutions": model.mean_field(args.beta).table(), "Tc": model.critical_temperature}
-    if args.method == "exact":
-        return {**model.exact(args.n, args.beta).observables, "Tc": model.critical_temperature}
-    return {**model.monte_carlo(args.n, args.beta, **options).summary(), "Tc": model.critical_temperature}
 
 
 def _cw_phase_diagram(args) -> None:
