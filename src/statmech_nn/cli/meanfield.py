@@ -119,8 +119,8 @@ def _cw_query(args) -> None:
 
 
 def _cw_phase_diagram(args) -> None:
-    from ..meanfield.figures import plot_cw_phase_diagram
-    from ..meanfield.scans import cw_phase_diagram
+    from ..report.meanfield_figures import plot_cw_phase_diagram
+    from ..scan.meanfield import cw_phase_diagram
     temperatures, fields = _grid(args.t, "t"), _grid(args.b, "b")
     dataset = cw_phase_diagram(temperatures, fields, args.j, args.n or None, progress=True)
     parameters = {"out": args.out, "j": args.j, "n": args.n, "t": args.t, "b": args.b}
@@ -196,9 +196,9 @@ def _hs_query(args) -> None:
 
 
 def _hs_scan(args) -> None:
-    from ..meanfield.figures import plot_hs_scan
+    from ..report.meanfield_figures import plot_hs_scan
     from ..meanfield.hs import GeneralCouplings
-    from ..meanfield.scans import hs_scan
+    from ..scan.meanfield import hs_scan
     model = GeneralCouplings(_load_matrix(args.weights, "weights"))
     tc = model.critical_temperature
     if args.t is None and tc <= 0:
@@ -214,14 +214,16 @@ def _hs_scan(args) -> None:
 
 def _hs_layer(args) -> None:
     from ..meanfield.bridge import LayerSpinModel
-    from ..meanfield.figures import plot_layer_curves
+    from ..report.meanfield_figures import plot_layer_curves
+    from ..scan.meanfield import layer_curves
     weight = _load_matrix(args.weights, "weights")
     bias = _load_matrix(args.bias, "bias") if args.bias else None
     model = LayerSpinModel.from_layer(weight, bias)
     tc = model.critical_temperature
     temperatures = _grid(args.t, "t") if args.t else np.linspace(0.05, max(3.0 * tc, 2.0), 60)
-    report = model.report(temperatures, seed=args.seed, progress=True)
-    curves = report.pop("curves")
+    report = model.report(seed=args.seed)
+    curves = layer_curves(model, temperatures, seed=args.seed, progress=True)
+    report["t_chi_peak"] = curves.attrs["t_chi_peak"]
     if args.out:
         parameters = {"weights": args.weights, "bias": args.bias, "t": args.t or _grid_spec(temperatures),
                       "out": args.out, "seed": args.seed}

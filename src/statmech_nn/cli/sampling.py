@@ -20,8 +20,8 @@ import numba
 from ..errors import ConvergenceError, DataError, ParameterError
 from ..io import RunDirectory, save_dataset, write_json
 from ..params import GridAxis, require_int
-from ..sampling.bias import DEFAULT_SLOW_TIME, langevin_bias, plot_bias
 from ..linearized import load_model
+from ..report.bias_figures import plot_bias
 from ..sampling.chains import SUMMARY_FILE, write_run_directory
 from ..sampling.linearized_sampler import DEFAULT_LINEARIZED_DT, LINEARIZED_METHODS, sample_linearized
 from ..sampling.langevin import INTEGRATORS
@@ -29,6 +29,7 @@ from ..sampling.metropolis import DEFAULT_STEP_SCALE
 from ..sampling.quartic import DEFAULT_DT, DEFAULT_EPSILON, METHODS, quartic_reference, quartic_trajectory, sample_quartic
 from ..sampling.store import RunStore
 from ..sampling.summary import summarize
+from ..scan.langevin_bias import DEFAULT_SLOW_TIME, langevin_bias
 from ..toy import QuarticModel
 from ._common import add_command, add_json_flag, emit, jsonable
 

@@ -7,7 +7,7 @@ The fast non-trainable x equilibrates at inverse temperature β, the slow traina
 
 For ε → 0, q sees x averaged over p(x|q), i.e. the force -ε ∂_qF(β, q), so q's stationary marginal tends
 to p(q) ∝ exp(-αF(β, q)); at finite ε and step dt it is biased (measured by
-:mod:`statmech_nn.sampling.bias`). With β = α the joint stationary density is exp(-βH) for any ε.
+:mod:`statmech_nn.scan.langevin_bias`). With β = α the joint stationary density is exp(-βH) for any ε.
 
 Discretization (default): Euler–Maruyama with one step dt for both (x and q updated simultaneously from
 the old state): x' = x - dt ∂ₓH + √(2dt/β) ξ₁, q' = q - ε dt ∂_qH + √(2ε dt/α) ξ₂, ξ standard normal
