@@ -30,11 +30,10 @@ from ..sampling.quartic import DEFAULT_DT, DEFAULT_EPSILON, METHODS, quartic_ref
 from ..sampling.store import RunStore
 from ..sampling.summary import summarize
 from ..scan.langevin_bias import DEFAULT_SLOW_TIME, langevin_bias
-from ..toy import QuarticModel
+from ..toy.parameters import NAMES
 from ._common import add_command, add_json_flag, emit, jsonable
+from .quartic import add_model_arguments, model_from_args
 
-_MODEL_OPTIONS = (("lambda_x", None), ("g", None), ("lambda_q", None), ("alpha", None), ("beta", None),
-                  ("mu", 0.0), ("x_bar", 0.0), ("q_bar", 0.0))
 
 
 def register(subparsers) -> None:
@@ -42,7 +41,7 @@ def register(subparsers) -> None:
     commands = parser.add_subparsers(dest="sample_command", metavar="MODEL")
 
     quartic = commands.add_parser("quartic", help="the quartic toy model of 002 section 2")
-    _add_model_options(quartic)
+    add_model_arguments(quartic)
     quartic.add_argument("--method", choices=METHODS, required=True)
     quartic.add_argument("--epsilon", type=float, default=DEFAULT_EPSILON, help="time-scale ratio of q to x (langevin)")
     quartic.add_argument("--dt", type=float, default=DEFAULT_DT, help="Euler-Maruyama step of x (langevin)")
@@ -53,7 +52,7 @@ def register(subparsers) -> None:
     quartic.set_defaults(handler=_quartic)
 
     bias = commands.add_parser("quartic-bias", help="KS distance of Langevin's q-marginal to the exact one over (epsilon, dt)")
-    _add_model_options(bias)
+    add_model_arguments(bias)
     bias.add_argument("--grid", action="append", required=True, metavar="AXIS",
                       help="epsilon=START:STOP:N[log] and dt=START:STOP:N[log] (give both)")
     bias.add_argument("--chains", type=int, default=256)
@@ -72,15 +71,6 @@ def register(subparsers) -> None:
     linearized.add_argument("--dt", type=float, default=DEFAULT_LINEARIZED_DT, help="Langevin step in q's time")
     _add_run_options(linearized)
     linearized.set_defaults(handler=_linearized)
-
-
-def _add_model_options(parser) -> None:
-    for name, default in _MODEL_OPTIONS:
-        flag = "--" + name.replace("_", "-")
-        if default is None:
-            parser.add_argument(flag, type=float, required=True)
-        else:
-            parser.add_argument(flag, type=float, default=default)
 
 
 def _add_run_options(parser) -> None:
@@ -121,10 +111,6 @@ def _set_threads(args) -> None:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
 
 
-def _model(args) -> QuarticModel:
-    return QuarticModel(**{name: getattr(args, name) for name, _ in _MODEL_OPTIONS})
-
-
 def _finish(summary: dict, args) -> int:
     """Warn (stderr, one line) about an unreliable run; with --strict make it an error."""
     if not summary["reliable"]:
@@ -136,7 +122,7 @@ def _finish(summary: dict, args) -> int:
     return 0
 
 
-_QUARTIC_NAMES = tuple(n for n, _ in _MODEL_OPTIONS) + ("method", "epsilon", "dt", "integrator", "step_scale", "chains",
+_QUARTIC_NAMES = ("model", *NAMES, "method", "epsilon", "dt", "integrator", "step_scale", "chains",
                                                        "steps", "burn_in", "thin", "seed", "threads", "out", "strict")
 _RUN_SETTINGS = ("chains", "steps", "burn_in", "thin", "seed")
 
@@ -174,7 +160,7 @@ def _streamed(store: RunStore | None, sample, run_of, metadata: dict):
 
 def _quartic(args) -> int:
     _set_threads(args)
-    model = _model(args)
+    model = model_from_args(args)
     if args.resume and (not args.out or args.method == "exact"):
         raise ParameterError("resume", True, "used with --out DIR and --method mh or langevin "
                                              "(exact runs are one vectorized draw, never checkpointed)")
@@ -202,7 +188,7 @@ def _quartic(args) -> int:
 
 def _quartic_bias(args) -> int:
     _set_threads(args)
-    model = _model(args)
+    model = model_from_args(args)
     axes = {axis.name: axis.values for axis in map(GridAxis.parse, args.grid)}
     if set(axes) != {"epsilon", "dt"}:
         raise ParameterError("grid", ",".join(args.grid), "one axis named epsilon and one named dt")
@@ -218,7 +204,7 @@ def _quartic_bias(args) -> int:
         plot_bias(dataset, out / "bias.png")
         write_json(out / "summary.json", summary)
         RunDirectory(out).write_run_info(
-            command=_command(args, "quartic-bias", tuple(n for n, _ in _MODEL_OPTIONS) + ("grid", "chains", "slow_time",
+            command=_command(args, "quartic-bias", ("model", *NAMES) + ("grid", "chains", "slow_time",
                                                                                          "integrator", "seed", "threads", "out")),
             parameters={"model": model.to_dict(), "grid": args.grid, "chains": chains, "slow_time": args.slow_time,
                         "integrator": args.integrator},

@@ -3,7 +3,8 @@
 H(x, q) = λx (x-x̄)²/2 + g (q-q̄)² (x-x̄)²/2 + λq (q-q̄)²/2 + μ (x-x̄)⁴/4      (002 eq. (1) + our μ term)
 
 μ ≥ 0 is ours: it keeps p(x|q) normalizable where λx + g (q-q̄)² ≤ 0 (the frustrated regime), where the
-source's Gaussian expansion breaks down. Parameters are validated once, at construction.
+source's Gaussian expansion breaks down. Parameters are validated once, at construction, against the one
+table of their ranges and defaults (:mod:`.parameters`).
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from functools import cached_property
 
 import numpy as np
 
-from ..params import require_finite, require_nonnegative, require_positive
 from . import regimes as rg
 from .conditional import QuarticConditional
 from .free_energy import free_energy_derivative_u, free_energy_eq4, free_energy_exact
 from .hamiltonian import PACKED, energy_ufunc
 from .marginal import QuarticMarginal
+from .parameters import NAMES, PARAMETERS
 
-PARAMETER_NAMES = ("lambda_x", "g", "lambda_q", "alpha", "beta", "mu", "x_bar", "q_bar")
+PARAMETER_NAMES = NAMES     # the table's order (:mod:`.parameters`), which is the constructor's
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,8 @@ class QuarticModel:
     q_bar: float = 0.0
 
     def __post_init__(self):
-        checks = {
-            "lambda_x": require_finite, "g": require_positive, "lambda_q": require_nonnegative,
-            "alpha": require_positive, "beta": require_positive, "mu": require_nonnegative,
-            "x_bar": require_finite, "q_bar": require_finite,
-        }
-        for name, check in checks.items():
-            object.__setattr__(self, name, check(name, getattr(self, name)))
+        for parameter in PARAMETERS:
+            object.__setattr__(self, parameter.name, parameter.require(getattr(self, parameter.name)))
 
     def to_dict(self) -> dict:
         return asdict(self)
