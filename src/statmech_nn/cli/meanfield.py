@@ -48,19 +48,11 @@ def _load_matrix(path: str, name: str) -> np.ndarray:
         raise DataError(f"--{name} {path}: not a readable .npy array ({exc})") from None
 
 
-def _write_run(out: str, command: list[str], parameters: dict, dataset, plot, figure_name: str) -> dict:
-    """run.json, observables.nc and figures/<figure_name>.png in the run directory ``out``."""
-    from ..io import RunDirectory, save_dataset
-    run = RunDirectory(out).create()
-    run.write_run_info(command=command, parameters=parameters)
-    netcdf = save_dataset(dataset, run.observables)
-    figure = plot(dataset, run.figures / f"{figure_name}.png")
-    return {"run": str(run.path), "netcdf": str(netcdf), "figures": [str(figure)]}
-
-
-def _command(words: list[str], options: dict) -> list[str]:
-    """The argv that re-runs a command; options as --name=value, so that values like -0.5:0.5:81 survive."""
-    return ["statmech-nn", *words, *[f"--{name}={value}" for name, value in options.items() if value is not None]]
+def _write_run(words: list[str], parameters: dict, dataset, plot, figure_name: str) -> dict:
+    """run.json (re-runnable from its command), observables.nc and figures/<figure_name>.png in ``--out``."""
+    from ..run_directory import command_line, figure_path, open_run, save_results
+    directory = open_run(parameters["out"], command=command_line(words, parameters), parameters=parameters)
+    return save_results(directory, dataset=dataset, figures={figure_path(figure_name): plot})
 
 
 # --- cw ---------------------------------------------------------------------------------------------
@@ -124,8 +116,7 @@ def _cw_phase_diagram(args) -> None:
     temperatures, fields = _grid(args.t, "t"), _grid(args.b, "b")
     dataset = cw_phase_diagram(temperatures, fields, args.j, args.n or None, progress=True)
     parameters = {"out": args.out, "j": args.j, "n": args.n, "t": args.t, "b": args.b}
-    written = _write_run(args.out, _command(["cw", "phase-diagram"], parameters), parameters, dataset,
-                         plot_cw_phase_diagram, "phase_diagram")
+    written = _write_run(["cw", "phase-diagram"], parameters, dataset, plot_cw_phase_diagram, "phase_diagram")
     emit({**written, "Tc": max(args.j, 0.0), "shape": dict(dataset.sizes)}, args.json)
 
 
@@ -208,7 +199,7 @@ def _hs_scan(args) -> None:
                       progress=True)
     parameters = {"weights": args.weights, "out": args.out, "t": args.t or _grid_spec(temperatures), "h": args.h,
                   "random-starts": args.random_starts, "seed": args.seed}
-    written = _write_run(args.out, _command(["hs", "scan"], parameters), parameters, dataset, plot_hs_scan, "scan")
+    written = _write_run(["hs", "scan"], parameters, dataset, plot_hs_scan, "scan")
     emit({**written, "Tc": tc, "shape": dict(dataset.sizes)}, args.json)
 
 
@@ -227,6 +218,5 @@ def _hs_layer(args) -> None:
     if args.out:
         parameters = {"weights": args.weights, "bias": args.bias, "t": args.t or _grid_spec(temperatures),
                       "out": args.out, "seed": args.seed}
-        report.update(_write_run(args.out, _command(["hs", "layer"], parameters), parameters, curves,
-                                 plot_layer_curves, "layer_curves"))
+        report.update(_write_run(["hs", "layer"], parameters, curves, plot_layer_curves, "layer_curves"))
     emit(report, args.json)

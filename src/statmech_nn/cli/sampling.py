@@ -11,29 +11,24 @@ line on stderr and sets ``"reliable": false``; ``--strict`` turns that into an e
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 
 import numba
 
-from ..errors import ConvergenceError, DataError, ParameterError
-from ..io import RunDirectory, save_dataset, write_json
-from ..params import GridAxis, require_int
+from ..errors import ConvergenceError, ParameterError
 from ..linearized import load_model
+from ..params import GridAxis, require_int
 from ..report.bias_figures import plot_bias
-from ..sampling.chains import SUMMARY_FILE, write_run_directory
-from ..sampling.linearized_sampler import DEFAULT_LINEARIZED_DT, LINEARIZED_METHODS, sample_linearized
+from ..run_directory import command_line, open_run, save_results
 from ..sampling.langevin import INTEGRATORS
+from ..sampling.linearized_sampler import DEFAULT_LINEARIZED_DT, LINEARIZED_METHODS
 from ..sampling.metropolis import DEFAULT_STEP_SCALE
-from ..sampling.quartic import DEFAULT_DT, DEFAULT_EPSILON, METHODS, quartic_reference, quartic_trajectory, sample_quartic
-from ..sampling.store import RunStore
-from ..sampling.summary import summarize
-from ..scan.langevin_bias import DEFAULT_SLOW_TIME, langevin_bias
+from ..sampling.quartic import DEFAULT_DT, DEFAULT_EPSILON, METHODS
+from ..sampling.runs import linearized_run, quartic_run
+from ..scan.langevin_bias import BIAS_FIGURE, BIAS_FILE, DEFAULT_SLOW_TIME, bias_summary, langevin_bias
 from ..toy.parameters import NAMES
-from ._common import add_command, add_json_flag, emit, jsonable
+from ._common import add_command, add_json_flag, emit
 from .quartic import add_model_arguments, model_from_args
-
 
 
 def register(subparsers) -> None:
@@ -88,21 +83,8 @@ def _add_run_options(parser) -> None:
 
 
 def _command(args, subcommand: str, names: tuple[str, ...]) -> list[str]:
-    """The command line that reproduces this run (for run.json)."""
-    command = ["statmech-nn", "sample", subcommand]
-    for name in names:
-        value = getattr(args, name)
-        if value is None or value is False:
-            continue
-        flag = "--" + name.replace("_", "-")
-        if value is True:
-            command.append(flag)
-        elif isinstance(value, list):
-            for item in value:
-                command += [flag, str(item)]
-        else:
-            command += [flag, str(value)]
-    return command
+    """The command line that reproduces this run (for run.json): the options ``names`` as parsed."""
+    return command_line(["sample", subcommand], {name: getattr(args, name) for name in names})
 
 
 def _set_threads(args) -> None:
@@ -122,67 +104,18 @@ def _finish(summary: dict, args) -> int:
     return 0
 
 
-_QUARTIC_NAMES = ("model", *NAMES, "method", "epsilon", "dt", "integrator", "step_scale", "chains",
-                                                       "steps", "burn_in", "thin", "seed", "threads", "out", "strict")
-_RUN_SETTINGS = ("chains", "steps", "burn_in", "thin", "seed")
-
-
-def _open_store(args, subcommand: str, options: tuple[str, ...], parameters: dict, **header) -> RunStore:
-    """The streaming store of ``--out``: a new run (run.json first), or, with ``--resume``, the interrupted one."""
-    directory = RunDirectory(args.out)
-    parameters = json.loads(json.dumps(jsonable(parameters)))
-    if args.resume:
-        recorded = directory.read_run_info().get("parameters")
-        if recorded != parameters:
-            changed = sorted(k for k in set(recorded or {}) | set(parameters)
-                             if (recorded or {}).get(k) != parameters.get(k))
-            raise DataError(f"{directory.path} holds a different run: {', '.join(changed)} differ; resume with the "
-                            "command in its run.json")
-        return RunStore.reopen(args.out, chains=args.chains)
-    directory.create()
-    directory.write_run_info(command=_command(args, subcommand, options), parameters=parameters, seed=args.seed)
-    return RunStore.create(args.out, chains=args.chains, seed=args.seed, parameters=parameters["model"], **header)
-
-
-def _streamed(store: RunStore | None, sample, run_of, metadata: dict):
-    """Run ``sample(store)``; close the store if it is interrupted (the checkpoint stays for --resume),
-    else finish it with the metadata of the ChainRun ``run_of(result)``."""
-    try:
-        result = sample(store)
-    except BaseException:
-        if store is not None:
-            store.close()
-        raise
-    if store is not None:
-        store.finish(run_of(result).metadata(metadata))
-    return result
+_QUARTIC_NAMES = ("model", *NAMES, "method", "epsilon", "dt", "integrator", "step_scale", "chains", "steps", "burn_in",
+                  "thin", "seed", "threads", "out", "strict")
+_BIAS_NAMES = ("model", *NAMES, "grid", "chains", "slow_time", "integrator", "seed", "threads", "out")
+_LINEARIZED_NAMES = ("model", "method", "dt", "chains", "steps", "burn_in", "thin", "seed", "threads", "out", "strict")
 
 
 def _quartic(args) -> int:
     _set_threads(args)
-    model = model_from_args(args)
-    if args.resume and (not args.out or args.method == "exact"):
-        raise ParameterError("resume", True, "used with --out DIR and --method mh or langevin "
-                                             "(exact runs are one vectorized draw, never checkpointed)")
-    parameters = {"model": model.to_dict(), "method": args.method,
-                  **{name: getattr(args, name) for name in ("epsilon", "dt", "integrator", "step_scale", *_RUN_SETTINGS)}}
-    store = None
-    if args.out and args.method != "exact":
-        store = _open_store(args, "quartic", _QUARTIC_NAMES, parameters, names=["q"], x_dim=1,
-                            source=f"sampler:quartic:{args.method}", step_size=args.dt if args.method == "langevin" else None)
-
-    def sample(store):
-        return sample_quartic(model, args.method, chains=args.chains, steps=args.steps, seed=args.seed,
-                              epsilon=args.epsilon, dt=args.dt, burn_in=args.burn_in, thin=args.thin,
-                              step_scale=args.step_scale, integrator=args.integrator, store=store)
-
-    run = _streamed(store, sample, lambda run: run, {"model": "quartic"})
-    summary = summarize(run, model.q_bar, quartic_reference(model))
-    if store is not None:
-        write_json(store.directory.path / SUMMARY_FILE, summary)
-    elif args.out:
-        write_run_directory(args.out, quartic_trajectory(model, run), summary,
-                            command=_command(args, "quartic", _QUARTIC_NAMES), parameters=parameters, seed=args.seed)
+    summary = quartic_run(model_from_args(args), args.method, chains=args.chains, steps=args.steps, seed=args.seed,
+                          epsilon=args.epsilon, dt=args.dt, burn_in=args.burn_in, thin=args.thin,
+                          step_scale=args.step_scale, integrator=args.integrator, out=args.out, resume=args.resume,
+                          command=_command(args, "quartic", _QUARTIC_NAMES))
     return _finish(summary, args)
 
 
@@ -195,20 +128,13 @@ def _quartic_bias(args) -> int:
     chains = require_int("chains", args.chains, 1)
     dataset = langevin_bias(model, axes["epsilon"], axes["dt"], chains=chains, seed=args.seed,
                             slow_time=args.slow_time, integrator=args.integrator)
-    summary = {"epsilon": dataset["epsilon"].values, "dt": dataset["dt"].values, "ks": dataset["ks"].values,
-               "ks_noise": dataset["ks_noise"].values, "q2_mean": dataset["q2_mean"].values,
-               "q2_exact": dataset.attrs["q2_exact"], "reliable": bool(dataset["reliable"].all())}
+    summary = bias_summary(dataset)
     if args.out:
-        out = Path(args.out)
-        save_dataset(dataset, out / "bias.nc")
-        plot_bias(dataset, out / "bias.png")
-        write_json(out / "summary.json", summary)
-        RunDirectory(out).write_run_info(
-            command=_command(args, "quartic-bias", ("model", *NAMES) + ("grid", "chains", "slow_time",
-                                                                                         "integrator", "seed", "threads", "out")),
-            parameters={"model": model.to_dict(), "grid": args.grid, "chains": chains, "slow_time": args.slow_time,
-                        "integrator": args.integrator},
-            seed=args.seed)
+        directory = open_run(args.out, command=_command(args, "quartic-bias", _BIAS_NAMES), seed=args.seed,
+                             parameters={"model": model.to_dict(), "grid": args.grid, "chains": chains,
+                                         "slow_time": args.slow_time, "integrator": args.integrator})
+        save_results(directory, dataset=dataset, dataset_file=BIAS_FILE, figures={BIAS_FIGURE: plot_bias},
+                     summary=summary)
     unreliable = int((~dataset["reliable"].values).sum())
     if unreliable:
         print(f"statmech-nn: warning: {unreliable} of {dataset['reliable'].size} grid points are not reliable "
@@ -217,27 +143,9 @@ def _quartic_bias(args) -> int:
     return 0
 
 
-_LINEARIZED_NAMES = ("model", "method", "dt", "chains", "steps", "burn_in", "thin", "seed", "threads", "out", "strict")
-
-
 def _linearized(args) -> int:
     _set_threads(args)
-    model = load_model(args.model)
-    if args.resume and not args.out:
-        raise ParameterError("resume", True, "used with --out DIR")
-    parameters = {"model": model.to_dict(), "method": args.method, "dt": args.dt,
-                  **{name: getattr(args, name) for name in _RUN_SETTINGS}}
-    store = None
-    if args.out:
-        store = _open_store(args, "linearized", _LINEARIZED_NAMES, parameters, names=model.names,
-                            x_dim=model.n_neurons, source=f"sampler:linearized:{args.method}", step_size=args.dt)
-
-    def sample(store):
-        return sample_linearized(model, args.method, dt=args.dt, chains=args.chains, steps=args.steps,
-                                 seed=args.seed, burn_in=args.burn_in, thin=args.thin, store=store)
-
-    result = _streamed(store, sample, lambda result: result.run, {"model": model.name})
-    if store is not None:
-        write_json(store.directory.path / SUMMARY_FILE, result.summary)
-        save_dataset(result.expansion, store.directory.path / "expansion.nc")
-    return _finish(result.summary, args)
+    summary = linearized_run(load_model(args.model), args.method, dt=args.dt, chains=args.chains, steps=args.steps,
+                             seed=args.seed, burn_in=args.burn_in, thin=args.thin, out=args.out, resume=args.resume,
+                             command=_command(args, "linearized", _LINEARIZED_NAMES))
+    return _finish(summary, args)

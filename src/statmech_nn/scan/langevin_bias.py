@@ -25,6 +25,8 @@ from ..sampling.summary import summarize
 from ..toy import QuarticModel
 
 DEFAULT_SLOW_TIME = 200.0
+BIAS_FILE = "bias.nc"        # where a run directory keeps the scan, and its figure
+BIAS_FIGURE = "bias.png"
 _VARIABLES = ("ks", "ks_noise", "q2_mean", "q2_sem", "tau_q", "rhat_q", "reliable")
 
 
@@ -74,3 +76,10 @@ def langevin_bias(model: QuarticModel, epsilons, dts, *, chains: int, seed, slow
         dataset[name].attrs["units"] = unit
     dataset["ks"].attrs["long_name"] = "Kolmogorov-Smirnov distance of q's pooled samples to the exact marginal"
     return dataset
+
+
+def bias_summary(dataset: xr.Dataset) -> dict:
+    """The scan's JSON summary: the grid, KS and its noise, ⟨(q-q̄)²⟩ against the exact value, all points reliable."""
+    return {"epsilon": dataset["epsilon"].values, "dt": dataset["dt"].values, "ks": dataset["ks"].values,
+            "ks_noise": dataset["ks_noise"].values, "q2_mean": dataset["q2_mean"].values,
+            "q2_exact": dataset.attrs["q2_exact"], "reliable": bool(dataset["reliable"].all())}
