@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	@for b in benchmarks/bench_*.py; do PYTHONPATH=benchmarks $(BIN)/python $$b || exit 1; done
+	@for b in benchmarks/bench_*.py; do PYTHONPATH=benchmarks:tests $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .hypothesis

@@ -7,7 +7,10 @@ with its ziggurat), so their samples are not bit-identical; "the same statistics
 ⟨(q - q̄)²⟩ of both within 4 combined standard errors of each other and of the quadrature value, and
 both KS distances to the exact marginal within their noise level.
 
-Run: PYTHONPATH=benchmarks .venv/bin/python benchmarks/bench_langevin.py
+The NumPy twin is the tests' reference step (tests/reference_samplers.py), which the tests check bit for bit
+against our step fed the same noise.
+
+Run: PYTHONPATH=benchmarks:tests .venv/bin/python benchmarks/bench_langevin.py
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ import os
 import numba
 import numpy as np
 from harness import median_seconds, report
+from reference_samplers import numpy_langevin
 
 from statmech_nn.sampling.langevin import quartic_langevin_kernel
 from statmech_nn.sampling.quartic import quartic_reference
-from statmech_nn.sampling.quartic_setup import initial_state, packed_parameters
+from statmech_nn.sampling.quartic_setup import initial_state
 from statmech_nn.sampling.summary import KS_NULL_MEAN
 from statmech_nn.sampling.diagnostics import diagnose, ks_distance
 from statmech_nn.toy import QuarticModel
@@ -30,38 +34,6 @@ EPSILON, DT = 0.1, 0.01
 TIMING_CHAINS, TIMING_STEPS = 4096, 2000
 CHECK_CHAINS, CHECK_STEPS, BURN_IN, THIN = 1024, 60_000, 15_000, 50
 TARGET = 3e7
-
-
-def numpy_langevin(p, dt, epsilon, x, q, rng, n_steps, thin, out_q, out_x):
-    """The same Euler–Maruyama scheme, vectorized over chains with NumPy (in-place, preallocated)."""
-    lambda_x, g, lambda_q, mu, x_bar, q_bar, beta, alpha = p
-    noise_x, noise_q, slow_dt = np.sqrt(2 * dt / beta), np.sqrt(2 * epsilon * dt / alpha), epsilon * dt
-    y, d, force, z = (np.empty_like(x) for _ in range(4))
-    row = 0
-    for n in range(n_steps):
-        np.subtract(x, x_bar, out=y)
-        np.subtract(q, q_bar, out=d)
-        # x-force (λx + g d²) y + μ y³, then q-force (g y² + λq) d, both from the old state
-        np.multiply(d, d, out=force)
-        force *= g
-        force += lambda_x
-        force *= y
-        if mu:
-            force += mu * y**3
-        rng.standard_normal(out=z)
-        x -= dt * force
-        x += noise_x * z
-        np.multiply(y, y, out=force)
-        force *= g
-        force += lambda_q
-        force *= d
-        rng.standard_normal(out=z)
-        q -= slow_dt * force
-        q += noise_q * z
-        if (n + 1) % thin == 0 and row < out_q.shape[0]:
-            out_q[row] = q
-            out_x[row] = x
-            row += 1
 
 
 def run_ours(p, x0, q0, states0, n_steps, thin, burn_in=0):
@@ -98,7 +70,7 @@ def statistics(q, reference):
 
 
 def main():
-    p = packed_parameters(MODEL)
+    p = MODEL.packed()
     x0, q0, states0 = initial_state(MODEL, TIMING_CHAINS, seed=1)
     run_ours(p, x0[:2], q0[:2], states0[:2], 10, 5)   # compile outside the timing
     ours = median_seconds(lambda: run_ours(p, x0, q0, states0, TIMING_STEPS, 100), repeat=7)
@@ -119,7 +91,7 @@ def main():
     chain_steps = TIMING_CHAINS * TIMING_STEPS
     report("langevin_quartic", ours_s=ours, reference_s=reference,
            check={"passed": bool(passed), "q2_exact": q2_exact, "ours": a, "numpy": b,
-                  "bit_identical": False, "why_not_bit_identical": "different generators (xoshiro256++ vs PCG64)"},
+                  "bit_identical": False, "why_not_bit_identical": "different generators (xoshiro256++ vs PCG64); fed the same noise the two steps agree bit for bit (tests/test_sampling_kernels.py)"},
            unit="seconds per run of 4096 chains x 2000 steps",
            ours_chain_steps_per_s=chain_steps / ours, reference_chain_steps_per_s=chain_steps / reference,
            target_chain_steps_per_s=TARGET, meets_target=bool(chain_steps / ours >= TARGET and reference / ours >= 5),

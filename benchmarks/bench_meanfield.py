@@ -26,6 +26,7 @@ from scipy.stats import binom
 from statmech_nn.meanfield import GeneralCouplings
 from statmech_nn.meanfield.cw_exact import exact_observables
 from statmech_nn.meanfield.saddle import distinct_columns
+from statmech_nn.sampling.spins import couplings_monte_carlo
 
 
 def plain_curie_weiss(n, beta, j, b):
@@ -94,7 +95,7 @@ def bench_hs_saddle():
     points = model.saddle_points(beta, random_starts=4, seed=0)
     stability = points.stability
     classify_s = time.perf_counter() - start
-    mc = model.monte_carlo(beta, sweeps=200, burn_in=40, chains=2, initial="up", free_energy=False, seed=1)
+    mc = couplings_monte_carlo(model, beta, sweeps=200, burn_in=40, chains=2, initial="up", free_energy=False, seed=1)
     mc_ok = abs(mc.m - points.m) <= 4 * mc.m_err + 3e-3
     report("hs-saddle-1e4", ours_s=ours_s, reference_s=reference_s, unit="s per solve (7 starts, all solutions)",
            n=n, starts=int(starts.shape[1]), solutions=int(V.shape[1]), reference_solutions=int(reference_V.shape[1]),

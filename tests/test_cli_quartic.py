@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from statmech_nn.cli import main
+from statmech_nn.io import load_dataset
 from statmech_nn.toy import QuarticModel
 
 MODEL = ["--lambda-x", "-0.05", "--g", "1", "--lambda-q", "1", "--alpha", "0.5", "--beta", "1", "--mu", "0.01"]
@@ -31,6 +32,8 @@ def test_boundaries_json(capsys):
     assert status == 0
     assert {"u_frustration", "u_gauss", "u_slope", "powerlaw_exponent"} <= set(payload)
     assert payload["u_frustration"] == pytest.approx(0.05) and payload["powerlaw_exponent"] == -0.5
+    regimes = QuarticModel(-0.05, 1, 1, 0.5, 1, mu=0.01).regimes().to_dict()
+    assert {key: payload[key] for key in regimes} == pytest.approx(regimes, rel=1e-14)
     status, out, _ = run(capsys, "quartic", "boundaries", "--lambda-x", "0.05", *MODEL[2:], "--json")
     assert json.loads(out)["u_frustration"] is None
 
@@ -48,6 +51,13 @@ def test_curves_write_netcdf_and_figures(capsys, tmp_path):
     files = json.loads(out)["files"]
     assert status == 0 and {p.rsplit("/", 1)[1] for p in files} == {"curves.nc", "marginal.png", "conditional.png", "free_energy.png"}
     assert all((tmp_path / "c" / name).stat().st_size > 1000 for name in ("marginal.png", "curves.nc"))
+    curves = load_dataset(tmp_path / "c" / "curves.nc")
+    model = QuarticModel(-0.05, 1, 1, 0.5, 1, mu=0.01)
+    np.testing.assert_allclose(curves["pdf_q"], model.marginal().pdf(curves["q"].values), rtol=1e-13)
+    np.testing.assert_allclose(curves["free_energy_exact"], model.free_energy(curves["q"].values), rtol=1e-13)
+    slices = curves["pdf_x_given_q"]
+    np.testing.assert_allclose(slices[-1], model.conditional(float(curves["q_slice"][-1])).pdf(curves["x"].values),
+                               rtol=1e-13)
 
 
 def test_derive_prints_the_lambert_w_crossover(capsys):

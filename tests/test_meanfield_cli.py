@@ -7,7 +7,8 @@ import pytest
 
 from statmech_nn.cli import main
 from statmech_nn.io import load_dataset, read_json
-from statmech_nn.meanfield import CurieWeiss, GeneralCouplings
+from statmech_nn.meanfield import CurieWeiss, GeneralCouplings, LayerSpinModel
+from statmech_nn.scan.meanfield import cw_phase_diagram, hs_scan, layer_curves
 
 CW_KEYS = {"m", "m_abs", "chi", "free_energy_per_spin"}
 
@@ -59,6 +60,9 @@ def test_cw_phase_diagram_writes_a_run_directory(tmp_path, capsys):
     assert dict(dataset.sizes) == {"T": 6, "b": 5}
     assert {"mf_m", "mf_m_metastable", "exact_m_abs", "spinodal_b"} <= set(dataset.data_vars)
     assert dataset["T"].attrs["units"] == "J/k_B"
+    library = cw_phase_diagram(np.linspace(0.5, 1.5, 6), np.linspace(-0.2, 0.2, 5), 1.0, 200)
+    for name in ("mf_m", "mf_chi", "exact_m_abs", "exact_chi", "spinodal_b"):
+        np.testing.assert_allclose(dataset[name], library[name], rtol=1e-12, err_msg=name)
     assert (out / "figures" / "phase_diagram.png").stat().st_size > 1000
     run = read_json(out / "run.json")
     assert run["command"][:3] == ["statmech-nn", "cw", "phase-diagram"]
@@ -92,7 +96,12 @@ def test_hs_query_as_written_in_the_issue(capsys, weights_file):
 def test_hs_scan_and_layer_write_netcdf_and_figures(tmp_path, capsys, weights_file):
     scan = run_json(capsys, ["hs", "scan", "--weights", str(weights_file), "--out", str(tmp_path / "scan"),
                              "--t", "0.3:2:5", "--h=-0.1:0.1:3", "--json"])
-    assert dict(load_dataset(scan["netcdf"]).sizes) == {"T": 5, "h": 3}
+    scanned = load_dataset(scan["netcdf"])
+    assert dict(scanned.sizes) == {"T": 5, "h": 3}
+    library = hs_scan(GeneralCouplings(np.load(weights_file)), np.linspace(0.3, 2, 5), np.linspace(-0.1, 0.1, 3))
+    for name in ("m", "chi", "free_energy", "solutions"):
+        np.testing.assert_allclose(scanned[name], library[name].transpose(*scanned[name].dims), rtol=1e-9,
+                                   err_msg=name)
     rng = np.random.default_rng(1)
     np.save(tmp_path / "w.npy", rng.normal(0, 0.5, (5, 8)))
     np.save(tmp_path / "c.npy", rng.normal(0, 0.5, 5))
@@ -100,7 +109,15 @@ def test_hs_scan_and_layer_write_netcdf_and_figures(tmp_path, capsys, weights_fi
                               "--t", "0.2:3:8", "--out", str(tmp_path / "layer"), "--json"])
     assert layer["n_in"] == 8 and layer["n_out"] == 5 and layer["beta_c"] == pytest.approx(1 / layer["Tc"])
     assert (tmp_path / "layer" / "figures" / "layer_curves.png").exists()
-    assert dict(load_dataset(layer["netcdf"]).sizes) == {"T": 8}
+    curves = load_dataset(layer["netcdf"])
+    assert dict(curves.sizes) == {"T": 8}
+    model = LayerSpinModel.from_layer(np.load(tmp_path / "w.npy"), np.load(tmp_path / "c.npy"))
+    assert layer["Tc"] == pytest.approx(model.critical_temperature, rel=1e-12)
+    assert layer["m"] == pytest.approx(model.report()["m"], rel=1e-9)
+    library = layer_curves(model, np.linspace(0.2, 3, 8))
+    for name in ("m", "m_in", "m_out", "chi_mode"):
+        np.testing.assert_allclose(curves[name], library[name], rtol=1e-9, err_msg=name)
+    assert layer["t_chi_peak"] == library.attrs["t_chi_peak"]
 
 
 @pytest.mark.parametrize("argv,needle", [

@@ -7,9 +7,13 @@ import pytest
 
 from statmech_nn.cli import main
 from statmech_nn.io import Trajectory, load_dataset, read_json
+from statmech_nn.sampling.runs import quartic_run
+from statmech_nn.scan.langevin_bias import langevin_bias
+from statmech_nn.toy import QuarticModel
 
 QUARTIC = ["sample", "quartic", "--lambda-x", "-0.3", "--g", "1", "--lambda-q", "1", "--alpha", "0.5", "--beta", "1",
            "--mu", "0.5"]
+MODEL = QuarticModel(lambda_x=-0.3, g=1, lambda_q=1, alpha=0.5, beta=1, mu=0.5)
 KEYS = {"q2_mean", "q2_sem", "ks_vs_exact", "tau_q", "ess_q", "rhat_q", "chain_steps_per_s"}
 
 
@@ -43,6 +47,11 @@ def test_langevin_and_mh_from_the_command_line(capsys):
         status, payload, _ = run_json(capsys, QUARTIC + ["--method", method, "--epsilon", "0.1", "--dt", "0.01",
                                                          "--chains", "4", "--steps", "2000", "--json"])
         assert status == 0 and payload["method"] == method and payload["chain_steps_per_s"] > 0
+        # the numbers are the library's: the same run gives the same bits; the reference is the exact marginal
+        library = quartic_run(MODEL, method, epsilon=0.1, dt=0.01, chains=4, steps=2000, seed=0)
+        for key in ("q2_mean", "q2_sem", "ks_vs_exact", "tau_q", "rhat_q"):
+            assert payload[key] == library[key], key
+        assert payload["q2_exact"] == pytest.approx(MODEL.marginal().var(), rel=1e-12)
 
 
 def test_too_short_chains_warn_loudly_but_do_not_fail(capsys):
@@ -93,5 +102,9 @@ def test_quartic_bias_grid_writes_netcdf_and_figure(capsys, tmp_path):
     assert status == 0 and np.shape(payload["ks"]) == (2, 1)
     grid = load_dataset(tmp_path / "bias.nc")
     assert grid["ks"].dims == ("epsilon", "dt") and (tmp_path / "bias.png").stat().st_size > 1000
+    library = langevin_bias(MODEL, [0.5, 1.0], [0.02], chains=8, seed=0, slow_time=5.0)
+    np.testing.assert_array_equal(payload["ks"], library["ks"].values)
+    np.testing.assert_array_equal(grid["q2_mean"], library["q2_mean"])
+    assert payload["q2_exact"] == pytest.approx(MODEL.marginal().var(), rel=1e-12)
     assert main(["sample", "quartic-bias", *argv, "--grid", "epsilon=0.5:1:2"]) == 2
     assert "dt" in capsys.readouterr().err

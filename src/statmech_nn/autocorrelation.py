@@ -7,7 +7,7 @@ c = 5 (as emcee, Foreman-Mackey et al. 2013). A chain shorter than ``tol`` = 50 
 :class:`ChainTooShortError`, or a :class:`ChainTooShortWarning` with ``quiet=True``.
 
 Shared by the samplers of p(x, q) (:mod:`statmech_nn.sampling.diagnostics`) and the spin Monte Carlo of
-the mean-field models (:mod:`statmech_nn.meanfield.montecarlo`).
+the mean-field models (:mod:`statmech_nn.sampling.spins`).
 """
 
 from __future__ import annotations

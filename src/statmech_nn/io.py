@@ -37,6 +37,7 @@ from .errors import DataError
 
 TRAJECTORY_FILE = "trajectory.h5"
 RUN_FILE = "run.json"
+SUMMARY_FILE = "summary.json"
 OBSERVABLES_FILE = "observables.nc"
 REPORT_FILE = "report.html"
 FIGURES_DIR = "figures"

@@ -1,9 +1,11 @@
-"""Parameter validation and parsing, done once at construction (DESIGN: model objects)."""
+"""Parameter validation and parsing, done once at construction (DESIGN: model objects), and parameters as plain
+JSON values (:func:`jsonable`, for run.json and ``--json`` output)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -100,3 +102,22 @@ class GridAxis:
         else:
             values = np.linspace(start, stop, int(count))
         return cls(name, values)
+
+
+def jsonable(value):
+    """``value`` as plain JSON values, recursively: numpy scalars and arrays as Python numbers and lists, tuples as
+    lists, paths as strings, dictionary keys as strings, and non-finite floats as None (what reads back from a
+    strict JSON file, so that two such values compare equal when their files would)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
-from pathlib import Path
 
-import numpy as np
+from ..params import jsonable
 
 EXIT_USAGE = 2
 
@@ -51,23 +49,6 @@ def add_command(subparsers, name: str, **kwargs) -> argparse.ArgumentParser:
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-
-
-def jsonable(value):
-    """Replace non-finite floats by None and numpy values by Python ones, recursively."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return jsonable(value.item())
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def emit(payload: dict, as_json: bool, text: str | None = None) -> None:

@@ -48,19 +48,11 @@ def _load_matrix(path: str, name: str) -> np.ndarray:
         raise DataError(f"--{name} {path}: not a readable .npy array ({exc})") from None
 
 
-def _write_run(out: str, command: list[str], parameters: dict, dataset, plot, figure_name: str) -> dict:
-    """run.json, observables.nc and figures/<figure_name>.png in the run directory ``out``."""
-    from ..io import RunDirectory, save_dataset
-    run = RunDirectory(out).create()
-    run.write_run_info(command=command, parameters=parameters)
-    netcdf = save_dataset(dataset, run.observables)
-    figure = plot(dataset, run.figures / f"{figure_name}.png")
-    return {"run": str(run.path), "netcdf": str(netcdf), "figures": [str(figure)]}
-
-
-def _command(words: list[str], options: dict) -> list[str]:
-    """The argv that re-runs a command; options as --name=value, so that values like -0.5:0.5:81 survive."""
-    return ["statmech-nn", *words, *[f"--{name}={value}" for name, value in options.items() if value is not None]]
+def _write_run(words: list[str], parameters: dict, dataset, plot, figure_name: str) -> dict:
+    """run.json (re-runnable from its command), observables.nc and figures/<figure_name>.png in ``--out``."""
+    from ..run_directory import command_line, figure_path, open_run, save_results
+    directory = open_run(parameters["out"], command=command_line(words, parameters), parameters=parameters)
+    return save_results(directory, dataset=dataset, figures={figure_path(figure_name): plot})
 
 
 # --- cw ---------------------------------------------------------------------------------------------
@@ -102,32 +94,29 @@ def _cw_query(args) -> None:
     if args.beta is None:
         raise ParameterError("beta", None, "given (--beta B, B > 0)")
     model = CurieWeiss(args.j, args.b)
-    options = {}
     if args.method == "mc":
-        options = {"sweeps": args.sweeps, "burn_in": args.burn_in, "chains": args.chains, "seed": args.seed,
-                   "progress": True}
-    payload = model.observables(args.method, args.beta, args.n, **options)
+        from ..sampling.spins import curie_weiss_monte_carlo
+        estimate = curie_weiss_monte_carlo(model, args.n, args.beta, sweeps=args.sweeps, burn_in=args.burn_in,
+                                           chains=args.chains, seed=args.seed, progress=True)
+        payload, details = estimate.observables(), estimate.summary
+    elif args.method == "mean-field":
+        payload = model.observables(args.method, args.beta)
+        details = lambda: {"solutions": model.mean_field(args.beta).table()}  # noqa: E731
+    else:
+        payload = model.observables(args.method, args.beta, args.n)
+        details = lambda: model.exact(args.n, args.beta).observables  # noqa: E731
     if args.details:
-        payload["details"] = _cw_details(model, args, options)
+        payload["details"] = {**details(), "Tc": model.critical_temperature}
     emit(payload, args.json)
 
 
-def _cw_details(model, args, options) -> dict:
-    if args.method == "mean-field":
-        return {"solutions": model.mean_field(args.beta).table(), "Tc": model.critical_temperature}
-    if args.method == "exact":
-        return {**model.exact(args.n, args.beta).observables, "Tc": model.critical_temperature}
-    return {**model.monte_carlo(args.n, args.beta, **options).summary(), "Tc": model.critical_temperature}
-
-
 def _cw_phase_diagram(args) -> None:
-    from ..meanfield.figures import plot_cw_phase_diagram
-    from ..meanfield.scans import cw_phase_diagram
+    from ..report.meanfield_figures import plot_cw_phase_diagram
+    from ..scan.meanfield import cw_phase_diagram
     temperatures, fields = _grid(args.t, "t"), _grid(args.b, "b")
     dataset = cw_phase_diagram(temperatures, fields, args.j, args.n or None, progress=True)
     parameters = {"out": args.out, "j": args.j, "n": args.n, "t": args.t, "b": args.b}
-    written = _write_run(args.out, _command(["cw", "phase-diagram"], parameters), parameters, dataset,
-                         plot_cw_phase_diagram, "phase_diagram")
+    written = _write_run(["cw", "phase-diagram"], parameters, dataset, plot_cw_phase_diagram, "phase_diagram")
     emit({**written, "Tc": max(args.j, 0.0), "shape": dict(dataset.sizes)}, args.json)
 
 
@@ -198,9 +187,9 @@ def _hs_query(args) -> None:
 
 
 def _hs_scan(args) -> None:
-    from ..meanfield.figures import plot_hs_scan
+    from ..report.meanfield_figures import plot_hs_scan
     from ..meanfield.hs import GeneralCouplings
-    from ..meanfield.scans import hs_scan
+    from ..scan.meanfield import hs_scan
     model = GeneralCouplings(_load_matrix(args.weights, "weights"))
     tc = model.critical_temperature
     if args.t is None and tc <= 0:
@@ -210,23 +199,24 @@ def _hs_scan(args) -> None:
                       progress=True)
     parameters = {"weights": args.weights, "out": args.out, "t": args.t or _grid_spec(temperatures), "h": args.h,
                   "random-starts": args.random_starts, "seed": args.seed}
-    written = _write_run(args.out, _command(["hs", "scan"], parameters), parameters, dataset, plot_hs_scan, "scan")
+    written = _write_run(["hs", "scan"], parameters, dataset, plot_hs_scan, "scan")
     emit({**written, "Tc": tc, "shape": dict(dataset.sizes)}, args.json)
 
 
 def _hs_layer(args) -> None:
     from ..meanfield.bridge import LayerSpinModel
-    from ..meanfield.figures import plot_layer_curves
+    from ..report.meanfield_figures import plot_layer_curves
+    from ..scan.meanfield import layer_curves
     weight = _load_matrix(args.weights, "weights")
     bias = _load_matrix(args.bias, "bias") if args.bias else None
     model = LayerSpinModel.from_layer(weight, bias)
     tc = model.critical_temperature
     temperatures = _grid(args.t, "t") if args.t else np.linspace(0.05, max(3.0 * tc, 2.0), 60)
-    report = model.report(temperatures, seed=args.seed, progress=True)
-    curves = report.pop("curves")
+    report = model.report(seed=args.seed)
+    curves = layer_curves(model, temperatures, seed=args.seed, progress=True)
+    report["t_chi_peak"] = curves.attrs["t_chi_peak"]
     if args.out:
         parameters = {"weights": args.weights, "bias": args.bias, "t": args.t or _grid_spec(temperatures),
                       "out": args.out, "seed": args.seed}
-        report.update(_write_run(args.out, _command(["hs", "layer"], parameters), parameters, curves,
-                                 plot_layer_curves, "layer_curves"))
+        report.update(_write_run(["hs", "layer"], parameters, curves, plot_layer_curves, "layer_curves"))
     emit(report, args.json)

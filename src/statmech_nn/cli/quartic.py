@@ -8,29 +8,28 @@ import numpy as np
 
 from ..io import read_toml
 from ..toy import QuarticModel
-from ..toy.model import PARAMETER_NAMES
+from ..toy.parameters import NAMES, PARAMETERS, REQUIRED
 from ._common import UsageError, add_command, add_json_flag, emit
-
-_REQUIRED = ("lambda_x", "g", "lambda_q", "alpha", "beta")
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
     """--lambda-x ... --q-bar, and --model FILE (a models/*.toml spec; flags override it)."""
     group = parser.add_argument_group("quartic model (002 eq. (1))")
     group.add_argument("--model", help="model spec TOML with a [parameters] table (e.g. models/quartic.toml)")
-    for name in PARAMETER_NAMES:
-        group.add_argument("--" + name.replace("_", "-"), dest=name, type=float, default=None,
-                           help="required unless given by --model" if required and name in _REQUIRED else None)
+    for parameter in PARAMETERS:
+        needed = "; required unless given by --model" if required and parameter.required else ""
+        group.add_argument(parameter.flag, dest=parameter.name, type=float, default=None,
+                           help=f"{parameter.symbol}, {parameter.allowed} ({parameter.source}){needed}")
 
 
 def model_parameters(args: argparse.Namespace, required: bool = True) -> dict:
     """The model's parameters from --model and the flags; a missing required one is a usage error."""
     values = dict(read_toml(args.model).get("parameters", {})) if args.model else {}
-    values.update({name: getattr(args, name) for name in PARAMETER_NAMES if getattr(args, name) is not None})
-    unknown = sorted(set(values) - set(PARAMETER_NAMES))
+    values.update({name: getattr(args, name) for name in NAMES if getattr(args, name) is not None})
+    unknown = sorted(set(values) - set(NAMES))
     if unknown:
         raise UsageError(f"unknown model parameter(s) in {args.model}: {', '.join(unknown)}")
-    missing = [name for name in _REQUIRED if name not in values] if required else []
+    missing = [name for name in REQUIRED if name not in values] if required else []
     if missing:
         raise UsageError("missing " + ", ".join("--" + m.replace("_", "-") for m in missing))
     return values

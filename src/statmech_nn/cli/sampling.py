@@ -11,29 +11,24 @@ line on stderr and sets ``"reliable": false``; ``--strict`` turns that into an e
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 
 import numba
 
-from ..errors import ConvergenceError, DataError, ParameterError
-from ..io import RunDirectory, save_dataset, write_json
-from ..params import GridAxis, require_int
-from ..sampling.bias import DEFAULT_SLOW_TIME, langevin_bias, plot_bias
+from ..errors import ConvergenceError, ParameterError
 from ..linearized import load_model
-from ..sampling.chains import SUMMARY_FILE, write_run_directory
-from ..sampling.linearized_sampler import DEFAULT_LINEARIZED_DT, LINEARIZED_METHODS, sample_linearized
+from ..params import GridAxis, require_int
+from ..report.bias_figures import plot_bias
+from ..run_directory import command_line, open_run, save_results
 from ..sampling.langevin import INTEGRATORS
+from ..sampling.linearized_sampler import DEFAULT_LINEARIZED_DT, LINEARIZED_METHODS
 from ..sampling.metropolis import DEFAULT_STEP_SCALE
-from ..sampling.quartic import DEFAULT_DT, DEFAULT_EPSILON, METHODS, quartic_reference, quartic_trajectory, sample_quartic
-from ..sampling.store import RunStore
-from ..sampling.summary import summarize
-from ..toy import QuarticModel
-from ._common import add_command, add_json_flag, emit, jsonable
-
-_MODEL_OPTIONS = (("lambda_x", None), ("g", None), ("lambda_q", None), ("alpha", None), ("beta", None),
-                  ("mu", 0.0), ("x_bar", 0.0), ("q_bar", 0.0))
+from ..sampling.quartic import DEFAULT_DT, DEFAULT_EPSILON, METHODS
+from ..sampling.runs import linearized_run, quartic_run
+from ..scan.langevin_bias import BIAS_FIGURE, BIAS_FILE, DEFAULT_SLOW_TIME, bias_summary, langevin_bias
+from ..toy.parameters import NAMES
+from ._common import add_command, add_json_flag, emit
+from .quartic import add_model_arguments, model_from_args
 
 
 def register(subparsers) -> None:
@@ -41,7 +36,7 @@ def register(subparsers) -> None:
     commands = parser.add_subparsers(dest="sample_command", metavar="MODEL")
 
     quartic = commands.add_parser("quartic", help="the quartic toy model of 002 section 2")
-    _add_model_options(quartic)
+    add_model_arguments(quartic)
     quartic.add_argument("--method", choices=METHODS, required=True)
     quartic.add_argument("--epsilon", type=float, default=DEFAULT_EPSILON, help="time-scale ratio of q to x (langevin)")
     quartic.add_argument("--dt", type=float, default=DEFAULT_DT, help="Euler-Maruyama step of x (langevin)")
@@ -52,7 +47,7 @@ def register(subparsers) -> None:
     quartic.set_defaults(handler=_quartic)
 
     bias = commands.add_parser("quartic-bias", help="KS distance of Langevin's q-marginal to the exact one over (epsilon, dt)")
-    _add_model_options(bias)
+    add_model_arguments(bias)
     bias.add_argument("--grid", action="append", required=True, metavar="AXIS",
                       help="epsilon=START:STOP:N[log] and dt=START:STOP:N[log] (give both)")
     bias.add_argument("--chains", type=int, default=256)
@@ -73,15 +68,6 @@ def register(subparsers) -> None:
     linearized.set_defaults(handler=_linearized)
 
 
-def _add_model_options(parser) -> None:
-    for name, default in _MODEL_OPTIONS:
-        flag = "--" + name.replace("_", "-")
-        if default is None:
-            parser.add_argument(flag, type=float, required=True)
-        else:
-            parser.add_argument(flag, type=float, default=default)
-
-
 def _add_run_options(parser) -> None:
     parser.add_argument("--chains", type=int, default=256)
     parser.add_argument("--steps", type=int, default=20000, help="steps per chain, burn-in included")
@@ -97,31 +83,14 @@ def _add_run_options(parser) -> None:
 
 
 def _command(args, subcommand: str, names: tuple[str, ...]) -> list[str]:
-    """The command line that reproduces this run (for run.json)."""
-    command = ["statmech-nn", "sample", subcommand]
-    for name in names:
-        value = getattr(args, name)
-        if value is None or value is False:
-            continue
-        flag = "--" + name.replace("_", "-")
-        if value is True:
-            command.append(flag)
-        elif isinstance(value, list):
-            for item in value:
-                command += [flag, str(item)]
-        else:
-            command += [flag, str(value)]
-    return command
+    """The command line that reproduces this run (for run.json): the options ``names`` as parsed."""
+    return command_line(["sample", subcommand], {name: getattr(args, name) for name in names})
 
 
 def _set_threads(args) -> None:
     if args.threads is not None:
         threads = require_int("threads", args.threads, 1)
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-
-
-def _model(args) -> QuarticModel:
-    return QuarticModel(**{name: getattr(args, name) for name, _ in _MODEL_OPTIONS})
 
 
 def _finish(summary: dict, args) -> int:
@@ -135,93 +104,37 @@ def _finish(summary: dict, args) -> int:
     return 0
 
 
-_QUARTIC_NAMES = tuple(n for n, _ in _MODEL_OPTIONS) + ("method", "epsilon", "dt", "integrator", "step_scale", "chains",
-                                                       "steps", "burn_in", "thin", "seed", "threads", "out", "strict")
-_RUN_SETTINGS = ("chains", "steps", "burn_in", "thin", "seed")
-
-
-def _open_store(args, subcommand: str, options: tuple[str, ...], parameters: dict, **header) -> RunStore:
-    """The streaming store of ``--out``: a new run (run.json first), or, with ``--resume``, the interrupted one."""
-    directory = RunDirectory(args.out)
-    parameters = json.loads(json.dumps(jsonable(parameters)))
-    if args.resume:
-        recorded = directory.read_run_info().get("parameters")
-        if recorded != parameters:
-            changed = sorted(k for k in set(recorded or {}) | set(parameters)
-                             if (recorded or {}).get(k) != parameters.get(k))
-            raise DataError(f"{directory.path} holds a different run: {', '.join(changed)} differ; resume with the "
-                            "command in its run.json")
-        return RunStore.reopen(args.out, chains=args.chains)
-    directory.create()
-    directory.write_run_info(command=_command(args, subcommand, options), parameters=parameters, seed=args.seed)
-    return RunStore.create(args.out, chains=args.chains, seed=args.seed, parameters=parameters["model"], **header)
-
-
-def _streamed(store: RunStore | None, sample, run_of, metadata: dict):
-    """Run ``sample(store)``; close the store if it is interrupted (the checkpoint stays for --resume),
-    else finish it with the metadata of the ChainRun ``run_of(result)``."""
-    try:
-        result = sample(store)
-    except BaseException:
-        if store is not None:
-            store.close()
-        raise
-    if store is not None:
-        store.finish(run_of(result).metadata(metadata))
-    return result
+_QUARTIC_NAMES = ("model", *NAMES, "method", "epsilon", "dt", "integrator", "step_scale", "chains", "steps", "burn_in",
+                  "thin", "seed", "threads", "out", "strict")
+_BIAS_NAMES = ("model", *NAMES, "grid", "chains", "slow_time", "integrator", "seed", "threads", "out")
+_LINEARIZED_NAMES = ("model", "method", "dt", "chains", "steps", "burn_in", "thin", "seed", "threads", "out", "strict")
 
 
 def _quartic(args) -> int:
     _set_threads(args)
-    model = _model(args)
-    if args.resume and (not args.out or args.method == "exact"):
-        raise ParameterError("resume", True, "used with --out DIR and --method mh or langevin "
-                                             "(exact runs are one vectorized draw, never checkpointed)")
-    parameters = {"model": model.to_dict(), "method": args.method,
-                  **{name: getattr(args, name) for name in ("epsilon", "dt", "integrator", "step_scale", *_RUN_SETTINGS)}}
-    store = None
-    if args.out and args.method != "exact":
-        store = _open_store(args, "quartic", _QUARTIC_NAMES, parameters, names=["q"], x_dim=1,
-                            source=f"sampler:quartic:{args.method}", step_size=args.dt if args.method == "langevin" else None)
-
-    def sample(store):
-        return sample_quartic(model, args.method, chains=args.chains, steps=args.steps, seed=args.seed,
-                              epsilon=args.epsilon, dt=args.dt, burn_in=args.burn_in, thin=args.thin,
-                              step_scale=args.step_scale, integrator=args.integrator, store=store)
-
-    run = _streamed(store, sample, lambda run: run, {"model": "quartic"})
-    summary = summarize(run, model.q_bar, quartic_reference(model))
-    if store is not None:
-        write_json(store.directory.path / SUMMARY_FILE, summary)
-    elif args.out:
-        write_run_directory(args.out, quartic_trajectory(model, run), summary,
-                            command=_command(args, "quartic", _QUARTIC_NAMES), parameters=parameters, seed=args.seed)
+    summary = quartic_run(model_from_args(args), args.method, chains=args.chains, steps=args.steps, seed=args.seed,
+                          epsilon=args.epsilon, dt=args.dt, burn_in=args.burn_in, thin=args.thin,
+                          step_scale=args.step_scale, integrator=args.integrator, out=args.out, resume=args.resume,
+                          command=_command(args, "quartic", _QUARTIC_NAMES))
     return _finish(summary, args)
 
 
 def _quartic_bias(args) -> int:
     _set_threads(args)
-    model = _model(args)
+    model = model_from_args(args)
     axes = {axis.name: axis.values for axis in map(GridAxis.parse, args.grid)}
     if set(axes) != {"epsilon", "dt"}:
         raise ParameterError("grid", ",".join(args.grid), "one axis named epsilon and one named dt")
     chains = require_int("chains", args.chains, 1)
     dataset = langevin_bias(model, axes["epsilon"], axes["dt"], chains=chains, seed=args.seed,
                             slow_time=args.slow_time, integrator=args.integrator)
-    summary = {"epsilon": dataset["epsilon"].values, "dt": dataset["dt"].values, "ks": dataset["ks"].values,
-               "ks_noise": dataset["ks_noise"].values, "q2_mean": dataset["q2_mean"].values,
-               "q2_exact": dataset.attrs["q2_exact"], "reliable": bool(dataset["reliable"].all())}
+    summary = bias_summary(dataset)
     if args.out:
-        out = Path(args.out)
-        save_dataset(dataset, out / "bias.nc")
-        plot_bias(dataset, out / "bias.png")
-        write_json(out / "summary.json", summary)
-        RunDirectory(out).write_run_info(
-            command=_command(args, "quartic-bias", tuple(n for n, _ in _MODEL_OPTIONS) + ("grid", "chains", "slow_time",
-                                                                                         "integrator", "seed", "threads", "out")),
-            parameters={"model": model.to_dict(), "grid": args.grid, "chains": chains, "slow_time": args.slow_time,
-                        "integrator": args.integrator},
-            seed=args.seed)
+        directory = open_run(args.out, command=_command(args, "quartic-bias", _BIAS_NAMES), seed=args.seed,
+                             parameters={"model": model.to_dict(), "grid": args.grid, "chains": chains,
+                                         "slow_time": args.slow_time, "integrator": args.integrator})
+        save_results(directory, dataset=dataset, dataset_file=BIAS_FILE, figures={BIAS_FIGURE: plot_bias},
+                     summary=summary)
     unreliable = int((~dataset["reliable"].values).sum())
     if unreliable:
         print(f"statmech-nn: warning: {unreliable} of {dataset['reliable'].size} grid points are not reliable "
@@ -230,27 +143,9 @@ def _quartic_bias(args) -> int:
     return 0
 
 
-_LINEARIZED_NAMES = ("model", "method", "dt", "chains", "steps", "burn_in", "thin", "seed", "threads", "out", "strict")
-
-
 def _linearized(args) -> int:
     _set_threads(args)
-    model = load_model(args.model)
-    if args.resume and not args.out:
-        raise ParameterError("resume", True, "used with --out DIR")
-    parameters = {"model": model.to_dict(), "method": args.method, "dt": args.dt,
-                  **{name: getattr(args, name) for name in _RUN_SETTINGS}}
-    store = None
-    if args.out:
-        store = _open_store(args, "linearized", _LINEARIZED_NAMES, parameters, names=model.names,
-                            x_dim=model.n_neurons, source=f"sampler:linearized:{args.method}", step_size=args.dt)
-
-    def sample(store):
-        return sample_linearized(model, args.method, dt=args.dt, chains=args.chains, steps=args.steps,
-                                 seed=args.seed, burn_in=args.burn_in, thin=args.thin, store=store)
-
-    result = _streamed(store, sample, lambda result: result.run, {"model": model.name})
-    if store is not None:
-        write_json(store.directory.path / SUMMARY_FILE, result.summary)
-        save_dataset(result.expansion, store.directory.path / "expansion.nc")
-    return _finish(result.summary, args)
+    summary = linearized_run(load_model(args.model), args.method, dt=args.dt, chains=args.chains, steps=args.steps,
+                             seed=args.seed, burn_in=args.burn_in, thin=args.thin, out=args.out, resume=args.resume,
+                             command=_command(args, "linearized", _LINEARIZED_NAMES))
+    return _finish(summary, args)

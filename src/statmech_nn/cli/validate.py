@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..run_directory import command_line
 from ._common import add_command, add_json_flag, emit
 
 
@@ -23,10 +24,7 @@ def _validate(args) -> int:
 
     spec = ExperimentSpec.load(args.spec or default_spec_path())
     out = args.out or f"runs/{spec.name}"
-    command = ["statmech-nn", "validate", spec.path, "--out", str(out)]
-    for flag, value in (("--data-dir", args.data_dir), ("--device", args.device)):
-        if value is not None:
-            command += [flag, str(value)]
+    command = command_line(["validate", spec.path], {"out": out, "data_dir": args.data_dir, "device": args.device})
     summary = run_validation(spec, out, data_dir=args.data_dir, device=args.device,
                              progress=not (args.no_progress or args.json), command=command)
     verdicts = verdict_lines(summary["verdicts"])

@@ -30,7 +30,7 @@ The critical temperature is that of the layer's couplings, T_c = λ_max(W)/N = �
 singular value): the paramagnet of the zero-field model becomes unstable there, along the leading mode
 v = (right, left singular vectors)/√2. The fields h (strong for weights of one sign: the {0,1} → ±1 shift
 gives h ≈ (column and row sums)/4) round the transition into a crossover, located by the peak of the
-susceptibility along v, χ_v(T), on the mean-field curves.
+susceptibility along v, χ_v(T), on the mean-field curves (:func:`statmech_nn.scan.meanfield.layer_curves`).
 """
 
 from __future__ import annotations
@@ -39,11 +39,9 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
-import xarray as xr
 
 from ..errors import ParameterError
 from .hs import GeneralCouplings
-from .scans import temperature_curves
 
 
 def _as_array(value, name: str) -> np.ndarray:
@@ -136,19 +134,18 @@ class LayerSpinModel:
         """T_c = λ_max(W)/N = σ_max(w)/4."""
         return self.spin_model.critical_temperature
 
-    def report(self, temperatures=None, random_starts: int = 2, seed=0, progress: bool = False) -> dict:
-        """Where the layer's critical point is, and how far β = 1 is from it; with ``temperatures``, also the curves.
+    def report(self, random_starts: int = 2, seed=0) -> dict:
+        """Where the layer's critical point is, and how far β = 1 is from it.
 
         Keys: n_in, n_out, Tc, beta_c (= 1/T_c, in units of the layer's β = 1), reduced_temperature
         (t = (1 - T_c)/T_c at T = 1), phase_at_beta_1 ('ordered' if T_c > 1), field_rms, and at β = 1 the
-        mean-field m, m_in, m_out, χ and the number of saddle points. ``curves`` (an xarray Dataset over T) and
-        ``t_chi_peak`` (where the susceptibility along the leading mode, χ_v(T), peaks: T_c itself without fields,
-        the crossover temperature with them) when ``temperatures`` are given.
+        mean-field m, m_in, m_out, χ and the number of saddle points. The curves over T are a scan:
+        :func:`statmech_nn.scan.meanfield.layer_curves`.
         """
         tc = self.critical_temperature
         at_one = self.spin_model.saddle_points(1.0, random_starts=random_starts, seed=seed)
         V = at_one.V
-        out = {
+        return {
             "n_in": self.n_in, "n_out": self.n_out, "Tc": tc,
             "beta_c": 1.0 / tc if tc > 0 else float("inf"),
             "reduced_temperature": (1.0 - tc) / tc if tc > 0 else float("inf"),
@@ -157,17 +154,3 @@ class LayerSpinModel:
             "m": at_one.m, "m_in": float(V[: self.n_in].mean()), "m_out": float(V[self.n_in:].mean()),
             "chi": float(at_one.chi.mean()), "solutions": at_one.count,
         }
-        if temperatures is not None:
-            curves = self.curves(temperatures, random_starts=random_starts, seed=seed, progress=progress)
-            out["curves"] = curves
-            out["t_chi_peak"] = float(curves["T"][int(np.nanargmax(curves["chi_mode"].values))])
-        return out
-
-    def curves(self, temperatures, random_starts: int = 2, seed=0, progress: bool = False) -> xr.Dataset:
-        """Mean-field m(T), m_in(T), m_out(T), χ(T), f(T) of the thermodynamic state, by continuation from high T."""
-        curves = temperature_curves(self.spin_model, temperatures, random_starts=random_starts, seed=seed,
-                                    groups={"in": slice(0, self.n_in), "out": slice(self.n_in, self.n)},
-                                    progress=progress)
-        curves.attrs.update({"Tc": self.critical_temperature, "n_in": self.n_in, "n_out": self.n_out,
-                             "convention": "E = -y.w.x - c.y on {0,1} units; beta = 1 is the layer's logistic unit"})
-        return curves

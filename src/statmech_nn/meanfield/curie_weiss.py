@@ -1,12 +1,13 @@
 """The Curie–Weiss magnet H = -(J/2N)(Σ_i s_i)² - b Σ_i s_i, s_i = ±1 (001 slide 'Simple (relevant) model').
 
-One model object, three independent estimates of the same thermodynamics:
+One model object, three independent estimates of the same thermodynamics (two of them here):
 
 - :meth:`CurieWeiss.exact`: finite N, exact, by summing over the N+1 magnetization sectors
   (:mod:`statmech_nn.meanfield.cw_exact`);
 - :meth:`CurieWeiss.mean_field`: N → ∞, every solution of m = tanh(β(Jm + b)) with its stability
   (:mod:`statmech_nn.meanfield.cw_mean_field`);
-- :meth:`CurieWeiss.monte_carlo`: finite N, heat-bath sampling (:mod:`statmech_nn.meanfield.montecarlo`).
+- finite N, heat-bath sampling: :func:`statmech_nn.sampling.spins.curie_weiss_monte_carlo`, which takes the
+  local field (:meth:`CurieWeiss.local_field`) and the energy (:meth:`CurieWeiss.energy_per_spin`) from here.
 
 The Hamiltonian parameters (J, b) are fixed at construction; the thermodynamic state (β, and N where it
 matters) is given per call. The slides' H₁ = -(J/2N) Σ_ij s_i s_j - b Σ s_i, with the sum over all i, j,
@@ -18,12 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ParameterError
-from ..params import require_finite, require_int, require_positive
+from ..params import require_finite
 from .cw_exact import CurieWeissExact
 from .cw_mean_field import CurieWeissMeanField
-from .montecarlo import MonteCarloEstimate, curie_weiss_monte_carlo
 
-METHODS = ("exact", "mean-field", "mc")
+METHODS = ("exact", "mean-field")
 
 
 @dataclass(frozen=True)
@@ -50,16 +50,19 @@ class CurieWeiss:
         """Every mean-field solution, its stability, free energy and susceptibility."""
         return CurieWeissMeanField(beta, self.j, self.b)
 
-    def monte_carlo(self, n: int, beta: float, **options) -> MonteCarloEstimate:
-        """Heat-bath Monte Carlo; ``options`` as in :func:`curie_weiss_monte_carlo` (sweeps, burn_in, seed, ...)."""
-        beta = require_positive("beta", beta)
-        return curie_weiss_monte_carlo(require_int("n", n, minimum=1), beta, self.j, self.b, **options)
+    def local_field(self, m_other):
+        """φ = J M_{≠i}/N + b at ``m_other`` = M_{≠i}/N: the field on one spin from all the others (the heat bath's)."""
+        return self.j * m_other + self.b
 
-    def observables(self, method: str, beta: float, n: int | None = None, **options) -> dict[str, float]:
-        """m, <|m|>, χ and the free energy per spin by ``method`` ('exact', 'mean-field' or 'mc').
+    def energy_per_spin(self, m):
+        """H/N = -J m²/2 - b m at the magnetization per spin m = M/N."""
+        return -0.5 * self.j * m * m - self.b * m
+
+    def observables(self, method: str, beta: float, n: int | None = None) -> dict[str, float]:
+        """m, <|m|>, χ and the free energy per spin by ``method`` ('exact' or 'mean-field').
 
         Exact: m = <Σs>/N, χ = Nβ(<m²> - <m>²). Mean field: the stable solution (the positive one at b = 0
-        below T_c). Monte Carlo: averages over the chains, free energy by thermodynamic integration.
+        below T_c). (Monte Carlo: :meth:`statmech_nn.sampling.spins.MonteCarloEstimate.observables`.)
         """
         if method not in METHODS:
             raise ParameterError("method", method, "one of " + ", ".join(METHODS))
@@ -67,9 +70,7 @@ class CurieWeiss:
             result = self.mean_field(beta)
         elif n is None:
             raise ParameterError("n", None, f"an integer >= 1 (method {method!r} is at finite N)")
-        elif method == "exact":
-            result = self.exact(n, beta)
         else:
-            result = self.monte_carlo(n, beta, **options)
+            result = self.exact(n, beta)
         return {"m": result.m, "m_abs": result.m_abs, "chi": result.chi,
                 "free_energy_per_spin": result.free_energy_per_spin}

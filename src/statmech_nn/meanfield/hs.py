@@ -40,7 +40,6 @@ from ..errors import ParameterError
 from ..params import require_finite, require_int, require_positive, rng_from
 from .cw_mean_field import STABLE, METASTABLE, UNSTABLE, log_2cosh
 from .enumeration import Enumeration, ExactAverages
-from .montecarlo import MonteCarloEstimate, couplings_monte_carlo
 from .saddle import SolverOptions, batched_gmres, distinct_columns, find_saddle_points
 
 # Above this N, dense eigen/Cholesky factorizations give way to Lanczos and GMRES.
@@ -118,7 +117,8 @@ class GeneralCouplings:
 
     Construction validates and symmetrizes W once; :meth:`with_field` shares the matrix with a new field.
     The thermodynamic state (β) is given per call: :meth:`saddle_points` (mean field, every solution),
-    :meth:`exact` (enumeration, N ≤ 20), :meth:`monte_carlo` (heat bath).
+    :meth:`exact` (enumeration, N ≤ 20); heat-bath Monte Carlo is
+    :func:`statmech_nn.sampling.spins.couplings_monte_carlo`.
     """
 
     def __init__(self, weights, field=0.0):
@@ -226,13 +226,6 @@ class GeneralCouplings:
     @cached_property
     def _enumeration(self) -> Enumeration:
         return Enumeration(self.weights / self.n, self.field)
-
-    def monte_carlo(self, beta: float, **options) -> MonteCarloEstimate:
-        """Heat-bath Monte Carlo; ``options`` as in :func:`couplings_monte_carlo` (the integration for the free energy
-        is split at β_c = 1/T_c)."""
-        tc = self.critical_temperature
-        options.setdefault("critical_beta", 1.0 / tc if tc > 0 else None)
-        return couplings_monte_carlo(self.weights, self.field, require_positive("beta", beta), **options)
 
 
 def saddle_free_energy(W_sym, h, beta: float, V) -> np.ndarray:

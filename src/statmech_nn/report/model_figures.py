@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import xarray as xr
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
-
-from ..io import save_dataset  # noqa: E402
+from ..io import save_dataset
+from .savefig import plt, save_figure
 
 _REGIME_COLORS = {"frustrated": "#d62728", "core": "#7f7f7f", "power law": "#1f77b4", "Gaussian": "#2ca02c"}
 
@@ -77,14 +74,14 @@ def quartic_curves(model, out_dir) -> list[Path]:
     loglog.set_ylim(float(np.min(data.pdf_t)) * 0.5, float(np.max(data.pdf_t)) * 2.0)
     loglog.set(xlabel="|q - q̄|", ylabel="p(q)", title="regimes  [002 eq. (7)]")
     loglog.legend(fontsize=8, loc="lower left")
-    written.append(_save(fig, out / "marginal.png"))
+    written.append(save_figure(fig, out / "marginal.png"))
 
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for q_value, row in zip(data.q_slice.values, data.pdf_x_given_q.values):
         ax.plot(data.x, row, label=f"q - q̄ = {q_value - model.q_bar:.3g}")
     ax.set(xlabel="x", ylabel="p(x|q)", title="p(x|q) ∝ exp(-βH)  [002 eq. (3)]; bimodal where λx + g(q-q̄)² < 0")
     ax.legend(fontsize=8)
-    written.append(_save(fig, out / "conditional.png"))
+    written.append(save_figure(fig, out / "conditional.png"))
 
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     ax.plot(data.q, data.free_energy_exact, color="k", label="exact F")
@@ -92,7 +89,7 @@ def quartic_curves(model, out_dir) -> list[Path]:
     ax.plot(data.q, data.free_energy_eq4 + shift, "--", color="tab:orange", label="eq. (4) − log(2π)/(2β)")
     ax.set(xlabel="q", ylabel="F(β, q)", title="free energy: exact vs 002 eq. (4)")
     ax.legend(fontsize=8)
-    written.append(_save(fig, out / "free_energy.png"))
+    written.append(save_figure(fig, out / "free_energy.png"))
     return written
 
 
@@ -114,12 +111,5 @@ def scan_figures(scan: xr.Dataset, out_dir, variables=("powerlaw_decades", "q2_m
             ax.set(xlabel=axes[0], ylabel=axes[1])
         ax.locator_params(axis="x", nbins=6)
         ax.set_title(scan[name].attrs.get("description", name), fontsize=9)
-        written.append(_save(fig, out / f"scan_{name}.png"))
+        written.append(save_figure(fig, out / f"scan_{name}.png"))
     return written
-
-
-def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path

@@ -19,10 +19,9 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import ConvergenceError, DataError, ParameterError
-from ..io import RunDirectory, Trajectory, write_json
+from ..io import SUMMARY_FILE, RunDirectory, Trajectory, write_json
 from ..params import require_int
 
-SUMMARY_FILE = "summary.json"
 # Each block of a run holds about this many chain-steps (a fraction of a second of work).
 BLOCK_CHAIN_STEPS = 1 << 23
 # Without an explicit thinning a run keeps at most this many samples per chain.

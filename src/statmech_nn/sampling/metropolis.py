@@ -3,7 +3,7 @@
     log p(x, q) = -βH(x, q) + (β - α) F(β, q) + const,
 
 since p(x|q) = exp(-β(H - F)) (002 eq. (3)) and p(q) ∝ exp(-αF) (002 eq. (6)), with the exact F
-(log Z from :func:`statmech_nn.toy.free_energy.log_quartic_integral_scalar`, the toy model's numba kernel).
+and H both from the model's numba kernels (:mod:`statmech_nn.toy.hamiltonian`).
 
 One step is a Metropolis-within-Gibbs sweep, two random-walk updates each targeting the joint density:
 
@@ -15,6 +15,10 @@ One step is a Metropolis-within-Gibbs sweep, two random-walk updates each target
 Each proposal scale depends only on the coordinate that stays fixed, so each proposal is symmetric and
 the acceptance ratio is the density ratio. The scales only set efficiency; c = ``step_scale`` (2.4 by
 default). Acceptance rates of both updates are reported.
+
+Kernels: :func:`mh_update` is the pure sweep of one chain, fed its normals and uniforms; :func:`mh_step`
+applies it to every chain with the noise passed in as an array; :func:`quartic_mh_kernel` draws the noise
+from each chain's stream (z_x, u_x, z_q, u_q in that order) and calls the same update.
 """
 
 from __future__ import annotations
@@ -23,62 +27,73 @@ import numba
 import numpy as np
 
 from ..params import require_positive
-from ..toy import QuarticModel
-from ..toy.free_energy import log_quartic_integral_scalar
-from .chains import ChainRun, RunLength, run_blocks
-from .quartic_setup import initial_state, initial_width, packed_parameters, require_marginal
 from ..rng import normal, uniform_open
+from ..toy import QuarticModel
+from ..toy.hamiltonian import ALPHA, BETA, G, LAMBDA_Q, MU, Q_BAR, X_BAR, energy, free_energy, x_curvature
+from .chains import ChainRun, RunLength, run_blocks
+from .quartic_setup import initial_state, initial_width, require_marginal
 
 DEFAULT_STEP_SCALE = 2.4
 
 
+@numba.njit(inline="always")
+def mh_update(p, step_scale, inverse_l2, y, d, free, z_x, u_x, z_q, u_q):
+    """One Metropolis-within-Gibbs sweep of one chain at y = x - x̄, d = q - q̄ with F(d) = ``free`` (pure).
+
+    Returns (y', d', F(d'), x accepted, q accepted); z_* standard normals, u_* uniforms on (0, 1).
+    """
+    beta, alpha, mu = p[BETA], p[ALPHA], p[MU]
+    # 1. x at fixed q: log ratio -β ΔH
+    a = x_curvature(p, d)
+    spread = 1.0 / (beta * abs(a) + np.sqrt(beta * mu))
+    if mu > 0.0 and a < 0.0:
+        spread += -a / mu
+    y_new = y + step_scale * np.sqrt(spread) * z_x
+    accept_x = np.log(u_x) < -beta * (energy(p, y_new, d) - energy(p, y, d))
+    if accept_x:
+        y = y_new
+    # 2. q at fixed x: log ratio -β ΔH + (β - α) ΔF
+    d_new = d + step_scale * z_q / np.sqrt(beta * p[G] * y * y + alpha * p[LAMBDA_Q] + inverse_l2)
+    free_new = free_energy(p, d_new)
+    accept_q = np.log(u_q) < -beta * (energy(p, y, d_new) - energy(p, y, d)) + (beta - alpha) * (free_new - free)
+    if accept_q:
+        d = d_new
+        free = free_new
+    return y, d, free, accept_x, accept_q
+
+
 @numba.njit(cache=True)
-def _free_energy(d, p):
-    """F(β, q) at d = q - q̄ with the exact log Z (002 eq. (4) without approximation)."""
-    lambda_x, g, lambda_q, mu, beta = p[0], p[1], p[2], p[3], p[6]
-    u = d * d
-    return 0.5 * lambda_q * u - log_quartic_integral_scalar(0.5 * beta * (lambda_x + g * u), 0.25 * beta * mu) / beta
+def mh_step(p, step_scale, inverse_l2, x, q, noise):
+    """Every chain one sweep with the noise given: ``noise`` (chains, 4) holds (z_x, u_x, z_q, u_q); new (x, q)."""
+    x_new = np.empty_like(x)
+    q_new = np.empty_like(q)
+    for c in range(x.shape[0]):
+        y, d = x[c] - p[X_BAR], q[c] - p[Q_BAR]
+        y, d, _, _, _ = mh_update(p, step_scale, inverse_l2, y, d, free_energy(p, d), noise[c, 0], noise[c, 1],
+                                  noise[c, 2], noise[c, 3])
+        x_new[c], q_new[c] = p[X_BAR] + y, p[Q_BAR] + d
+    return x_new, q_new
 
 
 @numba.njit(cache=True, parallel=True)
 def quartic_mh_kernel(p, step_scale, inverse_l2, x, q, states, accepted, n_steps, thin,
                       out_q, out_x, status):
     """Advance every chain by ``n_steps`` sweeps; ``accepted[c]`` counts accepted (x, q) moves."""
-    lambda_x, g, lambda_q, mu, x_bar, q_bar, beta, alpha = p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]
     rows = out_q.shape[0]
-    quartic_curvature = np.sqrt(beta * mu)
     for c in numba.prange(x.shape[0]):
-        y = x[c] - x_bar
-        d = q[c] - q_bar
-        free = _free_energy(d, p)
+        y = x[c] - p[X_BAR]
+        d = q[c] - p[Q_BAR]
+        free = free_energy(p, d)
         countdown = thin
         row = 0
         for n in range(n_steps):
-            # 1. x at fixed q
-            a = lambda_x + g * d * d
-            spread = 1.0 / (beta * abs(a) + quartic_curvature)
-            if mu > 0.0 and a < 0.0:
-                spread += -a / mu
-            z = normal(states, c)
-            y_new = y + step_scale * np.sqrt(spread) * z
-            y2, y2_new = y * y, y_new * y_new
-            log_ratio = -beta * (0.5 * a * (y2_new - y2) + 0.25 * mu * (y2_new * y2_new - y2 * y2))
-            u = uniform_open(states, c)
-            if np.log(u) < log_ratio:
-                y = y_new
-                accepted[c, 0] += 1
-            # 2. q at fixed x
-            y2 = y * y
-            z = normal(states, c)
-            d_new = d + step_scale * z / np.sqrt(beta * g * y2 + alpha * lambda_q + inverse_l2)
-            free_new = _free_energy(d_new, p)
-            log_ratio = (-0.5 * beta * (g * y2 + lambda_q) * (d_new * d_new - d * d)
-                         + (beta - alpha) * (free_new - free))
-            u = uniform_open(states, c)
-            if np.log(u) < log_ratio:
-                d = d_new
-                free = free_new
-                accepted[c, 1] += 1
+            z_x = normal(states, c)
+            u_x = uniform_open(states, c)
+            z_q = normal(states, c)
+            u_q = uniform_open(states, c)
+            y, d, free, accept_x, accept_q = mh_update(p, step_scale, inverse_l2, y, d, free, z_x, u_x, z_q, u_q)
+            accepted[c, 0] += accept_x
+            accepted[c, 1] += accept_q
             if not (np.isfinite(y) and np.isfinite(d) and np.isfinite(free)):
                 status[c] = n + 1
                 break
@@ -86,11 +101,11 @@ def quartic_mh_kernel(p, step_scale, inverse_l2, x, q, states, accepted, n_steps
             if countdown == 0:
                 countdown = thin
                 if row < rows:
-                    out_q[row, c, 0] = q_bar + d
-                    out_x[row, c, 0] = x_bar + y
+                    out_q[row, c, 0] = p[Q_BAR] + d
+                    out_x[row, c, 0] = p[X_BAR] + y
                     row += 1
-        x[c] = x_bar + y
-        q[c] = q_bar + d
+        x[c] = p[X_BAR] + y
+        q[c] = p[Q_BAR] + d
 
 
 def sample_quartic_mh(model: QuarticModel, *, chains: int, steps: int, seed, burn_in: int | None = None,
@@ -104,7 +119,7 @@ def sample_quartic_mh(model: QuarticModel, *, chains: int, steps: int, seed, bur
     length = RunLength.of(chains, steps, burn_in, thin)
     require_marginal(model)
     x, q, states = initial_state(model, length.chains, seed)
-    p = packed_parameters(model)
+    p = model.packed()
     inverse_l2 = 1.0 / (10.0 * initial_width(model)) ** 2
     accepted = np.zeros((length.chains, 2), np.int64)
 

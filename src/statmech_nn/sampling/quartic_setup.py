@@ -1,4 +1,5 @@
-"""What the dynamical samplers of the quartic toy model share: checks, packed parameters, starting states.
+"""What the dynamical samplers of the quartic toy model share: checks and starting states (the packed
+parameters their kernels read are the model's, :meth:`~statmech_nn.toy.model.QuarticModel.packed`).
 
 - A run first asks for the model's marginal: when p(q) ∝ exp(-αF(β, q)) does not exist (e.g. μ = 0
   with λx < 0, where the x-dynamics diverges wherever λx + g (q - q̄)² < 0) it raises
@@ -16,15 +17,6 @@ import numpy as np
 
 from ..toy import QuarticModel
 from ..rng import chain_states
-
-# the order of the packed parameter vector the kernels read
-PACKED = ("lambda_x", "g", "lambda_q", "mu", "x_bar", "q_bar", "beta", "alpha")
-
-
-def packed_parameters(model: QuarticModel) -> np.ndarray:
-    """The model's parameters as one float64 vector in the order of :data:`PACKED`."""
-    return np.array([getattr(model, name) for name in PACKED], float)
-
 
 def require_marginal(model: QuarticModel):
     """The model's p(q), or the NotNormalizableError that says why no sampler can reach it."""

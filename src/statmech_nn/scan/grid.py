@@ -18,11 +18,10 @@ from .. import __version__
 from ..errors import ParameterError
 from ..params import GridAxis
 from ..toy import batch
+from ..toy.parameters import BY_NAME, SHAPE_PARAMETERS
 
-QUARTIC_SCAN_PARAMETERS = ("lambda_x", "g", "lambda_q", "alpha", "beta", "mu")
-_RANGES = {"g": (lambda v: v > 0, "> 0"), "alpha": (lambda v: v > 0, "> 0"), "beta": (lambda v: v > 0, "> 0"),
-           "lambda_q": (lambda v: v >= 0, ">= 0"), "mu": (lambda v: v >= 0, ">= 0"),
-           "lambda_x": (np.isfinite, "finite")}
+# the grid axes: the parameters that shape p(q) (the table's, :mod:`statmech_nn.toy.parameters`)
+QUARTIC_SCAN_PARAMETERS = SHAPE_PARAMETERS
 CHUNK = 65536
 
 
@@ -38,9 +37,10 @@ def quartic_scan(axes: Sequence[GridAxis], fixed: dict, progress: bool = True) -
     if missing:
         raise ParameterError(missing[0], None, "given, either as a grid axis or as a fixed value")
     for axis in axes:
-        check, allowed = _RANGES[axis.name]
-        if not np.all(check(axis.values)):
-            raise ParameterError(axis.name, f"{axis.values.min()}..{axis.values.max()}", allowed + " over the whole grid")
+        parameter = BY_NAME[axis.name]
+        if not np.all(parameter.holds(axis.values)):
+            raise ParameterError(axis.name, f"{axis.values.min()}..{axis.values.max()}",
+                                 parameter.allowed + " over the whole grid")
     mesh = dict(zip(names, np.meshgrid(*(axis.values for axis in axes), indexing="ij")))
     shape = mesh[names[0]].shape if names else ()
     flat = {p: np.broadcast_to(mesh[p] if p in mesh else np.asarray(fixed[p], float), shape).ravel()

@@ -123,10 +123,15 @@ def quartic_second_moment_scalar(A, B):
 
 
 @numba.njit(cache=True)
+def free_energy_scalar(u, lambda_x, g, lambda_q, beta, mu):
+    """F(β, q) = λq u/2 - (1/β) log ∫ exp(-βH) dx at u = (q - q̄)², exactly (002 eq. (4) without approximation)."""
+    return 0.5 * lambda_q * u - log_quartic_integral_scalar(0.5 * beta * (lambda_x + g * u), 0.25 * beta * mu) / beta
+
+
+@numba.njit(cache=True)
 def log_unnormalized_marginal_scalar(t, lambda_x, g, lambda_q, alpha, beta, mu):
     """-αF(β, q̄ + t) with the exact F: the log of p(q) before normalization (002 eq. (6))."""
-    u = t * t
-    return -alpha * (0.5 * lambda_q * u - log_quartic_integral_scalar(0.5 * beta * (lambda_x + g * u), 0.25 * beta * mu) / beta)
+    return -alpha * free_energy_scalar(t * t, lambda_x, g, lambda_q, beta, mu)
 
 
 _SIGNATURE = ["float64(float64, float64)"]
@@ -134,6 +139,9 @@ log_quartic_integral = numba.vectorize(_SIGNATURE, cache=True)(log_quartic_integ
 log_quartic_integral.__doc__ = log_quartic_integral_scalar.__doc__
 quartic_second_moment = numba.vectorize(_SIGNATURE, cache=True)(quartic_second_moment_scalar)
 quartic_second_moment.__doc__ = quartic_second_moment_scalar.__doc__
+free_energy_exact = numba.vectorize(["float64(" + ", ".join(["float64"] * 6) + ")"], cache=True)(free_energy_scalar)
+free_energy_exact.__doc__ = ("free_energy_exact(u, lambda_x, g, lambda_q, beta, mu) = F(β, q), broadcasting "
+                             "(002 eq. (4) without approximation).")
 log_unnormalized_marginal = numba.vectorize(["float64(" + ", ".join(["float64"] * 7) + ")"], cache=True)(
     log_unnormalized_marginal_scalar)
 log_unnormalized_marginal.__doc__ = ("log_unnormalized_marginal(t, lambda_x, g, lambda_q, alpha, beta, mu) = -αF(β, q̄ + t), "
@@ -143,13 +151,6 @@ log_unnormalized_marginal.__doc__ = ("log_unnormalized_marginal(t, lambda_x, g, 
 def effective_curvature(u, lambda_x, g):
     """a(u) = λx + g u: the curvature of H in x at fixed q (002 eq. (1))."""
     return lambda_x + g * u
-
-
-def free_energy_exact(u, lambda_x, g, lambda_q, beta, mu):
-    """F(β, q) = λq u/2 - (1/β) log ∫ exp(-β H) dx, exactly (002 eq. (4) without approximation)."""
-    A = 0.5 * beta * effective_curvature(np.asarray(u, float), lambda_x, g)
-    B = 0.25 * beta * np.asarray(mu, float)
-    return 0.5 * lambda_q * u - log_quartic_integral(A, B) / beta
 
 
 def free_energy_eq4(u, lambda_x, g, lambda_q, beta):

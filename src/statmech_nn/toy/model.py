@@ -3,7 +3,8 @@
 H(x, q) = λx (x-x̄)²/2 + g (q-q̄)² (x-x̄)²/2 + λq (q-q̄)²/2 + μ (x-x̄)⁴/4      (002 eq. (1) + our μ term)
 
 μ ≥ 0 is ours: it keeps p(x|q) normalizable where λx + g (q-q̄)² ≤ 0 (the frustrated regime), where the
-source's Gaussian expansion breaks down. Parameters are validated once, at construction.
+source's Gaussian expansion breaks down. Parameters are validated once, at construction, against the one
+table of their ranges and defaults (:mod:`.parameters`).
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from functools import cached_property
 
 import numpy as np
 
-from ..params import require_finite, require_nonnegative, require_positive
 from . import regimes as rg
 from .conditional import QuarticConditional
 from .free_energy import free_energy_derivative_u, free_energy_eq4, free_energy_exact
+from .hamiltonian import PACKED, energy_ufunc
 from .marginal import QuarticMarginal
+from .parameters import NAMES, PARAMETERS
 
-PARAMETER_NAMES = ("lambda_x", "g", "lambda_q", "alpha", "beta", "mu", "x_bar", "q_bar")
+PARAMETER_NAMES = NAMES     # the table's order (:mod:`.parameters`), which is the constructor's
 
 
 @dataclass(frozen=True)
@@ -36,31 +38,21 @@ class QuarticModel:
     q_bar: float = 0.0
 
     def __post_init__(self):
-        checks = {
-            "lambda_x": require_finite, "g": require_positive, "lambda_q": require_nonnegative,
-            "alpha": require_positive, "beta": require_positive, "mu": require_nonnegative,
-            "x_bar": require_finite, "q_bar": require_finite,
-        }
-        for name, check in checks.items():
-            object.__setattr__(self, name, check(name, getattr(self, name)))
+        for parameter in PARAMETERS:
+            object.__setattr__(self, parameter.name, parameter.require(getattr(self, parameter.name)))
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     # Hamiltonian and free energy ----------------------------------------------------------
     def energy(self, x, q):
-        """H(x, q), 002 eq. (1) plus μ(x-x̄)⁴/4."""
-        y2 = (np.asarray(x, float) - self.x_bar) ** 2
-        u = (np.asarray(q, float) - self.q_bar) ** 2
-        return 0.5 * (self.lambda_x + self.g * u) * y2 + 0.25 * self.mu * y2 * y2 + 0.5 * self.lambda_q * u
+        """H(x, q), 002 eq. (1) plus μ(x-x̄)⁴/4 (:func:`.hamiltonian.energy_scalar`, broadcast)."""
+        return energy_ufunc(np.asarray(x, float) - self.x_bar, np.asarray(q, float) - self.q_bar, self.lambda_x,
+                            self.g, self.lambda_q, self.mu)
 
-    def energy_gradient(self, x, q):
-        """(∂H/∂x, ∂H/∂q), the drifts of the two-timescale Langevin dynamics."""
-        y = np.asarray(x, float) - self.x_bar
-        d = np.asarray(q, float) - self.q_bar
-        dx = (self.lambda_x + self.g * d * d) * y + self.mu * y**3
-        dq = (self.g * y * y + self.lambda_q) * d
-        return dx, dq
+    def packed(self) -> np.ndarray:
+        """The parameters as one float64 vector in the order numba kernels read (:data:`.hamiltonian.PACKED`)."""
+        return np.array([getattr(self, name) for name in PACKED], float)
 
     def free_energy(self, q, exact: bool = True):
         """F(β, q). ``exact=True``: -(1/β) log ∫ e^{-βH} dx; ``exact=False``: 002 eq. (4).

@@ -27,6 +27,7 @@ import numba
 import numpy as np
 
 from .free_energy import log_unnormalized_marginal, log_unnormalized_marginal_scalar
+from .parameters import SHAPE_PARAMETERS
 from .regimes import frustration_boundary, gauss_crossover, quartic_scale, slope_crossover
 
 HEAD, LOG, TAIL = 0, 1, 2
@@ -38,7 +39,8 @@ _SMALLEST_V = 1e-300         # power-panel variables are kept above this (below 
 
 @dataclass(frozen=True)
 class Params:
-    """Quartic-model parameters as 1-D arrays of one common length (one entry per point)."""
+    """Quartic-model parameters as 1-D arrays of one common length (one entry per point); the fields are the
+    table's :data:`~.parameters.SHAPE_PARAMETERS`, in its order (checked by the tests)."""
 
     lambda_x: np.ndarray
     g: np.ndarray
@@ -48,15 +50,16 @@ class Params:
     mu: np.ndarray
 
     @classmethod
-    def of(cls, lambda_x, g, lambda_q, alpha, beta, mu) -> "Params":
-        arrays = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, float)) for v in (lambda_x, g, lambda_q, alpha, beta, mu)))
+    def of(cls, *values) -> "Params":
+        """From one value or array per parameter, in the order of :data:`~.parameters.SHAPE_PARAMETERS`."""
+        arrays = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, float)) for v in values))
         return cls(*(a.ravel().copy() for a in arrays))
 
     def __len__(self) -> int:
         return self.lambda_x.shape[0]
 
     def take(self, index) -> "Params":
-        return Params(*(getattr(self, f)[index] for f in ("lambda_x", "g", "lambda_q", "alpha", "beta", "mu")))
+        return Params(*(getattr(self, f)[index] for f in SHAPE_PARAMETERS))
 
 
 
@@ -181,7 +184,7 @@ def _power_segments(p: Params, lo: np.ndarray, hi: np.ndarray, panels_per_segmen
     by_power = np.zeros(width.shape, dtype=bool)
     b = np.ones(width.shape)
     if wide[0].size:
-        parameters = [getattr(p, f)[wide[0]] for f in ("lambda_x", "g", "lambda_q", "alpha", "beta", "mu")]
+        parameters = [getattr(p, f)[wide[0]] for f in SHAPE_PARAMETERS]
         seg_lo, seg_width = lo[wide], width[wide]
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             quarter, middle = (log_unnormalized_marginal(np.exp(seg_lo + f * seg_width), *parameters)

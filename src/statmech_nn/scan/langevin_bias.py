@@ -1,8 +1,8 @@
-"""The bias of two-timescale Langevin dynamics: KS distance of q's marginal to exp(-αF) over (ε, dt).
+"""A scan of the bias of two-timescale Langevin dynamics: KS distance of q's marginal to exp(-αF) over (ε, dt).
 
 At finite ε the fast x has not fully equilibrated while q moves, and the Euler–Maruyama step dt biases
 p(x|q) (for a Gaussian x, ⟨(x-x̄)²⟩ is too large by 1/(1 - a dt/2)); both shift q's stationary marginal
-away from 002 eq. (6). Every grid point runs the same slow time ``slow_time`` (in units of εt, q's own
+away from 002 eq. (6). Its figure is :func:`statmech_nn.report.bias_figures.plot_bias`. Every grid point runs the same slow time ``slow_time`` (in units of εt, q's own
 time), i.e. ⌈slow_time/(ε dt)⌉ steps, so that the statistical noise is similar across the grid; it is
 reported as ``ks_noise`` ≈ 0.87/√ESS (the mean KS distance of that many independent samples).
 
@@ -13,19 +13,20 @@ fluctuations of ∂_qH act on q as extra noise (for α = β, exp(-βH) is statio
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
 from ..errors import ConvergenceError, ParameterError
 from ..params import require_positive
+from ..sampling.langevin import INTEGRATORS, sample_quartic_langevin
+from ..sampling.quartic import quartic_reference
+from ..sampling.summary import summarize
 from ..toy import QuarticModel
-from .langevin import INTEGRATORS, sample_quartic_langevin
-from .quartic import quartic_reference
-from .summary import summarize
 
 DEFAULT_SLOW_TIME = 200.0
+BIAS_FILE = "bias.nc"        # where a run directory keeps the scan, and its figure
+BIAS_FIGURE = "bias.png"
 _VARIABLES = ("ks", "ks_noise", "q2_mean", "q2_sem", "tau_q", "rhat_q", "reliable")
 
 
@@ -77,23 +78,8 @@ def langevin_bias(model: QuarticModel, epsilons, dts, *, chains: int, seed, slow
     return dataset
 
 
-def plot_bias(dataset: xr.Dataset, path) -> Path:
-    """KS against ε, one line per dt, with the noise level dashed (PNG)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 4.0))
-    for j, dt in enumerate(dataset["dt"].values):
-        line, = ax.loglog(dataset["epsilon"], dataset["ks"][:, j], "o-", label=f"dt = {dt:g}")
-        ax.loglog(dataset["epsilon"], dataset["ks_noise"][:, j], "--", color=line.get_color(), alpha=0.5)
-    ax.set_xlabel("epsilon (time-scale ratio)")
-    ax.set_ylabel("KS distance to exp(-alpha F)")
-    ax.set_title("two-timescale Langevin bias (dashed: noise)")
-    ax.legend()
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+def bias_summary(dataset: xr.Dataset) -> dict:
+    """The scan's JSON summary: the grid, KS and its noise, ⟨(q-q̄)²⟩ against the exact value, all points reliable."""
+    return {"epsilon": dataset["epsilon"].values, "dt": dataset["dt"].values, "ks": dataset["ks"].values,
+            "ks_noise": dataset["ks_noise"].values, "q2_mean": dataset["q2_mean"].values,
+            "q2_exact": dataset.attrs["q2_exact"], "reliable": bool(dataset["reliable"].all())}

@@ -1,24 +1,13 @@
-"""Figures of the mean-field scans (matplotlib, Agg backend, PNG)."""
+"""Figures of the mean-field scans (:mod:`statmech_nn.scan.meanfield`): PNG through :func:`.savefig.save_figure`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import xarray as xr
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
-
-
-def _save(fig, path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+from .savefig import plt, save_figure
 
 
 def _heatmap(ax, data: xr.DataArray, x: str, y: str, label: str, cmap="RdBu_r"):
@@ -51,7 +40,7 @@ def plot_cw_phase_diagram(ds: xr.Dataset, path) -> Path:
         ax.set_xlabel("T")
         ax.set_title(f"{name} at b = {float(row['b']):.3g}")
         ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_hs_scan(ds: xr.Dataset, path) -> Path:
@@ -65,7 +54,7 @@ def plot_hs_scan(ds: xr.Dataset, path) -> Path:
     axes[1].set_xlabel("T")
     axes[1].set_ylabel("χ = (1/N) Σ ∂V_i/∂h")
     axes[1].legend(fontsize=7, ncol=2)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_layer_curves(ds: xr.Dataset, path) -> Path:
@@ -83,4 +72,4 @@ def plot_layer_curves(ds: xr.Dataset, path) -> Path:
         ax.legend(fontsize=8)
     axes[0].set_ylabel("mean V")
     axes[1].set_ylabel("χ")
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -6,7 +6,11 @@
 - :func:`temperature_curves`: m(T), χ(T), f(T) of the thermodynamic saddle point of a general-coupling model
   (001 slides 'More magic'), by continuation from high to low T: each temperature starts, besides the
   default starts, from the previous solution.
-- :func:`hs_scan`: the (T, h) plane of a general-coupling model, one continuation per field value.
+- :func:`hs_scan`: the (T, h) plane of a general-coupling model, one continuation per field value;
+- :func:`layer_curves`: :func:`temperature_curves` of a trained layer's spin model (:class:`~statmech_nn.meanfield.LayerSpinModel`),
+  with the units of the layer's inputs and outputs apart and where the susceptibility along the leading mode peaks.
+
+Their figures are in :mod:`statmech_nn.report.meanfield_figures`.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ import numpy as np
 import xarray as xr
 from tqdm import tqdm
 
+from ..meanfield.bridge import LayerSpinModel
+from ..meanfield.cw_exact import exact_observables
+from ..meanfield.cw_mean_field import mean_field_grid, spinodal_field
+from ..meanfield.hs import DENSE_LIMIT, GeneralCouplings
 from ..params import require_int, require_positive
-from .cw_exact import exact_observables
-from .cw_mean_field import mean_field_grid, spinodal_field
-from .hs import DENSE_LIMIT, GeneralCouplings
 
 
 def _temperatures(values) -> np.ndarray:
@@ -122,3 +127,19 @@ def hs_scan(model: GeneralCouplings, temperatures, fields, *, random_starts: int
     scan.attrs = {"Tc": model.critical_temperature, "n": model.n,
                   "model": "H = -(1/2N) s.W.s - h.s (symmetric part of W)", "source": "001 slides 'More magic'"}
     return scan
+
+
+def layer_curves(model: LayerSpinModel, temperatures, random_starts: int = 2, seed=0,
+                 progress: bool = False) -> xr.Dataset:
+    """Mean-field m(T), m_in(T), m_out(T), χ(T), f(T) of a layer's thermodynamic state, by continuation from high T.
+
+    ``attrs["t_chi_peak"]``: where the susceptibility along the leading mode, χ_v(T), peaks (T_c itself without
+    fields, the crossover temperature with them).
+    """
+    curves = temperature_curves(model.spin_model, temperatures, random_starts=random_starts, seed=seed,
+                                groups={"in": slice(0, model.n_in), "out": slice(model.n_in, model.n)},
+                                progress=progress)
+    curves.attrs.update({"Tc": model.critical_temperature, "n_in": model.n_in, "n_out": model.n_out,
+                         "t_chi_peak": float(curves["T"][int(np.nanargmax(curves["chi_mode"].values))]),
+                         "convention": "E = -y.w.x - c.y on {0,1} units; beta = 1 is the layer's logistic unit"})
+    return curves
