@@ -18,7 +18,8 @@ import numpy as np
 from scipy.special import gammaln, logsumexp
 
 from ..errors import ParameterError
-from ..params import require_finite, require_int, require_positive, rng_from
+from ..distributions import DiscreteDistribution
+from ..params import require_finite, require_int, require_positive
 
 # Largest (points × sectors) block held in memory at once by the vectorized sums.
 _CHUNK_ELEMENTS = 4_000_000
@@ -92,11 +93,11 @@ def exact_observables(n: int, beta, j=1.0, b=0.0) -> dict[str, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class CurieWeissExact:
+class CurieWeissExact(DiscreteDistribution):
     """The exact distribution of the magnetization per spin m = M/N at finite N, like a frozen scipy.stats law.
 
-    The support is m ∈ {-1, -1 + 2/N, ..., 1}; ``pmf``, ``logpmf``, ``cdf``, ``mean``, ``var``, ``rvs`` follow
-    scipy.stats. ``observables`` holds every thermodynamic observable of :func:`exact_observables`; the
+    The support is m ∈ {-1, -1 + 2/N, ..., 1} (``values()``); every method of scipy.stats's discrete laws comes
+    from :class:`~statmech_nn.distributions.DiscreteDistribution`. ``observables`` holds every thermodynamic observable of :func:`exact_observables`; the
     main ones are properties.
     """
 
@@ -143,45 +144,28 @@ class CurieWeissExact:
         return self.observables["binder"]
 
     # the distribution of m -------------------------------------------------------------------
-    @cached_property
-    def support(self) -> np.ndarray:
-        """The N+1 values of m, ascending."""
-        return sector_magnetizations(self.n)[::-1].copy()
+    def _parameters(self) -> dict:
+        return {"n": self.n, "beta": self.beta, "j": self.j, "b": self.b}
 
     @cached_property
-    def _log_probabilities(self) -> np.ndarray:
-        log_w = _sector_log_weights(self.n, log_multiplicity(self.n)[::-1], self.support, np.array([self.beta]),
+    def _magnetizations(self) -> np.ndarray:
+        return sector_magnetizations(self.n)[::-1].copy()
+
+    def values(self) -> np.ndarray:
+        """The N+1 values of m, ascending."""
+        return self._magnetizations
+
+    @cached_property
+    def _log_pmf_table(self) -> np.ndarray:
+        log_w = _sector_log_weights(self.n, log_multiplicity(self.n)[::-1], self.values(), np.array([self.beta]),
                                     np.array([self.j]), np.array([self.b]))[0]
         return log_w - logsumexp(log_w)
 
-    def logpmf(self, m):
-        """log P(m); -inf off the support."""
-        m = np.asarray(m, float)
-        index = (m + 1.0) * self.n / 2.0
-        nearest = np.rint(index)
-        on_support = (np.abs(index - nearest) < 1e-9 * max(1, self.n)) & (nearest >= 0) & (nearest <= self.n)
-        out = np.full(m.shape, -np.inf)
-        out[on_support] = self._log_probabilities[nearest[on_support].astype(np.int64)]
-        return out[()]
-
-    def pmf(self, m):
-        return np.exp(self.logpmf(m))
-
-    def cdf(self, m):
-        """P(m' ≤ m)."""
-        cumulative = np.cumsum(np.exp(self._log_probabilities))
-        index = np.searchsorted(self.support, np.asarray(m, float) + 1e-12 / self.n, side="right") - 1
-        return np.where(index >= 0, cumulative[np.clip(index, 0, self.n)], 0.0)[()]
+    def _log_probabilities(self) -> np.ndarray:
+        return self._log_pmf_table
 
     def mean(self) -> float:
         return self.m
 
     def var(self) -> float:
         return self.chi / (self.n * self.beta)
-
-    def rvs(self, size=None, random_state=None):
-        """Draws of m by inverting the CDF."""
-        u = rng_from(random_state).random(size)
-        cumulative = np.cumsum(np.exp(self._log_probabilities))
-        index = np.minimum(np.searchsorted(cumulative, u * cumulative[-1], side="right"), self.n)
-        return self.support[index]

@@ -13,14 +13,15 @@ import numpy as np
 from scipy import integrate
 from scipy.special import ndtr
 
+from ..distributions import Distribution
 from ..errors import NotNormalizableError
-from ..params import rng_from
 from .free_energy import effective_curvature, log_quartic_integral, quartic_second_moment
 
 
 
-class QuarticConditional:
-    """The distribution of x at fixed q (scalar or array): pdf, logpdf, cdf, rvs, mean, var, modes."""
+class QuarticConditional(Distribution):
+    """The distribution of x at fixed q (scalar or array), with scipy.stats's interface
+    (:class:`~statmech_nn.distributions.Distribution`; every method broadcasts against q), and ``modes``."""
 
     def __init__(self, model, q):
         self.model = model
@@ -51,14 +52,14 @@ class QuarticConditional:
         half_gap = np.sqrt(-self.curvature / self.model.mu)
         return self.model.x_bar + np.array([-half_gap, half_gap])
 
-    def logpdf(self, x):
-        y2 = (np.asarray(x, float) - self.model.x_bar) ** 2
+    def _parameters(self) -> dict:
+        return {"q": self.q.tolist() if self.q.ndim else float(self.q), **self.model.to_dict()}
+
+    def _logpdf(self, x):
+        y2 = (x - self.model.x_bar) ** 2
         return -self._A * y2 - self._B * y2 * y2 - self._log_norm
 
-    def pdf(self, x):
-        return np.exp(self.logpdf(x))
-
-    def cdf(self, x):
+    def _cdf(self, x):
         """Normal CDF when μ = 0; adaptive quadrature from x̄ otherwise (the density is even in y)."""
         y = np.asarray(x, float) - self.model.x_bar
         if self._B == 0:
@@ -77,7 +78,16 @@ class QuarticConditional:
     def var(self):
         return quartic_second_moment(self._A, self._B)
 
-    def rvs(self, size=None, random_state=None):
+    def std(self):
+        return np.sqrt(self.var())
+
+    def _moment(self, order):
+        """E[xⁿ] for n ≤ 2 (the law is even about x̄); higher orders are not needed and not provided."""
+        if order > 2:
+            raise NotImplementedError("QuarticConditional gives moments up to order 2")
+        return self.model.x_bar**order + (self.var() if order == 2 else 0.0)
+
+    def _rvs(self, size, rng):
         """Exact samples, one per q (shape: ``size`` broadcast with q's shape).
 
         μ = 0: Gaussian. μ > 0: rejection from an optimal Gaussian envelope: with y⁴ ≥ 2s²y² - s⁴ the target
@@ -85,11 +95,10 @@ class QuarticConditional:
         probability exp(-B (y² - s²)²). The envelope's mass is least at s² = (-A + √(A² + 4B)) / (4B), which
         keeps the acceptance rate finite in the frustrated regime.
         """
-        rng = rng_from(random_state)
         shape = np.broadcast_shapes(() if size is None else tuple(np.atleast_1d(size)), self.q.shape)
         A = np.broadcast_to(self._A, shape).ravel()
         if self._B == 0:
-            return (self.model.x_bar + rng.standard_normal(A.shape) / np.sqrt(2.0 * A)).reshape(shape)[()]
+            return (self.model.x_bar + rng.standard_normal(A.shape) / np.sqrt(2.0 * A)).reshape(shape)
         B = self._B
         s2 = (-A + np.sqrt(A * A + 4.0 * B)) / (4.0 * B)
         scale = 1.0 / np.sqrt(2.0 * (A + 2.0 * B * s2))
@@ -100,4 +109,4 @@ class QuarticConditional:
             keep = rng.random(pending.size) < np.exp(-B * (y * y - s2[pending]) ** 2)
             out[pending[keep]] = y[keep]
             pending = pending[~keep]
-        return (self.model.x_bar + out).reshape(shape)[()]
+        return (self.model.x_bar + out).reshape(shape)

@@ -19,8 +19,8 @@ import numpy as np
 from numpy.polynomial import legendre
 from scipy.special import logsumexp
 
+from ..distributions import Distribution
 from ..errors import NotNormalizableError, ParameterError
-from ..params import rng_from
 from .free_energy import log_unnormalized_marginal
 from .quadrature import LOG, Params, build_panels, log_integrals, panel_log_jacobian, panel_t
 
@@ -106,8 +106,10 @@ def _require_resolvable_peak(model) -> None:
                                  f"log p(q̄) ≈ αλx²/(4μ) = {height:.3g} leaves no float resolution for p(q)")
 
 
-class QuarticMarginal:
-    """p(q) of a :class:`~statmech_nn.toy.model.QuarticModel`: pdf, logpdf, cdf, sf, ppf, rvs, mean, var."""
+class QuarticMarginal(Distribution):
+    """p(q) of a :class:`~statmech_nn.toy.model.QuarticModel` with scipy.stats's interface
+    (:class:`~statmech_nn.distributions.Distribution`); both tails in log space, so sf and logsf keep their
+    relative accuracy where 1 - cdf would not."""
 
     def __init__(self, model):
         code = int(normalizability_codes(model.lambda_x, model.lambda_q, model.alpha, model.beta, model.mu))
@@ -156,12 +158,12 @@ class QuarticMarginal:
         m = self.model
         return log_unnormalized_marginal(t, m.lambda_x, m.g, m.lambda_q, m.alpha, m.beta, m.mu)
 
-    def logpdf(self, q):
-        t = np.abs(np.asarray(q, float) - self.q_bar)
-        return self._log_density(t) - np.log(2.0) - self._log_half_norm
+    def _parameters(self) -> dict:
+        return self.model.to_dict()
 
-    def pdf(self, q):
-        return np.exp(self.logpdf(q))
+    def _logpdf(self, q):
+        t = np.abs(q - self.q_bar)
+        return self._log_density(t) - np.log(2.0) - self._log_half_norm
 
     @property
     def log_normalization(self) -> float:
@@ -172,7 +174,7 @@ class QuarticMarginal:
     def _panel_of(self, t):
         return np.clip(np.searchsorted(self._panels.edges[0], t, side="right") - 1, 0, self._panels.kind.shape[1] - 1)
 
-    def log_tail(self, t):
+    def _log_tail(self, t):
         """log P(|q - q̄| > t), elementwise for t ≥ 0."""
         t = np.asarray(t, float)
         flat = t.ravel()
@@ -184,29 +186,36 @@ class QuarticMarginal:
         out = np.where(flat <= 0, 0.0, np.minimum(out, 0.0))
         return out.reshape(t.shape)[()]
 
-    def cdf(self, q):
-        deviation = np.asarray(q, float) - self.q_bar
-        half_tail = 0.5 * np.exp(self.log_tail(np.abs(deviation)))
-        return np.where(deviation < 0, half_tail, 1.0 - half_tail)[()]
+    def _logcdf_of_deviation(self, deviation):
+        """log P(q - q̄ ≤ deviation): log(S/2) below q̄, log(1 - S/2) above, S the two-sided tail."""
+        log_half_tail = np.log(0.5) + self._log_tail(np.abs(deviation))
+        return np.where(deviation < 0, log_half_tail, np.log1p(-np.exp(log_half_tail)))
 
-    def sf(self, q):
-        return self.cdf(2.0 * self.q_bar - np.asarray(q, float))
+    def _cdf(self, q):
+        return np.exp(self._logcdf_of_deviation(q - self.q_bar))
+
+    def _logsf(self, q):
+        return self._logcdf_of_deviation(self.q_bar - q)
+
+    def logcdf(self, q):
+        return self._logcdf_of_deviation(np.asarray(q, float) - self.q_bar)[()]
 
     def mass_between(self, u_lo, u_hi):
         """P(u_lo ≤ (q - q̄)² < u_hi) for 0 ≤ u_lo ≤ u_hi (u_hi may be inf)."""
         t_lo, t_hi = np.sqrt(np.asarray(u_lo, float)), np.sqrt(np.asarray(u_hi, float))
-        return (np.exp(self.log_tail(t_lo)) - np.exp(self.log_tail(t_hi)))[()]
+        return (np.exp(self._log_tail(t_lo)) - np.exp(self._log_tail(t_hi)))[()]
 
-    def ppf(self, prob):
+    def _ppf(self, prob):
         """The quantile function, exact to ~1e-12 in probability (Newton on log S, bisection safeguard)."""
-        prob = np.asarray(prob, float)
-        if np.any((prob < 0) | (prob > 1) | np.isnan(prob)):
-            raise ValueError("ppf needs probabilities in [0, 1]")
         flat = prob.ravel()
         log_target = np.log(2.0 * np.minimum(flat, 1.0 - flat))
         t = self._tail_inverse(log_target)
         q = self.q_bar + np.where(flat < 0.5, -t, t)
-        return q.reshape(prob.shape)[()]
+        return q.reshape(prob.shape)
+
+    def _isf(self, prob):
+        """By the symmetry about q̄: isf(p) = 2q̄ - ppf(p), without the rounding of 1 - p."""
+        return 2.0 * self.q_bar - self._ppf(prob)
 
     def _tail_inverse(self, log_target):
         """t with log S(t) = log_target (vectorized); log_target = 0 gives 0, -inf gives inf."""
@@ -228,7 +237,7 @@ class QuarticMarginal:
         v = np.where(np.isfinite(v) & ((v - lo) * (v - hi) <= 0), v, 0.5 * (lo + hi))
         for _ in range(_NEWTON_ITERATIONS):
             t, log_dt_dv = panel_t(kind, anchor, power, v), panel_log_jacobian(kind, anchor, power, v)
-            residual = self.log_tail(t) - target
+            residual = self._log_tail(t) - target
             if np.all(np.abs(residual) < _NEWTON_TOLERANCE):
                 break
             # S decreases in t; moving v from v_lo to v_hi always moves t outward
@@ -257,11 +266,11 @@ class QuarticMarginal:
         v = 0.5 * (selected.v_lo[:, 0] + selected.v_hi[:, 0]) + 0.5 * (selected.v_hi[:, 0] - selected.v_lo[:, 0]) * x
         return panel_t(selected.kind[:, 0], selected.anchor[:, 0], selected.power[:, 0], v)
 
-    def rvs(self, size=None, random_state=None):
-        """Samples by inverse CDF (panel polynomials) from a seed or ``numpy.random.Generator``."""
-        uniform = np.asarray(rng_from(random_state).random(size), float)
+    def _rvs(self, size, rng):
+        """Samples by inverse CDF (panel polynomials)."""
+        uniform = np.asarray(rng.random(size), float)
         t = self._interpolated_t(np.abs(2.0 * uniform.ravel() - 1.0)).reshape(uniform.shape)
-        return (self.q_bar + np.where(uniform < 0.5, -t, t))[()]
+        return self.q_bar + np.where(uniform < 0.5, -t, t)
 
     # moments ---------------------------------------------------------------------------------
     def mean(self) -> float:
@@ -271,5 +280,8 @@ class QuarticMarginal:
         """<(q - q̄)²>."""
         return self._second_moment
 
-    def std(self) -> float:
-        return float(np.sqrt(self._second_moment))
+    def moment(self, order: int) -> float:
+        """E[qⁿ] from the central moments (odd ones vanish): only n ≤ 2 from the panels, higher by quadrature."""
+        if order <= 2:
+            return float(self.q_bar**order + (self._second_moment if order == 2 else 0.0))
+        return super().moment(order)
