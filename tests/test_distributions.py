@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
+from statmech_nn.compare.fits import FluctuationLaw
 from statmech_nn.distributions import Distribution
 from statmech_nn.meanfield.cw_exact import CurieWeissExact
+from statmech_nn.observables.powerlaw import PowerLaw
 from statmech_nn.toy.model import QuarticModel
 
 CONTINUOUS = {
@@ -22,6 +24,9 @@ CONTINUOUS = {
     "conditional-gaussian": lambda: QuarticModel(lambda_x=0.3, g=1.0, lambda_q=1.0, alpha=2.0, beta=1.5).conditional(0.4),
     "conditional-bimodal": lambda: QuarticModel(lambda_x=-0.5, g=1.0, lambda_q=1.0, alpha=2.0, beta=2.0,
                                                 mu=0.3).conditional(0.2),
+    "fluctuation-law": lambda: FluctuationLaw(c=0.05, s=0.8, sigma=2.0),
+    "fluctuation-law-student": lambda: FluctuationLaw(c=1.0, s=2.5, sigma=1e6),
+    "power-law": lambda: PowerLaw(alpha=3.5, xmin=0.2),
 }
 DISCRETE = {
     "curie-weiss-paramagnet": lambda: CurieWeissExact(40, 0.5, 1.0, 0.1),

@@ -62,7 +62,7 @@ def test_fit_recovers_the_toy_model_and_its_intervals_cover(toy_marginal):
         fit = fit_theory(toy_marginal.rvs(3000, random_state=seed))
         assert fit.status == "ok"
         for name, truth in TRUE.items():
-            lo, hi = fit.interval(name)
+            lo, hi = fit.confidence_interval(name)
             covered[name] += lo <= truth <= hi
             estimates[name].append(getattr(fit, name))
     for name, truth in TRUE.items():

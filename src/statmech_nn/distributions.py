@@ -178,12 +178,15 @@ class Distribution:
         """E[Xⁿ] (non-central)."""
         if type(self)._moment is not Distribution._moment:
             return float(self._moment(int(order)))
+        return self._quadrature_moment(int(order))
+
+    def _quadrature_moment(self, order: int) -> float:
+        """E[Xⁿ] by adaptive quadrature over the support, split at an inner point."""
         a, b = self.support()
         integrand = lambda x: x**order * self.pdf(x)  # noqa: E731
         center = self._inner_point()
-        pieces = [(a, center), (center, b)]
         return float(sum(integrate.quad(integrand, lo, hi, limit=200, epsabs=0.0, epsrel=1e-11)[0]
-                         for lo, hi in pieces if lo < hi))
+                         for lo, hi in ((a, center), (center, b)) if lo < hi))
 
     def _moment(self, order):  # pragma: no cover - replaced by the dispatch above
         raise NotImplementedError

@@ -41,11 +41,13 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy import optimize, special, stats
 
+from ..distributions import Distribution
 from ..errors import DataError, NotNormalizableError, StatmechError
 from ..observables.halfline import log_tricomi_integral
 from ..observables.newton import maximize_with_bound
 from ..observables.powerlaw import fit_powerlaw
 from ..observables.tail_models import likelihood_ratio
+from ..params import require_finite, require_positive
 from ..toy.regimes import gauss_crossover
 
 PARAMETERS = ("c", "s", "sigma")
@@ -65,6 +67,41 @@ def theory_log_tail(x, c, s, sigma):
     """log P(|Δ| ≥ x) of the fitted law."""
     k = c * c / (2.0 * sigma * sigma)
     return log_tricomi_integral(0.5, s, k, (np.asarray(x, float) / c) ** 2) - log_tricomi_integral(0.5, s, k)
+
+
+class FluctuationLaw(Distribution):
+    """p(Δ) ∝ (1 + Δ²/c²)^{-s} exp(-Δ²/2σ²) on the real line (002 eqs. (6), (21)), with scipy.stats's interface.
+
+    Both tails come from the half-line integral in log space (:func:`theory_log_tail`), so sf and logsf keep
+    their relative accuracy far out; quantiles by the base class's bisection on that tail, by symmetry about 0.
+    """
+
+    def __init__(self, c: float, s: float, sigma: float):
+        self.c, self.s, self.sigma = require_positive("c", c), require_finite("s", s), require_positive("sigma", sigma)
+
+    def _parameters(self) -> dict:
+        return {"c": self.c, "s": self.s, "sigma": self.sigma}
+
+    def _logpdf(self, delta):
+        return theory_logpdf(delta, self.c, self.s, self.sigma)
+
+    def _log_lower(self, delta):
+        """log P(Δ' ≤ Δ): log(S/2) below 0, log(1 - S/2) above, S = P(|Δ'| ≥ |Δ|)."""
+        log_half_tail = np.log(0.5) + theory_log_tail(np.abs(delta), self.c, self.s, self.sigma)
+        return np.where(delta < 0, log_half_tail, np.log1p(-np.exp(log_half_tail)))
+
+    def _cdf(self, delta):
+        return np.exp(self._log_lower(delta))
+
+    def _logsf(self, delta):
+        return self._log_lower(-delta)
+
+    def _isf(self, prob):
+        return -self.ppf(prob)
+
+    def _moment(self, order):
+        """Odd moments vanish by symmetry; even ones by quadrature of the density."""
+        return 0.0 if order % 2 else self._quadrature_moment(order)
 
 
 class _Samples:
@@ -186,8 +223,8 @@ class TheoryFit:
         """Standard errors of (log c, s, log σ)."""
         return dict(zip(("log_c", "s", "log_sigma"), np.sqrt(np.diag(self.covariance))))
 
-    def interval(self, name: str, level: float = 0.95) -> tuple:
-        """Wald interval of c, s or sigma (in log c, s, log σ, mapped back)."""
+    def confidence_interval(self, name: str, level: float = 0.95) -> tuple:
+        """Wald confidence interval of the parameter c, s or sigma (in log c, s, log σ, mapped back)."""
         z = stats.norm.ppf(0.5 + level / 2.0)
         index = PARAMETERS.index(name)
         se = float(np.sqrt(self.covariance[index, index]))
@@ -197,11 +234,10 @@ class TheoryFit:
         with np.errstate(over="ignore"):  # an unresolved scale (huge se) has an interval reaching 0 and inf
             return (value * np.exp(-z * se), value * np.exp(z * se))
 
-    def logpdf(self, delta):
-        return theory_logpdf(delta, self.c, self.s, self.sigma)
-
-    def pdf(self, delta):
-        return np.exp(self.logpdf(delta))
+    @property
+    def law(self) -> "FluctuationLaw":
+        """The fitted law of Δ as a distribution (pdf, cdf, sf, ppf, rvs, ...)."""
+        return FluctuationLaw(self.c, self.s, self.sigma)
 
     def crossovers(self) -> dict:
         """u_low, u_S, u_G (in u = Δ²) and the decades of power law, with delta-method errors where finite."""
@@ -224,7 +260,7 @@ class TheoryFit:
                "exponent_err": 2.0 * float(se["s"]), "loglik": self.loglik, "fit_status": self.status,
                "log_c_err": float(se["log_c"]), "s_err": float(se["s"]), "log_sigma_err": float(se["log_sigma"])}
         for name in PARAMETERS:
-            out[f"{name}_lo"], out[f"{name}_hi"] = self.interval(name)
+            out[f"{name}_lo"], out[f"{name}_hi"] = self.confidence_interval(name)
         return out
 
 
@@ -325,7 +361,7 @@ def compare_alternatives(delta, theory: TheoryFit) -> dict:
     except StatmechError:  # too few distinct values for a tail: no power-law alternative
         return out
     tail = law.tail
-    theory_tail = np.log(2.0) + theory.logpdf(tail) - theory_log_tail(law.xmin, theory.c, theory.s, theory.sigma)
+    theory_tail = np.log(2.0) + theory.law.logpdf(tail) - theory_log_tail(law.xmin, theory.c, theory.s, theory.sigma)
     law_tail = np.log((law.alpha - 1.0) / law.xmin) - law.alpha * np.log(tail / law.xmin)
     vuong = likelihood_ratio(theory_tail, law_tail)
     law_loglik = float(law_tail.sum())

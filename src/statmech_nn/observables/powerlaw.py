@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
+from ..distributions import Distribution
 from ..errors import DataError
 from ..params import require_int, require_positive, rng_from
 from . import powerlaw_kernels as kernels
-from .hurwitz import log_hurwitz_zeta
 from .tail_models import ALTERNATIVES, LikelihoodRatio, TailData, TailModel, fit_alternative, likelihood_ratio
 
 CLI_KEYS = ("alpha", "xmin", "sigma", "D", "ntail", "n")
@@ -72,12 +72,12 @@ class PowerLawFit:
         """The fitted power law as a :class:`~statmech_nn.observables.tail_models.TailModel`."""
         return TailModel("power_law", (self.alpha,), self.tail_data())
 
-    def ccdf(self, x) -> np.ndarray:
-        """P(X ≥ x | X ≥ xmin) of the fitted law (x ≥ xmin)."""
-        x = np.asarray(x, float)
+    @property
+    def law(self) -> "PowerLaw":
+        """The fitted continuous law above xmin as a distribution (a discrete fit has no such object)."""
         if self.discrete:
-            return np.exp(log_hurwitz_zeta(self.alpha, x) - log_hurwitz_zeta(self.alpha, self.xmin))
-        return (x / self.xmin) ** (1.0 - self.alpha)
+            raise DataError("a discrete power-law fit has no continuous law object; use sample() to draw from it")
+        return PowerLaw(self.alpha, self.xmin)
 
     def alternative(self, name: str) -> TailModel:
         """The MLE fit of ``name`` (one of ``lognormal``, ``exponential``, ``truncated_power_law``) to the tail."""
@@ -120,6 +120,46 @@ class PowerLawFit:
         return sample_powerlaw(self.alpha, self.xmin, size, self.discrete, seed)
 
 
+class PowerLaw(Distribution):
+    """p(x) = (α - 1)/x_min (x/x_min)^{-α} on [x_min, ∞) (CSN eq. (2.2)), with scipy.stats's interface
+    (scipy's ``pareto(α - 1, scale=x_min)``); every quantity in closed form."""
+
+    def __init__(self, alpha: float, xmin: float):
+        self.alpha, self.xmin = require_positive("alpha", alpha), require_positive("xmin", xmin)
+        if self.alpha <= 1.0:
+            raise DataError(f"alpha={alpha} must be > 1 for a normalizable power law")
+
+    def _parameters(self) -> dict:
+        return {"alpha": self.alpha, "xmin": self.xmin}
+
+    def support(self) -> tuple[float, float]:
+        return (self.xmin, np.inf)
+
+    def _logpdf(self, x):
+        return np.log((self.alpha - 1.0) / self.xmin) - self.alpha * np.log(x / self.xmin)
+
+    def _logsf(self, x):
+        return np.where(x <= self.xmin, 0.0, (1.0 - self.alpha) * np.log(np.maximum(x, self.xmin) / self.xmin))
+
+    def _cdf(self, x):
+        return -np.expm1(self._logsf(x))
+
+    def _ppf(self, prob):
+        with np.errstate(divide="ignore"):
+            return self.xmin * np.exp(-np.log1p(-prob) / (self.alpha - 1.0))
+
+    def _isf(self, prob):
+        with np.errstate(divide="ignore"):
+            return self.xmin * prob ** (-1.0 / (self.alpha - 1.0))
+
+    def _rvs(self, size, rng):
+        return self._isf(1.0 - rng.random(size))
+
+    def _moment(self, order):
+        """x_min^n (α - 1)/(α - 1 - n), infinite for n ≥ α - 1."""
+        return self.xmin**order * (self.alpha - 1.0) / (self.alpha - 1.0 - order) if order < self.alpha - 1.0 else np.inf
+
+
 def sample_powerlaw(alpha: float, xmin: float, size: int, discrete: bool = False, seed=None) -> np.ndarray:
     """Draws from p(x) ∝ x^{-α}, x ≥ x_min: inverse CDF (continuous), or exact inversion of ζ(α, x)/ζ(α, x_min)
     over the integers (discrete; CSN's eq. (D.6) is only a starting guess)."""
@@ -132,7 +172,7 @@ def sample_powerlaw(alpha: float, xmin: float, size: int, discrete: bool = False
     uniforms = 1.0 - rng_from(seed).random(require_int("size", size, 0))  # in (0, 1]
     if discrete:
         return kernels.sample_discrete(alpha, xmin, uniforms)
-    return xmin * uniforms ** (-1.0 / (alpha - 1.0))
+    return PowerLaw(alpha, xmin).isf(uniforms)
 
 
 def _clean(data, discrete: bool) -> np.ndarray:
