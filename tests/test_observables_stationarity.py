@@ -152,4 +152,5 @@ def test_flags_are_invariant_under_affine_rescaling_of_w(scale, offset, seed):
     assert [row["failed"] for row in moved] == [row["failed"] for row in base]
     for a, b in zip(base, moved):
         for key in ("drift_ratio", "tau_w", "tau_delta", "split_rhat", "halves_ks_stat"):
-            assert b[key] == pytest.approx(a[key], rel=1e-4)     # ranks of rounded values may swap
+            # the two values either side of the median are equidistant from it: rounding may swap their ranks
+            assert b[key] == pytest.approx(a[key], rel=1e-3)
