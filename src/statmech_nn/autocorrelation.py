@@ -40,6 +40,7 @@ from .params import sample_columns
 WINDOW_FACTOR = 5.0          # Sokal's c
 LENGTH_FACTOR = 50.0         # a chain needs at least this many τ
 RHAT_THRESHOLD = 1.01        # Vehtari et al. (2021)
+DRIFT_LIMIT = 1.0            # a trend that moves a series by more than one of its fluctuations is a drift
 
 
 class ChainTooShortError(ConvergenceError):

@@ -5,8 +5,9 @@
 - ``sample quartic-bias``: the Langevin bias, KS(ε, dt) on a grid (NetCDF + PNG);
 - ``sample linearized``: Langevin or MALA on p(q) ∝ exp(-αF) of a network model spec, x|q exact.
 
-A run that is too short for its autocorrelation time (or whose chains have not mixed) prints a warning
-line on stderr and sets ``"reliable": false``; ``--strict`` turns that into an error (exit status 2).
+A run that is too short for its autocorrelation time, whose chains have not mixed, or that disagrees
+with the exact law (z of ⟨(q-q̄)²⟩ or the KS distance beyond their critical values: bias) prints a
+warning line on stderr and sets ``"reliable": false``; ``--strict`` turns that into an error (exit status 2).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ..params import GridAxis, require_int
 from ..sampling.bias import DEFAULT_SLOW_TIME, langevin_bias, plot_bias
 from ..linearized import load_model
 from ..sampling.chains import SUMMARY_FILE, write_run_directory
-from ..sampling.linearized_sampler import DEFAULT_LINEARIZED_DT, LINEARIZED_METHODS, sample_linearized
+from ..sampling.linearized_sampler import LINEARIZED_DEFAULTS, LINEARIZED_METHODS, sample_linearized
 from ..sampling.langevin import INTEGRATORS
 from ..sampling.metropolis import DEFAULT_STEP_SCALE
 from ..sampling.quartic import DEFAULT_DT, DEFAULT_EPSILON, METHODS, quartic_reference, quartic_trajectory, sample_quartic
@@ -68,8 +69,9 @@ def register(subparsers) -> None:
     linearized = commands.add_parser("linearized", help="the linearized network model of 002 section 4")
     linearized.add_argument("--model", required=True, help="model spec TOML (e.g. models/linearized_small.toml)")
     linearized.add_argument("--method", choices=LINEARIZED_METHODS, default="mala")
-    linearized.add_argument("--dt", type=float, default=DEFAULT_LINEARIZED_DT, help="Langevin step in q's time")
-    _add_run_options(linearized)
+    linearized.add_argument("--dt", type=float, help="Langevin step in q's time (default: " + ", ".join(
+        f"{method} {value['dt']:g}" for method, value in LINEARIZED_DEFAULTS.items()) + ")")
+    _add_run_options(linearized, steps=None)
     linearized.set_defaults(handler=_linearized)
 
 
@@ -82,9 +84,11 @@ def _add_model_options(parser) -> None:
             parser.add_argument(flag, type=float, default=default)
 
 
-def _add_run_options(parser) -> None:
+def _add_run_options(parser, steps: int | None = 20000) -> None:
     parser.add_argument("--chains", type=int, default=256)
-    parser.add_argument("--steps", type=int, default=20000, help="steps per chain, burn-in included")
+    parser.add_argument("--steps", type=int, default=steps,
+                        help="steps per chain, burn-in included" + (f" (default {steps})" if steps else
+                                                                    " (default: per method, see --dt)"))
     parser.add_argument("--burn-in", type=int, help="unrecorded steps per chain (default: a quarter)")
     parser.add_argument("--thin", type=int, help="record every THIN-th step (default: <= 2000 samples per chain)")
     parser.add_argument("--seed", type=int, default=0)
@@ -210,7 +214,7 @@ def _quartic_bias(args) -> int:
                             slow_time=args.slow_time, integrator=args.integrator)
     summary = {"epsilon": dataset["epsilon"].values, "dt": dataset["dt"].values, "ks": dataset["ks"].values,
                "ks_noise": dataset["ks_noise"].values, "q2_mean": dataset["q2_mean"].values,
-               "q2_exact": dataset.attrs["q2_exact"], "reliable": bool(dataset["reliable"].all())}
+               "q2_exact": dataset.attrs["q2_exact"], "converged": bool(dataset["converged"].all())}
     if args.out:
         out = Path(args.out)
         save_dataset(dataset, out / "bias.nc")
@@ -222,9 +226,9 @@ def _quartic_bias(args) -> int:
             parameters={"model": model.to_dict(), "grid": args.grid, "chains": chains, "slow_time": args.slow_time,
                         "integrator": args.integrator},
             seed=args.seed)
-    unreliable = int((~dataset["reliable"].values).sum())
-    if unreliable:
-        print(f"statmech-nn: warning: {unreliable} of {dataset['reliable'].size} grid points are not reliable "
+    unconverged = int((~dataset["converged"].values).sum())
+    if unconverged:
+        print(f"statmech-nn: warning: {unconverged} of {dataset['converged'].size} grid points are not converged "
               "(chains too short for their autocorrelation time, or R-hat > 1.01): raise --slow-time", file=sys.stderr)
     emit(summary, args.json)
     return 0
@@ -236,6 +240,9 @@ _LINEARIZED_NAMES = ("model", "method", "dt", "chains", "steps", "burn_in", "thi
 def _linearized(args) -> int:
     _set_threads(args)
     model = load_model(args.model)
+    for name in ("dt", "steps"):           # defaults that keep the default run reliable (LINEARIZED_DEFAULTS)
+        if getattr(args, name) is None:
+            setattr(args, name, LINEARIZED_DEFAULTS[args.method][name])
     if args.resume and not args.out:
         raise ParameterError("resume", True, "used with --out DIR")
     parameters = {"model": model.to_dict(), "method": args.method, "dt": args.dt,

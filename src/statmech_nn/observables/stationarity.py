@@ -42,10 +42,9 @@ import xarray as xr
 from scipy.special import ndtri
 from scipy.stats import false_discovery_control, kstwobign
 
-from ..autocorrelation import LENGTH_FACTOR, RHAT_THRESHOLD, column_times, drift_ratio, segment_rhat
+from ..autocorrelation import DRIFT_LIMIT, LENGTH_FACTOR, RHAT_THRESHOLD, column_times, drift_ratio, segment_rhat
 from ..errors import DataError
 
-DRIFT_LIMIT = 1.0
 SEGMENTS = 4
 MIN_ROWS = 4 * SEGMENTS
 DEFAULT_ALPHA = 0.01
