@@ -1,9 +1,10 @@
 """Training to equilibrium with every-step weight tracking (002 §5's protocol), resumable bit for bit.
 
 A run has two phases. The **warm-up** phase trains without tracking, for ``warmup_epochs`` epochs, or,
-with ``until_equilibrium``, until the equilibrium criterion (:mod:`.equilibrium`; ``equilibrium_criterion``
-= loss, weights or both) holds (at least ``warmup_epochs``, at most ``max_warmup_epochs``). The **tracking** phase then trains ``epochs`` more
-epochs (or ``steps`` optimizer steps) and writes the K tracked parameters after every step to
+with ``until_equilibrium``, until the equilibrium criterion (:mod:`.equilibrium`;
+``equilibrium_criterion`` = loss, weights or both) holds (at least ``warmup_epochs``, at most
+``max_warmup_epochs``). The **tracking** phase then trains ``epochs`` more epochs (or ``steps``
+optimizer steps) and writes the K tracked parameters after every step to
 ``trajectory.h5``. 002 §5: ~3000 epochs to equilibrium, then 200 tracked epochs.
 
 Conventions (decisions where the source is silent):
@@ -186,7 +187,7 @@ class _Run:
         self.weight_criterion = (WeightCriterion(config.eq_window, self.steps_per_epoch)
                                  if config.equilibrium_criterion != "loss" else None)
         self.probe_columns = WeightCriterion.probe_columns(self.tracked.k)
-        self._probe_positions = set() if self.weight_criterion is None else set(self.weight_criterion.probe_steps.tolist())
+        self._probe_positions = set(() if self.weight_criterion is None else self.weight_criterion.probe_steps.tolist())
         self.checkpoints = self.run_dir.path / CHECKPOINT_DIR
         if resume:
             self._resume()
