@@ -115,6 +115,9 @@ def test_weight_criterion_probes_and_its_decision():
     assert steps.size == 32 and steps[-1] == 1437 and np.all(np.diff(steps) > 0)
     assert criterion.next_probe(0) == steps[0] and criterion.next_probe(int(steps[3])) == steps[4]
     assert list(WeightCriterion(window=1, steps_per_epoch=5).probe_steps) == [1, 2, 3, 4, 5]
+    on_graphs = WeightCriterion(window=2, steps_per_epoch=1437, align=64).probe_steps   # whole CUDA graphs
+    assert np.all(on_graphs[:-1] % 64 == 0) and on_graphs[-1] == 1437 and on_graphs.size == 23
+    assert list(WeightCriterion(window=1, steps_per_epoch=40, align=64).probe_steps) == [40]
     assert list(WeightCriterion.probe_columns(4)) == [0, 1, 2, 3] and WeightCriterion.probe_columns(200).size == 32
     rng = np.random.default_rng(0)
     stationary = rng.standard_normal((criterion.rows, 20))

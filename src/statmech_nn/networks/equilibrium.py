@@ -77,16 +77,21 @@ class WeightCriterion:
 
     window: int
     steps_per_epoch: int
+    align: int = 1      # probe positions on multiples of this (a CUDA graph's steps: whole replays between probes)
 
     def __post_init__(self):
-        object.__setattr__(self, "window", require_int("eq_window", self.window, 1))
-        object.__setattr__(self, "steps_per_epoch", require_int("steps_per_epoch", self.steps_per_epoch, 1))
+        for name, minimum in (("window", 1), ("steps_per_epoch", 1), ("align", 1)):
+            object.__setattr__(self, name, require_int("eq_window" if name == "window" else name,
+                                                       getattr(self, name), minimum))
 
     @property
     def probe_steps(self) -> np.ndarray:
-        """Positions in an epoch (batches done, 1 … steps_per_epoch) after which the weights are probed."""
-        count = min(PROBES_PER_EPOCH, self.steps_per_epoch)
-        return np.unique(np.round(np.arange(1, count + 1) * self.steps_per_epoch / count).astype(int))
+        """Positions in an epoch (batches done, 1 … steps_per_epoch) after which the weights are probed:
+        evenly spaced on multiples of ``align``, the last at the epoch's end."""
+        steps, align = self.steps_per_epoch, self.align
+        count = max(1, min(PROBES_PER_EPOCH, steps // align))
+        positions = np.round(np.arange(1, count + 1) * steps / (count * align)).astype(int) * align
+        return np.unique(np.append(positions[(positions > 0) & (positions < steps)], steps))
 
     @property
     def rows(self) -> int:

@@ -184,7 +184,8 @@ class _Run:
                                      self.device)
         self.steps_per_epoch = -(-self.data.x_train.shape[0] // config.batch_size)
         self.criterion = EquilibriumCriterion(config.eq_window, config.eq_rtol)
-        self.weight_criterion = (WeightCriterion(config.eq_window, self.steps_per_epoch)
+        graphs = config.graph_steps if config.backend == "fast" and self.device.type == "cuda" else 1
+        self.weight_criterion = (WeightCriterion(config.eq_window, self.steps_per_epoch, align=graphs)
                                  if config.equilibrium_criterion != "loss" else None)
         self.probe_columns = WeightCriterion.probe_columns(self.tracked.k)
         self._probe_positions = set(() if self.weight_criterion is None else self.weight_criterion.probe_steps.tolist())
