@@ -49,14 +49,14 @@ SEGMENTS = 4
 MIN_ROWS = 4 * SEGMENTS
 DEFAULT_ALPHA = 0.01
 QUESTION = "weights stationary in the tracked window"
-TEST = (f"per weight: drift of the linear trend over the window > {DRIFT_LIMIT:g} sd of the detrended weight and "
-        f"significant (Bonferroni over weights); window >= {LENGTH_FACTOR:g} tau of w and of its increments; "
-        f"split R-hat over {SEGMENTS} segments <= {RHAT_THRESHOLD}; two-sample KS of the increments of the two "
-        "halves (effective sizes n/tau, Benjamini-Hochberg over weights)")
+TEST = (f"a weight is stationary when its linear trend does not move it by more than {DRIFT_LIMIT:g} sd of its "
+        f"detrended fluctuations with significance (Bonferroni over weights), the window holds >= {LENGTH_FACTOR:g} "
+        f"tau of w and of its increments, split R-hat over {SEGMENTS} segments <= {RHAT_THRESHOLD}, and a two-sample "
+        "KS test finds the same increment law in both halves (effective sizes n/tau, Benjamini-Hochberg over weights)")
 
 _NUMBERS = ("drift_ratio", "drift_z", "tau_w", "tau_delta", "window_over_tau", "split_rhat", "halves_ks_stat",
             "halves_ks_p", "halves_ks_q")
-# the checks a column can fail; the first three mean it cannot be judged at all
+# failed checks that leave a column unjudged; those that show a change; those that say the window is too short
 _UNJUDGED = ("rows", "nonfinite", "constant")
 EVIDENCE = ("drift", "halves")
 CONVERGENCE = ("window", "rhat")
