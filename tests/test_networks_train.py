@@ -19,7 +19,8 @@ from statmech_nn.errors import DataError, ParameterError
 from statmech_nn.io import RunDirectory, Trajectory
 from statmech_nn.networks.checkpoint import list_checkpoints
 from statmech_nn.networks.config import TrainConfig
-from statmech_nn.networks.equilibrium import EquilibriumCriterion
+from statmech_nn.networks import equilibrium
+from statmech_nn.networks.equilibrium import EquilibriumCriterion, WeightCriterion
 from statmech_nn.networks.training import train
 
 TINY = ["--arch", "mlp:64-16-10", "--dataset", "digits", "--lr", "0.01", "--track", "12", "--no-progress",
@@ -108,6 +109,56 @@ def test_until_equilibrium_then_track(tmp_path):
     assert not strict.equilibrium_reached and strict.tracking_start_step == 4 * 1437
 
 
+def test_weight_criterion_probes_and_its_decision():
+    criterion = WeightCriterion(window=2, steps_per_epoch=1437)
+    steps = criterion.probe_steps
+    assert steps.size == 32 and steps[-1] == 1437 and np.all(np.diff(steps) > 0)
+    assert criterion.next_probe(0) == steps[0] and criterion.next_probe(int(steps[3])) == steps[4]
+    assert list(WeightCriterion(window=1, steps_per_epoch=5).probe_steps) == [1, 2, 3, 4, 5]
+    on_graphs = WeightCriterion(window=2, steps_per_epoch=1437, align=64).probe_steps   # whole CUDA graphs
+    assert np.all(on_graphs[:-1] % 64 == 0) and on_graphs[-1] == 1437 and on_graphs.size == 23
+    assert list(WeightCriterion(window=1, steps_per_epoch=40, align=64).probe_steps) == [40]
+    assert list(WeightCriterion.probe_columns(4)) == [0, 1, 2, 3] and WeightCriterion.probe_columns(200).size == 32
+    rng = np.random.default_rng(0)
+    stationary = rng.standard_normal((criterion.rows, 20))
+    assert criterion.stationary_fraction(stationary[:-1]) is None          # window not yet full
+    assert criterion.holds(stationary) and criterion.stationary_fraction(stationary) >= 0.9
+    drifting = stationary + np.linspace(0, 5, criterion.rows)[:, None]
+    assert not criterion.holds(drifting) and criterion.stationary_fraction(drifting) == 0.0
+    # weights that never move do not count; weights that only decay count as drifting
+    frozen = np.column_stack([stationary, np.ones((criterion.rows, 5))])
+    assert criterion.stationary_fraction(frozen) == criterion.stationary_fraction(stationary)
+    decaying = np.column_stack([stationary[:, :2], 0.3 * 0.999 ** np.arange(criterion.rows)])
+    assert criterion.stationary_fraction(decaying) == pytest.approx(2 / 3)
+
+
+def test_training_records_which_equilibrium_criterion_fired(tmp_path, monkeypatch):
+    base = dict(arch="mlp:64-16-10", dataset="digits", lr=0.02, until_equilibrium=True, eq_window=2, eq_rtol=0.5,
+                max_warmup_epochs=4, epochs=1, track=8, backend="fast")
+    # on digits the test loss is flat by epoch 4 while the weights still drift: the weight criterion stays off
+    with pytest.warns(UserWarning, match="equilibrium not reached"):
+        drifting = train(TrainConfig(**base, equilibrium_criterion="weights", out=str(tmp_path / "w")), progress=False)
+    assert drifting.warmup_ended_by == "max_warmup_epochs" and drifting.equilibrium_criterion == "weights"
+    record = json.loads((tmp_path / "w" / "metrics.json").read_text())
+    assert record["equilibrium"]["uses"] == "weights" and record["equilibrium"]["first_weight_epoch"] is None
+    assert record["equilibrium"]["first_loss_epoch"] == 4.0
+    assert "probed weights" in record["equilibrium"]["criterion"]
+    fractions = record["columns"]["weights_without_drift"]
+    assert fractions[0] is None and all(0.0 <= f < equilibrium.WEIGHT_QUORUM for f in fractions[1:4])
+    # with a quorum of zero the weight criterion holds as soon as its window is full (2 epochs) ...
+    monkeypatch.setattr(equilibrium, "WEIGHT_QUORUM", 0.0)
+    fired = train(TrainConfig(**base, equilibrium_criterion="weights", out=str(tmp_path / "w0")), progress=False)
+    assert fired.warmup_ended_by == "weights" and fired.equilibrium_epoch == 2
+    assert fired.tracking_start_step == 2 * 1437
+    record = json.loads((tmp_path / "w0" / "metrics.json").read_text())["equilibrium"]
+    assert record["warmup_ended_by"] == "weights" and record["first_weight_epoch"] == 2.0
+    # ... and "both" waits for the loss criterion too (two windows of losses: epoch 4)
+    both = train(TrainConfig(**base, equilibrium_criterion="both", out=str(tmp_path / "b")), progress=False)
+    assert both.warmup_ended_by == "both" and both.equilibrium_epoch == 4
+    with pytest.raises(ParameterError, match="equilibrium_criterion"):
+        TrainConfig(**{**base, "equilibrium_criterion": "accuracy"})
+
+
 def test_user_errors_are_one_line_and_status_2(tmp_path, capsys):
     status, _, err = run_cli(capsys, "train", "--arch", "cnn:2-2-2/4-4", "--backend", "fast", "--device", "cpu",
                              "--out", str(tmp_path / "x"))
@@ -131,13 +182,18 @@ def _read(path):
         return f["t"][...], f["q"][...]
 
 
-@pytest.mark.parametrize("backend, arch, epochs, every", [("torch", "mlp:64-16-10", 2, 150),
-                                                         ("fast", "mlp:64-256-256-10", 20, 250)])
+WEIGHT_WARMUP = ["--until-equilibrium", "--equilibrium-criterion", "weights", "--eq-window", "2",
+                 "--max-warmup-epochs", "3"]
+
+
+@pytest.mark.parametrize("backend, arch, epochs, every, warmup", [("torch", "mlp:64-16-10", 2, 150, []),
+                                                                  ("fast", "mlp:64-256-256-10", 20, 250, []),
+                                                                  ("fast", "mlp:64-256-256-10", 14, 250, WEIGHT_WARMUP)])
 def test_sigkill_then_resume_gives_the_uninterrupted_trajectory_bitwise(tmp_path, capsys, backend, arch, epochs,
-                                                                          every):
+                                                                          every, warmup):
     argv = ["train", "--arch", arch, "--dataset", "digits", "--lr", "0.01", "--track", "16", "--track-biases",
             "--epochs", str(epochs), "--checkpoint-every", str(every), "--backend", backend, "--device", "cpu",
-            "--n-train", "600", "--n-test", "100", "--torch-threads", "1", "--no-progress"]
+            "--n-train", "600", "--n-test", "100", "--torch-threads", "1", "--no-progress", *warmup]
     killed = tmp_path / "killed"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     process = subprocess.Popen([sys.executable, "-m", "statmech_nn", *argv, "--out", str(killed)], env=env,
@@ -161,8 +217,10 @@ def test_sigkill_then_resume_gives_the_uninterrupted_trajectory_bitwise(tmp_path
     np.testing.assert_array_equal(q_killed, q_reference)
     m_killed = json.loads((killed / "metrics.json").read_text())["columns"]
     m_reference = json.loads((reference / "metrics.json").read_text())["columns"]
-    for key in ("step", "train_loss", "test_loss", "test_accuracy"):
+    for key in ("step", "train_loss", "test_loss", "test_accuracy", "equilibrium"):
         assert m_killed[key] == m_reference[key]
+    if warmup:     # the weight probes of the warm-up are part of the checkpointed state
+        assert m_killed["weights_without_drift"] == m_reference["weights_without_drift"]
 
 
 def test_resume_without_checkpoint_is_a_clear_error(tmp_path):

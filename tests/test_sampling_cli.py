@@ -94,6 +94,23 @@ def test_linearized_writes_samples_summary_and_the_expansion(capsys, tmp_path):
     assert {"logp_eq19", "logp_eq21", "failure_radius_eq21"} <= set(expansion.variables)
 
 
+def test_a_biased_linearized_run_is_not_reliable_and_the_default_langevin_step_is(capsys):
+    # unadjusted Langevin at dt = 0.2 (the old default) is ~8 % biased against the quadrature reference
+    argv = ["sample", "linearized", "--model", "models/linearized_small.toml", "--method", "langevin", "--dt", "0.2",
+            "--chains", "64", "--steps", "20000", "--seed", "0", "--json"]
+    status, payload, err = run_json(capsys, argv)
+    assert status == 0 and payload["converged"] and not payload["unbiased"] and not payload["reliable"]
+    assert payload["q2_z"] > payload["q2_z_critical"] and payload["ks_vs_exact"] > payload["ks_critical"]
+    assert sum(w.startswith("bias:") for w in payload["warnings"]) == 2
+    assert err.startswith("statmech-nn: warning:") and "bias" in err and err.count("\n") == 1
+    assert main(argv + ["--strict"]) == 2 and "bias" in capsys.readouterr().err
+    # the per-method default (dt = 0.02, 200000 steps) passes, on fewer chains to keep the test short
+    status, payload, err = run_json(capsys, ["sample", "linearized", "--model", "models/linearized_small.toml",
+                                             "--method", "langevin", "--chains", "24", "--seed", "1", "--json"])
+    assert status == 0 and payload["dt"] == 0.02 and payload["steps"] == 200_000
+    assert payload["reliable"] and payload["unbiased"], payload["warnings"]
+
+
 def test_quartic_bias_grid_writes_netcdf_and_figure(capsys, tmp_path):
     argv = QUARTIC[2:]
     status, payload, _ = run_json(capsys, ["sample", "quartic-bias", *argv, "--grid", "epsilon=0.5:1:2",

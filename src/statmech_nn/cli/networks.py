@@ -8,6 +8,7 @@ from dataclasses import fields
 
 from ..networks.config import BACKENDS, DTYPES, OPTIMIZERS, TrainConfig
 from ..networks.data import SCALINGS
+from ..networks.equilibrium import EQUILIBRIUM_CRITERIA
 from ._common import add_command, add_json_flag, emit
 
 _DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
@@ -39,6 +40,10 @@ def register(subparsers) -> None:
     parser.add_argument("--max-warmup-epochs", type=int, default=_DEFAULTS["max_warmup_epochs"])
     parser.add_argument("--eq-window", type=int, default=_DEFAULTS["eq_window"], help="criterion window (epochs)")
     parser.add_argument("--eq-rtol", type=float, default=_DEFAULTS["eq_rtol"], help="criterion relative tolerance")
+    parser.add_argument("--equilibrium-criterion", choices=EQUILIBRIUM_CRITERIA,
+                        default=_DEFAULTS["equilibrium_criterion"],
+                        help="what ends the warm-up: the test loss (flat, no overfitting), the weights (no drift of "
+                             "probed weights over the window) or both")
     parser.add_argument("--track", type=int, default=_DEFAULTS["track"], help="number of tracked parameters K")
     parser.add_argument("--track-biases", action="store_true", help="draw tracked parameters from biases too")
     parser.add_argument("--track-layers", help="comma-separated layer names or patterns, e.g. fc1,fc2")

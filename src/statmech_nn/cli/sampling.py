@@ -5,8 +5,9 @@
 - ``sample quartic-bias``: the Langevin bias, KS(ε, dt) on a grid (NetCDF + PNG);
 - ``sample linearized``: Langevin or MALA on p(q) ∝ exp(-αF) of a network model spec, x|q exact.
 
-A run that is too short for its autocorrelation time (or whose chains have not mixed) prints a warning
-line on stderr and sets ``"reliable": false``; ``--strict`` turns that into an error (exit status 2).
+A run that is too short for its autocorrelation time, whose chains have not mixed, or that disagrees
+with the exact law (z of ⟨(q-q̄)²⟩ or the KS distance beyond their critical values: bias) prints a
+warning line on stderr and sets ``"reliable": false``; ``--strict`` turns that into an error (exit status 2).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..params import GridAxis, require_int
 from ..report.bias_figures import plot_bias
 from ..run_directory import command_line, open_run, save_results
 from ..sampling.langevin import INTEGRATORS
-from ..sampling.linearized_sampler import DEFAULT_LINEARIZED_DT, LINEARIZED_METHODS
+from ..sampling.linearized_sampler import LINEARIZED_DEFAULTS, LINEARIZED_METHODS
 from ..sampling.metropolis import DEFAULT_STEP_SCALE
 from ..sampling.quartic import DEFAULT_DT, DEFAULT_EPSILON, METHODS
 from ..sampling.runs import linearized_run, quartic_run
@@ -63,14 +64,17 @@ def register(subparsers) -> None:
     linearized = commands.add_parser("linearized", help="the linearized network model of 002 section 4")
     linearized.add_argument("--model", required=True, help="model spec TOML (e.g. models/linearized_small.toml)")
     linearized.add_argument("--method", choices=LINEARIZED_METHODS, default="mala")
-    linearized.add_argument("--dt", type=float, default=DEFAULT_LINEARIZED_DT, help="Langevin step in q's time")
-    _add_run_options(linearized)
+    linearized.add_argument("--dt", type=float, help="Langevin step in q's time (default: " + ", ".join(
+        f"{method} {value['dt']:g}" for method, value in LINEARIZED_DEFAULTS.items()) + ")")
+    _add_run_options(linearized, steps=None)
     linearized.set_defaults(handler=_linearized)
 
 
-def _add_run_options(parser) -> None:
+def _add_run_options(parser, steps: int | None = 20000) -> None:
     parser.add_argument("--chains", type=int, default=256)
-    parser.add_argument("--steps", type=int, default=20000, help="steps per chain, burn-in included")
+    parser.add_argument("--steps", type=int, default=steps,
+                        help="steps per chain, burn-in included" + (f" (default {steps})" if steps else
+                                                                    " (default: per method, see --dt)"))
     parser.add_argument("--burn-in", type=int, help="unrecorded steps per chain (default: a quarter)")
     parser.add_argument("--thin", type=int, help="record every THIN-th step (default: <= 2000 samples per chain)")
     parser.add_argument("--seed", type=int, default=0)
@@ -135,9 +139,9 @@ def _quartic_bias(args) -> int:
                                          "slow_time": args.slow_time, "integrator": args.integrator})
         save_results(directory, dataset=dataset, dataset_file=BIAS_FILE, figures={BIAS_FIGURE: plot_bias},
                      summary=summary)
-    unreliable = int((~dataset["reliable"].values).sum())
-    if unreliable:
-        print(f"statmech-nn: warning: {unreliable} of {dataset['reliable'].size} grid points are not reliable "
+    unconverged = int((~dataset["converged"].values).sum())
+    if unconverged:
+        print(f"statmech-nn: warning: {unconverged} of {dataset['converged'].size} grid points are not converged "
               "(chains too short for their autocorrelation time, or R-hat > 1.01): raise --slow-time", file=sys.stderr)
     emit(summary, args.json)
     return 0
@@ -145,6 +149,9 @@ def _quartic_bias(args) -> int:
 
 def _linearized(args) -> int:
     _set_threads(args)
+    for name in ("dt", "steps"):           # defaults that keep the default run reliable
+        if getattr(args, name) is None:
+            setattr(args, name, LINEARIZED_DEFAULTS[args.method][name])
     summary = linearized_run(load_model(args.model), args.method, dt=args.dt, chains=args.chains, steps=args.steps,
                              seed=args.seed, burn_in=args.burn_in, thin=args.thin, out=args.out, resume=args.resume,
                              command=_command(args, "linearized", _LINEARIZED_NAMES))

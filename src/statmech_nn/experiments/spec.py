@@ -5,7 +5,8 @@ A spec (``validation/experiments/*.toml``) has these tables; every key is option
 - ``[experiment]``: ``name``, ``description``, ``source`` (e.g. "002 §5"), ``budget_minutes`` (the time
   the protocol is meant to fit in on the machine it names; informational).
 - ``[training]``: :class:`statmech_nn.networks.TrainConfig` fields (``arch``, ``dataset``, ``optimizer``,
-  ``lr``, ``weight_decay``, ``batch_size``, ``until_equilibrium``, ``epochs``, ``track``, ``backend`` ...).
+  ``lr``, ``weight_decay``, ``batch_size``, ``until_equilibrium``, ``equilibrium_criterion``, ``epochs``,
+  ``track``, ``backend`` ...).
 - ``[probe]``: ``split``, ``n_neurons``, ``max_samples``, ``seed`` and ``layer`` (the hidden layer whose
   units are tested for bimodal p(x|q), 002 Fig. 1: 1-based, default 2 as in the source).
 - ``[analysis]``: :class:`statmech_nn.report.analysis.AnalysisOptions` fields for the network's trajectory.

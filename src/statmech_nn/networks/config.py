@@ -13,7 +13,7 @@ from ..errors import DataError, ParameterError
 from ..io import RunDirectory
 from ..params import require_int, require_nonnegative, require_positive
 from .data import SCALINGS
-from .equilibrium import EquilibriumCriterion
+from .equilibrium import EQUILIBRIUM_CRITERIA, EquilibriumCriterion
 
 OPTIMIZERS = ("sgd", "adam")
 BACKENDS = ("torch", "fast")
@@ -43,6 +43,7 @@ class TrainConfig:
     max_warmup_epochs: int = 3000
     eq_window: int = 5
     eq_rtol: float = 0.02
+    equilibrium_criterion: str = "loss"
     track: int = 100
     track_biases: bool = False
     track_layers: tuple[str, ...] | None = None
@@ -60,7 +61,8 @@ class TrainConfig:
         from .architectures import Architecture  # torch is imported only when a run is configured
 
         Architecture.parse(self.arch)
-        choices = {"optimizer": OPTIMIZERS, "backend": BACKENDS, "dtype": DTYPES, "scaling": SCALINGS}
+        choices = {"optimizer": OPTIMIZERS, "backend": BACKENDS, "dtype": DTYPES, "scaling": SCALINGS,
+                   "equilibrium_criterion": EQUILIBRIUM_CRITERIA}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ParameterError(name, getattr(self, name), f"one of {', '.join(allowed)}")

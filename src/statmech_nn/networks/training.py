@@ -1,9 +1,10 @@
 """Training to equilibrium with every-step weight tracking (002 §5's protocol), resumable bit for bit.
 
 A run has two phases. The **warm-up** phase trains without tracking, for ``warmup_epochs`` epochs, or,
-with ``until_equilibrium``, until the equilibrium criterion (:mod:`.equilibrium`) holds (at least
-``warmup_epochs``, at most ``max_warmup_epochs``). The **tracking** phase then trains ``epochs`` more
-epochs (or ``steps`` optimizer steps) and writes the K tracked parameters after every step to
+with ``until_equilibrium``, until the equilibrium criterion (:mod:`.equilibrium`;
+``equilibrium_criterion`` = loss, weights or both) holds (at least ``warmup_epochs``, at most
+``max_warmup_epochs``). The **tracking** phase then trains ``epochs`` more epochs (or ``steps``
+optimizer steps) and writes the K tracked parameters after every step to
 ``trajectory.h5``. 002 §5: ~3000 epochs to equilibrium, then 200 tracked epochs.
 
 Conventions (decisions where the source is silent):
@@ -18,7 +19,12 @@ Conventions (decisions where the source is silent):
 - trajectory rows: ``t`` = the number of optimizer steps applied when the row was taken. The first row
   is the state at the start of the tracking phase (t = number of warm-up steps), then one row per step;
 - metrics: after every epoch (and at the last step), data loss and accuracy on the whole train and test
-  sets, in ``metrics.json``; the L2 term is not included in the losses;
+  sets, in ``metrics.json``; the L2 term is not included in the losses; per epoch also whether the loss
+  criterion held and (weight criterion) the fraction of probed weights without drift; ``equilibrium``
+  records which criterion ended the warm-up (``warmup_ended_by``) and at which epoch;
+- weight probes (weight criterion): the warm-up's stepper calls end at the probe positions of
+  :class:`.equilibrium.WeightCriterion`, where the probed weights are read; the last window of probes is
+  part of the loop's state (checkpointed), so a resumed run decides as the uninterrupted one;
 - checkpoints after every epoch, every ``checkpoint_every`` steps if set, and at the end;
 - ``torch_threads`` sets torch's intra-op thread count for the process (default: torch's own). Batch-1
   steps on small networks gain nothing from threads, and on a busy machine torch's OpenMP threads can
@@ -46,7 +52,7 @@ from .checkpoint import (CHECKPOINT_DIR, Checkpoint, latest_checkpoint, list_che
 from .data import ArrayDataset, load_dataset
 from .config import TrainConfig
 from .device import resolve_device, resolve_dtype
-from .equilibrium import EquilibriumCriterion
+from .equilibrium import EquilibriumCriterion, WeightCriterion
 from .fast_sgd import FastMLPEngine
 from .losses import Objective
 from .steppers import TorchStepper
@@ -70,6 +76,8 @@ class TrainResult:
     final_test_accuracy: float
     equilibrium_reached: bool
     equilibrium_epoch: int | None
+    equilibrium_criterion: str
+    warmup_ended_by: str | None
     tracking_start_step: int
     trajectory_rows: int
 
@@ -91,7 +99,9 @@ class _Loop:
     tracking_start_epoch: int | None = None
     trajectory_rows: int = 0
     equilibrium_epoch: int | None = None
+    warmup_ended_by: str | None = None
     metrics: list = field(default_factory=list)
+    weight_probes: list = field(default_factory=list)
 
 
 def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
@@ -172,8 +182,13 @@ class _Run:
                                                 include_biases=config.track_biases, layers=config.track_layers)
         self.stepper = _make_stepper(config, self.arch, self.model, self.objective, self.data, self.tracked,
                                      self.device)
-        self.criterion = EquilibriumCriterion(config.eq_window, config.eq_rtol)
         self.steps_per_epoch = -(-self.data.x_train.shape[0] // config.batch_size)
+        self.criterion = EquilibriumCriterion(config.eq_window, config.eq_rtol)
+        graphs = config.graph_steps if config.backend == "fast" and self.device.type == "cuda" else 1
+        self.weight_criterion = (WeightCriterion(config.eq_window, self.steps_per_epoch, align=graphs)
+                                 if config.equilibrium_criterion != "loss" else None)
+        self.probe_columns = WeightCriterion.probe_columns(self.tracked.k)
+        self._probe_positions = set(() if self.weight_criterion is None else self.weight_criterion.probe_steps.tolist())
         self.checkpoints = self.run_dir.path / CHECKPOINT_DIR
         if resume:
             self._resume()
@@ -247,16 +262,32 @@ class _Run:
         self.rows.add([loop.step], self.tracked.gather(self.model)[None, :])
         self.writer.set_metadata(tracking_start_step=loop.step)
 
+    def _probing(self) -> bool:
+        return self.weight_criterion is not None and self.loop.phase == "warmup"
+
+    def _probe(self) -> None:
+        """Read the probed weights; keep the last window of probes (the weight criterion's buffer)."""
+        self.stepper.sync_model()
+        probes = self.loop.weight_probes
+        probes.append(self.tracked.gather(self.model)[self.probe_columns].astype(float).tolist())
+        del probes[:-self.weight_criterion.rows]
+
     def _record_metrics(self, started: float) -> None:
         self.stepper.sync_model()
         train_loss, train_acc = evaluate(self.model, self.objective, self.data.x_train, self.data.y_train)
         test_loss, test_acc = evaluate(self.model, self.objective, self.data.x_test, self.data.y_test)
         history = self.loop.metrics
-        equilibrium = self.criterion.holds([m["train_loss"] for m in history] + [train_loss],
-                                           [m["test_loss"] for m in history] + [test_loss])
+        loss_holds = self.criterion.holds([m["train_loss"] for m in history] + [train_loss],
+                                          [m["test_loss"] for m in history] + [test_loss])
+        fraction = self.weight_criterion.stationary_fraction(self.loop.weight_probes) if self._probing() else None
+        weights_hold = self._probing() and self.weight_criterion.holds(self.loop.weight_probes)
+        equilibrium = {"loss": loss_holds, "weights": weights_hold,
+                       "both": loss_holds and weights_hold}[self.config.equilibrium_criterion]
         history.append({"epoch": self.loop.epoch + self.loop.batch / self.steps_per_epoch, "step": self.loop.step,
                         "phase": self.loop.phase, "train_loss": train_loss, "train_accuracy": train_acc,
                         "test_loss": test_loss, "test_accuracy": test_acc, "equilibrium": equilibrium,
+                        "loss_equilibrium": loss_holds, "weight_equilibrium": weights_hold,
+                        "weights_without_drift": fraction,
                         "wall_s": time.perf_counter() - started})
 
     def _warmup_over(self) -> bool:
@@ -264,15 +295,23 @@ class _Run:
         if loop.epoch < c.warmup_epochs:
             return False
         if not c.until_equilibrium:
+            loop.warmup_ended_by = "warmup_epochs"
             return True
         if loop.metrics[-1]["equilibrium"]:
-            loop.equilibrium_epoch = loop.epoch
+            loop.equilibrium_epoch, loop.warmup_ended_by = loop.epoch, c.equilibrium_criterion
             return True
         if loop.epoch >= c.max_warmup_epochs:
             warnings.warn(f"equilibrium not reached after {loop.epoch} warm-up epochs "
-                          f"(criterion: {self.criterion.describe()}); tracking starts anyway", stacklevel=2)
+                          f"(criterion: {self._describe()}); tracking starts anyway", stacklevel=2)
+            loop.warmup_ended_by = "max_warmup_epochs"
             return True
         return False
+
+    def _describe(self) -> str:
+        """The configured criterion in words."""
+        parts = {"loss": [self.criterion], "weights": [self.weight_criterion],
+                 "both": [self.criterion, self.weight_criterion]}[self.config.equilibrium_criterion]
+        return "; and ".join(part.describe() for part in parts)
 
     def _checkpoint(self) -> None:
         self.rows.flush()
@@ -286,12 +325,18 @@ class _Run:
         history, loop = self.loop.metrics, self.loop
         columns = {key: [m[key] for m in history] for key in (history[0] if history else {})}
         reached = loop.equilibrium_epoch is not None or any(m["equilibrium"] for m in history)
-        first = next((m for m in history if m["equilibrium"]), None)
+
+        def first_epoch(key: str):
+            return next((m["epoch"] for m in history if m.get(key)), None)
+
         return {"columns": columns, "steps_per_epoch": self.steps_per_epoch,
-                "equilibrium": {"criterion": self.criterion.describe(), "window": self.criterion.window,
-                                "rtol": self.criterion.rtol, "reached": reached,
-                                "first_epoch": None if first is None else first["epoch"],
-                                "warmup_ended_at_equilibrium_epoch": loop.equilibrium_epoch},
+                "equilibrium": {"criterion": self._describe(), "uses": self.config.equilibrium_criterion,
+                                "window": self.criterion.window, "rtol": self.criterion.rtol, "reached": reached,
+                                "first_epoch": first_epoch("equilibrium"),
+                                "first_loss_epoch": first_epoch("loss_equilibrium"),
+                                "first_weight_epoch": first_epoch("weight_equilibrium"),
+                                "warmup_ended_at_equilibrium_epoch": loop.equilibrium_epoch,
+                                "warmup_ended_by": loop.warmup_ended_by},
                 "tracking": {"start_step": loop.tracking_start_step, "start_epoch": loop.tracking_start_epoch,
                              "rows": loop.trajectory_rows}}
 
@@ -310,6 +355,8 @@ class _Run:
                 target = self._target_batch()
                 while loop.batch < target:
                     stop = min(target, loop.batch + _CHUNK_STEPS)
+                    if self._probing():
+                        stop = min(stop, self.weight_criterion.next_probe(loop.batch))
                     rows = self.stepper.run(order[loop.batch * bs:min(stop * bs, n_train)],
                                             track=loop.phase == "tracking")
                     n = stop - loop.batch
@@ -317,6 +364,8 @@ class _Run:
                         self.rows.add(np.arange(loop.step + 1, loop.step + n + 1), rows)
                     loop.step, loop.batch = loop.step + n, stop
                     bar.update(n)
+                    if self._probing() and loop.batch in self._probe_positions:
+                        self._probe()
                 epoch_done = loop.batch == self.steps_per_epoch
                 if epoch_done:
                     loop.epoch, loop.batch = loop.epoch + 1, 0
@@ -341,7 +390,8 @@ class _Run:
             steps_per_s=(self.loop.step - first_step) / seconds if seconds > 0 else math.nan,
             final_train_loss=last["train_loss"], final_test_loss=last["test_loss"],
             final_test_accuracy=last["test_accuracy"], equilibrium_reached=payload["equilibrium"]["reached"],
-            equilibrium_epoch=self.loop.equilibrium_epoch, tracking_start_step=self.loop.tracking_start_step,
+            equilibrium_epoch=self.loop.equilibrium_epoch, equilibrium_criterion=self.config.equilibrium_criterion,
+            warmup_ended_by=self.loop.warmup_ended_by, tracking_start_step=self.loop.tracking_start_step,
             trajectory_rows=self.loop.trajectory_rows)
 
 

@@ -11,7 +11,8 @@ Every function takes samples shaped ``(n_samples, n_chains)`` (time-major, the l
 - Effective sample size ESS = n_chains · n_samples / τ.
 - R̂: the rank-normalized split R̂ of Vehtari, Gelman, Simpson, Carpenter & Bürkner (2021), i.e. the
   larger of the bulk R̂ (split chains, ranks mapped to normal scores) and the tail R̂ (the same on
-  |x - median|). Values above 1.01 mean the chains have not mixed.
+  |x - median|). Values above 1.01 mean the chains have not mixed. τ and R̂ live in the shared core
+  (:mod:`statmech_nn.autocorrelation`), which the comparison layer uses too.
 - The Kolmogorov–Smirnov distance of pooled samples to a reference CDF.
 """
 
@@ -21,15 +22,12 @@ import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.special import ndtri
-from scipy.stats import rankdata
 
-from ..autocorrelation import (  # noqa: F401  (ChainTooShort* are part of this module's interface)
-    LENGTH_FACTOR, ChainTooShortError, ChainTooShortWarning, as_chains, integrated_time,
+from ..autocorrelation import (  # noqa: F401  (ChainTooShort*, split_rhat are part of this module's interface)
+    LENGTH_FACTOR, RHAT_THRESHOLD, ChainTooShortError, ChainTooShortWarning, as_chains, integrated_time, split_rhat,
 )
 from ..errors import ConvergenceError
 
-RHAT_THRESHOLD = 1.01        # Vehtari et al. (2021)
 KS_GRID_POINTS = 4097
 
 
@@ -41,34 +39,6 @@ def effective_sample_size(samples, tau: float | None = None) -> float:
             warnings.simplefilter("ignore", ChainTooShortWarning)
             tau = integrated_time(chains, quiet=True)
     return float(chains.size / tau)
-
-
-def _split(chains: np.ndarray) -> np.ndarray:
-    half = chains.shape[0] // 2
-    return np.concatenate([chains[:half], chains[chains.shape[0] - half:]], axis=1)
-
-
-def _rhat_of_split(split: np.ndarray) -> float:
-    n = split.shape[0]
-    within = split.var(axis=0, ddof=1).mean()
-    between = n * split.mean(axis=0).var(ddof=1)
-    if within == 0:
-        return 1.0 if between == 0 else np.inf
-    return float(np.sqrt(((n - 1) / n * within + between / n) / within))
-
-
-def _normal_scores(split: np.ndarray) -> np.ndarray:
-    """Ranks over all draws mapped to normal quantiles with Blom's offset (Vehtari et al. 2021, eq. 14)."""
-    ranks = rankdata(split, method="average").reshape(split.shape)
-    return ndtri((ranks - 0.375) / (split.size + 0.25))
-
-
-def split_rhat(samples) -> float:
-    """Rank-normalized split R̂ (Vehtari et al. 2021): max of the bulk and the folded (tail) R̂."""
-    split = _split(as_chains(samples))
-    bulk = _rhat_of_split(_normal_scores(split))
-    folded = np.abs(split - np.median(split))
-    return max(bulk, _rhat_of_split(_normal_scores(folded)))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ p(x|q) (for a Gaussian x, ⟨(x-x̄)²⟩ is too large by 1/(1 - a dt/2)); both 
 away from 002 eq. (6). Its figure is :func:`statmech_nn.report.bias_figures.plot_bias`. Every grid point runs the same slow time ``slow_time`` (in units of εt, q's own
 time), i.e. ⌈slow_time/(ε dt)⌉ steps, so that the statistical noise is similar across the grid; it is
 reported as ``ks_noise`` ≈ 0.87/√ESS (the mean KS distance of that many independent samples).
+``converged`` says whether τ and R̂ can be trusted at a point (the bias is what the grid measures, so a
+biased point is not an unreliable one here).
 
 The ε-bias grows with α/β: with α > β the slow q is colder than x, and at finite ε the unaveraged
 fluctuations of ∂_qH act on q as extra noise (for α = β, exp(-βH) is stationary for every ε).
@@ -27,7 +29,7 @@ from ..toy import QuarticModel
 DEFAULT_SLOW_TIME = 200.0
 BIAS_FILE = "bias.nc"        # where a run directory keeps the scan, and its figure
 BIAS_FIGURE = "bias.png"
-_VARIABLES = ("ks", "ks_noise", "q2_mean", "q2_sem", "tau_q", "rhat_q", "reliable")
+_VARIABLES = ("ks", "ks_noise", "q2_mean", "q2_sem", "tau_q", "rhat_q", "converged")
 
 
 def langevin_bias(model: QuarticModel, epsilons, dts, *, chains: int, seed, slow_time: float = DEFAULT_SLOW_TIME,
@@ -62,8 +64,8 @@ def langevin_bias(model: QuarticModel, epsilons, dts, *, chains: int, seed, slow
             for name in _VARIABLES[1:]:
                 values[name][i, j] = summary[name]
     dims = ("epsilon", "dt")
-    data = {name: (dims, values[name]) for name in _VARIABLES if name != "reliable"}
-    data["reliable"] = (dims, values["reliable"] == 1)
+    data = {name: (dims, values[name]) for name in _VARIABLES if name != "converged"}
+    data["converged"] = (dims, values["converged"] == 1)
     data["diverged"] = (dims, diverged)
     data["steps"] = (dims, steps)
     dataset = xr.Dataset(data, coords={"epsilon": epsilons, "dt": dts},
@@ -79,7 +81,7 @@ def langevin_bias(model: QuarticModel, epsilons, dts, *, chains: int, seed, slow
 
 
 def bias_summary(dataset: xr.Dataset) -> dict:
-    """The scan's JSON summary: the grid, KS and its noise, ⟨(q-q̄)²⟩ against the exact value, all points reliable."""
+    """The scan's JSON summary: the grid, KS and its noise, ⟨(q-q̄)²⟩ against the exact value, all points converged."""
     return {"epsilon": dataset["epsilon"].values, "dt": dataset["dt"].values, "ks": dataset["ks"].values,
             "ks_noise": dataset["ks_noise"].values, "q2_mean": dataset["q2_mean"].values,
-            "q2_exact": dataset.attrs["q2_exact"], "reliable": bool(dataset["reliable"].all())}
+            "q2_exact": dataset.attrs["q2_exact"], "converged": bool(dataset["converged"].all())}
