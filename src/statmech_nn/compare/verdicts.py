@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy import stats
 
+from ..observables.stationarity import stationarity_verdict as weight_stationarity_verdict
 from .columns import STATUSES
 
 VERDICTS = ("supported", "not supported", "inconclusive")
@@ -273,25 +274,35 @@ def range_amplitude_verdict(rows) -> Verdict:
     return Verdict("Q6", question, verdict, test, numbers, f"ρ = {rho:.2f} [{lo:.2f}, {hi:.2f}] over {len(resolved)} weights")
 
 
-STATIONARY_KEY = "stationarity_stationary"  # per-weight flag joined by merge_columns(..., prefix="stationarity_")
+STATIONARITY_PREFIX = "stationarity_"  # the per-weight diagnostics of observables.stationarity, joined by merge_columns
+STATIONARY_KEY = STATIONARITY_PREFIX + "stationary"
+
+
+def stationarity_columns(diagnostics: list[dict]) -> list[dict]:
+    """The rows of :func:`statmech_nn.observables.stationarity.stationarity_rows` ready for :func:`merge_columns`
+    with ``prefix=STATIONARITY_PREFIX``: one per column, the failed checks as a comma-separated string."""
+    return [{**{k: v for k, v in row.items() if k not in ("name", "failed")}, "column": j,
+             "failed": ",".join(row["failed"])} for j, row in enumerate(diagnostics)]
 
 
 def stationarity_verdict(rows) -> Verdict:
-    """S: the weights were stationary in the tracked window (the premise of 002 §5's equilibrium analysis),
-    from the per-weight flag ``stationarity_stationary`` of :mod:`statmech_nn.observables.stationarity`."""
-    question = "weights stationary in the tracked window (002 §5's equilibrium)"
-    test = "share of the weights that moved by more than weight decay whose stationarity diagnostics all pass"
+    """S: the weights were stationary in the tracked window (the premise of 002 §5's equilibrium analysis).
+
+    The rule is :func:`statmech_nn.observables.stationarity.stationarity_verdict`, applied to the weights that
+    moved by more than weight decay (a decay-only weight is a deterministic exponential: not a fluctuation)."""
     moved = [row for row in rows if row.get(STATIONARY_KEY) is not None and row.get("status") != "decay-only"]
-    stationary = sum(bool(row[STATIONARY_KEY]) for row in moved)
-    numbers = {"weights": len(moved), "stationary": stationary,
-               "median_drift_ratio": _median(moved, "stationarity_drift_ratio"),
-               "median_window_over_tau": _median(moved, "stationarity_window_over_tau"),
-               "median_split_rhat": _median(moved, "stationarity_split_rhat")}
-    if len(moved) < MIN_WEIGHTS:
-        return Verdict("S", question, "inconclusive", test, numbers, f"only {len(moved)} weights diagnosed")
-    share = stationary / len(moved)
-    verdict = "supported" if share >= MAJORITY else "not supported" if share <= MINORITY else "inconclusive"
-    return Verdict("S", question, verdict, test, numbers, f"{stationary} of {len(moved)} weights stationary")
+    diagnosed = [{**{k[len(STATIONARITY_PREFIX):]: v for k, v in row.items() if k.startswith(STATIONARITY_PREFIX)},
+                  "failed": [f for f in str(row.get(STATIONARITY_PREFIX + "failed", "")).split(",") if f]}
+                 for row in moved]
+    result = weight_stationarity_verdict(diagnosed)
+    numbers = {key: result[key] for key in ("stationary", "judged", "drifting", "halves_differ", "window_too_short",
+                                            "rhat_above", "median_drift_ratio", "median_window_over_tau")}
+    numbers["decay_only_left_out"] = sum(row.get("status") == "decay-only" for row in rows)
+    summary = (f"{result['stationary']} of {result['judged']} weights stationary; {result['drifting']} drift, "
+               f"{result['halves_differ']} change their increment law between halves, "
+               f"{result['window_too_short']} have a window shorter than 50 tau")
+    return Verdict("S", result["question"] + " (002 §5's equilibrium)", result["verdict"], result["test"], numbers,
+                   summary)
 
 
 def network_verdicts(rows: list[dict], outputs_bimodal: int | None = None, outputs_tested: int | None = None,

@@ -16,7 +16,9 @@ directory or a ``trajectory.h5``) and runs, in memory, the same chain for a samp
 6. when the trajectory holds samples x of the non-trainable variables: the bimodality of each of the first
    64 (002 Fig. 1; on a seeded subsample of at most 20 000 rows) and the rank-frequency exponent of the
    activation patterns x > 0 (:mod:`statmech_nn.observables.activity`);
-7. the verdicts Q1-Q6 (:mod:`statmech_nn.compare.verdicts`).
+7. the stationarity of every column in the window (:mod:`statmech_nn.observables.stationarity`, joined with
+   the prefix ``stationarity_``);
+8. the verdicts Q1-Q6 and S (:mod:`statmech_nn.compare.verdicts`).
 
 The result, an :class:`Analysis`, has ``.table()`` (a pandas DataFrame, one row per column),
 ``.verdicts()`` (a list of :class:`~statmech_nn.compare.verdicts.Verdict`), ``.summary()`` (the dict
@@ -24,7 +26,7 @@ The result, an :class:`Analysis`, has ``.table()`` (a pandas DataFrame, one row 
 ``.save(directory)``: ``observables.nc`` (all of it, the per-column table as variables prefixed
 ``fit_``), ``fits.json`` (headline and rows), ``analysis.json`` (what was analysed, with which options),
 ``summary.json`` and ``figures/*.png``. More per-column
-results (e.g. stationarity) join with :meth:`Analysis.add_columns`, more verdicts with
+results join with :meth:`Analysis.add_columns`, more verdicts with
 :meth:`Analysis.add_verdict`. :func:`analyze_run` is ``analyze(run_dir).save(out)``.
 """
 
@@ -42,14 +44,15 @@ from .. import __version__
 from ..compare.columns import fit_table, rows_dataset
 from ..compare.overlay import predicted_densities
 from ..compare.steps import DecaySplit, split_decay_steps
-from ..compare.verdicts import (Verdict, headline, merge_columns, network_verdicts, representative_columns,
-                                summary_text)
+from ..compare.verdicts import (STATIONARITY_PREFIX, Verdict, headline, merge_columns, network_verdicts,
+                                representative_columns, stationarity_columns, summary_text)
 from ..errors import DataError, StatmechError
 from ..io import FIGURES_DIR, OBSERVABLES_FILE, RunDirectory, Trajectory, save_dataset, write_json
 from ..observables.activity import bimodality, fit_zipf, pattern_counts
 from ..observables.fluctuations import fluctuation_densities, fluctuation_samples, uniform_step
 from ..observables.powerlaw import fit_powerlaw
 from ..observables.spectrum import HIGH_BAND, spectrum_dataset
+from ..observables.stationarity import stationarity_rows
 from ..params import require_int, rng_from
 from . import figures
 
@@ -287,6 +290,7 @@ def analyze(source, options: AnalysisOptions = AnalysisOptions(), progress: bool
     if n_boot:
         pvalues = _csn_pvalues(samples, decay, tested, require_int("bootstrap", n_boot, 1), options.seed, progress)
         rows = merge_columns(rows, [{"column": j, "power_law_gof_p": p} for j, p in pvalues.items()])
+    rows = merge_columns(rows, stationarity_columns(stationarity_rows(trajectory.q, names)), STATIONARITY_PREFIX)
     outputs = output_data = None
     if trajectory.x is not None and trajectory.x.shape[0] >= 10:
         output_data, outputs = _output_observables(np.asarray(trajectory.x, float), options.seed)
