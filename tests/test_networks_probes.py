@@ -11,7 +11,7 @@ from statmech_nn.errors import ParameterError
 from statmech_nn.io import load_dataset as load_netcdf
 from statmech_nn.networks.architectures import Architecture
 from statmech_nn.networks.data import load_dataset
-from statmech_nn.networks.probe_figures import FIGURES, write_probe_outputs
+from statmech_nn.report.probe_figures import FIGURES, write_probe_outputs
 from statmech_nn.networks.probes import probe
 
 

@@ -104,7 +104,7 @@ def _train(args) -> int:
 
 def _probe(args) -> int:
     from ..networks.data import load_dataset
-    from ..networks.probe_figures import write_probe_outputs
+    from ..report.probe_figures import write_probe_outputs
     from ..networks.probes import probe
 
     dataset = None

@@ -17,7 +17,7 @@ import xarray as xr
 from ..errors import DataError, StatmechError
 from ..io import RunDirectory
 from ..networks import TrainConfig, probe, train
-from ..networks.probe_figures import write_probe_outputs
+from ..report.probe_figures import write_probe_outputs
 from ..observables.activity import Bimodality, ZipfFit, bimodality, fit_zipf
 from ..report import figures
 from .spec import ExperimentSpec

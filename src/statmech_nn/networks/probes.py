@@ -45,6 +45,7 @@ from torch import nn
 
 from ..errors import ParameterError
 from ..params import require_int
+from ..patterns import packed_pattern_counts
 from .architectures import Architecture
 from .checkpoint import latest_checkpoint, load_model_arrays
 from .data import ArrayDataset, load_dataset
@@ -78,13 +79,6 @@ def _hidden_layers(model: nn.Module) -> list[tuple[str, nn.ReLU]]:
     if not layers:
         raise ParameterError("model", type(model).__name__, "a network with at least one ReLU hidden layer")
     return layers
-
-
-def _rank_counts(packed: np.ndarray) -> np.ndarray:
-    """Counts of the distinct rows of a (n, bytes) uint8 array, sorted descending."""
-    rows = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1])))
-    _, counts = np.unique(rows.ravel(), return_counts=True)
-    return np.sort(counts)[::-1]
 
 
 def _pad(rows: list[np.ndarray], fill) -> np.ndarray:
@@ -158,7 +152,7 @@ def probe(source, dataset: ArrayDataset | None = None, *, split: str = "test", n
         preactivation[i, :k] = np.concatenate(pre[name]).T
         activation[i, :k] = np.concatenate(post[name]).T
         neuron_index[i, :k] = chosen[name]
-        pattern_rows.append(_rank_counts(np.concatenate(packed[name])))
+        pattern_rows.append(packed_pattern_counts(np.concatenate(packed[name])))
         by_rank = np.argsort(-counts[name], kind="stable")
         unit_rows.append(by_rank)
         frequency_rows.append(counts[name][by_rank] / n)

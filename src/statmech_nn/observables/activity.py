@@ -27,6 +27,7 @@ from scipy.special import logsumexp
 
 from ..errors import DataError
 from ..params import require_int, rng_from
+from ..patterns import packed_pattern_counts
 from .powerlaw import fit_powerlaw
 
 _EM_ITERATIONS = 500    # EM's log-likelihood only rises; near-degenerate (unimodal) fits converge slowly,
@@ -121,9 +122,7 @@ def pattern_counts(active) -> np.ndarray:
     active = np.asarray(active)
     if active.ndim != 2 or active.shape[0] == 0:
         raise DataError(f"activation patterns must be a (samples, units) array, got shape {active.shape}")
-    packed = np.packbits(active.astype(bool), axis=1)
-    _, counts = np.unique(packed, axis=0, return_counts=True)
-    return np.sort(counts)[::-1]
+    return packed_pattern_counts(np.packbits(active.astype(bool), axis=1))
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import xarray as xr
+from matplotlib.lines import Line2D
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-
-from ..errors import DataError  # noqa: E402
+from ..errors import DataError
+from .savefig import plt, save_figure
 
 VIEWS = ("full", "powerlaw", "gaussian")
 _MODEL_STYLE = {"theory": dict(ls="-", lw=1.8), "gaussian": dict(ls=":", lw=1.2), "student_t": dict(ls="-.", lw=1.2),
@@ -135,7 +132,7 @@ def fluctuation_panels(observables: xr.Dataset, predicted: xr.Dataset, table: xr
         ax.legend(fontsize=7, loc="lower left", framealpha=0.85)
     fig.suptitle({"full": "Local fluctuations Δ (002 Fig. 2)", "powerlaw": "Intermediate scales, log-log (002 Fig. 3 left)",
                   "gaussian": "Large fluctuations, log-quadratic (002 Fig. 3 right)"}[view], fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path, tight=False)
 
 
 def _intermediate(table: xr.Dataset, j: int, x: np.ndarray) -> np.ndarray:
@@ -162,7 +159,7 @@ def traces_figure(trajectory, columns, path, units: str = "q") -> Path:
         ax.set_xlabel("step t")
         ax.set_ylabel(f"w(t) [{units}]")
     fig.suptitle("Tracked weights over the tracked window", fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path, tight=False)
 
 
 def spectrum_figure(spectra: xr.Dataset, path, columns=None, title: str | None = None) -> Path:
@@ -197,7 +194,7 @@ def spectrum_figure(spectra: xr.Dataset, path, columns=None, title: str | None =
     handles += [Line2D([], [], color="0.3", ls="--", label="P ∝ f^-a, low band (fit)"),
                 Line2D([], [], color="0.3", ls="-", label="P ∝ f^-a, high band (fit)")]
     ax.legend(handles=handles, fontsize=7, loc="best", framealpha=0.85)
-    return _save(fig, path)
+    return save_figure(fig, path, tight=False)
 
 
 def _band_label(spectra: xr.Dataset, j: int) -> str:
@@ -228,12 +225,4 @@ def outputs_figure(outputs, results, path, names=None, most: int = 4, title: str
     ax.set_ylabel("p(x | q)")
     ax.set_title(title or "Outputs of neurons with frozen weights (002 Fig. 1)", fontsize=10)
     ax.legend(fontsize=7, loc="best", framealpha=0.85)
-    return _save(fig, path)
-
-
-def _save(fig, path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, tight=False)

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ..io import read_json  # noqa: E402
-from ..observables.binning import log_binned_density  # noqa: E402
-from ..compare.verdicts import theory_preferred  # noqa: E402
-from .html import Figure, Section, Table, write_report  # noqa: E402
+from ..compare.verdicts import theory_preferred
+from ..io import read_json
+from ..observables.binning import log_binned_density
+from .html import Figure, Section, Table, write_report
+from .savefig import plt, save_figure
 
 _METHOD_COLORS = {"exact": "tab:blue", "mh": "tab:orange", "langevin": "tab:green"}
 
@@ -39,7 +36,7 @@ def training_figure(metrics_file: Path, path: Path) -> Path:
     loss.set_ylabel("cross-entropy (without the L2 term)")
     accuracy.set_ylabel("test accuracy")
     fig.suptitle("Training to equilibrium, then tracking (002 §5)", fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=110, tight=False)
 
 
 def sampler_figure(model, results, path: Path) -> Path:
@@ -77,7 +74,7 @@ def sampler_figure(model, results, path: Path) -> Path:
     for ax in (loglog, quadratic):
         ax.legend(fontsize=8)
     fig.suptitle("Quartic toy model: samplers against the exact marginal", fontsize=10)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=110, tight=False)
 
 
 def _number(value, digits=3):
@@ -252,11 +249,3 @@ def _sampler_section(summary, model, samplers, figures_dir) -> Section:
                 "fitted s", "fitted σ"], rows)],
         [Figure(sampler_figure(model, samplers, figures_dir / "samplers.png"),
                 "Exact, Metropolis–Hastings and two-timescale Langevin samples of q against the exact p(q).")])
-
-
-def _save(fig, path: Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path

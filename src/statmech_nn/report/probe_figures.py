@@ -1,18 +1,15 @@
-"""PNG figures of a probe Dataset (:mod:`.probes`): 002 Fig. 1 and 001's four observable classes."""
+"""PNG figures of a probe Dataset (:mod:`statmech_nn.networks.probes`): 002 Fig. 1 and 001's four observable classes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import xarray as xr
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
-
-from ..io import save_dataset  # noqa: E402
-from .probes import PROBES_FILE  # noqa: E402
+from ..io import save_dataset
+from ..networks.probes import PROBES_FILE
+from .savefig import plt, save_figure
 
 FIGURES = ("neuron_outputs.png", "pattern_rank_frequency.png", "unit_activation_frequency.png",
            "layer_mean_activation.png", "weight_histograms.png")
@@ -52,8 +49,7 @@ def write_probe_outputs(ds: xr.Dataset, out: str | Path) -> dict[str, Path]:
     fig, axes = plt.subplots(2, 3, figsize=(10, 6), constrained_layout=True)
     _neuron_outputs(ds, axes)
     paths["neuron_outputs"] = figures / FIGURES[0]
-    fig.savefig(paths["neuron_outputs"], dpi=100)
-    plt.close(fig)
+    save_figure(fig, paths["neuron_outputs"], dpi=100, tight=False)
 
     for key, variable, ylabel, name in (
             ("pattern_rank_frequency", "pattern_count", "inputs with this activation pattern", FIGURES[1]),
@@ -61,8 +57,7 @@ def write_probe_outputs(ds: xr.Dataset, out: str | Path) -> dict[str, Path]:
         fig, ax = plt.subplots(figsize=(5, 4), constrained_layout=True)
         _loglog_by_rank(ds, variable, ylabel, ax)
         paths[key] = figures / name
-        fig.savefig(paths[key], dpi=100)
-        plt.close(fig)
+        save_figure(fig, paths[key], dpi=100, tight=False)
 
     fig, ax = plt.subplots(figsize=(5, 4), constrained_layout=True)
     for layer in ds.layer.values:
@@ -72,8 +67,7 @@ def write_probe_outputs(ds: xr.Dataset, out: str | Path) -> dict[str, Path]:
     ax.set_ylabel("density")
     ax.legend(fontsize=8)
     paths["layer_mean_activation"] = figures / FIGURES[3]
-    fig.savefig(paths["layer_mean_activation"], dpi=100)
-    plt.close(fig)
+    save_figure(fig, paths["layer_mean_activation"], dpi=100, tight=False)
 
     n_params = ds.sizes["weight_param"]
     fig, axes = plt.subplots(1, n_params, figsize=(3.2 * n_params, 3), constrained_layout=True, squeeze=False)
@@ -84,6 +78,5 @@ def write_probe_outputs(ds: xr.Dataset, out: str | Path) -> dict[str, Path]:
         ax.set_title(str(param), fontsize=8)
         ax.set_xlabel("w")
     paths["weight_histograms"] = figures / FIGURES[4]
-    fig.savefig(paths["weight_histograms"], dpi=100)
-    plt.close(fig)
+    save_figure(fig, paths["weight_histograms"], dpi=100, tight=False)
     return paths
