@@ -21,14 +21,14 @@ from contextlib import contextmanager
 
 from ..compare.claims import run_claims
 from ..compare.verdicts import bimodality_verdict
-from ..io import RunDirectory, write_json
+from ..io import SUMMARY_FILE, RunDirectory, write_json
 from ..report.analysis import AnalysisOptions, analyze
 from ..report.validation import write_validation_report
 from .network import probe_network, train_network
 from .samplers import expected_theory, run_samplers
 from .spec import ExperimentSpec
 
-SUMMARY_FILE = "summary.json"
+
 PROBED_OUTPUTS = "pre-activations x = w·input + b of sampled second-hidden-layer units of the frozen network"
 
 

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import Trajectory
+from ..io import RunDirectory, Trajectory
 from ..report.analysis import AnalysisOptions, analyze
-from ..sampling.chains import write_run_directory
-from ..sampling.quartic import quartic_reference, quartic_trajectory, sample_quartic
-from ..sampling.summary import summarize
+from ..run_directory import command_line
+from ..sampling.runs import quartic_run
 from ..toy import QuarticModel
 from .spec import ExperimentSpec
 
@@ -62,19 +61,13 @@ def run_samplers(spec: ExperimentSpec, out: Path, *, progress: bool = True) -> t
     """Sample ``spec.samplers.model`` by every listed method into ``out/<method>`` and analyze each run."""
     s = spec.samplers
     model = QuarticModel(**s.model)
-    reference = quartic_reference(model)
     results = []
     for method in s.methods:
-        run = sample_quartic(model, method, chains=s.chains, steps=s.steps[method], seed=s.seed, epsilon=s.epsilon,
-                             dt=s.dt, integrator=s.integrator, progress=progress)
-        summary = summarize(run, model.q_bar, reference)
         settings = {"method": method, "chains": s.chains, "steps": s.steps[method], "seed": s.seed,
                     "epsilon": s.epsilon, "dt": s.dt, "integrator": s.integrator}
-        command = ["statmech-nn", "sample", "quartic", *(f"--{k.replace('_', '-')}={v}" for k, v in s.model.items()),
-                   "--method", method, "--chains", str(s.chains), "--steps", str(s.steps[method]), "--seed", str(s.seed),
-                   "--epsilon", str(s.epsilon), "--dt", str(s.dt), "--integrator", s.integrator]
-        directory = write_run_directory(out / method, quartic_trajectory(model, run), summary, command=command,
-                                        parameters={"model": model.to_dict(), **settings}, seed=s.seed)
+        directory = RunDirectory(out / method)
+        summary = quartic_run(model, **settings, out=directory.path, progress=progress,
+                              command=command_line(["sample", "quartic"], {**s.model, **settings, "out": directory.path}))
         analysis = analyze(directory.path, AnalysisOptions(mode="mean"), progress=progress)
         results.append(SamplerResult(method, directory.path, summary, analysis.save(directory.path / "analysis"),
                                      _recovered(analysis.rows)))

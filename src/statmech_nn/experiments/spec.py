@@ -25,7 +25,7 @@ from pathlib import Path
 from ..errors import DataError, ParameterError
 from ..io import read_toml
 from ..params import require_int, require_positive
-from ..toy.model import PARAMETER_NAMES
+from ..toy.parameters import NAMES as QUARTIC_PARAMETERS
 
 SAMPLER_METHODS = ("exact", "mh", "langevin")
 _TABLES = ("experiment", "training", "probe", "analysis", "samplers", "acceptance")
@@ -63,9 +63,9 @@ class SamplerSpec:
     integrator: str = "exponential"
 
     def __post_init__(self):
-        unknown = sorted(set(self.model) - set(PARAMETER_NAMES))
+        unknown = sorted(set(self.model) - set(QUARTIC_PARAMETERS))
         if unknown:
-            raise ParameterError("samplers.model", unknown, "QuarticModel parameters: " + ", ".join(PARAMETER_NAMES))
+            raise ParameterError("samplers.model", unknown, "QuarticModel parameters: " + ", ".join(QUARTIC_PARAMETERS))
         for method in self.methods:
             if method not in SAMPLER_METHODS:
                 raise ParameterError("samplers.methods", method, "a list of " + ", ".join(SAMPLER_METHODS))

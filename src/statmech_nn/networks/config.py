@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..errors import DataError, ParameterError
 from ..io import RunDirectory
+from .. import run_directory
 from ..params import require_int, require_nonnegative, require_positive
 from .data import SCALINGS
 from .equilibrium import EQUILIBRIUM_CRITERIA, EquilibriumCriterion
@@ -101,15 +102,5 @@ class TrainConfig:
 
     def command_line(self) -> list[str]:
         """An equivalent ``statmech-nn train`` command line (what run.json records as the command)."""
-        argv = ["statmech-nn", "train"]
-        for key, value in self.to_dict().items():
-            flag = "--" + key.replace("_", "-")
-            if value is None or value is False:
-                continue
-            if value is True:
-                argv.append(flag)
-            elif isinstance(value, list):
-                argv += [flag, ",".join(value)]
-            else:
-                argv += [flag, str(value)]
-        return argv
+        return run_directory.command_line(["train"], {key: ",".join(value) if isinstance(value, list) else value
+                                                      for key, value in self.to_dict().items()})

@@ -19,9 +19,8 @@ from .conditional import QuarticConditional
 from .free_energy import free_energy_derivative_u, free_energy_eq4, free_energy_exact
 from .hamiltonian import PACKED, energy_ufunc
 from .marginal import QuarticMarginal
-from .parameters import NAMES, PARAMETERS
+from .parameters import PARAMETERS
 
-PARAMETER_NAMES = NAMES     # the table's order (:mod:`.parameters`), which is the constructor's
 
 
 @dataclass(frozen=True)
