@@ -8,7 +8,7 @@ from scipy import stats
 
 from statmech_nn.errors import DataError
 from statmech_nn.io import Trajectory
-from statmech_nn.observables.binning import log_binned_density, log_binned_mean, log_edges
+from statmech_nn.observables._numerics.binning import log_binned_density, log_binned_mean, log_edges
 from statmech_nn.observables.fluctuations import (fluctuation_densities, fluctuation_samples, increments,
                                                   mean_deviations, running_mean_deviations)
 

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from scipy import integrate, special
 
 from statmech_nn.errors import NotNormalizableError
-from statmech_nn.observables.halfline import integrate_half_line, log_tricomi_integral
-from statmech_nn.observables.hurwitz import log_hurwitz_zeta, zeta_terms
+from statmech_nn.observables._numerics.halfline import integrate_half_line, log_tricomi_integral
+from statmech_nn.observables._numerics.hurwitz import log_hurwitz_zeta, zeta_terms
 
 
 @pytest.mark.parametrize("s", [1.05, 1.5, 2.0, 2.7, 4.0, 9.0])

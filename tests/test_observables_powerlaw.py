@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from statmech_nn.errors import DataError
-from statmech_nn.observables.hurwitz import log_hurwitz_zeta
+from statmech_nn.observables._numerics.hurwitz import log_hurwitz_zeta
 from statmech_nn.observables.powerlaw import fit_powerlaw, sample_powerlaw
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::RuntimeWarning")
@@ -241,7 +241,7 @@ def test_zeros_are_left_out_and_counted_out():
 def test_a_scan_cut_at_its_budget_says_so_and_bounds_the_best_distance(monkeypatch):
     """The O(n log n) budget: a cut scan returns D and a gap with D - gap <= min D <= D (checked against the full scan)."""
     from statmech_nn.observables import powerlaw as fitter
-    from statmech_nn.observables import powerlaw_kernels as kernels
+    from statmech_nn.observables._numerics import powerlaw_kernels as kernels
 
     data = (1 - np.random.default_rng(2).random(20000)) ** (-1 / 1.5)  # pure power law: nearly tied candidates
     full = fit_powerlaw(data)

@@ -8,7 +8,7 @@ symmetric about 0,
 with c² = λx/g (the core, or peak, scale), s = α/2β (|Δ|^{-2s} = |Δ|^{-α/β} on intermediate scales) and
 σ² = 1/(αλq) (the Gaussian width). Only (c, s, σ) are identifiable from samples; g, λx, λq, α, β are not.
 The normalization is exact: with v = Δ²/c², ∫ p dΔ = c K(1/2, s, c²/2σ²), K the half-line integral of
-:func:`~statmech_nn.observables.halfline.log_tricomi_integral` (= c Γ(1/2) U(1/2, 3/2-s, c²/2σ²)).
+:func:`~statmech_nn.observables._numerics.halfline.log_tricomi_integral` (= c Γ(1/2) U(1/2, 3/2-s, c²/2σ²)).
 
 The fit maximizes the likelihood of the samples (not a histogram): for fixed c the model is an
 exponential family in (s, τ = 1/2σ²) with statistics (log(1 + Δ²/c²), Δ²), whose log-likelihood is
@@ -43,8 +43,8 @@ from scipy import optimize, special, stats
 
 from ..distributions import Distribution
 from ..errors import DataError, NotNormalizableError, StatmechError
-from ..observables.halfline import log_tricomi_integral
-from ..observables.newton import maximize_with_bound
+from ..observables._numerics.halfline import log_tricomi_integral
+from ..observables._numerics.newton import maximize_with_bound
 from ..observables.powerlaw import fit_powerlaw
 from ..observables.tail_models import likelihood_ratio
 from ..params import require_finite, require_positive

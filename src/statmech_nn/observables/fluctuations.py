@@ -28,7 +28,7 @@ import xarray as xr
 from ..errors import DataError
 from ..io import Trajectory
 from ..params import require_int, sample_columns
-from .binning import log_binned_density
+from ._numerics.binning import log_binned_density
 
 MODES = ("increment", "running_mean", "mean")
 

@@ -13,7 +13,7 @@ agree with CSN's reference code and the ``powerlaw`` package, against which the 
   where ``powerlaw`` prints (α - 1)/√n_tail instead);
 - discrete α is the exact MLE with the Hurwitz zeta (CSN eq. (3.5)), not the approximation (3.7).
 
-The x_min scan runs in the numba kernels of :mod:`statmech_nn.observables.powerlaw_kernels`.
+The x_min scan runs in the numba kernels of :mod:`statmech_nn.observables._numerics.powerlaw_kernels`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from tqdm import tqdm
 from ..distributions import Distribution
 from ..errors import DataError
 from ..params import require_int, require_positive, rng_from
-from . import powerlaw_kernels as kernels
+from ._numerics import powerlaw_kernels as kernels
 from .tail_models import ALTERNATIVES, LikelihoodRatio, TailData, TailModel, fit_alternative, likelihood_ratio
 
 CLI_KEYS = ("alpha", "xmin", "sigma", "D", "ntail", "n")

@@ -7,7 +7,7 @@ where the long-time dynamics gives P ∝ 1/f^a with a < 2. Our estimator and con
   one-sided density scaling; segments of 2^⌊log2(n/8)⌋ steps by default (≥ 8 segments, ~15 with
   overlap), so the lowest resolved frequency is f₁ = 1/segment;
 - frequencies in cycles per recorded step of the trajectory (``frequency_unit``), P in q²·step;
-- f²·P(f) averaged over log-spaced bins (:func:`~statmech_nn.observables.binning.log_binned_mean`);
+- f²·P(f) averaged over log-spaced bins (:func:`~statmech_nn.observables._numerics.binning.log_binned_mean`);
 - the exponent a of P ∝ f^{-a} on a band: weighted least squares of log P̄ against log f over the
   log bins inside the band (weights: frequencies per bin, i.e. inverse variance of the bin mean), its
   standard error from the residual scatter. Default bands: low [4 f₁, 40 f₁] (the first bins, where
@@ -25,7 +25,7 @@ from scipy import signal
 
 from ..errors import DataError
 from ..params import require_int
-from .binning import log_binned_mean
+from ._numerics.binning import log_binned_mean
 
 HIGH_BAND = (0.01, 0.1)
 LOW_BAND_IN_F1 = (4.0, 40.0)

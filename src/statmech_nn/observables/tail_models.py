@@ -12,8 +12,8 @@ Each is fitted by maximum likelihood to the tail, conditioned on x ≥ x_min:
 
 The last two are exponential families: in the continuous case their log-likelihood is concave, its
 gradient and Hessian come from the mean and covariance of the sufficient statistics under the
-model (computed with the normalization by :func:`~statmech_nn.observables.halfline.integrate_half_line`),
-and a bounded Newton iteration (:mod:`~statmech_nn.observables.newton`) finds the MLE from the data's
+model (computed with the normalization by :func:`~statmech_nn.observables._numerics.halfline.integrate_half_line`),
+and a bounded Newton iteration (:mod:`~statmech_nn.observables._numerics.newton`) finds the MLE from the data's
 sums alone. Discrete versions put on each integer x the continuous mass of [x - 1/2, x + 1/2)
 (16-point Gauss-Legendre), normalized on [x_min - 1/2, ∞) (the ``powerlaw`` package's default
 "round" discretization), with the same Newton iteration on distinct values.
@@ -32,9 +32,9 @@ from scipy import stats
 from scipy.special import erfc
 
 from ..errors import DataError, NotNormalizableError
-from .halfline import integrate_half_line
-from .hurwitz import log_hurwitz_zeta
-from .newton import maximize_with_bound
+from ._numerics.halfline import integrate_half_line
+from ._numerics.hurwitz import log_hurwitz_zeta
+from ._numerics.newton import maximize_with_bound
 
 ALTERNATIVES = ("lognormal", "exponential", "truncated_power_law")
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(16)

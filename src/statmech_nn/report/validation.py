@@ -13,7 +13,7 @@ import numpy as np
 
 from ..compare.verdicts import theory_preferred
 from ..io import read_json
-from ..observables.binning import log_binned_density
+from ..observables._numerics.binning import log_binned_density
 from .html import Figure, Section, Table, write_report
 from .savefig import plt, save_figure
 

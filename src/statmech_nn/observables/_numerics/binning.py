@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DataError
-from ..params import require_int
+from ...errors import DataError
+from ...params import require_int
 
 
 def log_edges(lo: float, hi: float, per_decade: int) -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ConvergenceError
+from ...errors import ConvergenceError
 
 _NEWTON_ITERATIONS = 200
 

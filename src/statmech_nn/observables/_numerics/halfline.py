@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from ..errors import NotNormalizableError
+from ...errors import NotNormalizableError
 
 STEP = 0.1             # trapezoid step in t = log(v - v0)
 _COARSE = np.arange(-350.0, 350.5, 1.0)
