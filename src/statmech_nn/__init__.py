@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 _LAZY = {"track": "statmech_nn.networks.tracker",
          "analyze": "statmech_nn.report.analysis",
-         "AnalysisOptions": "statmech_nn.report.analysis"}
+         "AnalysisOptions": "statmech_nn.compare.analysis"}
 
 
 def __getattr__(name):

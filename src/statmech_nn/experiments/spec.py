@@ -9,7 +9,7 @@ A spec (``validation/experiments/*.toml``) has these tables; every key is option
   ``track``, ``backend`` ...).
 - ``[probe]``: ``split``, ``n_neurons``, ``max_samples``, ``seed`` and ``layer`` (the hidden layer whose
   units are tested for bimodal p(x|q), 002 Fig. 1: 1-based, default 2 as in the source).
-- ``[analysis]``: :class:`statmech_nn.report.analysis.AnalysisOptions` fields for the network's trajectory.
+- ``[analysis]``: :class:`statmech_nn.compare.analysis.AnalysisOptions` fields for the network's trajectory.
 - ``[samplers]``: ``methods`` (of exact, mh, langevin), ``chains``, ``steps`` (a table per method or one
   number), ``seed``, ``epsilon``, ``dt``, ``integrator``, and ``[samplers.model]``: QuarticModel parameters.
 - ``[acceptance]``: ``min_test_accuracy``, ``require_equilibrium``, ``max_sampler_z`` (|<(q-q̄)²> - exact| in

@@ -1,0 +1,272 @@
+"""The analysis of one trajectory, in memory: every observable, fit and verdict (DESIGN: the analysis of a run
+lives in compare/; its figures and files are :mod:`statmech_nn.report.analysis`).
+
+:func:`analyze_trajectory` takes a :class:`~statmech_nn.io.Trajectory`, an array q (T, K) or a path (a run
+directory or a ``trajectory.h5``) and runs the same chain for a sampler and a network:
+
+1. fluctuation samples per column (increments at a lag, or deviations from a running mean; 002 §5), and
+   the split of the lag-1 increments into weight-decay and gradient steps
+   (:mod:`statmech_nn.compare.steps`);
+2. their densities in both views (:mod:`statmech_nn.observables.fluctuations`);
+3. per column a status, the MLE fit of 002 eqs. (6)/(21) to the gradient steps, its goodness of fit,
+   crossovers and alternatives, and the peak's mixture weight (:mod:`statmech_nn.compare.columns`);
+   the CSN bootstrap p of the |Δ| power law of the gradient steps for every column (``bootstrap``) or, by
+   default, for :data:`CSN_COLUMNS` columns chosen by the figures' rule (``gof_bootstrap``);
+4. the predicted bin averages of every fitted model on the measured bins (:mod:`statmech_nn.compare.overlay`);
+5. the power spectrum of q(t), f²·P(f) and its band exponents (:mod:`statmech_nn.observables.spectrum`);
+6. when the trajectory holds samples x of the non-trainable variables: the bimodality of each of the first
+   64 (002 Fig. 1; on a seeded subsample of at most 20 000 rows) and the rank-frequency exponent of the
+   activation patterns x > 0 (:mod:`statmech_nn.observables.activity`);
+7. the stationarity of every column in the window (:mod:`statmech_nn.observables.stationarity`, joined with
+   the prefix ``stationarity_``);
+8. the verdicts Q1-Q6 and S (:mod:`statmech_nn.compare.verdicts`).
+
+The result, an :class:`Analysis`, has ``.table()`` (a pandas DataFrame, one row per column),
+``.verdicts()`` (a list of :class:`~statmech_nn.compare.verdicts.Verdict`), ``.summary()`` (the dict
+``analyze --json`` prints), ``.dataset()`` (everything as one xarray Dataset) and ``.write(directory)``:
+``observables.nc`` (the per-column table as variables prefixed ``fit_``), ``fits.json`` (headline and rows)
+and ``analysis.json`` (what was analysed, with which options). More per-column results join with
+:meth:`Analysis.add_columns`, more verdicts with :meth:`Analysis.add_verdict`.
+"""
+
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from tqdm import tqdm
+
+from .. import __version__
+from .columns import fit_table, rows_dataset
+from .overlay import predicted_densities
+from .steps import DecaySplit, split_decay_steps
+from .verdicts import (STATIONARITY_PREFIX, Verdict, headline, merge_columns, network_verdicts,
+                       representative_columns, stationarity_columns, summary_text)
+from ..errors import DataError, StatmechError
+from ..io import OBSERVABLES_FILE, RunDirectory, Trajectory, save_dataset, write_json
+from ..observables.activity import bimodality, fit_zipf, pattern_counts
+from ..observables.fluctuations import fluctuation_densities, fluctuation_samples, uniform_step
+from ..observables.powerlaw import fit_powerlaw
+from ..observables.spectrum import HIGH_BAND, spectrum_dataset
+from ..observables.stationarity import stationarity_rows
+from ..params import jsonable, require_int, rng_from
+
+FITS_FILE = "fits.json"
+ANALYSIS_FILE = "analysis.json"
+MAX_OUTPUT_COLUMNS = 64      # neurons tested for bimodality (the first ones)
+MAX_OUTPUT_SAMPLES = 20_000  # a seeded subsample of outputs per neuron keeps the EM fits quick
+CSN_COLUMNS = 12             # columns given a CSN bootstrap p by default (chosen as the figures' are)
+_SPECTRUM_KEYS = ("exponent_low", "exponent_low_err", "exponent_high", "exponent_high_err")
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Everything ``analyze`` can be told; written to ``analysis.json``."""
+
+    mode: str = "increment"
+    lag: int = 1
+    window: int = 100
+    per_decade: int = 10
+    quadratic_bins: int = 40
+    segment: int | None = None
+    low_band: tuple | None = None
+    high_band: tuple = HIGH_BAND
+    bootstrap: int = 0          # CSN bootstrap sets for every column (0: only the representative ones)
+    gof_bootstrap: int = 50     # CSN bootstrap sets for CSN_COLUMNS representative columns when ``bootstrap`` is 0
+    seed: int = 0
+    units: str = "q"
+    figures: bool = True
+
+
+def _output_observables(x: np.ndarray, seed) -> tuple[xr.Dataset, list]:
+    """Bimodality of each of the first MAX_OUTPUT_COLUMNS columns of x (on at most MAX_OUTPUT_SAMPLES rows),
+    and the Zipf fit of the activation patterns x > 0 (all rows)."""
+    rng = rng_from(seed)
+    columns = min(x.shape[1], MAX_OUTPUT_COLUMNS)
+    rows = slice(None)
+    if x.shape[0] > MAX_OUTPUT_SAMPLES:
+        rows = np.sort(rng.choice(x.shape[0], MAX_OUTPUT_SAMPLES, replace=False))
+    results = [bimodality(x[rows, j], seed=rng) for j in range(columns)]
+    data = {key: ("output", np.array([getattr(r, key) for r in results], float))
+            for key in ("delta_bic", "ashman_d", "modes")}
+    data["bimodal"] = ("output", np.array([r.bimodal for r in results], np.int8))
+    data["output_means"] = (("output", "component"), np.array([r.means for r in results]))
+    data["output_sds"] = (("output", "component"), np.array([r.sds for r in results]))
+    data["output_weights"] = (("output", "component"), np.array([r.weights for r in results]))
+    dataset = xr.Dataset(data, coords={"output": np.arange(columns), "component": [0, 1]})
+    if x.shape[1] >= 2:
+        try:
+            zipf = fit_zipf(pattern_counts(x > 0))
+            dataset.attrs.update({f"zipf_{k}": v for k, v in zipf.to_dict().items()})
+        except StatmechError as exc:
+            dataset.attrs["zipf_status"] = f"not fitted: {exc}"
+    return dataset, results
+
+
+def _csn_pvalues(samples: np.ndarray, decay, columns, n_boot: int, seed, progress: bool) -> dict:
+    """{column: CSN bootstrap p of the |Δ| power law of its gradient steps} (columns whose power law cannot be
+    fitted are left out)."""
+    rng = rng_from(seed)
+    out = {}
+    for j in tqdm(list(columns), desc="bootstrap p", unit="column", disable=not progress):
+        magnitude = np.abs(samples[:, j] if decay is None else samples[~decay[:, j], j])
+        try:
+            out[int(j)] = fit_powerlaw(magnitude).gof_pvalue(n_boot, seed=rng)
+        except StatmechError:
+            pass
+    return out
+
+
+def _as_trajectory(source) -> Trajectory:
+    if isinstance(source, Trajectory):
+        return source
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if path.is_dir() and not RunDirectory(path).trajectory.is_file():
+            raise DataError(f"{path} holds no trajectory.h5")
+        return Trajectory.load(path)
+    q = np.asarray(source)
+    if q.ndim != 2 or not np.issubdtype(q.dtype, np.number):
+        raise DataError(f"analyze takes a Trajectory, a path or a numeric array (T, K); got shape {q.shape}")
+    return Trajectory(q=q, t=np.arange(q.shape[0]), names=[f"q{j}" for j in range(q.shape[1])], chain=None,
+                      source="array")
+
+
+@dataclass
+class Analysis:
+    """The analysis of one trajectory, in memory (see the module docstring)."""
+
+    trajectory: Trajectory
+    options: AnalysisOptions
+    rows: list[dict]
+    densities: xr.Dataset
+    spectra: xr.Dataset
+    decay: DecaySplit
+    outputs: list | None = None
+    output_data: xr.Dataset | None = None
+    origin: str | None = None   # the run directory or file analysed, if any
+    extra_verdicts: list[Verdict] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ answers
+    def table(self):
+        """One row per tracked column (pandas DataFrame indexed by the column's name)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows).set_index("name")
+
+    def headline(self) -> dict:
+        return headline(self.rows)
+
+    def verdicts(self) -> list[Verdict]:
+        """Q1-Q6 (Q5 from the neuron outputs x of the trajectory, when it holds them), then any added ones."""
+        bimodal = None if self.outputs is None else int(sum(r.bimodal for r in self.outputs))
+        tested = None if self.outputs is None else len(self.outputs)
+        return network_verdicts(self.rows, bimodal, tested, "columns of x recorded in the trajectory") + \
+            list(self.extra_verdicts)
+
+    def add_verdict(self, verdict: Verdict) -> None:
+        """Append one more verdict (e.g. whether the weights were stationary in the tracked window)."""
+        self.extra_verdicts.append(verdict)
+
+    def add_columns(self, extra: list[dict], prefix: str = "") -> None:
+        """Join more per-column results (dicts with ``column``) into the rows, their keys prefixed by ``prefix``;
+        stationarity diagnostics joined with ``prefix="stationarity_"`` add the verdict S."""
+        self.rows = merge_columns(self.rows, extra, prefix)
+
+    def representative(self, most: int = 4) -> list[int]:
+        return representative_columns(self.rows, most)
+
+    def fit_dataset(self) -> xr.Dataset:
+        return rows_dataset(self.rows, self.options.units)
+
+    def summary(self) -> dict:
+        """What ``statmech-nn analyze --json`` prints: sizes, the headline, status counts and the verdicts."""
+        head = self.headline()
+        summary = {"source": self.trajectory.source, "n_columns": len(self.rows),
+                   "n_samples": int(self.densities["n_samples"].values[0]) if len(self.rows) else 0,
+                   "columns_fitted": head["weights_resolved"], "headline": head,
+                   "decay_rate": {"source": self.decay.source,
+                                  "kappa": _json_float(np.nanmedian(self.decay.kappa)) if np.isfinite(self.decay.kappa).any() else None},
+                   "representative_columns": [self.rows[j]["name"] for j in self.representative()],
+                   "verdicts": [v.to_dict() for v in self.verdicts()]}
+        if self.outputs is not None:
+            summary["outputs_bimodal"] = int(sum(r.bimodal for r in self.outputs))
+            summary["outputs_tested"] = len(self.outputs)
+        return summary
+
+    def text(self) -> str:
+        """The plain-text answer (the CLI's output without --json): verdicts first, then the headline."""
+        return summary_text(self.summary())
+
+    # ------------------------------------------------------------------ outputs
+    def predicted(self) -> xr.Dataset:
+        return predicted_densities(self.densities, self.fit_dataset())
+
+    def dataset(self) -> xr.Dataset:
+        """Everything as one Dataset (the per-column table prefixed ``fit_``), as saved in observables.nc."""
+        table, predicted = self.fit_dataset(), self.predicted()
+        combined = xr.merge([
+            self.densities,
+            table.rename({name: f"fit_{name}" for name in table.data_vars}),
+            predicted.rename({"density_abs": "predicted_density_abs", "density_sq": "predicted_density_sq"}).drop_vars(
+                ["abs_delta", "delta_sq"]),
+            self.spectra,
+        ], compat="override", combine_attrs="override")
+        spectra, options = self.spectra.attrs, self.options
+        combined.attrs = {"source": self.trajectory.source, "package_version": __version__,
+                          "fluctuation": options.mode, "lag": options.lag, "steps_per_row": spectra["steps_per_row"],
+                          "spectrum_method": spectra["method"], "spectrum_segment_rows": spectra["segment_rows"],
+                          "spectrum_low_band": spectra["low_band"], "spectrum_high_band": spectra["high_band"],
+                          "theory": table.attrs["fit"], "crossover_convention": table.attrs["crossover_convention"],
+                          "goodness_of_fit": table.attrs["goodness_of_fit"], "decay_rate_source": self.decay.source}
+        if self.output_data is not None:
+            combined = xr.merge([combined, self.output_data], combine_attrs="no_conflicts")
+        return combined
+
+    def write(self, directory) -> list[Path]:
+        """Write observables.nc, analysis.json (inputs and options, to re-run) and fits.json; returns their paths."""
+        out = Path(directory)
+        return [save_dataset(self.dataset(), out / OBSERVABLES_FILE),
+                write_json(out / ANALYSIS_FILE, {"run_dir": self.origin, "options": asdict(self.options),
+                                                 "package_version": __version__}),
+                write_json(out / FITS_FILE, jsonable({"source": self.trajectory.source, "headline": self.headline(),
+                                                      "columns": self.rows}))]
+
+
+def analyze_trajectory(source, options: AnalysisOptions = AnalysisOptions(), progress: bool = False) -> Analysis:
+    """Analyse a trajectory, an array q (T, K) or a run directory / trajectory.h5, in memory."""
+    trajectory = _as_trajectory(source)
+    step = uniform_step(trajectory.t)
+    names, chain, units = trajectory.names, trajectory.chain, options.units
+    lag, window = require_int("lag", options.lag, 1), require_int("window", options.window, 1)
+    samples = fluctuation_samples(trajectory, options.mode, lag, window)
+    finite = np.all(np.isfinite(trajectory.q), axis=0)  # a diverged column gets a status; its observables are zeros
+    split = split_decay_steps(trajectory.q, trajectory.parameters)
+    steps_are_increments = options.mode == "increment" and lag == 1
+    densities = fluctuation_densities(np.where(finite, samples, 0.0), names, chain, options.per_decade,
+                                      options.quadratic_bins, units, options.mode)
+    decay = split.decay if steps_are_increments else None
+    rows, _ = fit_table(samples, names, chain, decay=decay, decay_only=split.decay_only, progress=progress, units=units)
+    spectra = spectrum_dataset(np.where(finite, trajectory.q, 0.0), names, chain, options.segment, options.per_decade, options.low_band,
+                               options.high_band, units, step)
+    for j, row in enumerate(rows):
+        for key in _SPECTRUM_KEYS:
+            row[f"spectrum_{key}"] = float(spectra[key].values[j])
+    tested = range(samples.shape[1]) if options.bootstrap else representative_columns(rows, CSN_COLUMNS)
+    n_boot = options.bootstrap or options.gof_bootstrap
+    if n_boot:
+        pvalues = _csn_pvalues(samples, decay, tested, require_int("bootstrap", n_boot, 1), options.seed, progress)
+        rows = merge_columns(rows, [{"column": j, "power_law_gof_p": p} for j, p in pvalues.items()])
+    rows = merge_columns(rows, stationarity_columns(stationarity_rows(trajectory.q, names)), STATIONARITY_PREFIX)
+    outputs = output_data = None
+    if trajectory.x is not None and trajectory.x.shape[0] >= 10:
+        output_data, outputs = _output_observables(np.asarray(trajectory.x, float), options.seed)
+    origin = str(Path(source).resolve()) if isinstance(source, (str, Path)) else None
+    return Analysis(trajectory, options, rows, densities, spectra, split, outputs, output_data, origin)
+
+
+def _json_float(value) -> float | None:
+    return float(value) if np.isfinite(value) else None
