@@ -27,7 +27,7 @@ from statmech_nn.sampling.quartic import quartic_reference
 from statmech_nn.sampling.quartic_setup import initial_state
 from statmech_nn.sampling.summary import KS_NULL_MEAN
 from statmech_nn.sampling.diagnostics import diagnose, ks_distance
-from statmech_nn.toy import QuarticModel
+from statmech_nn.quartic import QuarticModel
 
 MODEL = QuarticModel(lambda_x=0.5, g=1.0, lambda_q=1.0, alpha=0.5, beta=1.0)
 EPSILON, DT = 0.1, 0.01

@@ -11,9 +11,9 @@ import numpy as np
 from harness import median_seconds, report
 from scipy import integrate
 
-from statmech_nn.toy.batch import evaluate
-from statmech_nn.toy.free_energy import free_energy_exact
-from statmech_nn.toy.regimes import gauss_crossover, lower_scale
+from statmech_nn.quartic.batch import evaluate
+from statmech_nn.quartic.free_energy import free_energy_exact
+from statmech_nn.quartic.regimes import gauss_crossover, lower_scale
 
 N_OURS = 200_000
 N_REFERENCE = 200

@@ -1,7 +1,7 @@
 """NumPy references of the samplers' step kernels, for bit-for-bit checks (tests) and speed (benchmarks/).
 
 :func:`numpy_langevin_step` is the Euler–Maruyama step of the quartic model's two-timescale Langevin dynamics
-(002 §2) written independently of :mod:`statmech_nn.toy.hamiltonian`, vectorized over chains and in place,
+(002 §2) written independently of :mod:`statmech_nn.quartic.hamiltonian`, vectorized over chains and in place,
 with the same floating-point operations in the same order as :func:`statmech_nn.sampling.langevin.langevin_update`:
 fed the same noise, both give the same bits.
 """

@@ -7,7 +7,7 @@ import pytest
 
 from statmech_nn.cli import main
 from statmech_nn.io import load_dataset
-from statmech_nn.toy import QuarticModel
+from statmech_nn.quartic import QuarticModel
 
 MODEL = ["--lambda-x", "-0.05", "--g", "1", "--lambda-q", "1", "--alpha", "0.5", "--beta", "1", "--mu", "0.01"]
 

@@ -7,7 +7,7 @@ import statmech_nn
 from statmech_nn.compare.columns import STATUSES, column_row, fit_table
 from statmech_nn.compare.steps import metadata_rate, split_decay_steps
 from statmech_nn.io import Trajectory
-from statmech_nn.toy import QuarticModel
+from statmech_nn.quartic import QuarticModel
 
 # the theory law with c = 0.1, s = 1, σ = 1 (see tests/test_fits.py)
 TOY = dict(lambda_x=0.01, g=1.0, lambda_q=0.5, alpha=2.0, beta=1.0)

@@ -13,7 +13,7 @@ from statmech_nn.cli import main
 from statmech_nn.compare import verdicts as V
 from statmech_nn.compare.columns import column_row, decades_in_data, fit_table
 from statmech_nn.io import Trajectory
-from statmech_nn.toy import QuarticModel
+from statmech_nn.quartic import QuarticModel
 
 TOY = dict(lambda_x=0.01, g=1.0, lambda_q=0.5, alpha=2.0, beta=1.0)  # c = 0.1, s = 1, σ = 1
 

@@ -15,7 +15,7 @@ from statmech_nn.compare.fits import FluctuationLaw
 from statmech_nn.distributions import Distribution
 from statmech_nn.meanfield.cw_exact import CurieWeissExact
 from statmech_nn.observables.powerlaw import PowerLaw
-from statmech_nn.toy.model import QuarticModel
+from statmech_nn.quartic.model import QuarticModel
 
 CONTINUOUS = {
     "marginal-mu0": lambda: QuarticModel(lambda_x=0.05, g=1.0, lambda_q=0.5, alpha=2.5, beta=1.0).marginal(),

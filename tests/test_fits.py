@@ -8,8 +8,8 @@ from scipy import integrate, stats
 from statmech_nn.compare import fits
 from statmech_nn.compare.fits import compare_alternatives, fit_student_t, fit_theory, theory_log_tail, theory_logpdf
 from statmech_nn.errors import DataError
-from statmech_nn.toy import QuarticModel
-from statmech_nn.toy import regimes
+from statmech_nn.quartic import QuarticModel
+from statmech_nn.quartic import regimes
 
 # c² = λx/g = 0.01, s = α/2β = 1, σ² = 1/(αλq) = 1: 2.2 decades of |Δ|^-2 between the core and the Gaussian
 TOY = dict(lambda_x=0.01, g=1.0, lambda_q=0.5, alpha=2.0, beta=1.0)
@@ -73,7 +73,7 @@ def test_fit_recovers_the_toy_model_and_its_intervals_cover(toy_marginal):
 
 def test_crossovers_reproduce_the_toy_model_regimes():
     """With g = β = 1 the fitted parameters map to (λx, λq): u_low, u_S, u_G and the decades equal the toy
-    model's own (statmech_nn.toy.regimes) to 1e-12."""
+    model's own (statmech_nn.quartic.regimes) to 1e-12."""
     model = QuarticModel(lambda_x=0.02, g=1.0, lambda_q=0.3, alpha=3.0, beta=1.0)
     c, s, sigma = np.sqrt(0.02), 1.5, np.sqrt(1.0 / (3.0 * 0.3))
     values = fits._crossovers(np.array([np.log(c), s, np.log(sigma)]))

@@ -11,7 +11,7 @@ from statmech_nn.cli import main
 from statmech_nn.compare.overlay import join, predicted_densities
 from statmech_nn.io import Trajectory, load_dataset
 from statmech_nn.observables.powerlaw import fit_powerlaw, sample_powerlaw
-from statmech_nn.toy import QuarticModel
+from statmech_nn.quartic import QuarticModel
 
 # increments with c = 0.1, s = 1, σ = 1 (see tests/test_fits.py)
 TOY = dict(lambda_x=0.01, g=1.0, lambda_q=0.5, alpha=2.0, beta=1.0)

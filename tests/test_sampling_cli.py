@@ -9,7 +9,7 @@ from statmech_nn.cli import main
 from statmech_nn.io import Trajectory, load_dataset, read_json
 from statmech_nn.sampling.runs import quartic_run
 from statmech_nn.scan.langevin_bias import langevin_bias
-from statmech_nn.toy import QuarticModel
+from statmech_nn.quartic import QuarticModel
 
 QUARTIC = ["sample", "quartic", "--lambda-x", "-0.3", "--g", "1", "--lambda-q", "1", "--alpha", "0.5", "--beta", "1",
            "--mu", "0.5"]

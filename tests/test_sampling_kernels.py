@@ -9,7 +9,7 @@ from statmech_nn.rng import chain_states, fill_normals
 from statmech_nn.sampling.langevin import langevin_step, quartic_langevin_kernel
 from statmech_nn.sampling.metropolis import mh_step
 from statmech_nn.sampling.quartic_setup import initial_state
-from statmech_nn.toy import QuarticModel
+from statmech_nn.quartic import QuarticModel
 
 MODELS = {
     "gaussian": QuarticModel(lambda_x=0.5, g=1.0, lambda_q=1.0, alpha=0.5, beta=1.0),

@@ -11,7 +11,7 @@ from statmech_nn.sampling import chains as chains_module
 from statmech_nn.sampling.quartic import quartic_reference, quartic_trajectory, sample_quartic
 from statmech_nn.sampling.summary import summarize
 from statmech_nn.scan.langevin_bias import langevin_bias
-from statmech_nn.toy import QuarticModel
+from statmech_nn.quartic import QuarticModel
 
 GAUSSIAN = dict(lambda_x=0.5, g=1.0, lambda_q=1.0, alpha=0.5, beta=1.0)                    # λx > 0, μ = 0
 FRUSTRATED = dict(lambda_x=-0.3, g=1.0, lambda_q=1.0, alpha=0.5, beta=1.0, mu=0.5)         # λx < 0: bimodal p(x|q)

@@ -10,8 +10,8 @@ from statmech_nn.errors import ParameterError
 from statmech_nn.io import load_dataset
 from statmech_nn.params import GridAxis
 from statmech_nn.scan.grid import quartic_scan
-from statmech_nn.toy import QuarticModel
-from statmech_nn.toy.batch import evaluate
+from statmech_nn.quartic import QuarticModel
+from statmech_nn.quartic.batch import evaluate
 
 
 def test_batch_matches_the_single_point_distribution():

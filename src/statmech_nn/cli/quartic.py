@@ -7,8 +7,8 @@ import argparse
 import numpy as np
 
 from ..io import read_toml
-from ..toy import QuarticModel
-from ..toy.parameters import NAMES, PARAMETERS, REQUIRED
+from ..quartic import QuarticModel
+from ..quartic.parameters import NAMES, PARAMETERS, REQUIRED
 from ._common import UsageError, add_command, add_json_flag, emit
 
 
@@ -88,6 +88,6 @@ def _curves(args) -> None:
 
 
 def _derive(args) -> None:
-    from ..toy.symbolic import render
+    from ..quartic.symbolic import render
 
     print(render(latex=args.latex))

@@ -27,7 +27,7 @@ from ..sampling.metropolis import DEFAULT_STEP_SCALE
 from ..sampling.quartic import DEFAULT_DT, DEFAULT_EPSILON, METHODS
 from ..sampling.runs import linearized_run, quartic_run
 from ..scan.langevin_bias import BIAS_FIGURE, BIAS_FILE, DEFAULT_SLOW_TIME, bias_summary, langevin_bias
-from ..toy.parameters import NAMES
+from ..quartic.parameters import NAMES
 from ._common import add_command, add_json_flag, emit
 from .quartic import add_model_arguments, model_from_args
 

@@ -7,7 +7,7 @@ A claim file ``validation/closed_forms/*.toml`` holds ``[[claims]]`` tables:
     source = "002"                       # which source document states it
     equation = "eq. (4)"                 # where
     statement = "F(β,q) ≈ (1/2β) log(g u + λx) + λq u/2 + (1/2β) log β"
-    check = "statmech_nn.toy.claims:eq4_against_exact"   # module:function
+    check = "statmech_nn.quartic.claims:eq4_against_exact"   # module:function
     tolerance = 1e-12                    # the largest deviation at which the claim holds
     assumption = "up to the additive constant -(1/2β) log 2π"   # optional: holds only under this
     expected = "holds"                   # optional, default "holds"; "fails" for a claim we refute

@@ -27,10 +27,10 @@ the theory: the likelihood-ratio statistic 2Δℓ is referred to χ²(1) for the
 is a boundary) and χ²(2) for the Gaussian (approximate: c is not identified at s = 0). The power law
 is compared on the tail by Vuong's test with the theory conditioned on |Δ| ≥ x_min. AIC = 2k - 2ℓ.
 
-Crossovers, in u = Δ² (the variable of 002 eq. (7) and of :mod:`statmech_nn.toy.regimes`):
+Crossovers, in u = Δ² (the variable of 002 eq. (7) and of :mod:`statmech_nn.quartic.regimes`):
 u_low = c² (the peak/core), the log-slope crossover u_S = 2sσ² - c², and the Lambert-W crossover
 u_G of 002 eq. (7), which needs g: with the convention g = 1 (so λx = c², βλq = 1/(2sσ²)) it is
-:func:`statmech_nn.toy.regimes.gauss_crossover`. The width of the power-law range is log10(u_G/u_low)
+:func:`statmech_nn.quartic.regimes.gauss_crossover`. The width of the power-law range is log10(u_G/u_low)
 decades (and log10(u_S/u_low)); both are 0 when s ≤ 0.
 """
 
@@ -48,7 +48,7 @@ from ..observables._numerics.newton import maximize_with_bound
 from ..observables.powerlaw import fit_powerlaw
 from ..observables.tail_models import likelihood_ratio
 from ..params import require_finite, require_positive
-from ..toy.regimes import gauss_crossover
+from ..quartic.regimes import gauss_crossover
 
 PARAMETERS = ("c", "s", "sigma")
 _GRID_POINTS = 15

@@ -18,7 +18,7 @@ from ..io import RunDirectory, Trajectory
 from ..report.analysis import AnalysisOptions, analyze
 from ..run_directory import command_line
 from ..sampling.runs import quartic_run
-from ..toy import QuarticModel
+from ..quartic import QuarticModel
 from .spec import ExperimentSpec
 
 THEORY_PARAMETERS = ("c", "s", "sigma")

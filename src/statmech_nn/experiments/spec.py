@@ -25,7 +25,7 @@ from pathlib import Path
 from ..errors import DataError, ParameterError
 from ..io import read_toml
 from ..params import require_int, require_positive
-from ..toy.parameters import NAMES as QUARTIC_PARAMETERS
+from ..quartic.parameters import NAMES as QUARTIC_PARAMETERS
 
 SAMPLER_METHODS = ("exact", "mh", "langevin")
 _TABLES = ("experiment", "training", "probe", "analysis", "samplers", "acceptance")

@@ -1,6 +1,6 @@
 """Exact independent samples of p(x, q) = p(x|q) p(q) of the quartic toy model (002 eqs. (3), (6)).
 
-q by inverse CDF of the exact marginal (:meth:`statmech_nn.toy.model.QuarticModel.marginal`), then one x
+q by inverse CDF of the exact marginal (:meth:`statmech_nn.quartic.model.QuarticModel.marginal`), then one x
 per q from p(x|q) (Gaussian, or exact rejection sampling in the frustrated regime). The samples come as
 ``chains`` columns of ``steps`` draws each, so that they go through the same diagnostics and the same
 Trajectory layout as the Markov chains (τ = 1 up to noise).
@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from ..toy import QuarticModel
+from ..quartic import QuarticModel
 from .chains import ChainRun, RunLength
 
 

@@ -21,7 +21,7 @@ Kernels (BlackJAX-like): :func:`langevin_update` is the pure step of one chain, 
 :func:`langevin_step` applies it to every chain with the noise passed in as an array (the entry point of the
 bit-for-bit NumPy reference in the tests); :func:`quartic_langevin_kernel` is the run kernel that draws the
 noise from each chain's stream and calls the same update. Forces come from the model
-(:mod:`statmech_nn.toy.hamiltonian`); the run loop and run record are :mod:`.chains`'.
+(:mod:`statmech_nn.quartic.hamiltonian`); the run loop and run record are :mod:`.chains`'.
 
 A chain that leaves the finite numbers (dt too large for the stiffness λx + g (q - q̄)² or μ x²) raises
 :class:`~statmech_nn.errors.ConvergenceError`, never NaNs: the state is checked at every recorded step
@@ -36,8 +36,8 @@ import numpy as np
 from ..errors import ParameterError
 from ..params import require_positive
 from ..rng import normal
-from ..toy import QuarticModel
-from ..toy.hamiltonian import ALPHA, BETA, Q_BAR, X_BAR, q_force, x_anharmonic_force, x_curvature, x_force
+from ..quartic import QuarticModel
+from ..quartic.hamiltonian import ALPHA, BETA, Q_BAR, X_BAR, q_force, x_anharmonic_force, x_curvature, x_force
 from .chains import ChainRun, RunLength, run_blocks
 from .quartic_setup import initial_state, require_marginal
 

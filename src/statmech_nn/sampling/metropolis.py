@@ -3,7 +3,7 @@
     log p(x, q) = -βH(x, q) + (β - α) F(β, q) + const,
 
 since p(x|q) = exp(-β(H - F)) (002 eq. (3)) and p(q) ∝ exp(-αF) (002 eq. (6)), with the exact F
-and H both from the model's numba kernels (:mod:`statmech_nn.toy.hamiltonian`).
+and H both from the model's numba kernels (:mod:`statmech_nn.quartic.hamiltonian`).
 
 One step is a Metropolis-within-Gibbs sweep, two random-walk updates each targeting the joint density:
 
@@ -28,8 +28,8 @@ import numpy as np
 
 from ..params import require_positive
 from ..rng import normal, uniform_open
-from ..toy import QuarticModel
-from ..toy.hamiltonian import ALPHA, BETA, G, LAMBDA_Q, MU, Q_BAR, X_BAR, energy, free_energy, x_curvature
+from ..quartic import QuarticModel
+from ..quartic.hamiltonian import ALPHA, BETA, G, LAMBDA_Q, MU, Q_BAR, X_BAR, energy, free_energy, x_curvature
 from .chains import ChainRun, RunLength, run_blocks
 from .quartic_setup import initial_state, initial_width, require_marginal
 

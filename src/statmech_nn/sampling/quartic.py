@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..errors import ParameterError
 from ..io import Trajectory
-from ..toy import QuarticModel
+from ..quartic import QuarticModel
 from .chains import ChainRun
 from .exact import sample_quartic_exact
 from .langevin import sample_quartic_langevin

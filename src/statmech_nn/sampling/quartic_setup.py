@@ -1,5 +1,5 @@
 """What the dynamical samplers of the quartic toy model share: checks and starting states (the packed
-parameters their kernels read are the model's, :meth:`~statmech_nn.toy.model.QuarticModel.packed`).
+parameters their kernels read are the model's, :meth:`~statmech_nn.quartic.model.QuarticModel.packed`).
 
 - A run first asks for the model's marginal: when p(q) ∝ exp(-αF(β, q)) does not exist (e.g. μ = 0
   with λx < 0, where the x-dynamics diverges wherever λx + g (q - q̄)² < 0) it raises
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..toy import QuarticModel
+from ..quartic import QuarticModel
 from ..rng import chain_states
 
 def require_marginal(model: QuarticModel):

@@ -17,7 +17,7 @@ from ..io import SUMMARY_FILE, save_dataset, write_json
 from ..linearized import LinearizedModel
 from ..params import jsonable
 from ..run_directory import open_run
-from ..toy import QuarticModel
+from ..quartic import QuarticModel
 from .chains import write_run_directory
 from .linearized_sampler import sample_linearized
 from .metropolis import DEFAULT_STEP_SCALE

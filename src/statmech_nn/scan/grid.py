@@ -1,6 +1,6 @@
 """Grids over a model's parameters, evaluated in chunks into an xarray Dataset (DESIGN: scans are Datasets).
 
-``quartic_scan`` evaluates :func:`statmech_nn.toy.batch.evaluate` on the outer product of the grid
+``quartic_scan`` evaluates :func:`statmech_nn.quartic.batch.evaluate` on the outer product of the grid
 axes, with the other parameters fixed, and labels the result with the axes as dimensions.
 """
 
@@ -17,10 +17,10 @@ from tqdm import tqdm
 from .. import __version__
 from ..errors import ParameterError
 from ..params import GridAxis
-from ..toy import batch
-from ..toy.parameters import BY_NAME, SHAPE_PARAMETERS
+from ..quartic import batch
+from ..quartic.parameters import BY_NAME, SHAPE_PARAMETERS
 
-# the grid axes: the parameters that shape p(q) (the table's, :mod:`statmech_nn.toy.parameters`)
+# the grid axes: the parameters that shape p(q) (the table's, :mod:`statmech_nn.quartic.parameters`)
 QUARTIC_SCAN_PARAMETERS = SHAPE_PARAMETERS
 CHUNK = 65536
 

@@ -24,7 +24,7 @@ from ..params import require_positive
 from ..sampling.langevin import INTEGRATORS, sample_quartic_langevin
 from ..sampling.quartic import quartic_reference
 from ..sampling.summary import summarize
-from ..toy import QuarticModel
+from ..quartic import QuarticModel
 
 DEFAULT_SLOW_TIME = 200.0
 BIAS_FILE = "bias.nc"        # where a run directory keeps the scan, and its figure

@@ -4,10 +4,10 @@
 - lower scale of the power law u_low = max(|λx|, √(2μ/β))/g: below it the dynamics is frustrated
   (λx < 0) or the density is flat (λx > 0, "core"); above it g u dominates λx in eq. (6). The
   √(2μ/β) term is ours: where the quartic term μ dominates the x-integral (A/√(2B) < 1 in
-  :mod:`statmech_nn.toy.free_energy`) F is flat in u, which ends the power law from below even at λx = 0;
+  :mod:`statmech_nn.quartic.free_energy`) F is flat in u, which ends the power law from below even at λx = 0;
 - Gaussian crossover by the source's own definition, the two terms of F equal in magnitude,
   -log(g u + λx) = β λq u, solved by u_G = W((βλq/g) e^{βλqλx/g})/(βλq) - λx/g, which is 002 eq. (7)'s
-  W(βλq)/(βλq) only for λx = 0, g = 1 (derivation: :mod:`statmech_nn.toy.symbolic`);
+  W(βλq)/(βλq) only for λx = 0, g = 1 (derivation: :mod:`statmech_nn.quartic.symbolic`);
 - the log-slope crossover u_S = 1/(βλq) - λx/g, where the two factors of eq. (6) have equal
   logarithmic slopes in u (dimensionally consistent, unlike u_G);
 - the intermediate power law p(q) ∝ |q - q̄|^{-α/β}.

@@ -2,9 +2,9 @@
 
 For each point: normalizability, the regime boundaries u_F, u_low, u_G, u_S (in u = (q - q̄)²), the
 power-law exponent and its width in decades, <(q - q̄)²>, and the probability mass of each regime.
-Points are evaluated in chunks with one fixed-order panel quadrature (:mod:`statmech_nn.toy.quadrature`),
+Points are evaluated in chunks with one fixed-order panel quadrature (:mod:`statmech_nn.quartic.quadrature`),
 whose panels are cut at the regime boundaries, so each regime's mass is a sum of whole panels.
-The result matches :class:`~statmech_nn.toy.marginal.QuarticMarginal` (the precise single-point path,
+The result matches :class:`~statmech_nn.quartic.marginal.QuarticMarginal` (the precise single-point path,
 24 nodes × 12 panels per segment) to ~1e-9 relative at the default order (see the tests and the benchmark).
 """
 

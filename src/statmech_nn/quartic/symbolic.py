@@ -1,7 +1,7 @@
 """Symbolic derivation of the quartic toy model from its Hamiltonian (002 §2, eqs. (1)-(7)), in sympy.
 
-This is the source of the formulas that :mod:`statmech_nn.toy.free_energy` and
-:mod:`statmech_nn.toy.regimes` evaluate numerically; the tests evaluate both at random points.
+This is the source of the formulas that :mod:`statmech_nn.quartic.free_energy` and
+:mod:`statmech_nn.quartic.regimes` evaluate numerically; the tests evaluate both at random points.
 Each derivation starts from H (002 eq. (1), plus our μ(x-x̄)⁴/4) and lets sympy do the work:
 
 - ``F_gaussian``: F = -(1/β) log ∫ e^{-βH} dx for μ = 0 (a Gaussian integral), valid for a(u) > 0;

@@ -8,7 +8,7 @@ from scipy import integrate, stats
 
 import mp_reference as ref
 from statmech_nn.errors import NotNormalizableError, ParameterError
-from statmech_nn.toy import QuarticModel
+from statmech_nn.quartic import QuarticModel
 
 CASES = {
     "lambda_x>0, mu=0": (QuarticModel(0.2, 1.0, 1.0, 0.6, 1.0), [0.2, 1.0]),

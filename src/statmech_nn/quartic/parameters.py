@@ -1,9 +1,9 @@
 """The quartic model's parameters, once: name, symbol, allowed range, default, source equation (002 §2).
 
 Every other list of them is derived from :data:`PARAMETERS`: the model's validation
-(:class:`~statmech_nn.toy.model.QuarticModel`), the command-line options (``statmech-nn quartic``, ``statmech-nn
+(:class:`~statmech_nn.quartic.model.QuarticModel`), the command-line options (``statmech-nn quartic``, ``statmech-nn
 sample quartic``), the scan's grid axes and their range checks (:mod:`statmech_nn.scan.grid`) and the batch
-evaluator's arrays (:mod:`statmech_nn.toy.quadrature`). The order is the model's (and its constructor's).
+evaluator's arrays (:mod:`statmech_nn.quartic.quadrature`). The order is the model's (and its constructor's).
 """
 
 from __future__ import annotations

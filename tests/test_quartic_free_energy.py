@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mp_reference as ref
-from statmech_nn.toy.free_energy import free_energy_eq4, free_energy_exact, log_quartic_integral, quartic_second_moment
+from statmech_nn.quartic.free_energy import free_energy_eq4, free_energy_exact, log_quartic_integral, quartic_second_moment
 
 # x = A/sqrt(2B) spans the Chebyshev table (|x| < 20), its seams, the Hankel branches and deep double wells
 X_VALUES = [-300.0, -60.0, -20.0001, -20.0, -19.9999, -7.3, -1.0, -1e-9, 0.0, 1e-9, 0.37, 3.0, 19.999, 20.0, 20.001, 75.0, 1e4]

@@ -1,12 +1,12 @@
-"""The sympy derivation (toy.symbolic) and the numeric code agree at random points."""
+"""The sympy derivation (quartic.symbolic) and the numeric code agree at random points."""
 
 import numpy as np
 import pytest
 import sympy as sp
 
-from statmech_nn.toy import symbolic as sym
-from statmech_nn.toy.free_energy import free_energy_eq4, free_energy_exact, log_quartic_integral
-from statmech_nn.toy.regimes import frustration_boundary, gauss_crossover, powerlaw_exponent, slope_crossover
+from statmech_nn.quartic import symbolic as sym
+from statmech_nn.quartic.free_energy import free_energy_eq4, free_energy_exact, log_quartic_integral
+from statmech_nn.quartic.regimes import frustration_boundary, gauss_crossover, powerlaw_exponent, slope_crossover
 
 
 @pytest.fixture(scope="module")

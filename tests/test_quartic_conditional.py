@@ -5,7 +5,7 @@ import pytest
 from scipy import integrate, stats
 
 from statmech_nn.errors import NotNormalizableError
-from statmech_nn.toy import QuarticModel
+from statmech_nn.quartic import QuarticModel
 
 MODEL = QuarticModel(-0.5, 1.0, 1.0, 0.5, 1.0, mu=0.05, x_bar=0.4)
 

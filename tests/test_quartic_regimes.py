@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from scipy.special import lambertw
 
 from statmech_nn.errors import ParameterError
-from statmech_nn.toy import QuarticModel
-from statmech_nn.toy.regimes import gauss_crossover, gauss_excess, lambertw_of_exp, slope_crossover
+from statmech_nn.quartic import QuarticModel
+from statmech_nn.quartic.regimes import gauss_crossover, gauss_excess, lambertw_of_exp, slope_crossover
 
 
 @settings(max_examples=200, deadline=None)

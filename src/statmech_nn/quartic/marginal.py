@@ -1,8 +1,8 @@
 """The marginal p(q) ∝ exp(-αF(β, q)) of the quartic toy model as a scipy.stats-like distribution (002 eqs. (5)-(6)).
 
-F is the exact free energy (:func:`statmech_nn.toy.free_energy.free_energy_exact`), so the density is
+F is the exact free energy (:func:`statmech_nn.quartic.free_energy.free_energy_exact`), so the density is
 defined also in the frustrated regime when μ > 0. The density is symmetric about q̄; everything is
-computed on t = |q - q̄| with the panel quadrature of :mod:`statmech_nn.toy.quadrature`:
+computed on t = |q - q̄| with the panel quadrature of :mod:`statmech_nn.quartic.quadrature`:
 
 - the normalization and <(q - q̄)²> from whole panels;
 - the tail probability S(t) = P(|q - q̄| > t) as a table at panel edges plus one partial panel,
@@ -107,7 +107,7 @@ def _require_resolvable_peak(model) -> None:
 
 
 class QuarticMarginal(Distribution):
-    """p(q) of a :class:`~statmech_nn.toy.model.QuarticModel` with scipy.stats's interface
+    """p(q) of a :class:`~statmech_nn.quartic.model.QuarticModel` with scipy.stats's interface
     (:class:`~statmech_nn.distributions.Distribution`); both tails in log space, so sf and logsf keep their
     relative accuracy where 1 - cdf would not."""
 

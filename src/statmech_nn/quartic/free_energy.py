@@ -7,7 +7,7 @@ Integrating out x at inverse temperature β,
     F(β, q) = -(1/β) log ∫ exp(-βH) dx = λq u/2 - (1/β) log Z(A, B),
     Z(A, B) = ∫ exp(-A y² - B y⁴) dy,   A = β a(u)/2,   B = β μ/4.
 
-Z has closed forms in modified Bessel functions (derived in :mod:`statmech_nn.toy.symbolic`):
+Z has closed forms in modified Bessel functions (derived in :mod:`statmech_nn.quartic.symbolic`):
 
     A > 0:  Z = ½ √(A/B) e^{z} K_{1/4}(z),                      z = A²/(8B)
     A < 0:  Z = (π/2) √(|A|/(2B)) e^{z} [I_{-1/4}(z) + I_{1/4}(z)]

@@ -1,6 +1,6 @@
 """p(x|q) ∝ exp(-βH(x, q)) of the quartic toy model, exactly normalized (002 eq. (3), with our μ x⁴/4 term).
 
-With y = x - x̄, A = β a(u)/2 and B = βμ/4 (:mod:`statmech_nn.toy.free_energy`),
+With y = x - x̄, A = β a(u)/2 and B = βμ/4 (:mod:`statmech_nn.quartic.free_energy`),
 p(x|q) = exp(-A y² - B y⁴) / Z(A, B): a Gaussian when μ = 0, and bimodal, with modes at
 y = ±√(-a/μ), exactly when a(u) = λx + g (q - q̄)² < 0 and μ > 0.
 

@@ -1,4 +1,4 @@
-"""The one table of the quartic parameters (toy/parameters.py) and what is derived from it."""
+"""The one table of the quartic parameters (quartic/parameters.py) and what is derived from it."""
 
 import dataclasses
 
@@ -10,9 +10,9 @@ from statmech_nn.cli import main
 from statmech_nn.errors import ParameterError
 from statmech_nn.scan.grid import QUARTIC_SCAN_PARAMETERS, quartic_scan
 from statmech_nn.params import GridAxis
-from statmech_nn.toy import QuarticModel
-from statmech_nn.toy.parameters import BY_NAME, NAMES, PARAMETERS, REQUIRED, SHAPE_PARAMETERS
-from statmech_nn.toy.quadrature import Params
+from statmech_nn.quartic import QuarticModel
+from statmech_nn.quartic.parameters import BY_NAME, NAMES, PARAMETERS, REQUIRED, SHAPE_PARAMETERS
+from statmech_nn.quartic.quadrature import Params
 
 VALID = dict(lambda_x=0.5, g=1.0, lambda_q=1.0, alpha=0.5, beta=1.0)
 

@@ -7,7 +7,7 @@ With y = x - x̄ and d = q - q̄ (002 eq. (1) plus our μ term),
     F(β, q) = λq d²/2 - (1/β) log ∫ exp(-βH) dx                     (exact, :func:`.free_energy.free_energy_scalar`)
 
 Kernels read the parameters from one packed float64 vector (:meth:`QuarticModel.packed
-<statmech_nn.toy.model.QuarticModel.packed>`, order :data:`PACKED`; indices :data:`LAMBDA_X` ...). Samplers
+<statmech_nn.quartic.model.QuarticModel.packed>`, order :data:`PACKED`; indices :data:`LAMBDA_X` ...). Samplers
 (:mod:`statmech_nn.sampling.langevin`, :mod:`statmech_nn.sampling.metropolis`) take their forces, energies and
 free energies from here, so the model's physics lives in one place. The NumPy faces (:meth:`QuarticModel.energy`)
 are these functions broadcast.
