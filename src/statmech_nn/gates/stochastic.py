@@ -34,9 +34,16 @@ MAX_PATTERNS = 1 << 22      # rows held at once by the exact enumeration
 MAX_LAYER_WIDTH = 20        # widest enumerated layer (2^20 patterns)
 
 
+def _as_float(value, what: str) -> np.ndarray:
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise DataError(f"{what} must hold real numbers") from None
+
+
 def check_layers(layers, x=None) -> tuple[list[np.ndarray], np.ndarray | None]:
     """Float64 copies of the layer matrices (chained shapes checked) and of the input vector."""
-    mats = [np.asarray(w, dtype=np.float64) for w in layers]
+    mats = [_as_float(w, "a layer matrix") for w in layers]
     if not mats:
         raise DataError("a network needs at least one layer matrix")
     for index, w in enumerate(mats, start=1):
@@ -48,7 +55,7 @@ def check_layers(layers, x=None) -> tuple[list[np.ndarray], np.ndarray | None]:
             raise DataError(f"layer W{index} takes {w.shape[1]} inputs but W{index - 1} gives {mats[index - 2].shape[0]}")
     if x is None:
         return mats, None
-    x = np.asarray(x, dtype=np.float64)
+    x = _as_float(x, "the input")
     if x.ndim != 1 or x.shape[0] != mats[0].shape[1] or not np.all(np.isfinite(x)):
         raise DataError(f"the input must be a finite vector of length {mats[0].shape[1]}, got shape {x.shape}")
     return mats, x
