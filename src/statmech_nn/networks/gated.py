@@ -82,7 +82,7 @@ def _risk_and_op(model, x, y, draws: int) -> tuple[float, float, float]:
     op = sum(float((p.grad**2).sum()) for p in model.parameters())
     sign = 2.0 * y.to(x.dtype) - 1.0
     error = float(np.mean([float(((sign * out.reshape(-1)) <= 0).to(x.dtype).mean()) for out in outputs]))
-    return float(risk), op, error
+    return float(risk.detach()), op, error
 
 
 def fit_hinge(model: nn.Module, x: np.ndarray, y: np.ndarray, *, steps: int = 2000, lr: float = 3e-3,

@@ -33,12 +33,15 @@ def circuit_histograms(circuits: xr.Dataset, path) -> Path:
     kinds = [k for k in KIND_LABELS if k in circuits["kind"].values]
     fig, axes = plt.subplots(1, len(kinds), figsize=(4.2 * len(kinds), 3.6), constrained_layout=True, squeeze=False)
     for ax, kind in zip(axes[0], kinds):
+        everything = circuits["value"].sel(kind=kind).values
+        everything = everything[np.isfinite(everything) & (everything != 0)]
+        floor = np.log10(np.abs(everything)).min() if everything.size else 0.0
         for snapshot in circuits["snapshot"].values:
             values = circuits["value"].sel(kind=kind, snapshot=snapshot).values
             values = values[np.isfinite(values) & (values != 0)]
             if values.size == 0:
                 continue
-            signed = np.sign(values) * (np.log10(np.abs(values)) - np.log10(np.abs(values)).min() + 1)
+            signed = np.sign(values) * (np.log10(np.abs(values)) - floor + 1)
             ax.hist(signed, bins=120, histtype="step", density=True, label=str(snapshot))
         ax.axvline(0, color="k", lw=0.8)
         ax.set_title(KIND_LABELS[kind], fontsize=9)
