@@ -27,6 +27,7 @@ def test_tiny_scan_finds_plasticity_and_frustration():
     assert np.all(scan["final_risk"].sel(width=1).values > 0.05)
     boundary = phase_boundary(scan)
     assert [row["smallest_plastic_width"] for row in boundary] == [32, 32]
+    assert all(row["phases"][1] == "plastic" and row["phases"][0] != "plastic" for row in boundary)
 
 
 def test_cell_is_reproducible_and_noisy_labels_are_harder():

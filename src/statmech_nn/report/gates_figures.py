@@ -77,12 +77,13 @@ def assembly_figure(moments: xr.Dataset, path) -> Path:
 
 
 def capacity_phase_figure(scan: xr.Dataset, path) -> Path:
-    """Final hinge risk over width × examples, one panel per (depth, label noise, temperature); ○ plastic, × frustrated."""
+    """Final hinge risk over width × examples, one panel per (depth, label noise, temperature); ○ plastic,
+    × frustrated (risk > 0 with a vanished order parameter), △ inconclusive (still descending at the step budget)."""
     panels = [(d, f, t) for d in scan["depth"].values for f in scan["label_noise"].values
               for t in scan["temperature"].values]
     columns = min(len(panels), 4)
     rows = -(-len(panels) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 3.2 * rows), constrained_layout=True,
+    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 3.2 * rows + 0.5), constrained_layout=True,
                              squeeze=False)
     widths, sizes = scan["width"].values, scan["n_train"].values
     risk = np.log10(np.maximum(scan["final_risk"].values, 1e-6))
@@ -91,10 +92,13 @@ def capacity_phase_figure(scan: xr.Dataset, path) -> Path:
         image = ax.imshow(np.log10(np.maximum(cell["final_risk"].values.T, 1e-6)), origin="lower", aspect="auto",
                           cmap="viridis", vmin=risk.min(), vmax=risk.max())
         plastic = cell["plastic"].values.T > 0
-        yy, xx = np.nonzero(plastic)
-        ax.scatter(xx, yy, marker="o", facecolors="none", edgecolors="w", s=60, label="plastic (R → 0)")
-        yy, xx = np.nonzero(~plastic)
-        ax.scatter(xx, yy, marker="x", color="r", s=40, label="frustrated (R > 0)")
+        frustrated = cell["frustrated"].values.T > 0
+        for mask, style in ((plastic, dict(marker="o", facecolors="none", edgecolors="w", label="plastic (R → 0)")),
+                            (frustrated, dict(marker="x", color="r", label="frustrated (R > 0, OP → 0)")),
+                            (~plastic & ~frustrated, dict(marker="^", facecolors="none", edgecolors="orange",
+                                                          label="inconclusive (R > 0, OP > 0)"))):
+            yy, xx = np.nonzero(mask)
+            ax.scatter(xx, yy, s=55, **style)
         ax.set_xticks(range(len(widths)), [str(w) for w in widths])
         ax.set_yticks(range(len(sizes)), [str(n) for n in sizes])
         ax.set_xlabel("width")
@@ -103,6 +107,7 @@ def capacity_phase_figure(scan: xr.Dataset, path) -> Path:
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     fig.colorbar(image, ax=axes, label="log10 final hinge risk", shrink=0.8)
-    axes.flat[0].legend(fontsize=7, loc="upper left")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.02))
     fig.suptitle("003 capacity scan: plasticity (risk ≤ tol) against frustration", fontsize=10)
     return _save(fig, path)

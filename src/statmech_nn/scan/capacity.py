@@ -10,7 +10,9 @@ full batch on a binary digits task and reports named order parameters (:func:`ca
   complexity;
 - ``temperature``: the gate temperature T of 003 eq. (6) (T = 0: ReLU).
 
-A cell is *plastic* when its final risk is ≤ ``risk_tol`` and *frustrated* otherwise. More instruments (e.g. the
+A cell is *plastic* when its final risk is ≤ ``risk_tol``; *frustrated* when its risk stays above ``risk_tol`` while
+the order parameter has died out (OP plateau ≤ ``op_tol``: 003's frustration phase, zero order parameter at
+nonzero risk); otherwise *inconclusive* (still descending when the step budget ran out). More instruments (e.g. the
 Hessian's spectral asymmetry and frac(|t| < 0.15) of 003 Figs. 7-8) plug in as functions
 ``instrument(model, x, y) -> dict[str, float]``: pass them as ``instruments`` (or extend :data:`INSTRUMENTS`), and
 each name becomes one more variable of the scan. Decisions: digits even/odd (``digits-binary``), inputs
@@ -37,7 +39,8 @@ from ..params import require_int, require_nonnegative, require_positive
 
 INSTRUMENTS: tuple = ()     # functions (model, x, y) -> dict of named floats, run at the end of every cell
 AXES = ("depth", "width", "n_train", "label_noise", "temperature")
-BUILTIN = ("final_risk", "risk_plateau", "op_plateau", "final_op", "train_error", "plastic", "parameters", "seconds")
+BUILTIN = ("final_risk", "risk_plateau", "op_plateau", "final_op", "train_error", "plastic", "frustrated",
+           "parameters", "seconds")
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class CapacityGrid:
     steps: int = 1500
     lr: float = 3e-3
     risk_tol: float = 1e-3
+    op_tol: float = 1e-6
     dataset: str = "digits-binary"
     seed: int = 0
     extra: dict = field(default_factory=dict)
@@ -76,6 +80,7 @@ class CapacityGrid:
         require_int("steps", self.steps, 1)
         require_positive("lr", self.lr)
         require_positive("risk_tol", self.risk_tol)
+        require_positive("op_tol", self.op_tol)
 
     def cells(self) -> list[dict]:
         return [dict(zip(AXES, values)) for values in itertools.product(*(getattr(self, a) for a in AXES))]
@@ -97,7 +102,8 @@ def _task(dataset: str, n_train: int, label_noise: float, seed: int):
 
 
 def capacity_cell(depth: int, width: int, n_train: int, label_noise: float, temperature: float, *,
-                  steps: int = 1500, lr: float = 3e-3, risk_tol: float = 1e-3, dataset: str = "digits-binary",
+                  steps: int = 1500, lr: float = 3e-3, risk_tol: float = 1e-3, op_tol: float = 1e-6,
+                  dataset: str = "digits-binary",
                   seed: int = 0, instruments=(), torch_threads: int | None = 1) -> dict[str, float]:
     """Train one cell and return its order parameters by name (see the module doc).
 
@@ -115,9 +121,11 @@ def capacity_cell(depth: int, width: int, n_train: int, label_noise: float, temp
     model = bias_free_mlp([x.shape[1], *([width] * depth), 1], temperature, seed=seed)
     fit = fit_hinge(model, x, y, steps=steps, lr=lr)
     tail = slice(int(0.9 * steps), None)
+    op_plateau = float(np.median(fit.op[tail]))
     result = {"final_risk": fit.final_risk, "risk_plateau": float(np.median(fit.risk[tail])),
-              "op_plateau": float(np.median(fit.op[tail])), "final_op": fit.final_op,
-              "train_error": fit.train_error, "plastic": float(fit.final_risk <= risk_tol),
+              "op_plateau": op_plateau, "final_op": fit.final_op, "train_error": fit.train_error,
+              "plastic": float(fit.final_risk <= risk_tol),
+              "frustrated": float(fit.final_risk > risk_tol and op_plateau <= op_tol),
               "parameters": float(sum(p.numel() for p in model.parameters()))}
     for instrument in (*INSTRUMENTS, *instruments):
         result.update({name: float(value) for name, value in instrument(model, x, y).items()})
@@ -135,7 +143,7 @@ def capacity_scan(grid: CapacityGrid = CapacityGrid(), *, workers: int = 1, inst
     """Every cell of ``grid`` (in a process pool when ``workers`` > 1) as one Dataset over the axes."""
     workers = require_int("workers", workers, 1)
     cells = grid.cells()
-    settings = {k: getattr(grid, k) for k in ("steps", "lr", "risk_tol", "dataset", "seed")}
+    settings = {k: getattr(grid, k) for k in ("steps", "lr", "risk_tol", "op_tol", "dataset", "seed")}
     jobs = [(cell, settings, tuple(instruments)) for cell in cells]
     started = time.perf_counter()
     bar = tqdm(total=len(cells), unit="cell", file=sys.stderr, disable=not progress, dynamic_ncols=True)
@@ -158,6 +166,9 @@ def capacity_scan(grid: CapacityGrid = CapacityGrid(), *, workers: int = 1, inst
     coords = {a: list(getattr(grid, a)) for a in AXES}
     dataset = xr.Dataset(data, coords=coords)
     dataset["plastic"].attrs["meaning"] = f"1 when the final hinge risk is <= {grid.risk_tol} (plasticity), else 0"
+    dataset["frustrated"].attrs["meaning"] = (f"1 when the final risk is > {grid.risk_tol} and the OP plateau is "
+                                              f"<= {grid.op_tol} (frustration); cells neither plastic nor "
+                                              "frustrated are inconclusive")
     dataset["op_plateau"].attrs["meaning"] = "median of ||grad R||^2 over the last 10% of steps (003 eq. (15))"
     dataset.attrs.update({"source": "003 §II.6, supp. C C (plasticity / frustration)", "cells": len(cells),
                           "seconds": seconds, "workers": workers,
@@ -166,14 +177,22 @@ def capacity_scan(grid: CapacityGrid = CapacityGrid(), *, workers: int = 1, inst
 
 
 def phase_boundary(scan: xr.Dataset) -> list[dict]:
-    """For each (depth, n_train, label_noise, temperature): the smallest width that is plastic, or None."""
+    """For each (depth, n_train, label_noise, temperature): the phase of each width, the smallest plastic width
+    and the largest frustrated one (None where there is none), and whether plasticity is monotone in width."""
     rows = []
-    plastic = scan["plastic"]
     for values in itertools.product(*(scan[a].values for a in AXES if a != "width")):
         selection = dict(zip([a for a in AXES if a != "width"], values))
-        column = plastic.sel(selection).values
-        widths = scan["width"].values[column > 0]
+        plastic = scan["plastic"].sel(selection).values
+        frustrated = scan["frustrated"].sel(selection).values
+        widths = scan["width"].values
         rows.append({**{k: (v.item() if hasattr(v, "item") else v) for k, v in selection.items()},
-                     "smallest_plastic_width": int(widths.min()) if widths.size else None,
-                     "monotone": bool(np.all(np.diff(column) >= 0))})
+                     "phases": [phase_name(p, f) for p, f in zip(plastic, frustrated)],
+                     "smallest_plastic_width": int(widths[plastic > 0].min()) if np.any(plastic > 0) else None,
+                     "largest_frustrated_width": int(widths[frustrated > 0].max()) if np.any(frustrated > 0) else None,
+                     "monotone": bool(np.all(np.diff(plastic) >= 0))})
     return rows
+
+
+def phase_name(plastic: float, frustrated: float) -> str:
+    """'plastic', 'frustrated' or 'inconclusive' from a cell's two indicators."""
+    return "plastic" if plastic > 0 else "frustrated" if frustrated > 0 else "inconclusive"
