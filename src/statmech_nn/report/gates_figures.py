@@ -83,7 +83,7 @@ def capacity_phase_figure(scan: xr.Dataset, path) -> Path:
               for t in scan["temperature"].values]
     columns = min(len(panels), 4)
     rows = -(-len(panels) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 3.2 * rows + 0.5), constrained_layout=True,
+    fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 3.2 * rows + 0.5), layout="constrained",
                              squeeze=False)
     widths, sizes = scan["width"].values, scan["n_train"].values
     risk = np.log10(np.maximum(scan["final_risk"].values, 1e-6))
@@ -108,6 +108,6 @@ def capacity_phase_figure(scan: xr.Dataset, path) -> Path:
         ax.axis("off")
     fig.colorbar(image, ax=axes, label="log10 final hinge risk", shrink=0.8)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.02))
+    fig.legend(handles, labels, fontsize=7, loc="outside lower center", ncol=3, facecolor="0.75")
     fig.suptitle("003 capacity scan: plasticity (risk ≤ tol) against frustration", fontsize=10)
     return _save(fig, path)
