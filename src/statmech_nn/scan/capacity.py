@@ -14,8 +14,9 @@ A cell is *plastic* when its final risk is ≤ ``risk_tol``; *frustrated* when i
 the order parameter has died out (OP plateau ≤ ``op_tol``: 003's frustration phase, zero order parameter at
 nonzero risk); otherwise *inconclusive* (still descending when the step budget ran out). More instruments (e.g. the
 Hessian's spectral asymmetry and frac(|t| < 0.15) of 003 Figs. 7-8) plug in as functions
-``instrument(model, x, y) -> dict[str, float]``: pass them as ``instruments`` (or extend :data:`INSTRUMENTS`), and
-each name becomes one more variable of the scan. Decisions: digits even/odd (``digits-binary``), inputs
+``instrument(model, x, y) -> dict[str, float]`` (the trained torch model, float64 inputs (n, 64) and labels
+{0, 1} as NumPy arrays; module-level functions, so that a process pool can pickle them): pass them as
+``instruments`` (or extend :data:`INSTRUMENTS`), and each name becomes one more variable of the scan. Decisions: digits even/odd (``digits-binary``), inputs
 standardized (a bias-free network cannot centre them), examples a seeded subset of the training split, the same
 initialization seed in every cell. This is a plain local loop (or a process pool with ``workers`` > 1) until the
 scan engine of issue 13 exists.
@@ -28,7 +29,7 @@ import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import xarray as xr
@@ -39,8 +40,6 @@ from ..params import require_int, require_nonnegative, require_positive
 
 INSTRUMENTS: tuple = ()     # functions (model, x, y) -> dict of named floats, run at the end of every cell
 AXES = ("depth", "width", "n_train", "label_noise", "temperature")
-BUILTIN = ("final_risk", "risk_plateau", "op_plateau", "final_op", "train_error", "plastic", "frustrated",
-           "parameters", "seconds")
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,6 @@ class CapacityGrid:
     op_tol: float = 1e-6
     dataset: str = "digits-binary"
     seed: int = 0
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         for name in AXES:
@@ -172,7 +170,7 @@ def capacity_scan(grid: CapacityGrid = CapacityGrid(), *, workers: int = 1, inst
     dataset["op_plateau"].attrs["meaning"] = "median of ||grad R||^2 over the last 10% of steps (003 eq. (15))"
     dataset.attrs.update({"source": "003 §II.6, supp. C C (plasticity / frustration)", "cells": len(cells),
                           "seconds": seconds, "workers": workers,
-                          **{k: v for k, v in asdict(grid).items() if k not in AXES and k != "extra"}})
+                          **{k: v for k, v in asdict(grid).items() if k not in AXES}})
     return dataset
 
 
