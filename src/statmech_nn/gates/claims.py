@@ -195,3 +195,20 @@ def symmetric_assembly_means(depths, width: int, networks: int, seed: int = 0):
     return float(z.max()), ("k = 0, 1 means are zero by the sign flip of the output layer; the k = 2 entry between "
                             f"the first and the last layer is not: its mean over depths {list(depths)} is "
                             f"{np.array2string(second, precision=3)} (no weight of the last layer is left to flip)")
+
+
+def broken_assembly_mean_decay(depths, width: int, mu: float, networks: int, seed: int = 0):
+    """003 eq. (20): with ⌈√n^{1-μ}⌉ broken (folded, positive) weights per layer, |E T(x)| decays at least like
+    max(c²/2, c/√n^μ)^L; returns the fitted per-layer factor minus the bound's (0 with an 'inconclusive' detail
+    when fewer than 3 depths have a significant mean)."""
+    from .assembly import decay_rates
+
+    moments = assembly_moments(depths, (width,), mu=mu, networks=networks, seed=seed)
+    row = next(r for r in decay_rates(moments) if r["order"] == 0)
+    if row["verdict"] == "inconclusive":
+        return 0.0, "inconclusive: too few depths with a mean beyond 3 standard errors"
+    means = np.array2string(moments["mean"].sel(order=0, width=width).values, precision=3)
+    return row["mean_factor"] - row["bound_mean_factor"], (
+        f"|E T(x)| per layer x{row['mean_factor']:.3f} against the bound's x{row['bound_mean_factor']:.3f}; means "
+        f"{means} over depths {list(depths)}: broken output-layer weights times nonnegative ReLU activations give a "
+        "mean that does not decay with depth")
