@@ -43,3 +43,8 @@ def test_cell_is_reproducible_and_noisy_labels_are_harder():
 def test_bad_grids(kwargs):
     with pytest.raises(ParameterError):
         CapacityGrid(**kwargs)
+
+
+def test_too_many_examples_fail_before_any_cell_runs():
+    with pytest.raises(ParameterError, match="n_train"):
+        capacity_scan(CapacityGrid(n_train=(64, 100000)), progress=False)

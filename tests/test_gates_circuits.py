@@ -3,12 +3,15 @@
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 from statmech_nn.errors import DataError
 from statmech_nn.gates.circuits import (build_stages, circuit_gradient, circuit_hessian, path_tensor, sample_paths,
                                         symmetry_statistics)
 from statmech_nn.gates.claims import random_mlp
+from statmech_nn.gates.stochastic import relu_forward
 from statmech_nn.networks.architectures import Architecture
 from statmech_nn.networks.circuit_io import layer_specs
 from statmech_nn.networks.gated import bias_free_mlp
@@ -139,3 +142,15 @@ def test_biased_or_unknown_layers_are_refused():
         build_stages([("linear", np.ones((2, 3))), ("tanh",)], np.ones(3))
     with pytest.raises(DataError, match="scalar output"):
         circuit_gradient(build_stages([("linear", np.ones((2, 3)))], np.ones(3)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10**6), widths=st.lists(st.integers(1, 4), min_size=2, max_size=5))
+def test_path_sum_is_the_forward_pass_for_any_small_mlp(seed, widths):
+    rng = np.random.default_rng(seed)
+    layers = random_mlp([*widths, 1], rng)
+    x = rng.normal(size=widths[0])
+    specs = [s for w in layers for s in (("linear", w), ("relu",))][:-1]
+    circuits = build_stages(specs, x)
+    np.testing.assert_allclose(path_tensor(circuits).sum(), relu_forward(layers, x)[0], rtol=1e-12, atol=1e-13)
+    assert circuits.n_paths == int(np.prod(widths))

@@ -74,14 +74,13 @@ class Circuits:
         return a
 
     @property
-    def n_paths(self) -> int:
-        """How many connected paths (edges with a weight or a pool window) lead from an input to an output."""
-        counts = np.ones(self.stages[-1].shape[0], dtype=object)
+    def n_paths(self) -> float:
+        """How many connected paths (edges with a weight or a pool window) lead from an input to an output
+        (float64: exact below 2^53, inf beyond ~1e308)."""
+        counts = np.ones(self.stages[-1].shape[0])
         for stage in reversed(self.stages):
-            nxt = np.zeros(stage.shape[1], dtype=object)
-            np.add.at(nxt, stage.cols, counts[stage.rows])
-            counts = nxt
-        return int(counts.sum())
+            counts = np.bincount(stage.cols, weights=counts[stage.rows], minlength=stage.shape[1])
+        return float(counts.sum())
 
 
 def _conv_entries(kernel: np.ndarray, padding: int, in_shape):
@@ -254,7 +253,7 @@ class PathSample:
     psi: np.ndarray       # x_{i0} Ψ_i, the path's contribution to T(x)
     omega1: np.ndarray    # with one weight removed (a weighted stage chosen uniformly per path)
     omega2: np.ndarray    # with two weights of different stages removed (a pair chosen uniformly), if ≥ 2 stages
-    total_paths: int
+    total_paths: float
 
 
 def _column_sampler(stage: Stage, weights: np.ndarray):
@@ -275,8 +274,7 @@ def sample_paths(circuits: Circuits, n: int, seed=None) -> PathSample:
     rng = rng_from(seed)
     counts = [np.ones(circuits.stages[-1].shape[0])]
     for stage in reversed(circuits.stages):               # paths from each unit to the output, scaled per layer
-        c = np.zeros(stage.shape[1])
-        np.add.at(c, stage.cols, counts[0][stage.rows])
+        c = np.bincount(stage.cols, weights=counts[0][stage.rows], minlength=stage.shape[1])
         counts.insert(0, c / c.max() if c.max() > 0 else c)
     if counts[0].sum() == 0:
         raise DataError("the network has no path from an input to an output")

@@ -140,6 +140,7 @@ def capacity_scan(grid: CapacityGrid = CapacityGrid(), *, workers: int = 1, inst
                   progress: bool = True) -> xr.Dataset:
     """Every cell of ``grid`` (in a process pool when ``workers`` > 1) as one Dataset over the axes."""
     workers = require_int("workers", workers, 1)
+    _task(grid.dataset, max(grid.n_train), 0.0, grid.seed)     # an impossible number of examples fails at once
     cells = grid.cells()
     settings = {k: getattr(grid, k) for k in ("steps", "lr", "risk_tol", "op_tol", "dataset", "seed")}
     jobs = [(cell, settings, tuple(instruments)) for cell in cells]
