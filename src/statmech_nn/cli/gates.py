@@ -70,6 +70,8 @@ def register(subparsers) -> None:
     capacity.add_argument("--risk-tol", type=float, default=1e-3, help="plastic when the final risk is below")
     capacity.add_argument("--op-tol", type=float, default=1e-6,
                           help="frustrated when the risk is above --risk-tol and the OP plateau below this")
+    capacity.add_argument("--stall-tol", type=float, default=0.05,
+                          help="... or when the risk fell by less than this fraction over the second half")
     capacity.add_argument("--seed", type=int, default=0)
     capacity.add_argument("--workers", type=int, default=1)
     capacity.add_argument("--out", required=True, help="NetCDF file to write")
@@ -165,7 +167,7 @@ def _capacity(args) -> None:
     grid = CapacityGrid(depth=_ints(args.depths), width=_ints(args.widths), n_train=_ints(args.n_train),
                         label_noise=_floats(args.label_noise), temperature=_floats(args.temperatures),
                         steps=args.steps, lr=args.lr, risk_tol=args.risk_tol, op_tol=args.op_tol,
-                        seed=args.seed)
+                        stall_tol=args.stall_tol, seed=args.seed)
     scan = capacity_scan(grid, workers=args.workers, progress=not args.json)
     out = save_dataset(scan, args.out)
     figure = capacity_phase_figure(scan, args.figure or Path(args.out).with_suffix(".png"))

@@ -78,7 +78,7 @@ def assembly_figure(moments: xr.Dataset, path) -> Path:
 
 def capacity_phase_figure(scan: xr.Dataset, path) -> Path:
     """Final hinge risk over width × examples, one panel per (depth, label noise, temperature); ○ plastic,
-    × frustrated (risk > 0 with a vanished order parameter), △ inconclusive (still descending at the step budget)."""
+    × frustrated (risk > 0 with a vanished order parameter or a stalled risk), △ inconclusive (still descending at the step budget)."""
     panels = [(d, f, t) for d in scan["depth"].values for f in scan["label_noise"].values
               for t in scan["temperature"].values]
     columns = min(len(panels), 4)
@@ -94,7 +94,7 @@ def capacity_phase_figure(scan: xr.Dataset, path) -> Path:
         plastic = cell["plastic"].values.T > 0
         frustrated = cell["frustrated"].values.T > 0
         for mask, style in ((plastic, dict(marker="o", facecolors="none", edgecolors="w", label="plastic (R → 0)")),
-                            (frustrated, dict(marker="x", color="r", label="frustrated (R > 0, OP → 0)")),
+                            (frustrated, dict(marker="x", color="r", label="frustrated (R > 0, OP → 0 or R stalled)")),
                             (~plastic & ~frustrated, dict(marker="^", facecolors="none", edgecolors="orange",
                                                           label="inconclusive (R > 0, OP > 0)"))):
             yy, xx = np.nonzero(mask)

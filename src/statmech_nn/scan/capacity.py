@@ -10,9 +10,11 @@ full batch on a binary digits task and reports named order parameters (:func:`ca
   complexity;
 - ``temperature``: the gate temperature T of 003 eq. (6) (T = 0: ReLU).
 
-A cell is *plastic* when its final risk is ≤ ``risk_tol``; *frustrated* when its risk stays above ``risk_tol`` while
-the order parameter has died out (OP plateau ≤ ``op_tol``: 003's frustration phase, zero order parameter at
-nonzero risk); otherwise *inconclusive* (still descending when the step budget ran out). More instruments (e.g. the
+A cell is *plastic* when its final risk is ≤ ``risk_tol``. It is *frustrated* when its risk stays above
+``risk_tol`` and either the order parameter has died out (OP plateau ≤ ``op_tol``: 003's own criterion, zero order
+parameter at nonzero risk) or the risk has stalled (its median over the last 10 % of the steps is above
+(1 − ``stall_tol``) times its median over steps 40-50 %: with the non-smooth hinge loss and a fixed step, OP
+need not vanish at a stuck point). Otherwise it is *inconclusive*: still descending when the step budget ran out. More instruments (e.g. the
 Hessian's spectral asymmetry and frac(|t| < 0.15) of 003 Figs. 7-8) plug in as functions
 ``instrument(model, x, y) -> dict[str, float]`` (the trained torch model, float64 inputs (n, 64) and labels
 {0, 1} as NumPy arrays; module-level functions, so that a process pool can pickle them): pass them as
@@ -55,6 +57,7 @@ class CapacityGrid:
     lr: float = 3e-3
     risk_tol: float = 1e-3
     op_tol: float = 1e-6
+    stall_tol: float = 0.05
     dataset: str = "digits-binary"
     seed: int = 0
 
@@ -79,6 +82,7 @@ class CapacityGrid:
         require_positive("lr", self.lr)
         require_positive("risk_tol", self.risk_tol)
         require_positive("op_tol", self.op_tol)
+        require_positive("stall_tol", self.stall_tol)
 
     def cells(self) -> list[dict]:
         return [dict(zip(AXES, values)) for values in itertools.product(*(getattr(self, a) for a in AXES))]
@@ -101,7 +105,7 @@ def _task(dataset: str, n_train: int, label_noise: float, seed: int):
 
 def capacity_cell(depth: int, width: int, n_train: int, label_noise: float, temperature: float, *,
                   steps: int = 1500, lr: float = 3e-3, risk_tol: float = 1e-3, op_tol: float = 1e-6,
-                  dataset: str = "digits-binary",
+                  stall_tol: float = 0.05, dataset: str = "digits-binary",
                   seed: int = 0, instruments=(), torch_threads: int | None = 1) -> dict[str, float]:
     """Train one cell and return its order parameters by name (see the module doc).
 
@@ -119,11 +123,14 @@ def capacity_cell(depth: int, width: int, n_train: int, label_noise: float, temp
     model = bias_free_mlp([x.shape[1], *([width] * depth), 1], temperature, seed=seed)
     fit = fit_hinge(model, x, y, steps=steps, lr=lr)
     tail = slice(int(0.9 * steps), None)
-    op_plateau = float(np.median(fit.op[tail]))
-    result = {"final_risk": fit.final_risk, "risk_plateau": float(np.median(fit.risk[tail])),
+    op_plateau, risk_plateau = float(np.median(fit.op[tail])), float(np.median(fit.risk[tail]))
+    risk_mid = float(np.median(fit.risk[int(0.4 * steps):max(int(0.5 * steps), int(0.4 * steps) + 1)]))
+    stalled = risk_plateau >= (1.0 - stall_tol) * risk_mid
+    result = {"final_risk": fit.final_risk, "risk_plateau": risk_plateau, "risk_mid": risk_mid,
               "op_plateau": op_plateau, "final_op": fit.final_op, "train_error": fit.train_error,
+              "op_dead": float(op_plateau <= op_tol), "stalled": float(stalled),
               "plastic": float(fit.final_risk <= risk_tol),
-              "frustrated": float(fit.final_risk > risk_tol and op_plateau <= op_tol),
+              "frustrated": float(fit.final_risk > risk_tol and (op_plateau <= op_tol or stalled)),
               "parameters": float(sum(p.numel() for p in model.parameters()))}
     for instrument in (*INSTRUMENTS, *instruments):
         result.update({name: float(value) for name, value in instrument(model, x, y).items()})
@@ -142,7 +149,7 @@ def capacity_scan(grid: CapacityGrid = CapacityGrid(), *, workers: int = 1, inst
     workers = require_int("workers", workers, 1)
     _task(grid.dataset, max(grid.n_train), 0.0, grid.seed)     # an impossible number of examples fails at once
     cells = grid.cells()
-    settings = {k: getattr(grid, k) for k in ("steps", "lr", "risk_tol", "op_tol", "dataset", "seed")}
+    settings = {k: getattr(grid, k) for k in ("steps", "lr", "risk_tol", "op_tol", "stall_tol", "dataset", "seed")}
     jobs = [(cell, settings, tuple(instruments)) for cell in cells]
     started = time.perf_counter()
     bar = tqdm(total=len(cells), unit="cell", file=sys.stderr, disable=not progress, dynamic_ncols=True)
@@ -166,8 +173,10 @@ def capacity_scan(grid: CapacityGrid = CapacityGrid(), *, workers: int = 1, inst
     dataset = xr.Dataset(data, coords=coords)
     dataset["plastic"].attrs["meaning"] = f"1 when the final hinge risk is <= {grid.risk_tol} (plasticity), else 0"
     dataset["frustrated"].attrs["meaning"] = (f"1 when the final risk is > {grid.risk_tol} and the OP plateau is "
-                                              f"<= {grid.op_tol} (frustration); cells neither plastic nor "
-                                              "frustrated are inconclusive")
+                                              f"<= {grid.op_tol} or the risk stalled (frustration); cells neither "
+                                              "plastic nor frustrated are inconclusive")
+    dataset["stalled"].attrs["meaning"] = (f"1 when the risk over the last 10% of steps is >= (1 - {grid.stall_tol}) "
+                                           "times its median over steps 40-50%")
     dataset["op_plateau"].attrs["meaning"] = "median of ||grad R||^2 over the last 10% of steps (003 eq. (15))"
     dataset.attrs.update({"source": "003 §II.6, supp. C C (plasticity / frustration)", "cells": len(cells),
                           "seconds": seconds, "workers": workers,
