@@ -28,6 +28,10 @@ COMMANDS = {  # command name: (area module of statmech_nn.cli that registers it,
     "fit-powerlaw": ("analysis", "fit a power law to the values in a file (Clauset-Shalizi-Newman)"),
     "analyze": ("analysis", "observables, theory fits and figures of a run directory"),
     "check": ("check", "check the source documents' claims against closed forms"),
+    "gates": ("gates", "stochastic neuronal gates: output law of a bias-free MLP (exact, Monte Carlo, mean field; 003)"),
+    "circuits": ("gates", "basis circuits of a trained bias-free network: circuit-symmetry statistics (003 Fig. 3b)"),
+    "assembly": ("gates", "assembly moments against depth and width at the edge of chaos (003 eq. (20))"),
+    "capacity": ("gates", "capacity phase scan: width x data complexity x gate temperature (003 plasticity)"),
 }
 
 

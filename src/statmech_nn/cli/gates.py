@@ -1,0 +1,176 @@
+"""``statmech-nn gates | circuits | assembly | capacity``: 003's stochastic gates, basis circuits, eq. (20), capacity scan."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from ._common import add_command, add_json_flag, emit
+
+METHODS = ("exact", "mc", "mean-field")
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise DataError(f"{text!r} is not a comma-separated list of numbers") from None
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    values = _floats(text)
+    if any(v != int(v) for v in values):
+        raise DataError(f"{text!r} is not a comma-separated list of integers")
+    return tuple(int(v) for v in values)
+
+
+def register(subparsers) -> None:
+    gates = add_command(subparsers, "gates")
+    gates.add_argument("--weights", required=True, help="NPZ with W1, W2, ... (torch Linear layout, n_out x n_in)")
+    gates.add_argument("--input", required=True, help="NPY holding one input vector")
+    gates.add_argument("--temperature", type=float, required=True, help="gate temperature T >= 0 (0: ReLU)")
+    gates.add_argument("--method", choices=METHODS, default="exact")
+    gates.add_argument("--samples", type=int, default=10000, help="Monte Carlo draws (method mc)")
+    gates.add_argument("--seed", type=int, default=0)
+    add_json_flag(gates)
+    gates.set_defaults(handler=_gates)
+
+    circuits = add_command(subparsers, "circuits")
+    circuits.add_argument("run_dir", help="run directory of statmech-nn train with a bias-free architecture")
+    circuits.add_argument("--paths", type=int, default=20000, help="paths sampled per snapshot")
+    circuits.add_argument("--inputs", type=int, default=8, help="training inputs the paths are spread over")
+    circuits.add_argument("--seed", type=int, default=0)
+    circuits.add_argument("--out", required=True, help="directory for circuits.nc and the figure")
+    add_json_flag(circuits)
+    circuits.set_defaults(handler=_circuits)
+
+    assembly = add_command(subparsers, "assembly")
+    assembly.add_argument("--depths", default="2,3,4,5,6,8")
+    assembly.add_argument("--widths", default="16,64")
+    assembly.add_argument("--c", type=float, default=1.0, help="weight scale: W ~ N(0, 2c²/n_in); 1 = edge of chaos")
+    assembly.add_argument("--mu", type=float, default=0.5, help="√n^(1-μ) broken weights per layer; <= 0: none")
+    assembly.add_argument("--networks", type=int, default=2000)
+    assembly.add_argument("--seed", type=int, default=0)
+    assembly.add_argument("--out", required=True, help="directory for assembly.nc and the figure")
+    add_json_flag(assembly)
+    assembly.set_defaults(handler=_assembly)
+
+    capacity = add_command(subparsers, "capacity")
+    capacity.add_argument("--depths", default="2", help="hidden layers, comma-separated")
+    capacity.add_argument("--widths", default="2,4,8,16,32,64")
+    capacity.add_argument("--n-train", default="64,256,1024", help="numbers of training examples")
+    capacity.add_argument("--label-noise", default="0,0.5", help="fractions of labels replaced by a coin")
+    capacity.add_argument("--temperatures", default="0,0.1", help="gate temperatures")
+    capacity.add_argument("--steps", type=int, default=1500)
+    capacity.add_argument("--lr", type=float, default=3e-3)
+    capacity.add_argument("--risk-tol", type=float, default=1e-3, help="plastic when the final risk is below")
+    capacity.add_argument("--op-tol", type=float, default=1e-6,
+                          help="frustrated when the risk is above --risk-tol and the OP plateau below this")
+    capacity.add_argument("--stall-tol", type=float, default=0.05,
+                          help="... or when the risk fell by less than this fraction over the second half")
+    capacity.add_argument("--seed", type=int, default=0)
+    capacity.add_argument("--workers", type=int, default=1)
+    capacity.add_argument("--out", required=True, help="NetCDF file to write")
+    capacity.add_argument("--figure", help="phase-diagram PNG (default: next to --out)")
+    add_json_flag(capacity)
+    capacity.set_defaults(handler=_capacity)
+
+
+def _read_weights(path: str) -> list[np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            found = {name: archive[name] for name in archive.files}
+    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise DataError(f"{path} is not a readable NPZ file: {exc}") from None
+    numbers = sorted(int(m.group(1)) for name in found if (m := re.fullmatch(r"W(\d+)", name)))
+    if not numbers or numbers != list(range(1, len(numbers) + 1)):
+        raise DataError(f"{path} must hold the layer matrices W1, W2, ... (found {sorted(found)})")
+    return [found[f"W{i}"] for i in numbers]
+
+
+def _read_input(path: str) -> np.ndarray:
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise DataError(f"{path} is not a readable NPY file: {exc}") from None
+    if not isinstance(loaded, np.ndarray):
+        loaded.close()
+        raise DataError(f"{path} must be an NPY file holding one array, not an NPZ archive")
+    return loaded
+
+
+def _gates(args) -> None:
+    from ..gates import stochastic
+
+    layers, x = _read_weights(args.weights), _read_input(args.input)
+    payload = {"method": args.method, "temperature": args.temperature, "sem": None, "patterns": None}
+    if args.method == "exact":
+        law = stochastic.exact(layers, x, args.temperature)
+        payload.update(mean=law.mean, variance=law.variance, patterns=law.patterns,
+                       marginals=[m.tolist() for m in law.marginals])
+    elif args.method == "mc":
+        sample = stochastic.monte_carlo(layers, x, args.temperature, args.samples, args.seed)
+        payload.update(mean=sample.mean, sem=sample.sem, std=sample.std, samples=sample.samples, seed=args.seed)
+    else:
+        payload.update(mean=stochastic.mean_field(layers, x, args.temperature))
+    emit(payload, args.json)
+
+
+def _circuits(args) -> None:
+    from ..io import save_dataset
+    from ..networks.circuit_io import run_snapshots
+    from ..observables.circuit_symmetry import circuit_symmetry
+    from ..params import require_int
+    from ..report.gates_figures import circuit_histograms
+
+    inputs = require_int("inputs", args.inputs, 1)
+    data, snapshots = run_snapshots(args.run_dir)
+    chosen = np.random.default_rng(args.seed).permutation(data.x_train.shape[0])[:inputs]
+    result = circuit_symmetry(snapshots, data.x_train[chosen].astype(np.float64), args.paths, args.seed)
+    out = Path(args.out)
+    nc = save_dataset(result, out / "circuits.nc")
+    figure = circuit_histograms(result, out / "figures" / "circuit_symmetry.png")
+    statistics = {str(s): {str(k): {str(n): float(result["statistic_value"].sel(snapshot=s, kind=k, statistic=n))
+                                    for n in result["statistic"].values} for k in result["kind"].values}
+                  for s in result["snapshot"].values}
+    emit({"out": str(nc), "figures": [str(figure)], "snapshots": list(result["snapshot"].values),
+          "paths": args.paths, "inputs": len(chosen), "paths_per_input": result["paths_per_input"].values,
+          "statistics": statistics}, args.json)
+
+
+def _assembly(args) -> None:
+    from ..gates.assembly import assembly_moments, decay_rates
+    from ..io import save_dataset
+    from ..report.gates_figures import assembly_figure
+
+    moments = assembly_moments(_ints(args.depths), _ints(args.widths), c=args.c,
+                               mu=args.mu if args.mu > 0 else None, networks=args.networks, seed=args.seed)
+    out = Path(args.out)
+    nc = save_dataset(moments, out / "assembly.nc")
+    figure = assembly_figure(moments, out / "figures" / "assembly_moments.png")
+    emit({"out": str(nc), "figures": [str(figure)], "rates": decay_rates(moments)}, args.json)
+
+
+def _capacity(args) -> None:
+    from ..io import save_dataset
+    from ..report.gates_figures import capacity_phase_figure
+    from ..scan.capacity import CapacityGrid, capacity_scan, phase_boundary
+
+    grid = CapacityGrid(depth=_ints(args.depths), width=_ints(args.widths), n_train=_ints(args.n_train),
+                        label_noise=_floats(args.label_noise), temperature=_floats(args.temperatures),
+                        steps=args.steps, lr=args.lr, risk_tol=args.risk_tol, op_tol=args.op_tol,
+                        stall_tol=args.stall_tol, seed=args.seed)
+    scan = capacity_scan(grid, workers=args.workers, progress=not args.json)
+    out = save_dataset(scan, args.out)
+    figure = capacity_phase_figure(scan, args.figure or Path(args.out).with_suffix(".png"))
+    emit({"out": str(out), "figures": [str(figure)], "cells": scan.attrs["cells"], "seconds": scan.attrs["seconds"],
+          "plastic_fraction": float(scan["plastic"].mean()), "frustrated_fraction": float(scan["frustrated"].mean()),
+          "boundary": phase_boundary(scan)}, args.json)

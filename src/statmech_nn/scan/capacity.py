@@ -1,0 +1,206 @@
+"""003's capacity phase scan: network size × data complexity × gate temperature → plasticity or frustration.
+
+003 §III / supp. C C: a network whose capacity exceeds the complexity of its data reaches zero (hinge) risk, the
+"plasticity" phase, with the order parameter OP = ‖∇R‖² nonzero while examples still err; a smaller one stays at
+nonzero risk, "frustration". Each cell trains a bias-free MLP with stochastic gates (:mod:`statmech_nn.networks.gated`)
+full batch on a binary digits task and reports named order parameters (:func:`capacity_cell`). The grid axes:
+
+- ``depth`` (hidden layers) and ``width`` (units per hidden layer): capacity;
+- ``n_train`` (examples) and ``label_noise`` (fraction of examples whose label is replaced by a fair coin): data
+  complexity;
+- ``temperature``: the gate temperature T of 003 eq. (6) (T = 0: ReLU).
+
+A cell is *plastic* when its final risk is ≤ ``risk_tol``. It is *frustrated* when its risk stays above
+``risk_tol`` and either the order parameter has died out (OP plateau ≤ ``op_tol``: 003's own criterion, zero order
+parameter at nonzero risk) or the risk has stalled (its median over the last 10 % of the steps is above
+(1 − ``stall_tol``) times its median over steps 40-50 %: with the non-smooth hinge loss and a fixed step, OP
+need not vanish at a stuck point). Otherwise it is *inconclusive*: still descending when the step budget ran out. More instruments (e.g. the
+Hessian's spectral asymmetry and frac(|t| < 0.15) of 003 Figs. 7-8) plug in as functions
+``instrument(model, x, y) -> dict[str, float]`` (the trained torch model, float64 inputs (n, 64) and labels
+{0, 1} as NumPy arrays; module-level functions, so that a process pool can pickle them): pass them as
+``instruments`` (or extend :data:`INSTRUMENTS`), and each name becomes one more variable of the scan. Decisions: digits even/odd (``digits-binary``), inputs
+standardized (a bias-free network cannot centre them), examples a seeded subset of the training split, the same
+initialization seed in every cell. This is a plain local loop (or a process pool with ``workers`` > 1) until the
+scan engine of issue 13 exists.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import xarray as xr
+from tqdm import tqdm
+
+from ..errors import ParameterError
+from ..params import require_int, require_nonnegative, require_positive
+
+INSTRUMENTS: tuple = ()     # functions (model, x, y) -> dict of named floats, run at the end of every cell
+AXES = ("depth", "width", "n_train", "label_noise", "temperature")
+
+
+@dataclass(frozen=True)
+class CapacityGrid:
+    """The scanned values of each axis and the training settings shared by every cell."""
+
+    depth: tuple[int, ...] = (2,)
+    width: tuple[int, ...] = (2, 4, 8, 16, 32, 64)
+    n_train: tuple[int, ...] = (64, 256, 1024)
+    label_noise: tuple[float, ...] = (0.0, 0.5)
+    temperature: tuple[float, ...] = (0.0, 0.1)
+    steps: int = 1500
+    lr: float = 3e-3
+    risk_tol: float = 1e-3
+    op_tol: float = 1e-6
+    stall_tol: float = 0.05
+    dataset: str = "digits-binary"
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in AXES:
+            values = tuple(getattr(self, name))
+            if not values:
+                raise ParameterError(name, values, "at least one value")
+            object.__setattr__(self, name, values)
+        for d in self.depth:
+            require_int("depth", d, 1)
+        for w in self.width:
+            require_int("width", w, 1)
+        for n in self.n_train:
+            require_int("n_train", n, 2)
+        for f in self.label_noise:
+            if not 0 <= require_nonnegative("label_noise", f) <= 1:
+                raise ParameterError("label_noise", f, "a fraction in [0, 1]")
+        for t in self.temperature:
+            require_nonnegative("temperature", t)
+        require_int("steps", self.steps, 1)
+        require_positive("lr", self.lr)
+        require_positive("risk_tol", self.risk_tol)
+        require_positive("op_tol", self.op_tol)
+        require_positive("stall_tol", self.stall_tol)
+
+    def cells(self) -> list[dict]:
+        return [dict(zip(AXES, values)) for values in itertools.product(*(getattr(self, a) for a in AXES))]
+
+
+def _task(dataset: str, n_train: int, label_noise: float, seed: int):
+    from ..networks.data import load_dataset
+
+    data = load_dataset(dataset, scaling="standardize")
+    rng = np.random.default_rng([seed, 1])
+    if n_train > data.x_train.shape[0]:
+        raise ParameterError("n_train", n_train, f"at most {data.x_train.shape[0]} (the {dataset} training split)")
+    chosen = rng.permutation(data.x_train.shape[0])[:n_train]
+    x = data.x_train[chosen].reshape(n_train, -1).astype(np.float64)
+    y = data.y_train[chosen].copy()
+    noisy = rng.random(n_train) < label_noise
+    y[noisy] = rng.integers(0, 2, size=int(noisy.sum()))
+    return x, y
+
+
+def capacity_cell(depth: int, width: int, n_train: int, label_noise: float, temperature: float, *,
+                  steps: int = 1500, lr: float = 3e-3, risk_tol: float = 1e-3, op_tol: float = 1e-6,
+                  stall_tol: float = 0.05, dataset: str = "digits-binary",
+                  seed: int = 0, instruments=(), torch_threads: int | None = 1) -> dict[str, float]:
+    """Train one cell and return its order parameters by name (see the module doc).
+
+    ``risk_plateau`` and ``op_plateau`` are the medians of R and OP = ‖∇R‖² over the last 10 % of the steps;
+    ``final_risk`` / ``final_op`` / ``train_error`` are measured after training (averaged over 16 gate draws at T > 0).
+    """
+    import torch
+
+    from ..networks.gated import bias_free_mlp, fit_hinge
+
+    if torch_threads is not None:
+        torch.set_num_threads(torch_threads)
+    started = time.perf_counter()
+    x, y = _task(dataset, n_train, label_noise, seed)
+    model = bias_free_mlp([x.shape[1], *([width] * depth), 1], temperature, seed=seed)
+    fit = fit_hinge(model, x, y, steps=steps, lr=lr)
+    tail = slice(int(0.9 * steps), None)
+    op_plateau, risk_plateau = float(np.median(fit.op[tail])), float(np.median(fit.risk[tail]))
+    risk_mid = float(np.median(fit.risk[int(0.4 * steps):max(int(0.5 * steps), int(0.4 * steps) + 1)]))
+    stalled = risk_plateau >= (1.0 - stall_tol) * risk_mid
+    result = {"final_risk": fit.final_risk, "risk_plateau": risk_plateau, "risk_mid": risk_mid,
+              "op_plateau": op_plateau, "final_op": fit.final_op, "train_error": fit.train_error,
+              "op_dead": float(op_plateau <= op_tol), "stalled": float(stalled),
+              "plastic": float(fit.final_risk <= risk_tol),
+              "frustrated": float(fit.final_risk > risk_tol and (op_plateau <= op_tol or stalled)),
+              "parameters": float(sum(p.numel() for p in model.parameters()))}
+    for instrument in (*INSTRUMENTS, *instruments):
+        result.update({name: float(value) for name, value in instrument(model, x, y).items()})
+    result["seconds"] = time.perf_counter() - started
+    return result
+
+
+def _run_cell(arguments):
+    cell, settings, instruments = arguments
+    return capacity_cell(**cell, **settings, instruments=instruments)
+
+
+def capacity_scan(grid: CapacityGrid = CapacityGrid(), *, workers: int = 1, instruments=(),
+                  progress: bool = True) -> xr.Dataset:
+    """Every cell of ``grid`` (in a process pool when ``workers`` > 1) as one Dataset over the axes."""
+    workers = require_int("workers", workers, 1)
+    _task(grid.dataset, max(grid.n_train), 0.0, grid.seed)     # an impossible number of examples fails at once
+    cells = grid.cells()
+    settings = {k: getattr(grid, k) for k in ("steps", "lr", "risk_tol", "op_tol", "stall_tol", "dataset", "seed")}
+    jobs = [(cell, settings, tuple(instruments)) for cell in cells]
+    started = time.perf_counter()
+    bar = tqdm(total=len(cells), unit="cell", file=sys.stderr, disable=not progress, dynamic_ncols=True)
+    if workers == 1:
+        results = []
+        for job in jobs:
+            results.append(_run_cell(job))
+            bar.update()
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1)) as pool:
+            results = []
+            for result in pool.map(_run_cell, jobs):
+                results.append(result)
+                bar.update()
+    bar.close()
+    seconds = time.perf_counter() - started
+    shape = tuple(len(getattr(grid, a)) for a in AXES)
+    names = list(dict.fromkeys(name for result in results for name in result))
+    data = {name: (AXES, np.array([r.get(name, np.nan) for r in results]).reshape(shape)) for name in names}
+    coords = {a: list(getattr(grid, a)) for a in AXES}
+    dataset = xr.Dataset(data, coords=coords)
+    dataset["plastic"].attrs["meaning"] = f"1 when the final hinge risk is <= {grid.risk_tol} (plasticity), else 0"
+    dataset["frustrated"].attrs["meaning"] = (f"1 when the final risk is > {grid.risk_tol} and the OP plateau is "
+                                              f"<= {grid.op_tol} or the risk stalled (frustration); cells neither "
+                                              "plastic nor frustrated are inconclusive")
+    dataset["stalled"].attrs["meaning"] = (f"1 when the risk over the last 10% of steps is >= (1 - {grid.stall_tol}) "
+                                           "times its median over steps 40-50%")
+    dataset["op_plateau"].attrs["meaning"] = "median of ||grad R||^2 over the last 10% of steps (003 eq. (15))"
+    dataset.attrs.update({"source": "003 §II.6, supp. C C (plasticity / frustration)", "cells": len(cells),
+                          "seconds": seconds, "workers": workers,
+                          **{k: v for k, v in asdict(grid).items() if k not in AXES}})
+    return dataset
+
+
+def phase_boundary(scan: xr.Dataset) -> list[dict]:
+    """For each (depth, n_train, label_noise, temperature): the phase of each width, the smallest plastic width
+    and the largest frustrated one (None where there is none), and whether plasticity is monotone in width."""
+    rows = []
+    for values in itertools.product(*(scan[a].values for a in AXES if a != "width")):
+        selection = dict(zip([a for a in AXES if a != "width"], values))
+        plastic = scan["plastic"].sel(selection).values
+        frustrated = scan["frustrated"].sel(selection).values
+        widths = scan["width"].values
+        rows.append({**{k: (v.item() if hasattr(v, "item") else v) for k, v in selection.items()},
+                     "phases": [phase_name(p, f) for p, f in zip(plastic, frustrated)],
+                     "smallest_plastic_width": int(widths[plastic > 0].min()) if np.any(plastic > 0) else None,
+                     "largest_frustrated_width": int(widths[frustrated > 0].max()) if np.any(frustrated > 0) else None,
+                     "monotone": bool(np.all(np.diff(plastic) >= 0))})
+    return rows
+
+
+def phase_name(plastic: float, frustrated: float) -> str:
+    """'plastic', 'frustrated' or 'inconclusive' from a cell's two indicators."""
+    return "plastic" if plastic > 0 else "frustrated" if frustrated > 0 else "inconclusive"
