@@ -35,6 +35,7 @@ from torch.func import functional_call, grad, jvp, vmap
 
 from ..errors import DataError, ParameterError
 from ..params import require_int
+from .architectures import Architecture
 from .losses import Objective
 
 METHODS = ("double_backward", "forward_over_reverse")
@@ -67,6 +68,11 @@ class HessianOperator:
     @property
     def n_examples(self) -> int:
         return int(self.x.shape[0])
+
+    @property
+    def weights(self) -> np.ndarray:
+        """θ, the flattened parameters (float64)."""
+        return self.theta.numpy().copy()
 
     def layer_slices(self) -> dict[str, slice]:
         """Each parameter tensor's slice of θ (its same-layer block is H[s, s])."""
@@ -182,3 +188,18 @@ def exact_spectrum(hessian: np.ndarray) -> tuple[np.ndarray, float]:
     """Eigenvalues (ascending) of the symmetric part of ``hessian`` and max|H − Hᵀ| (rounding-level for autograd)."""
     asymmetry = float(np.abs(hessian - hessian.T).max())
     return np.linalg.eigvalsh(0.5 * (hessian + hessian.T)), asymmetry
+
+
+def operator_from_run(run_dir, step: int | None = None, *, n_examples: int | None = None, chunk: int = 4096,
+                      method: str = "double_backward") -> HessianOperator:
+    """The Hessian of a ``statmech-nn train`` run's training loss (its objective, its training set, or the first
+    ``n_examples`` of it) at its newest checkpoint or at optimizer step ``step``."""
+    from .data import load_dataset
+    from .probes import load_trained_model
+
+    model, config = load_trained_model(run_dir, step)
+    data = load_dataset(config.dataset, data_dir=config.data_dir, split_seed=config.split_seed,
+                        input_dim=config.input_dim, n_train=config.n_train, n_test=1, scaling=config.scaling)
+    count = data.x_train.shape[0] if n_examples is None else min(require_int("examples", n_examples, 1), data.x_train.shape[0])
+    objective = Architecture.parse(config.arch).loss
+    return HessianOperator(model, objective, data.x_train[:count], data.y_train[:count], chunk=chunk, method=method)
