@@ -193,13 +193,19 @@ def exact_spectrum(hessian: np.ndarray) -> tuple[np.ndarray, float]:
 def operator_from_run(run_dir, step: int | None = None, *, n_examples: int | None = None, chunk: int = 4096,
                       method: str = "double_backward") -> HessianOperator:
     """The Hessian of a ``statmech-nn train`` run's training loss (its objective, its training set, or the first
-    ``n_examples`` of it) at its newest checkpoint or at optimizer step ``step``."""
+    ``n_examples`` of it) at its newest checkpoint or at optimizer step ``step`` (step 0: the initialization,
+    rebuilt under the run's seed as training builds it)."""
+    from .config import TrainConfig
     from .data import load_dataset
     from .probes import load_trained_model
 
-    model, config = load_trained_model(run_dir, step)
+    config = TrainConfig.from_run_dir(run_dir)
     data = load_dataset(config.dataset, data_dir=config.data_dir, split_seed=config.split_seed,
                         input_dim=config.input_dim, n_train=config.n_train, n_test=1, scaling=config.scaling)
+    if step == 0:
+        model = Architecture.parse(config.arch).build(data.input_shape, data.n_classes, seed=config.seed)
+    else:
+        model, _ = load_trained_model(run_dir, step)
     count = data.x_train.shape[0] if n_examples is None else min(require_int("examples", n_examples, 1), data.x_train.shape[0])
     objective = Architecture.parse(config.arch).loss
     return HessianOperator(model, objective, data.x_train[:count], data.y_train[:count], chunk=chunk, method=method)
