@@ -30,6 +30,7 @@ COMMANDS = {  # command name: (area module of statmech_nn.cli that registers it,
     "fit-powerlaw": ("analysis", "fit a power law to the values in a file (Clauset-Shalizi-Newman)"),
     "analyze": ("analysis", "observables, theory fits and figures of a run directory"),
     "check": ("check", "check the source documents' claims against closed forms"),
+    "hessian": ("hessian", "Hessian spectra, bootstrap Hessian entries and order parameter of a trained network (003)"),
 }
 
 

@@ -3,7 +3,8 @@
 A spec (``validation/experiments/plasticity_*.toml``, ``[experiment] kind = "plasticity"``) has
 
 - ``[experiment]``: ``kind``, ``name``, ``description``, ``source``, ``budget_minutes``;
-- ``[[networks]]``: ``name``, ``role`` (``"main"``: a network whose Hessian 003 makes claims about, a
+- ``[[networks]]``: ``name``, optional ``epochs`` and ``[networks.hessian]`` (this network's snapshot
+  epochs and [hessian] overrides), ``role`` (``"main"``: a network whose Hessian 003 makes claims about, a
   bias-free ReLU net with the hinge loss; ``"control"``: e.g. the same net with cross-entropy, whose
   Gauss–Newton term ℓ''∇f∇fᵀ ⪰ 0 should skew the spectrum positive), and ``[networks.training]``:
   :class:`~statmech_nn.networks.TrainConfig` fields (``epochs``, ``lr`` …; checkpoints are kept at every
@@ -61,6 +62,8 @@ class NetworkSpec:
     name: str
     role: str
     training: dict
+    hessian: dict = field(default_factory=dict)      # overrides of [hessian] for this network
+    epochs: tuple[int, ...] | None = None            # overrides of [snapshots] epochs
 
 
 @dataclass(frozen=True)
@@ -88,11 +91,15 @@ class PlasticitySpec:
             raise DataError(f"{path}: [experiment] kind must be {KIND!r}")
         networks = []
         for table in tables.get("networks", []):
-            if set(table) - {"name", "role", "training"} or "name" not in table:
-                raise DataError(f"{path}: a [[networks]] table has name, role and [networks.training]")
+            if set(table) - {"name", "role", "training", "hessian", "epochs"} or "name" not in table:
+                raise DataError(f"{path}: a [[networks]] table has name, role, optional epochs, [networks.training] "
+                                "and optional [networks.hessian]")
             if table.get("role", "main") not in ROLES:
                 raise DataError(f"{path}: network {table['name']!r} has role {table['role']!r}, not one of {ROLES}")
-            networks.append(NetworkSpec(str(table["name"]), table.get("role", "main"), dict(table.get("training", {}))))
+            own_epochs = table.get("epochs")
+            networks.append(NetworkSpec(str(table["name"]), table.get("role", "main"), dict(table.get("training", {})),
+                                        dict(table.get("hessian", {})),
+                                        None if own_epochs is None else tuple(sorted({int(e) for e in own_epochs}))))
         if not any(n.role == "main" for n in networks):
             raise DataError(f"{path}: at least one [[networks]] table with role = 'main'")
         epochs = tuple(sorted({int(e) for e in tables.get("snapshots", {}).get("epochs", [])}))
@@ -100,10 +107,11 @@ class PlasticitySpec:
             raise DataError(f"{path}: [snapshots] epochs must be a non-empty list of epochs >= 0")
         hessian = dict(tables.get("hessian", {}))
         exact_max = int(hessian.pop("exact_max_parameters", 4000))
-        try:
-            HessianOptions(**hessian)
-        except TypeError as exc:
-            raise DataError(f"{path}: [hessian]: {exc}") from None
+        for network in networks:
+            try:
+                HessianOptions(**{**hessian, **{k: v for k, v in network.hessian.items() if k != "exact_max_parameters"}})
+            except TypeError as exc:
+                raise DataError(f"{path}: [hessian] of {network.name}: {exc}") from None
         acceptance = {**DEFAULT_ACCEPTANCE, **tables.get("acceptance", {})}
         if set(acceptance) - set(DEFAULT_ACCEPTANCE):
             raise DataError(f"{path}: unknown [acceptance] keys {sorted(set(acceptance) - set(DEFAULT_ACCEPTANCE))}")
@@ -115,9 +123,14 @@ class PlasticitySpec:
         return asdict(self)
 
 
+def _epochs(network: NetworkSpec, spec: PlasticitySpec) -> tuple[int, ...]:
+    return network.epochs or spec.snapshot_epochs
+
+
 def _train(network: NetworkSpec, spec: PlasticitySpec, out: Path, data_dir, device, progress: bool):
+    last = max(_epochs(network, spec))
     parameters = {"warmup_epochs": 0, "track": 8, "torch_threads": 1, **network.training, "out": str(out),
-                  "epochs": max(spec.snapshot_epochs), "keep_checkpoints": max(spec.snapshot_epochs) + 1}
+                  "epochs": last, "keep_checkpoints": last + 1}
     parameters.setdefault("weight_decay", 0.0)
     if data_dir is not None:
         parameters["data_dir"] = str(data_dir)
@@ -131,7 +144,9 @@ def _snapshots(network: NetworkSpec, spec: PlasticitySpec, run_dir: Path, config
     metrics = read_json(run_dir / "metrics.json")
     per_epoch = int(metrics["steps_per_epoch"])
     rows = []
-    for epoch in spec.snapshot_epochs:
+    own = {k: v for k, v in network.hessian.items() if k != "exact_max_parameters"}
+    exact_max = network.hessian.get("exact_max_parameters", spec.exact_max_parameters)
+    for epoch in _epochs(network, spec):
         path = run_dir / "hessian" / f"epoch-{epoch:05d}.nc"
         if path.exists():   # a rerun reuses what is measured
             dataset = load_dataset(path)
@@ -139,8 +154,8 @@ def _snapshots(network: NetworkSpec, spec: PlasticitySpec, run_dir: Path, config
             continue
         started = time.perf_counter()
         operator = operator_from_run(run_dir, epoch * per_epoch)
-        options = HessianOptions(**{"skip_same_layer": operator.objective.kind == "hinge", **spec.hessian,
-                                    "exact": operator.dim <= spec.exact_max_parameters})
+        options = HessianOptions(**{"skip_same_layer": operator.objective.kind == "hinge", **spec.hessian, **own,
+                                    "exact": operator.dim <= exact_max})
         summary, dataset = measure_hessian(operator, options)
         summary.update({"epoch": epoch, "step": epoch * per_epoch, "learning_rate": config.lr,
                         "eta_op": config.lr * summary["order_parameter"], "seconds": time.perf_counter() - started})

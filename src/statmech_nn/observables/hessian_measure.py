@@ -8,7 +8,8 @@ computes what :class:`HessianOptions` asks for:
 - the SLQ spectrum and its symmetry measures (:mod:`.hessian`; 003 Fig. 8a), the exact spectrum beside it
   (``exact``, P up to a few thousand) and the Wasserstein-1 distance between them;
 - bootstrap statistics of sampled entries, their correlations and the coupling exponent
-  (:mod:`.hessian_entries`; 003 Figs. 6, 7);
+  (:mod:`.hessian_entries`; 003 Figs. 6, 7); entries are drawn among the non-zero entries of the exact
+  Hessian when it is computed (:func:`_sample`), else among all (or all cross-layer) entries;
 - the order parameter OP = ‖∇R‖² (003 eq. (15)), the distribution of gradient entries (Fig. 4a) and the
   per-layer weight distributions with their skewness (Fig. 3a), each as a histogram of the values divided
   by their standard deviation (81 bins on ±6 std).
@@ -78,7 +79,8 @@ def _prefixed(prefix: str, summary: dict) -> dict:
     return {f"{prefix}{key}": value for key, value in summary.items() if key not in ("P", "exact")}
 
 
-def _spectra(operator, options: HessianOptions, summary: dict, variables: dict, timings: dict) -> None:
+def _spectra(operator, options: HessianOptions, summary: dict, variables: dict, timings: dict) -> np.ndarray | None:
+    """The spectral part; returns the exact Hessian when it was computed."""
     measures: dict[str, SpectralMeasure] = {}
     if options.density:
         started = time.perf_counter()
@@ -95,11 +97,18 @@ def _spectra(operator, options: HessianOptions, summary: dict, variables: dict, 
         measures["exact"] = SpectralMeasure.from_eigenvalues(eigenvalues)
         variables["eigenvalues"] = (("eigen",), eigenvalues)
         summary["exact_asymmetry_of_matrix"] = float(np.abs(hessian - hessian.T).max())
+        summary["nonzero_entry_fraction"] = float(np.count_nonzero(np.tril(hessian)) / (operator.dim * (operator.dim + 1) / 2))
+    else:
+        hessian = None
     if not measures:
-        return
+        return hessian
     main = measures.get("slq", measures.get("exact"))
     sigma = main.default_sigma()
     summary.update(spectrum_summary(main, sigma))
+    if "slq" in measures:   # steps asked for, and the most taken (fewer where a Krylov space is invariant)
+        summary["lanczos_steps_taken"], summary["lanczos_steps"] = summary["lanczos_steps"], options.steps
+    else:
+        summary["lanczos_steps"] = summary["probes"] = None
     if "slq" in measures and "exact" in measures:
         summary.update(_prefixed("exact_", spectrum_summary(measures["exact"], sigma)))
         summary["wasserstein_to_exact"] = wasserstein_to_spectrum(measures["slq"], measures["exact"].flat[0])
@@ -109,14 +118,42 @@ def _spectra(operator, options: HessianOptions, summary: dict, variables: dict, 
     variables["lambda"] = grid
     for name, measure in measures.items():
         variables[f"density_{name}"] = (("lambda",), density(measure, grid, sigma))
+    return hessian
 
 
-def _entries(operator, options: HessianOptions, summary: dict, variables: dict, timings: dict) -> None:
-    started = time.perf_counter()
+def _sample(operator, options: HessianOptions, hessian: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Entries uniform among the eligible ones; with the exact Hessian at hand, among its non-zero entries.
+
+    An entry with H_ab = 0 exactly is (but for a coincidence of measure zero) a structural zero, whose
+    contributions all vanish and which has no t: drawing among the non-zero entries is drawing uniformly and
+    keeping the entries with a t, without paying for the per-example passes of the discarded ones.
+    """
+    if hessian is not None:
+        rows, cols = np.nonzero(np.tril(hessian))
+        if options.skip_same_layer:
+            block = np.zeros(operator.dim, dtype=np.int64)
+            for index, s in enumerate(operator.layer_slices().values()):
+                block[s] = index
+            keep = block[rows] != block[cols]
+            rows, cols = rows[keep], cols[keep]
+        if rows.size == 0:
+            return rows, cols
+        chosen = np.sort(np.random.default_rng(options.seed).choice(rows.size, min(options.entries, rows.size), replace=False))
+        return rows[chosen], cols[chosen]
     total = operator.dim * (operator.dim + 1) // 2
     blocks = list(operator.layer_slices().values()) if options.skip_same_layer else []
     eligible = total - sum((b.stop - b.start) * (b.stop - b.start + 1) // 2 for b in blocks)
-    rows, cols = sample_entries(operator.dim, min(options.entries, eligible), options.seed, exclude_blocks=blocks)
+    return sample_entries(operator.dim, min(options.entries, eligible), options.seed, exclude_blocks=blocks)
+
+
+def _entries(operator, options: HessianOptions, summary: dict, variables: dict, timings: dict,
+             hessian: np.ndarray | None) -> None:
+    started = time.perf_counter()
+    rows, cols = _sample(operator, options, hessian)
+    summary["entries_drawn_from"] = "non-zero entries of the exact Hessian" if hessian is not None else "all entries"
+    if rows.size == 0:
+        summary.update({"entries": 0, "frac_t_below_0_15": None, "coupling_alpha": None})
+        return
     contributions = operator.per_example_entries(rows, cols)
     indices = resample_indices(operator.n_examples, options.bootstrap, options.resample_size, options.seed + 1)
     boot = bootstrap_entries(contributions, indices)
@@ -124,7 +161,7 @@ def _entries(operator, options: HessianOptions, summary: dict, variables: dict, 
     summary.update({"entries": int(rows.size), "bootstrap": options.bootstrap,
                     "resample_size": int(indices.shape[1]), "structural_zero_entries": int(boot.structural_zero.sum()),
                     "frac_t_below_0_15": fraction, "frac_t_below_0_15_band": band,
-                    "frac_effect_below_0_15": boot.effect_fraction(T_THRESHOLD), "same_layer_skipped": bool(blocks)})
+                    "frac_effect_below_0_15": boot.effect_fraction(T_THRESHOLD), "same_layer_skipped": options.skip_same_layer})
     variables.update({"entry_row": (("entry",), rows), "entry_col": (("entry",), cols),
                       "entry_value": (("entry",), boot.full), "entry_mean": (("entry",), boot.mean),
                       "entry_std": (("entry",), boot.std), "entry_t": (("entry",), boot.t),
@@ -168,9 +205,9 @@ def measure_hessian(operator, options: HessianOptions = HessianOptions()) -> tup
     variables: dict = {"bin": histogram_centers()}
     timings: dict = {}
     _first_order(operator, summary, variables)
-    _spectra(operator, options, summary, variables, timings)
+    hessian = _spectra(operator, options, summary, variables, timings)
     if options.entries:
-        _entries(operator, options, summary, variables, timings)
+        _entries(operator, options, summary, variables, timings, hessian)
     summary["timings_s"] = timings
     coords = {name: variables.pop(name) for name in ("bin", "lambda", "layer") if name in variables}
     dataset = xr.Dataset(variables, coords=coords, attrs={"options": asdict(options), **{
