@@ -94,3 +94,16 @@ def test_bad_inputs_are_named():
         operator.matvec(np.zeros(5))
     with pytest.raises(DataError):
         operator.per_example_entries([0, 99], [0, 0])
+
+
+def test_every_instrument_at_zero_risk_where_h_vanishes():
+    from statmech_nn.networks.hessian_claims import beyond_margin
+    from statmech_nn.observables.hessian_measure import HessianOptions, measure_hessian
+
+    model, x, y, _ = beyond_margin()
+    summary, dataset = measure_hessian(HessianOperator(model, "hinge", x, y),
+                                       HessianOptions(exact=True, steps=10, probes=2, entries=20, bootstrap=10))
+    assert summary["loss"] == 0.0 and summary["order_parameter"] == 0.0
+    assert summary["lambda_min"] == summary["lambda_max"] == 0.0 and summary["entries"] == 0
+    assert summary["wasserstein_to_exact"] == 0.0 and summary["wasserstein_relative_to_range"] is None
+    assert np.all(dataset["eigenvalues"].values == 0)

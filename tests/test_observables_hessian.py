@@ -107,3 +107,10 @@ def test_benjamini_hochberg_against_its_definition():
     order = np.sort(p)
     k = max((i for i in range(1, 201) if order[i - 1] <= 0.05 * i / 200), default=0)
     assert reject.sum() == k and (k == 0 or p[reject].max() == order[k - 1])
+
+
+def test_a_zero_operator_is_a_point_mass_at_zero():
+    measure = slq(lambda v: np.zeros_like(v), 50, steps=10, probes=3)
+    summary = spectrum_summary(measure)
+    assert summary["lambda_min"] == summary["lambda_max"] == 0.0
+    assert summary["asymmetry"] < 1e-12 and summary["negative_mass"] == 0.5 and summary["trace"] == 0.0

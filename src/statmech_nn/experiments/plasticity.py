@@ -200,33 +200,38 @@ def verdicts(snapshots: list[dict], metrics: dict, acceptance: dict) -> list[dic
                             f"{a['max_negative_mass_offset']}, |skewness| ≤ {a['max_abs_skewness']} (exact spectrum "
                             "where computed, else SLQ)"))
     live = [x["entries"] - x["structural_zero_entries"] if x.get("entries") else 0 for x in s]
+    used = [i for i, n in enumerate(live) if n >= a["min_live_entries"]]
+    excluded = [epochs[i] for i in range(len(s)) if i not in used]
+    why = (f"snapshots with fewer than {a['min_live_entries']} sampled entries with a t are left out (epochs "
+           f"{excluded}: at zero risk H = 0 and no entry has a t)")
     for key, reading in (("frac_t_below_0_15", "bootstrap t = mean/std of the replicate means"),
                          ("frac_effect_below_0_15", "each entry over the spread of its per-example contributions")):
-        values = [x.get(key) for x in s]
-        bands = [x.get("frac_t_below_0_15_band") or 0.0 for x in s]
         claim = f"frac(|t| < 0.15) ≥ {a['min_t_fraction']} and rising (Fig. 7b); reading: {reading}"
-        if min(live) < a["min_live_entries"] or len(_finite(values)) < len(s):
-            out.append(_verdict("inconclusive", claim, {"live_entries": live}, f"fewer than {a['min_live_entries']} "
-                                "sampled entries with a t at some snapshot"))
+        values = [s[i][key] for i in used]
+        bands = [s[i].get("frac_t_below_0_15_band") or 0.0 for i in used]
+        if len(used) < 2:
+            out.append(_verdict("inconclusive", claim, {"live_entries": live}, why + "; fewer than 2 remain"))
             continue
         above = [v >= a["min_t_fraction"] for v in values]
         far_below = [v < a["min_t_fraction"] - 2 * b for v, b in zip(values, bands)]
         rising = values[-1] >= values[0]
         status = "supported" if all(above) and rising else ("not supported" if any(far_below) or not rising else "inconclusive")
-        out.append(_verdict(status, claim, {"epochs": epochs, "fraction": values, "band": bands, "live_entries": live},
+        out.append(_verdict(status, claim, {"epochs": [epochs[i] for i in used], "fraction": values, "band": bands,
+                                            "live_entries": [live[i] for i in used], "excluded_epochs": excluded},
                             f"all ≥ {a['min_t_fraction']} and last ≥ first; not supported if any is 2 bands below or "
-                            "the fraction falls"))
-    sparsity = [x.get("correlation_sparsity") for x in s]
+                            f"the fraction falls; {why}"))
+    sparsity = [s[i].get("correlation_sparsity") for i in used]
     claim = "correlations among Hessian entries sparse, growing denser over training (Figs. 6b,c, 7c)"
-    if len(_finite(sparsity)) < len(s):
-        out.append(_verdict("inconclusive", claim, {"sparsity": sparsity}, "too few entries with a t for correlations"))
+    if len(used) < 2 or len(_finite(sparsity)) < len(used):
+        out.append(_verdict("inconclusive", claim, {"sparsity": sparsity}, why + "; fewer than 2 remain"))
     else:
         sparse = all(v >= a["min_sparsity"] for v in sparsity)
         denser = sparsity[-1] < sparsity[0]
         out.append(_verdict("supported" if sparse and denser else "not supported", claim,
-                            {"epochs": epochs, "sparsity": sparsity, "coupling_alpha": [x.get("coupling_alpha") for x in s]},
+                            {"epochs": [epochs[i] for i in used], "sparsity": sparsity,
+                             "coupling_alpha": [s[i].get("coupling_alpha") for i in used], "excluded_epochs": excluded},
                             f"sparsity (share of coefficients not distinguishable from 0, Fisher z + BH at q = 0.05) ≥ "
-                            f"{a['min_sparsity']} at every snapshot and lower at the last than at the first"))
+                            f"{a['min_sparsity']} at every snapshot and lower at the last than at the first; {why}"))
     risk = [x["loss"] for x in s]
     eta_op = [x["eta_op"] for x in s]
     ratios = [o / r for o, r in zip(eta_op, risk) if r > 0]

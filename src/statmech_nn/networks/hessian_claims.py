@@ -62,12 +62,12 @@ def traceless(n_train: int = 200, steps: int = 300):
     return abs(np.trace(hessian)) / norm, f"tr H = {np.trace(hessian):.3g}, ‖H‖_F = {norm:.3g}, loss {operator.loss():.3g}"
 
 
-def zero_beyond_margin(n_train: int = 200, steps: int = 300):
-    """max|H| after the output layer is scaled so that every (correctly classified) example has margin ≥ 1.
+def beyond_margin(n_train: int = 200, steps: int = 300):
+    """(model, x, y, detail): the trained net with its output layer scaled so that every correctly classified
+    example has margin ≥ 2 (clear of the kink at 1, where rounding would decide), and those examples only.
 
-    f is linear in the output weights, so scaling them by 2/min margin puts every margin at ≥ 2 (clear of the
-    kink at 1, where rounding would decide); the
-    examples the trained net misclassifies are left out of the data (stated in the detail).
+    f is linear in the output weights, so scaling them by 2/min margin does it; the examples the trained
+    net misclassifies are left out of the data (the detail says how many remain).
     """
     model, x, y = trained_bias_free(n_train, steps)
     with torch.no_grad():
@@ -75,12 +75,17 @@ def zero_beyond_margin(n_train: int = 200, steps: int = 300):
                    * model(torch.as_tensor(x, dtype=torch.float64)).reshape(-1)).numpy()
     correct = margins > 0
     scaled = HessianOperator(model, "hinge", x[correct], y[correct]).model
-    last = [p for p in scaled.parameters()][-1]
     with torch.no_grad():
-        last.mul_(2.0 / margins[correct].min())   # margins >= 2: no rounding at the kink
-    operator, hessian = _hessian(scaled, x[correct], y[correct])
-    return float(np.abs(hessian).max()), (f"{int(correct.sum())} of {len(y)} examples classified right, scaled "
-                                          f"to margins >= 2: loss {operator.loss():.3g}, max|H| {np.abs(hessian).max():.3g}")
+        list(scaled.parameters())[-1].mul_(2.0 / margins[correct].min())
+    return scaled, x[correct], y[correct], f"{int(correct.sum())} of {len(y)} examples classified right"
+
+
+def zero_beyond_margin(n_train: int = 200, steps: int = 300):
+    """max|H| once every margin is ≥ 2 (:func:`beyond_margin`): 0 exactly."""
+    model, x, y, detail = beyond_margin(n_train, steps)
+    operator, hessian = _hessian(model, x, y)
+    return float(np.abs(hessian).max()), (f"{detail}, scaled to margins >= 2: loss {operator.loss():.3g}, "
+                                          f"max|H| {np.abs(hessian).max():.3g}")
 
 
 def positive_semidefinite(n_train: int = 200, steps: int = 300):

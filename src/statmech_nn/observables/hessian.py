@@ -114,10 +114,12 @@ class SpectralMeasure:
 
     def default_sigma(self) -> float:
         """(θ_max − θ_min)/m, m the nodes per probe (:data:`DEFAULT_STEPS` for an exact spectrum, so that
-        exact and SLQ densities are broadened alike); a floor of 1e-12·max|θ| for a point mass."""
+        exact and SLQ densities are broadened alike); a floor of 1e-12·max|θ| for a point mass, 1 for H = 0."""
         m = DEFAULT_STEPS if self.exact else self.nodes.shape[1]
-        spread = self.lambda_max - self.lambda_min
-        return max(spread / m, 1e-12 * max(abs(self.lambda_max), abs(self.lambda_min), 1e-300))
+        scale = max(abs(self.lambda_max), abs(self.lambda_min))
+        if scale == 0:
+            return 1.0   # H = 0 (e.g. every hinge margin ≥ 1): a point mass at 0, in any units
+        return max((self.lambda_max - self.lambda_min) / m, 1e-12 * scale)
 
 
 def slq(matvec: Callable[[np.ndarray], np.ndarray], dim: int, *, steps: int = DEFAULT_STEPS,

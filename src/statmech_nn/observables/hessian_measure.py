@@ -112,8 +112,8 @@ def _spectra(operator, options: HessianOptions, summary: dict, variables: dict, 
     if "slq" in measures and "exact" in measures:
         summary.update(_prefixed("exact_", spectrum_summary(measures["exact"], sigma)))
         summary["wasserstein_to_exact"] = wasserstein_to_spectrum(measures["slq"], measures["exact"].flat[0])
-        summary["wasserstein_relative_to_range"] = summary["wasserstein_to_exact"] / (
-            summary["exact_lambda_max"] - summary["exact_lambda_min"])
+        spread = summary["exact_lambda_max"] - summary["exact_lambda_min"]
+        summary["wasserstein_relative_to_range"] = summary["wasserstein_to_exact"] / spread if spread > 0 else None
     grid = symmetric_grid(main, sigma, DENSITY_POINTS)
     variables["lambda"] = grid
     for name, measure in measures.items():
