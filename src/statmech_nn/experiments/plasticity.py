@@ -191,14 +191,17 @@ def verdicts(snapshots: list[dict], metrics: dict, acceptance: dict) -> list[dic
         out.append(_verdict("inconclusive", "symmetric Hessian spectrum throughout training (Fig. 8a)",
                             {"asymmetry": asym}, "no spectrum at some snapshot"))
     else:
-        ok = [x <= a["max_asymmetry"] and abs(n - 0.5) <= a["max_negative_mass_offset"] and abs(k) <= a["max_abs_skewness"]
-              for x, n, k in zip(asym, negative, skew)]
+        vanishing = [x.get("exact_lambda_min", x["lambda_min"]) == x.get("exact_lambda_max", x["lambda_max"]) == 0
+                     for x in s]   # H = 0 (zero risk): symmetric, with no skewness to speak of
+        ok = [v or (x <= a["max_asymmetry"] and abs(n - 0.5) <= a["max_negative_mass_offset"] and abs(k) <= a["max_abs_skewness"])
+              for v, x, n, k in zip(vanishing, asym, negative, skew)]
         out.append(_verdict("supported" if all(ok) else "not supported",
                             "symmetric Hessian spectrum throughout training (Fig. 8a)",
-                            {"epochs": epochs, "asymmetry": asym, "negative_mass": negative, "skewness": skew},
+                            {"epochs": epochs, "asymmetry": asym, "negative_mass": negative, "skewness": skew,
+                             "zero_hessian_epochs": [e for e, v in zip(epochs, vanishing) if v]},
                             f"every snapshot: ∫|ρ(λ)−ρ(−λ)| ≤ {a['max_asymmetry']}, |negative mass − 0.5| ≤ "
                             f"{a['max_negative_mass_offset']}, |skewness| ≤ {a['max_abs_skewness']} (exact spectrum "
-                            "where computed, else SLQ)"))
+                            "where computed, else SLQ), or H = 0"))
     live = [x["entries"] - x["structural_zero_entries"] if x.get("entries") else 0 for x in s]
     used = [i for i, n in enumerate(live) if n >= a["min_live_entries"]]
     excluded = [epochs[i] for i in range(len(s)) if i not in used]
