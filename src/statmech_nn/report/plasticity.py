@@ -41,7 +41,8 @@ def _spectrum_axes(ax, dataset: xr.Dataset, title: str) -> None:
     ax.set_yscale("log")
     ax.set_ylim(bottom=max(main.values.max() * 1e-5, 1e-300))
     ax.set_xlabel("λ")
-    ax.set_title(title, fontsize=9)
+    vanishing = dataset.attrs.get("lambda_min") == dataset.attrs.get("lambda_max") == 0
+    ax.set_title(title + (" (H = 0: a point mass at 0)" if vanishing else ""), fontsize=9)
 
 
 def _t_values(dataset: xr.Dataset) -> np.ndarray:
@@ -128,7 +129,12 @@ def _network_figures(name: str, result: dict, out_dir: Path) -> list[Figure]:
     figures.append(Figure(_save(fig, out_dir / f"{name}-distributions.png"),
                           f"{name}: per-layer weight distributions (in units of the layer's std) and gradient entries."))
 
-    if all("entry_t" in d for d in datasets):
+    measured = [i for i, d in enumerate(datasets) if "entry_t" in d]   # none at H = 0
+    if measured:
+        epochs = [epochs[i] for i in measured]
+        datasets = [datasets[i] for i in measured]
+        summaries = [summaries[i] for i in measured]
+        colors = [colors[i] for i in measured]
         fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), constrained_layout=True)
         for color, epoch, dataset in zip(colors, epochs, datasets):
             t = _t_values(dataset)
@@ -145,7 +151,7 @@ def _network_figures(name: str, result: dict, out_dir: Path) -> list[Figure]:
         axes[1].plot(epochs, [s.get("frac_effect_below_0_15") for s in summaries], "s--",
                      label="entry / per-example std")
         axes[1].axhline(0.95, color="k", lw=0.8, ls=":")
-        axes[1].set_ylim(0, 1.02)
+        axes[1].set_ylim(-0.03, 1.03)
         axes[1].set_xlabel("epoch")
         axes[1].set_title("frac(|t| < 0.15) (Fig. 7b)", fontsize=9)
         axes[1].legend(fontsize=7)
