@@ -107,3 +107,22 @@ def test_every_instrument_at_zero_risk_where_h_vanishes():
     assert summary["lambda_min"] == summary["lambda_max"] == 0.0 and summary["entries"] == 0
     assert summary["wasserstein_to_exact"] == 0.0 and summary["wasserstein_relative_to_range"] is None
     assert np.all(dataset["eigenvalues"].values == 0)
+
+
+@pytest.mark.parametrize("spec, loss, parameters", [
+    ("bfmlp:64-16-16-1", "hinge", 64 * 16 + 16 * 16 + 16),
+    ("bfmlp:64-16-16-2", "cross_entropy", 64 * 16 + 16 * 16 + 32),
+    ("bfcnn:4-8/16", "hinge", 36 + 288 + 32 * 16 + 16),
+])
+def test_bias_free_architectures(spec, loss, parameters):
+    arch = Architecture.parse(spec)
+    assert arch.spec() == spec and arch.loss == loss
+    model = arch.build((1, 8, 8), 2)
+    assert all(not name.endswith("bias") for name, _ in model.named_parameters())
+    assert sum(p.numel() for p in model.parameters()) == parameters
+
+
+@pytest.mark.parametrize("spec, classes", [("bfmlp:64-1", 2), ("bfmlp:64-8-1", 10), ("bfmlp:32-8-1", 2), ("bfcnn:4-8", 2)])
+def test_bad_bias_free_specs(spec, classes):
+    with pytest.raises(ParameterError):
+        Architecture.parse(spec).build((1, 8, 8), classes)
