@@ -1,4 +1,5 @@
-"""``statmech-nn validate [SPEC]``: the main job (default: validation/experiments/soc_digits.toml)."""
+"""``statmech-nn validate [SPEC]``: the main job (default: validation/experiments/soc_digits.toml); a spec with
+``[experiment] kind = "plasticity"`` runs 003's protocol (:mod:`statmech_nn.experiments.plasticity`) instead."""
 
 from __future__ import annotations
 

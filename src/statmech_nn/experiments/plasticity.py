@@ -193,8 +193,8 @@ def verdicts(snapshots: list[dict], metrics: dict, acceptance: dict) -> list[dic
     else:
         vanishing = [x.get("exact_lambda_min", x["lambda_min"]) == x.get("exact_lambda_max", x["lambda_max"]) == 0
                      for x in s]   # H = 0 (zero risk): symmetric, with no skewness to speak of
-        ok = [v or (x <= a["max_asymmetry"] and abs(n - 0.5) <= a["max_negative_mass_offset"] and abs(k) <= a["max_abs_skewness"])
-              for v, x, n, k in zip(vanishing, asym, negative, skew)]
+        ok = [v or (x <= a["max_asymmetry"] and abs(n - 0.5) <= a["max_negative_mass_offset"]
+                    and abs(k) <= a["max_abs_skewness"]) for v, x, n, k in zip(vanishing, asym, negative, skew)]
         out.append(_verdict("supported" if all(ok) else "not supported",
                             "symmetric Hessian spectrum throughout training (Fig. 8a)",
                             {"epochs": epochs, "asymmetry": asym, "negative_mass": negative, "skewness": skew,
@@ -206,7 +206,7 @@ def verdicts(snapshots: list[dict], metrics: dict, acceptance: dict) -> list[dic
     used = [i for i, n in enumerate(live) if n >= a["min_live_entries"]]
     excluded = [epochs[i] for i in range(len(s)) if i not in used]
     why = (f"snapshots with fewer than {a['min_live_entries']} sampled entries with a t are left out (epochs "
-           f"{excluded}: at zero risk H = 0 and no entry has a t)")
+           f"{excluded}: near zero risk most per-example contributions vanish, at zero risk H = 0)")
     for key, reading in (("frac_t_below_0_15", "bootstrap t = mean/std of the replicate means"),
                          ("frac_effect_below_0_15", "each entry over the spread of its per-example contributions")):
         claim = f"frac(|t| < 0.15) ≥ {a['min_t_fraction']} and rising (Fig. 7b); reading: {reading}"
@@ -218,7 +218,8 @@ def verdicts(snapshots: list[dict], metrics: dict, acceptance: dict) -> list[dic
         above = [v >= a["min_t_fraction"] for v in values]
         far_below = [v < a["min_t_fraction"] - 2 * b for v, b in zip(values, bands)]
         rising = values[-1] >= values[0]
-        status = "supported" if all(above) and rising else ("not supported" if any(far_below) or not rising else "inconclusive")
+        status = ("supported" if all(above) and rising else
+                  "not supported" if any(far_below) or not rising else "inconclusive")
         out.append(_verdict(status, claim, {"epochs": [epochs[i] for i in used], "fraction": values, "band": bands,
                                             "live_entries": [live[i] for i in used], "excluded_epochs": excluded},
                             f"all ≥ {a['min_t_fraction']} and last ≥ first; not supported if any is 2 bands below or "
@@ -240,7 +241,8 @@ def verdicts(snapshots: list[dict], metrics: dict, acceptance: dict) -> list[dic
     ratios = [o / r for o, r in zip(eta_op, risk) if r > 0]
     rho = stats.spearmanr(eta_op, risk).statistic if len(s) >= 3 and np.ptp(risk) > 0 else float("nan")
     low, high = a["op_ratio_band"]
-    claim = "order parameter η·OP = η‖∇R‖² falls with the risk, about an order of magnitude below it (eq. (15), Fig. 4b)"
+    claim = ("order parameter η·OP = η‖∇R‖² falls with the risk, about an order of magnitude below it "
+             "(eq. (15), Fig. 4b)")
     if not ratios or not np.isfinite(rho):
         out.append(_verdict("inconclusive", claim, {"risk": risk, "eta_op": eta_op}, "risk zero or fewer than 3 snapshots"))
     else:
@@ -248,7 +250,8 @@ def verdicts(snapshots: list[dict], metrics: dict, acceptance: dict) -> list[dic
         ok = low <= median <= high and rho >= a["min_op_risk_rank_correlation"]
         out.append(_verdict("supported" if ok else "not supported", claim,
                             {"epochs": epochs, "risk": risk, "eta_op": eta_op, "median_ratio": median, "spearman": rho},
-                            f"median η·OP/R in [{low}, {high}] and Spearman ρ(η·OP, R) ≥ {a['min_op_risk_rank_correlation']}"))
+                            f"median η·OP/R in [{low}, {high}] and Spearman ρ(η·OP, R) ≥ "
+                            f"{a['min_op_risk_rank_correlation']}"))
     losses = metrics["columns"]["train_loss"]
     accuracy = metrics["columns"]["train_accuracy"]
     final, first = losses[-1], losses[0]

@@ -20,7 +20,8 @@ Method and defaults (stated, since 003 names none):
 - **Traces** tr Hᵖ by Hutchinson from the same probes: zᵀHᵖz = P Σ w θᵖ for a Rademacher z (‖z‖² = P), the
   standard error from the spread over probes; the skewness tr H³/(tr H²)^{3/2} with a delta-method error.
 - **Symmetry**: the negative mass of the broadened density (0.5 for a symmetric spectrum; exact zero
-  eigenvalues count half), the masses within ±σ and beyond, the distance ∫|ρ(λ) − ρ(−λ)| dλ ∈ [0, 2] of the broadened density from its mirror image, and λ_min/λ_max.
+  eigenvalues count half), the masses within ±σ and beyond, the distance ∫|ρ(λ) − ρ(−λ)| dλ ∈ [0, 2]
+  of the broadened density from its mirror image, and λ_min/λ_max.
 - **Accuracy against an exact spectrum**: the Wasserstein-1 distance between the SLQ measure and the
   empirical measure of ``eigvalsh`` (:func:`wasserstein_to_spectrum`).
 """

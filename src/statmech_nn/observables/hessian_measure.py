@@ -56,6 +56,8 @@ class HessianOptions:
         require_int("entries", self.entries, 0)
         require_int("bootstrap", self.bootstrap, 4)
         require_int("correlation_subset", self.correlation_subset, 3)
+        if self.resample_size is not None:
+            require_int("resample_size", self.resample_size, 1)
 
 
 def standardized_histogram(values: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -161,7 +163,8 @@ def _entries(operator, options: HessianOptions, summary: dict, variables: dict, 
     summary.update({"entries": int(rows.size), "bootstrap": options.bootstrap,
                     "resample_size": int(indices.shape[1]), "structural_zero_entries": int(boot.structural_zero.sum()),
                     "frac_t_below_0_15": fraction, "frac_t_below_0_15_band": band,
-                    "frac_effect_below_0_15": boot.effect_fraction(T_THRESHOLD), "same_layer_skipped": options.skip_same_layer})
+                    "frac_effect_below_0_15": boot.effect_fraction(T_THRESHOLD),
+                    "same_layer_skipped": options.skip_same_layer})
     variables.update({"entry_row": (("entry",), rows), "entry_col": (("entry",), cols),
                       "entry_value": (("entry",), boot.full), "entry_mean": (("entry",), boot.mean),
                       "entry_std": (("entry",), boot.std), "entry_t": (("entry",), boot.t),
