@@ -28,6 +28,9 @@ def register(subparsers) -> None:
     parser.add_argument("--probes", type=int, default=10, help="Rademacher probes (default 10)")
     parser.add_argument("--examples", type=int, help="use the first N training examples (default: all)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", help="cpu | cuda[:N] | auto (model and data; float64 throughout)")
+    parser.add_argument("--chunk", type=int, default=4096, help="examples per pass (the gradient's graph is kept "
+                                                                "between products when the data fit in one)")
     parser.add_argument("--out", required=True, help="output directory (hessian.nc, hessian.json, figures/)")
     add_json_flag(parser)
     parser.set_defaults(handler=_hessian)
@@ -47,7 +50,8 @@ def _hessian(args) -> int:
     options = HessianOptions(density=args.density or not (args.exact or args.entries), exact=args.exact,
                              steps=args.steps, probes=args.probes, entries=args.entries, bootstrap=args.bootstrap,
                              resample_size=args.resample_size, seed=args.seed, skip_same_layer=args.skip_same_layer)
-    operator = operator_from_run(args.run_dir, args.checkpoint, n_examples=args.examples)
+    operator = operator_from_run(args.run_dir, args.checkpoint, n_examples=args.examples, chunk=args.chunk,
+                                 device=args.device)
     summary, dataset = measure_hessian(operator, options)
     summary["checkpoint"] = args.checkpoint
     save_dataset(dataset, out / "hessian.nc")

@@ -10,8 +10,10 @@ A spec (``validation/experiments/plasticity_*.toml``, ``[experiment] kind = "pla
   :class:`~statmech_nn.networks.TrainConfig` fields (``epochs``, ``lr`` …; checkpoints are kept at every
   epoch);
 - ``[snapshots]``: ``epochs``, the epochs at which the Hessian is measured (0 = the initialization);
-- ``[hessian]``: :class:`~statmech_nn.observables.hessian_measure.HessianOptions` fields and
-  ``exact_max_parameters`` (the exact spectrum is computed beside SLQ where P is at most this);
+- ``[hessian]``: :class:`~statmech_nn.observables.hessian_measure.HessianOptions` fields,
+  ``exact_max_parameters`` (the exact spectrum is computed beside SLQ where P is at most this) and
+  ``chunk`` (examples per pass; the Hessian is measured on the training run's device) and ``examples``
+  (the Hessian of the loss on the first N training examples; default all);
 - ``[acceptance]``: the thresholds of the verdicts (:data:`DEFAULT_ACCEPTANCE`).
 
 Stages, into the output directory: ``<network>/`` (a ``statmech-nn train`` run directory, resumed when
@@ -49,6 +51,7 @@ DEFAULT_ACCEPTANCE = {
     "max_final_risk": 0.01,          # risk → 0
     "min_live_entries": 30,          # fewer entries with a t: the entry claims are inconclusive
 }
+_OPERATOR_KEYS = ("exact_max_parameters", "chunk", "examples")   # [hessian] keys that are not HessianOptions
 _TABLES = ("experiment", "networks", "snapshots", "hessian", "acceptance")
 
 
@@ -76,6 +79,8 @@ class PlasticitySpec:
     snapshot_epochs: tuple[int, ...]
     hessian: dict
     exact_max_parameters: int
+    chunk: int = 4096
+    examples: int | None = None
     acceptance: dict = field(default_factory=lambda: dict(DEFAULT_ACCEPTANCE))
     path: str = ""
 
@@ -107,9 +112,12 @@ class PlasticitySpec:
             raise DataError(f"{path}: [snapshots] epochs must be a non-empty list of epochs >= 0")
         hessian = dict(tables.get("hessian", {}))
         exact_max = int(hessian.pop("exact_max_parameters", 4000))
+        chunk = int(hessian.pop("chunk", 4096))
+        examples = hessian.pop("examples", None)
         for network in networks:
             try:
-                HessianOptions(**{**hessian, **{k: v for k, v in network.hessian.items() if k != "exact_max_parameters"}})
+                HessianOptions(**{**hessian, **{k: v for k, v in network.hessian.items()
+                                                if k not in _OPERATOR_KEYS}})
             except TypeError as exc:
                 raise DataError(f"{path}: [hessian] of {network.name}: {exc}") from None
         acceptance = {**DEFAULT_ACCEPTANCE, **tables.get("acceptance", {})}
@@ -117,7 +125,7 @@ class PlasticitySpec:
             raise DataError(f"{path}: unknown [acceptance] keys {sorted(set(acceptance) - set(DEFAULT_ACCEPTANCE))}")
         return cls(str(experiment.get("name", path.stem)), str(experiment.get("description", "")),
                    str(experiment.get("source", "")), experiment.get("budget_minutes"), tuple(networks), epochs,
-                   hessian, exact_max, acceptance, str(path))
+                   hessian, exact_max, chunk, examples, acceptance, str(path))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -144,7 +152,9 @@ def _snapshots(network: NetworkSpec, spec: PlasticitySpec, run_dir: Path, config
     metrics = read_json(run_dir / "metrics.json")
     per_epoch = int(metrics["steps_per_epoch"])
     rows = []
-    own = {k: v for k, v in network.hessian.items() if k != "exact_max_parameters"}
+    own = {k: v for k, v in network.hessian.items() if k not in _OPERATOR_KEYS}
+    chunk = int(network.hessian.get("chunk", spec.chunk))
+    examples = network.hessian.get("examples", spec.examples)
     exact_max = network.hessian.get("exact_max_parameters", spec.exact_max_parameters)
     for epoch in _epochs(network, spec):
         path = run_dir / "hessian" / f"epoch-{epoch:05d}.nc"
@@ -153,7 +163,7 @@ def _snapshots(network: NetworkSpec, spec: PlasticitySpec, run_dir: Path, config
             rows.append({"epoch": epoch, "summary": dataset.attrs["summary"], "dataset": dataset})
             continue
         started = time.perf_counter()
-        operator = operator_from_run(run_dir, epoch * per_epoch)
+        operator = operator_from_run(run_dir, epoch * per_epoch, device=config.device, chunk=chunk, n_examples=examples)
         options = HessianOptions(**{"skip_same_layer": operator.objective.kind == "hinge", **spec.hessian, **own,
                                     "exact": operator.dim <= exact_max})
         summary, dataset = measure_hessian(operator, options)

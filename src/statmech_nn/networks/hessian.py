@@ -21,6 +21,9 @@ flattened in ``named_parameters`` order. It offers
 - :meth:`~HessianOperator.gradient`, :meth:`~HessianOperator.loss` and the order parameter
   OP = ‖∇R‖² (003 eq. (15)).
 
+``device`` (``cpu``, ``cuda``, ``auto``: :func:`~statmech_nn.networks.device.resolve_device`) places the
+model and the data; vectors go in and come out as float64 NumPy arrays on the host.
+
 The spectral estimates themselves (Lanczos, SLQ, symmetry measures) are pure NumPy, in
 :mod:`statmech_nn.observables.hessian`: they take ``operator.matvec``.
 """
@@ -36,6 +39,7 @@ from torch.func import functional_call, grad, jvp, vmap
 from ..errors import DataError, ParameterError
 from ..params import require_int
 from .architectures import Architecture
+from .device import resolve_device
 from .losses import Objective
 
 METHODS = ("double_backward", "forward_over_reverse")
@@ -45,17 +49,18 @@ class HessianOperator:
     """The Hessian of the mean training loss of ``model`` on (x, y) at the model's current parameters."""
 
     def __init__(self, model: torch.nn.Module, objective: Objective | str, x, y, *, chunk: int = 4096,
-                 method: str = "double_backward"):
+                 method: str = "double_backward", device: str = "cpu"):
         if method not in METHODS:
             raise ParameterError("method", method, f"one of {', '.join(METHODS)}")
         self.objective = objective if isinstance(objective, Objective) else Objective(objective)
-        self.model = copy.deepcopy(model).to(torch.float64).eval()
+        self.device = resolve_device(device)
+        self.model = copy.deepcopy(model).to(device=self.device, dtype=torch.float64).eval()
         self.names = [name for name, _ in self.model.named_parameters()]
         self.shapes = [tuple(p.shape) for _, p in self.model.named_parameters()]
         self.sizes = [int(np.prod(shape)) for shape in self.shapes]
         self.theta = torch.cat([p.detach().reshape(-1) for _, p in self.model.named_parameters()])
-        self.x = torch.as_tensor(np.asarray(x), dtype=torch.float64)
-        self.y = torch.as_tensor(np.asarray(y))
+        self.x = torch.as_tensor(np.asarray(x), dtype=torch.float64, device=self.device)
+        self.y = torch.as_tensor(np.asarray(y), device=self.device)
         if self.x.shape[0] != self.y.shape[0] or self.x.shape[0] == 0:
             raise DataError(f"{self.x.shape[0]} inputs and {self.y.shape[0]} labels: need as many, at least one")
         self.chunk = require_int("chunk", chunk, 1)
@@ -73,7 +78,7 @@ class HessianOperator:
     @property
     def weights(self) -> np.ndarray:
         """θ, the flattened parameters (float64)."""
-        return self.theta.numpy().copy()
+        return self.theta.cpu().numpy().copy()
 
     def layer_slices(self) -> dict[str, slice]:
         """Each parameter tensor's slice of θ (its same-layer block is H[s, s])."""
@@ -101,14 +106,14 @@ class HessianOperator:
         total = torch.zeros_like(self.theta)
         for x, y in self._chunks():
             total += grad(self._chunk_loss)(self.theta, x, y)
-        return total.numpy()
+        return total.cpu().numpy()
 
     def order_parameter(self) -> float:
         """OP = ‖∇R‖², 003 eq. (15)."""
         return float(np.sum(self.gradient() ** 2))
 
     def _tensor(self, v, columns: bool = False) -> torch.Tensor:
-        v = torch.as_tensor(np.asarray(v, dtype=np.float64))
+        v = torch.as_tensor(np.asarray(v, dtype=np.float64), device=self.device)
         if v.shape[0] != self.dim:
             raise DataError(f"vector(s) of length {v.shape[0]} for a Hessian of dimension {self.dim}")
         return v.T.contiguous() if columns else v
@@ -140,7 +145,7 @@ class HessianOperator:
         total = torch.zeros_like(columns)
         for x, y in self._chunks():
             total += self._products(columns, x, y).detach()
-        return total.T.numpy()
+        return total.T.cpu().numpy()
 
     def matvec(self, v) -> np.ndarray:
         """H v (float64, length P)."""
@@ -183,15 +188,15 @@ class HessianOperator:
         out = np.empty((self.n_examples, rows.size))
         for c0 in range(0, unique.size, columns_per_chunk):
             chunk_cols = unique[c0: c0 + columns_per_chunk]
-            tangents = torch.zeros((chunk_cols.size, self.dim), dtype=torch.float64)
+            tangents = torch.zeros((chunk_cols.size, self.dim), dtype=torch.float64, device=self.device)
             tangents[torch.arange(chunk_cols.size), torch.as_tensor(chunk_cols)] = 1.0
             members = np.flatnonzero((position >= c0) & (position < c0 + chunk_cols.size))
-            local = torch.as_tensor(position[members] - c0)
-            at_rows = torch.as_tensor(rows[members])
+            local = torch.as_tensor(position[members] - c0, device=self.device)
+            at_rows = torch.as_tensor(rows[members], device=self.device)
             for e0 in range(0, self.n_examples, examples_per_chunk):
                 x, y = self.x[e0: e0 + examples_per_chunk], self.y[e0: e0 + examples_per_chunk]
                 columns = vmap(column_block, in_dims=(0, 0, None))(x, y, tangents)   # (e, c, P)
-                out[e0: e0 + x.shape[0], members] = columns[:, local, at_rows].numpy()
+                out[e0: e0 + x.shape[0], members] = columns[:, local, at_rows].cpu().numpy()
         return out
 
 
@@ -202,7 +207,7 @@ def exact_spectrum(hessian: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def operator_from_run(run_dir, step: int | None = None, *, n_examples: int | None = None, chunk: int = 4096,
-                      method: str = "double_backward") -> HessianOperator:
+                      method: str = "double_backward", device: str = "cpu") -> HessianOperator:
     """The Hessian of a ``statmech-nn train`` run's training loss (its objective, its training set, or the first
     ``n_examples`` of it) at its newest checkpoint or at optimizer step ``step`` (step 0: the initialization,
     rebuilt under the run's seed as training builds it)."""
@@ -219,4 +224,5 @@ def operator_from_run(run_dir, step: int | None = None, *, n_examples: int | Non
         model, _ = load_trained_model(run_dir, step)
     count = data.x_train.shape[0] if n_examples is None else min(require_int("examples", n_examples, 1), data.x_train.shape[0])
     objective = Architecture.parse(config.arch).loss
-    return HessianOperator(model, objective, data.x_train[:count], data.y_train[:count], chunk=chunk, method=method)
+    return HessianOperator(model, objective, data.x_train[:count], data.y_train[:count], chunk=chunk, method=method,
+                           device=device)
