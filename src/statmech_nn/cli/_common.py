@@ -32,6 +32,7 @@ COMMANDS = {  # command name: (area module of statmech_nn.cli that registers it,
     "circuits": ("gates", "basis circuits of a trained bias-free network: circuit-symmetry statistics (003 Fig. 3b)"),
     "assembly": ("gates", "assembly moments against depth and width at the edge of chaos (003 eq. (20))"),
     "capacity": ("gates", "capacity phase scan: width x data complexity x gate temperature (003 plasticity)"),
+    "hessian": ("hessian", "Hessian spectra, bootstrap Hessian entries and order parameter of a trained network (003)"),
 }
 
 

@@ -1,4 +1,5 @@
-"""``statmech-nn validate [SPEC]``: the main job (default: validation/experiments/soc_digits.toml)."""
+"""``statmech-nn validate [SPEC]``: the main job (default: validation/experiments/soc_digits.toml); a spec with
+``[experiment] kind = "plasticity"`` runs 003's protocol (:mod:`statmech_nn.experiments.plasticity`) instead."""
 
 from __future__ import annotations
 
@@ -20,8 +21,11 @@ def register(subparsers) -> None:
 def _validate(args) -> int:
     from ..compare.verdicts import verdict_lines
     from ..experiments.pipeline import run_validation
+    from ..experiments.plasticity import KIND, spec_kind
     from ..experiments.spec import ExperimentSpec, default_spec_path
 
+    if args.spec and spec_kind(args.spec) == KIND:
+        return _validate_plasticity(args)
     spec = ExperimentSpec.load(args.spec or default_spec_path())
     out = args.out or f"runs/{spec.name}"
     command = command_line(["validate", spec.path], {"out": out, "data_dir": args.data_dir, "device": args.device})
@@ -33,4 +37,22 @@ def _validate(args) -> int:
     emit(summary, args.json, f"report: {out}/report.html\nverdicts (the sources' questions):\n{verdicts}\n"
                              f"pipeline checks (machinery, not physics): {passed} of {len(summary['acceptance'])} hold\n"
                              f"{checks}")
+    return 0 if summary["passed"] else 1
+
+
+def _validate_plasticity(args) -> int:
+    """003's protocol (``[experiment] kind = "plasticity"``): verdicts per claim; exit 1 if an identity fails."""
+    from ..experiments.plasticity import PlasticitySpec, run_plasticity
+
+    spec = PlasticitySpec.load(args.spec)
+    out = args.out or f"runs/{spec.name}"
+    command = ["statmech-nn", "validate", spec.path, "--out", str(out)]
+    for flag, value in (("--data-dir", args.data_dir), ("--device", args.device)):
+        if value is not None:
+            command += [flag, str(value)]
+    summary = run_plasticity(spec, out, data_dir=args.data_dir, device=args.device,
+                             progress=not (args.no_progress or args.json), command=command)
+    lines = [f"  [{v['verdict']}] {name}: {v['claim']}" for name, entry in summary["networks"].items()
+             for v in entry.get("verdicts", [])]
+    emit(summary, args.json, f"report: {out}/report.html\n" + "\n".join(lines) + f"\nidentities as expected: {summary['passed']}")
     return 0 if summary["passed"] else 1

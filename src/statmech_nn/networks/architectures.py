@@ -12,6 +12,12 @@ spec                                   network
                                        given after ``/``, then the class layer).
 ``autoencoder`` / ``autoencoder:500``  001's autoencoder: input-500 (ReLU)-input (linear), trained on
                                        the reconstruction error.
+``bfmlp:64-32-32-1``                   003's bias-free ReLU MLP (no bias in any layer): the full width list,
+                                       input first; one output → the hinge loss on a binary data set,
+                                       more outputs → cross-entropy (003 §II.7's setting and its control).
+``bfcnn:8-16/32``                      a small bias-free CNN: 3x3 conv layers (no bias, ReLU, 2x2 max-pool
+                                       after each while the image is ≥ 2 px), then bias-free FC layers
+                                       of the widths after ``/`` and one output (hinge loss, binary data).
 ``vgg`` / ``vgg:depth=12,width=64``    003's bias-free VGG-style net with one output and the hinge
                                        loss (binary data sets only): depth-2 conv layers (3x3, no bias)
                                        in 5 stages of widths w, 2w, 4w, 8w, 8w, each stage ending with a
@@ -37,10 +43,10 @@ from torch import nn
 
 from ..errors import ParameterError
 
-FAMILIES = ("mlp", "ff", "cnn", "autoencoder", "vgg")
+FAMILIES = ("mlp", "ff", "cnn", "autoencoder", "vgg", "bfmlp", "bfcnn")
 _DEFAULT_HIDDEN = {"mlp": (700, 476), "ff": (500, 400, 200, 200)}
 _LOSS = {"mlp": "cross_entropy", "ff": "cross_entropy", "cnn": "cross_entropy", "autoencoder": "reconstruction",
-         "vgg": "hinge"}
+         "vgg": "hinge", "bfcnn": "hinge"}
 _VGG_STAGES = (1, 2, 4, 8, 8)
 
 
@@ -85,6 +91,16 @@ class Architecture:
             if len(conv_channels) != 3 or not slash or len(_ints(fc, spec)) != 2:
                 raise ParameterError("arch", spec, "cnn:C1-C2-C3/F1-F2 (3 conv layers and 2 hidden FC layers)")
             return cls(family, conv_channels=conv_channels, fc_hidden=_ints(fc, spec))
+        if family == "bfmlp":
+            widths = _ints(body, spec)
+            if len(widths) < 3:
+                raise ParameterError("arch", spec, "bfmlp:IN-H1-...-OUT with at least one hidden layer")
+            return cls(family, widths=widths)
+        if family == "bfcnn":
+            conv, slash, fc = body.partition("/")
+            if not slash:
+                raise ParameterError("arch", spec, "bfcnn:C1-C2-.../F1-... (conv channels / hidden FC widths)")
+            return cls(family, conv_channels=_ints(conv, spec), fc_hidden=_ints(fc, spec))
         if family == "autoencoder":
             hidden = _ints(body, spec)
             if len(hidden) != 1:
@@ -102,6 +118,8 @@ class Architecture:
     @property
     def loss(self) -> str:
         """The objective this family is trained with (see :mod:`.losses`)."""
+        if self.family == "bfmlp":
+            return "hinge" if self.widths is None or self.widths[-1] == 1 else "cross_entropy"
         return _LOSS[self.family]
 
     @property
@@ -111,7 +129,9 @@ class Architecture:
 
     def spec(self) -> str:
         """The canonical spec string (round-trips through :meth:`parse`)."""
-        if self.family in ("mlp", "ff"):
+        if self.family == "bfcnn":
+            return f"bfcnn:{'-'.join(map(str, self.conv_channels))}/{'-'.join(map(str, self.fc_hidden))}"
+        if self.family in ("mlp", "ff", "bfmlp"):
             return self.family if self.widths is None else f"{self.family}:{'-'.join(map(str, self.widths))}"
         if self.family == "cnn":
             return f"cnn:{'-'.join(map(str, self.conv_channels))}/{'-'.join(map(str, self.fc_hidden))}"
@@ -127,6 +147,14 @@ class Architecture:
             raise ParameterError("arch", self.spec(), f"an input width of {input_dim} and an output width of "
                                  f"{n_classes} for this data set")
         return self.widths
+
+    def _bias_free_widths(self, input_dim: int, n_classes: int) -> tuple[int, ...]:
+        """bfmlp widths checked against the data: one output (hinge, binary data) or one per class."""
+        widths = self.widths or (input_dim, 32, 32, 1)
+        if widths[0] != input_dim or widths[-1] not in (1, n_classes) or (widths[-1] == 1 and n_classes != 2):
+            raise ParameterError("arch", self.spec(), f"input width {input_dim} and one output (binary data, hinge "
+                                 f"loss) or {n_classes} outputs (cross-entropy)")
+        return widths
 
     def build(self, input_shape: tuple[int, ...], n_classes: int, seed: int = 0,
               dtype: torch.dtype = torch.float32) -> nn.Sequential:
@@ -145,6 +173,8 @@ class Architecture:
             return _named([*flatten, *_dense_stack(self.mlp_widths(input_dim, n_classes))])
         if self.family == "autoencoder":
             return _named([*flatten, *_dense_stack((input_dim, self.hidden, input_dim))])
+        if self.family == "bfmlp":
+            return _named([*flatten, *_dense_stack(self._bias_free_widths(input_dim, n_classes), bias=False)])
         if len(input_shape) != 3 or input_shape[1] != input_shape[2]:
             raise ParameterError("arch", self.spec(), f"square images (C, H, H); this data set has shape {input_shape}")
         if self.family == "cnn":
@@ -153,7 +183,12 @@ class Architecture:
             return _named([*convs, nn.Flatten(), *dense])
         if n_classes != 2:
             raise ParameterError("arch", self.spec(), "a binary data set (append -binary to the data set name) "
-                                 "for the hinge-loss VGG")
+                                 "for a hinge-loss network")
+        if self.family == "bfcnn":
+            convs, channels, size = _conv_stack(input_shape, self.conv_channels,
+                                                pool_after=range(1, len(self.conv_channels) + 1), bias=False)
+            dense = _dense_stack((channels * size * size, *self.fc_hidden, 1), bias=False)
+            return _named([*convs, nn.Flatten(), *dense])
         n_conv, n_stages = self.depth - 2, len(_VGG_STAGES)
         per_stage = [n for n in (n_conv // n_stages + (i < n_conv % n_stages) for i in range(n_stages)) if n > 0]
         channels = [self.width * _VGG_STAGES[i] for i, n in enumerate(per_stage) for _ in range(n)]

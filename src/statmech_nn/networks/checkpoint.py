@@ -96,6 +96,14 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise DataError(f"{path} is not a readable checkpoint: {exc}") from None
 
 
+def checkpoint_at(directory: str | Path, step: int) -> Checkpoint:
+    """The checkpoint of optimizer step ``step``; a DataError naming the steps there are if it is absent."""
+    found = {int(_NAME.match(p.name).group(1)): p for p in list_checkpoints(directory)}
+    if step not in found:
+        raise DataError(f"no checkpoint of step {step} in {directory}; steps with one: {sorted(found) or 'none'}")
+    return load_checkpoint(found[step])
+
+
 def latest_checkpoint(directory: str | Path) -> Checkpoint:
     """The newest checkpoint in ``directory``; a DataError if there is none."""
     found = list_checkpoints(directory)

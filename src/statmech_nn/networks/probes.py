@@ -47,7 +47,7 @@ from ..errors import ParameterError
 from ..params import require_int
 from ..patterns import packed_pattern_counts
 from .architectures import Architecture
-from .checkpoint import latest_checkpoint, load_model_arrays
+from .checkpoint import checkpoint_at, latest_checkpoint, load_model_arrays
 from .data import ArrayDataset, load_dataset
 from .device import resolve_dtype
 from .config import TrainConfig
@@ -56,14 +56,15 @@ PROBES_FILE = "probes.nc"
 _PROBE_STREAM = 0xF16
 
 
-def load_trained_model(run_dir: str | Path) -> tuple[nn.Module, TrainConfig]:
-    """The network of a training run (weights of its newest checkpoint) and its configuration."""
+def load_trained_model(run_dir: str | Path, step: int | None = None) -> tuple[nn.Module, TrainConfig]:
+    """The network of a training run (weights of its newest checkpoint, or of step ``step``) and its configuration."""
     config = TrainConfig.from_run_dir(run_dir)
     data = load_dataset(config.dataset, data_dir=config.data_dir, split_seed=config.split_seed,
                         input_dim=config.input_dim, n_train=1, n_test=1, scaling=config.scaling)
     model = Architecture.parse(config.arch).build(data.input_shape, data.n_classes, seed=config.seed,
                                                   dtype=resolve_dtype(config.dtype))
-    checkpoint = latest_checkpoint(Path(run_dir) / "checkpoints")
+    directory = Path(run_dir) / "checkpoints"
+    checkpoint = latest_checkpoint(directory) if step is None else checkpoint_at(directory, step)
     load_model_arrays(model, checkpoint.model, checkpoint.path)
     return model.eval(), config
 
