@@ -52,7 +52,8 @@ def same_layer_blocks(n_train: int = 200, steps: int = 300):
     operator, hessian = _hessian(*trained_bias_free(n_train, steps))
     scale = np.abs(hessian).max()
     blocks = {name: float(np.abs(hessian[s, s]).max()) for name, s in operator.layer_slices().items()}
-    return max(blocks.values()) / scale, f"P = {operator.dim}, max|H| = {scale:.3g}, max|H_ll| per layer {blocks}"
+    return max(blocks.values()) / scale, (f"P = {operator.dim}, max|H| = {scale:.3g}, max|H_ll| per layer: "
+                                         + ", ".join(f"{name} {value:.3g}" for name, value in blocks.items()))
 
 
 def traceless(n_train: int = 200, steps: int = 300):
