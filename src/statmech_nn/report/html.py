@@ -16,8 +16,8 @@ h1 { border-bottom: 2px solid #444; padding-bottom: .2em; }
 h2 { margin-top: 2em; border-bottom: 1px solid #bbb; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.85em; }
 .scroll { overflow-x: auto; max-width: 100%; }
-th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: right; }
-th { white-space: normal; } td.text { white-space: normal; overflow-wrap: anywhere; max-width: 28em; }
+th, td { border: 1px solid #ccc; padding: .25em .5em; text-align: right; white-space: nowrap; }
+th { white-space: normal; min-width: 4em; } td.text { white-space: normal; min-width: 7em; max-width: 28em; }
 th { background: #f0f0f0; } td.text { text-align: left; }
 figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #ddd; }
 figcaption { font-size: .9em; color: #444; margin-top: .3em; }

@@ -111,21 +111,28 @@ _STATIONARITY_COLUMNS = (("stationarity_drift_ratio", "drift / fluctuation"),
                          ("stationarity_stationary", "stationary"))
 
 
-def _weight_table(rows: list[dict]) -> Table:
+def _weight_tables(rows: list[dict]) -> list[Table]:
+    """Two tables that fit the page: the law fitted to each weight, then its comparisons and diagnostics."""
+    fits = Table(["weight", "status", "reason", "exponent 2s = α/β", "core c", "σ", "decades in data (u)",
+                  "χ² GOF p", "peak mass (decay steps)"],
+                 [[row["name"], row["status"], row.get("reason", ""),
+                   _plus_minus(row.get("exponent"), row.get("exponent_err")), _number(row.get("c")),
+                   _number(row.get("sigma")), _number(row.get("decades_in_data")), _number(row.get("gof_p"), 2),
+                   _number(row.get("peak_mass"), 2)] for row in rows],
+                 "Per tracked weight: status, the MLE of p(Δ) ∝ (1 + Δ²/c²)^(-s) exp(-Δ²/2σ²) (002 eqs. (6), (21)) "
+                 "on the gradient steps, the decades of u = Δ² of power law inside the data, the binned χ² goodness "
+                 "of fit and the share of weight-decay steps")
     extra = [(key, title) for key, title in _STATIONARITY_COLUMNS if any(key in row for row in rows)]
-    body = [[row["name"], row["status"], row.get("reason", ""),
-             _plus_minus(row.get("exponent"), row.get("exponent_err")), _number(row.get("c")),
-             _number(row.get("sigma")), _number(row.get("decades_in_data")), _number(row.get("gof_p"), 2),
-             _number(row.get("peak_mass"), 2), _preference(row, "gaussian"), _preference(row, "student_t"),
-             _preference(row, "power_law"), _number(row.get("spectrum_exponent_low")),
-             _number(row.get("spectrum_exponent_high"))] + [_number(row.get(key)) for key, _ in extra] for row in rows]
-    return Table(["weight", "status", "reason", "exponent 2s = α/β", "core c", "σ", "decades in data (u)",
-                  "χ² GOF p", "peak mass (decay steps)", "vs Gaussian", "vs Student-t", "vs pure power law (tail)",
-                  "spectrum a (low f)", "spectrum a (high f)"] + [title for _, title in extra], body,
-                 "Per tracked weight: status, the MLE of p(Δ) ∝ (1 + Δ²/c²)^(-s) exp(-Δ²/2σ²) (002 eqs. (6), (21)) on "
-                 "the gradient steps, the decades of u = Δ² of power law inside the data, the binned χ² goodness of "
-                 "fit, the share of weight-decay steps, AIC preferences (the theory is preferred only where it also "
-                 "describes its data, χ² p ≥ 0.01), P(f) ∝ f^(-a) on two frequency bands")
+    diagnostics = Table(["weight", "vs Gaussian", "vs Student-t", "vs pure power law (tail)", "spectrum a (low f)",
+                         "spectrum a (high f)"] + [title for _, title in extra],
+                        [[row["name"], _preference(row, "gaussian"), _preference(row, "student_t"),
+                          _preference(row, "power_law"), _number(row.get("spectrum_exponent_low")),
+                          _number(row.get("spectrum_exponent_high"))] + [_number(row.get(key)) for key, _ in extra]
+                         for row in rows],
+                        "Per tracked weight: AIC preferences (the theory is preferred only where it also describes its "
+                        "data, χ² p ≥ 0.01), P(f) ∝ f^(-a) on two frequency bands, and the stationarity diagnostics "
+                        "of w(t) in the tracked window")
+    return [fits, diagnostics]
 
 
 def _verdict_table(verdicts: list[dict]) -> Table:
@@ -195,7 +202,7 @@ def write_validation_report(path, *, spec, summary, analysis, probed, model, sam
                         "defines it for a neuron with frozen weights q, here its pre-activation x = w·input + b, over "
                         "the inputs; lines: the fitted two-Gaussian mixtures.")]),
         Section("Local weight fluctuations Δ = w(t+1) − w(t) (002 Figs. 2–3)", _answer_paragraphs(summary)[1:],
-                [_weight_table(rows)],
+                _weight_tables(rows),
                 [Figure(analysis_figures / "fig2_fluctuations.png",
                         f"p(Δ) on log bins of |Δ|, one panel per weight, with the theory fitted to the gradient steps "
                         f"(scaled by their share) and a Gaussian; c², u_S and u_G marked, 2s in the legend. The spike "
