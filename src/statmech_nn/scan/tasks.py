@@ -1,0 +1,105 @@
+"""Scan tasks: what a worker computes for one block of cells, and the registry of named tasks.
+
+A task is a function named by ``"package.module:function"`` (or a short name of :data:`TASKS`), resolved on
+the worker, so that any importable function is a task (porting a plain loop over cells is one function and a
+spec). A per-cell task takes the cell's spec as keyword arguments and returns ``{name: scalar}`` or
+``{name: (dims, small array)}``; a function with ``batched = True`` (set by :func:`batched`) gets every grid
+key as a 1-D array over a block's cells and returns arrays of that length (or ``(dims, array)`` with the cells
+first). :func:`execute` runs a block and turns any exception into an ``("error", message)`` outcome, so
+a failing cell is a status in the store, never a stopped scan.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+import traceback
+
+import numpy as np
+
+from ..errors import ParameterError
+
+TASKS = {  # short name: the function (a batched one computes a whole block in one call)
+    "quartic": "statmech_nn.scan.grid:quartic_block",
+    "network-soc": "statmech_nn.scan.network:soc_cell",
+    "cw-phase-diagram": "statmech_nn.scan.meanfield:cw_block",
+    "hs-field": "statmech_nn.scan.meanfield:hs_field_cell",
+    "langevin-bias": "statmech_nn.scan.langevin_bias:bias_cell",
+}
+DEFAULT_CHUNK = 65536   # cells per task of a batched task unless the spec says otherwise
+
+
+def batched(function):
+    """Mark ``function`` as a batched task (it evaluates a block of cells in one vectorized call)."""
+    function.batched = True
+    return function
+
+
+def resolve(reference: str):
+    """The task function named by a short name or ``"package.module:function"``."""
+    target = TASKS.get(reference, reference)
+    module, sep, name = target.partition(":")
+    if not sep or not module or not name:
+        raise ParameterError("scan.task", reference, "a task name (" + ", ".join(TASKS) + ") or 'package.module:function'")
+    try:
+        function = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise ParameterError("scan.task", reference, f"an importable function ({exc})") from None
+    if not callable(function):
+        raise ParameterError("scan.task", reference, "a callable")
+    return function
+
+
+def execute(reference: str, arguments: list[dict], cells: int) -> tuple:
+    """Run one block on a worker: ``("ok", {name: (dims, array (cells, ...))}, seconds)`` or
+    ``("error", message, seconds)``. ``arguments`` is one spec per cell, or one spec with array-valued grid keys
+    for a batched task."""
+    started = time.perf_counter()
+    try:
+        function = resolve(reference)
+        if getattr(function, "batched", False):
+            results = _columns(function(**arguments[0]), cells)
+        else:
+            results = _stack([function(**spec) for spec in arguments])
+    except Exception as exc:  # noqa: BLE001 - a failing cell is recorded, not raised
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        message = f"{type(exc).__name__}: {exc} ({frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})"
+        return "error", message, time.perf_counter() - started
+    return "ok", results, time.perf_counter() - started
+
+
+def _entry(value):
+    """(dims, array) of one order parameter of one cell."""
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], (tuple, list)):
+        dims, array = tuple(value[0]), np.asarray(value[1])
+        if array.ndim != len(dims):
+            raise ValueError(f"an array with dims {dims} has shape {array.shape}")
+        return dims, array
+    if value is None:
+        return (), np.asarray(np.nan)
+    array = np.asarray(value)
+    if array.ndim:
+        raise ValueError("an array result needs named dims: return (dims, array)")
+    return (), array.astype(float) if array.dtype.kind in "biu" else array
+
+
+def _stack(rows: list[dict]) -> dict:
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    out = {}
+    for name in names:
+        entries = [_entry(row.get(name)) for row in rows]
+        dims = next((d for d, _ in entries if d), ())
+        out[name] = (dims, np.stack([a for _, a in entries]))
+    return out
+
+
+def _columns(result: dict, cells: int) -> dict:
+    out = {}
+    for name, value in result.items():
+        dims, array = (tuple(value[0]), np.asarray(value[1])) if isinstance(value, tuple) else ((), np.asarray(value))
+        if dims and dims[0] == "cell":
+            dims = dims[1:]
+        if array.shape[:1] != (cells,):
+            raise ValueError(f"a batched task returned {name} with shape {array.shape} for {cells} cells")
+        out[name] = (dims, array.astype(float) if array.dtype.kind in "biu" else array)
+    return out
