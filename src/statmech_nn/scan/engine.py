@@ -57,6 +57,8 @@ def run_scan(spec: ScanSpec, out, executor=None, *, retries: int = 0, progress: 
                            attributes=getattr(function, "attributes", None))
     pending = store.pending()
     executor = executor if executor is not None else LocalPool()
+    if hasattr(executor, "limit"):
+        executor.limit(len(pending))
     started = time.perf_counter()
     computed = 0
     with executor, tqdm(total=sum(b.cells for b in pending), unit="cell", desc=f"scan {spec.name}",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from ..errors import ParameterError
@@ -30,6 +30,12 @@ class LocalPool:
     def __init__(self, workers: int | None = None):
         self.workers = require_int("workers", workers, 1) if workers is not None else (os.cpu_count() or 1)
         self._pool = None
+        self.inline = False
+
+    def limit(self, tasks: int) -> None:
+        """No more processes than tasks; a single task runs in the driver (nothing to overlap, no start-up)."""
+        self.workers = max(1, min(self.workers, tasks))
+        self.inline = tasks == 1
 
     def __enter__(self):
         return self
@@ -39,6 +45,10 @@ class LocalPool:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
     def submit(self, function, *args):
+        if self.inline:
+            future = Future()
+            future.set_result(function(*args))
+            return future
         if self._pool is None or getattr(self._pool, "_broken", False):
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,95 @@
+"""The network SOC scan's task: one training run of 002 §5's protocol per cell, analysed by the comparison layer.
+
+:func:`soc_cell` trains per ``[training]`` (the grid sets e.g. ``training.lr``, ``training.weight_decay``,
+``training.batch_size``) into a temporary run directory, analyses its weight trajectory with
+:func:`statmech_nn.analyze` (``[analysis]``) and returns the cell's order parameters: test accuracy, whether
+equilibrium was reached before tracking, the fraction of tracked weights whose law is resolved, the median
+exponent 2s = α/β of 002 eqs. (6)/(21) with a bootstrap 95% interval of that median over the resolved weights,
+the decades of power law inside the data, the peak mass (share of steps that are pure weight decay), the
+spectrum's band exponents a_low and a_high, the verdicts Q1-Q4 (:func:`statmech_nn.compare.verdicts.headline`
+and :meth:`Analysis.verdicts`), and the stationarity verdict S and stationary fraction where the analysis
+table carries them (NaN / empty otherwise). ``law_holds`` is Q2 as a number: 1 supported, 0 not supported,
+NaN inconclusive.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..params import rng_from
+
+BOOTSTRAP = 1000
+LAW_VERDICTS = {"supported": 1.0, "not supported": 0.0, "inconclusive": np.nan}
+
+
+def _median(rows: list[dict], key: str) -> float:
+    values = np.array([row[key] for row in rows if row.get(key) is not None], float)
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if values.size else np.nan
+
+
+def median_interval(values, seed=0, level: float = 0.95) -> tuple[float, float]:
+    """A percentile-bootstrap interval of the median of ``values`` (NaN, NaN when fewer than two)."""
+    values = np.asarray(values, float)
+    values = values[np.isfinite(values)]
+    if values.size < 2:
+        return np.nan, np.nan
+    draws = rng_from(seed).choice(values, size=(BOOTSTRAP, values.size), replace=True)
+    medians = np.median(draws, axis=1)
+    return tuple(float(v) for v in np.quantile(medians, [(1 - level) / 2, (1 + level) / 2]))
+
+
+def soc_cell(training: dict, analysis: dict | None = None, **_spec) -> dict:
+    """Train, analyse and summarise one cell of the network SOC scan (see the module docstring)."""
+    from ..compare.verdicts import headline
+    from ..networks import TrainConfig, train
+    from ..report.analysis import AnalysisOptions, analyze
+
+    options = AnalysisOptions(**{"figures": False, **(analysis or {})})
+    with tempfile.TemporaryDirectory(prefix="statmech-nn-scan-") as work:
+        run = Path(work) / "run"
+        result = train(TrainConfig.from_dict({**training, "out": str(run)}), progress=False)
+        measured = analyze(run, options)
+    rows = measured.rows
+    head = headline(rows)
+    resolved = [row for row in rows if row.get("status") == "resolved"]
+    lo, hi = median_interval([row["exponent"] for row in resolved], seed=options.seed)
+    verdicts = {v.id: v.verdict for v in measured.verdicts()}
+    stationary = [row["stationarity_stationary"] for row in rows if row.get("stationarity_stationary") is not None]
+    return {
+        "test_accuracy": result.final_test_accuracy,
+        "equilibrium_reached": float(result.equilibrium_reached),
+        "equilibrium_before_tracking": float(result.equilibrium_epoch is not None),
+        "weights_resolved_fraction": head["weights_resolved"] / max(1, head["weights"]),
+        "median_exponent_2s": np.nan if head["median_exponent_2s"] is None else head["median_exponent_2s"],
+        "exponent_2s_lo": lo, "exponent_2s_hi": hi,
+        "decades_in_data_u": np.nan if head["median_decades_in_data_u"] is None else head["median_decades_in_data_u"],
+        "peak_mass": _median(rows, "peak_mass"),
+        "spectrum_a_low": _median(rows, "spectrum_exponent_low"),
+        "spectrum_a_high": _median(rows, "spectrum_exponent_high"),
+        "law_holds": LAW_VERDICTS[verdicts.get("Q2", "inconclusive")],
+        "stationary_fraction": float(np.mean(stationary)) if stationary else np.nan,
+        **{f"verdict_{key}": verdicts.get(key, "") for key in ("Q1", "Q2", "Q3", "Q4", "S")},
+        "train_seconds": result.seconds,
+    }
+
+
+soc_cell.attributes = {
+    "test_accuracy": {"long_name": "final test accuracy"},
+    "equilibrium_reached": {"long_name": "1 if the test loss was flat at some epoch of the run, else 0"},
+    "equilibrium_before_tracking": {"long_name": "1 if the warm-up ended at equilibrium (002 §5), else 0"},
+    "weights_resolved_fraction": {"long_name": "fraction of tracked weights with a resolved fit of 002 eq. (21)"},
+    "median_exponent_2s": {"long_name": "median fitted exponent 2s = alpha/beta over resolved weights"},
+    "exponent_2s_lo": {"long_name": "bootstrap 95% interval of that median: low end"},
+    "exponent_2s_hi": {"long_name": "bootstrap 95% interval of that median: high end"},
+    "decades_in_data_u": {"long_name": "median decades of power law in u = Δ² inside the data", "units": "decades"},
+    "peak_mass": {"long_name": "median share of steps that are pure weight decay (the peak)"},
+    "spectrum_a_low": {"long_name": "median low-band exponent of f² P(f)"},
+    "spectrum_a_high": {"long_name": "median high-band exponent of f² P(f)"},
+    "law_holds": {"long_name": "Q2 (power law inside the data): 1 supported, 0 not supported, NaN inconclusive"},
+    "stationary_fraction": {"long_name": "fraction of tracked weights stationary in the tracked window"},
+    "train_seconds": {"long_name": "training time of the cell", "units": "s"},
+}
