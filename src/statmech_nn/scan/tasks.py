@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import time
 import traceback
+import warnings
 
 import numpy as np
 
@@ -56,11 +57,13 @@ def execute(reference: str, arguments: list[dict], cells: int) -> tuple:
     for a batched task."""
     started = time.perf_counter()
     try:
-        function = resolve(reference)
-        if getattr(function, "batched", False):
-            results = _columns(function(**arguments[0]), cells)
-        else:
-            results = _stack([function(**spec) for spec in arguments])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # a cell's caveats are its order parameters and statuses, not stderr
+            function = resolve(reference)
+            if getattr(function, "batched", False):
+                results = _columns(function(**arguments[0]), cells)
+            else:
+                results = _stack([function(**spec) for spec in arguments])
     except Exception as exc:  # noqa: BLE001 - a failing cell is recorded, not raised
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         message = f"{type(exc).__name__}: {exc} ({frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})"
