@@ -14,6 +14,7 @@ NaN inconclusive.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path
 
@@ -93,3 +94,32 @@ soc_cell.attributes = {
     "stationary_fraction": {"long_name": "fraction of tracked weights stationary in the tracked window"},
     "train_seconds": {"long_name": "training time of the cell", "units": "s"},
 }
+
+
+def exponent_trend_with_lr(lrs, weight_decay: float, spec: str = "soc_digits_lr_wd", gof_bootstrap: int = 0,
+                           epochs: int | None = None):
+    """The check of the claim that the tail exponent falls as lr / batch rises (Şimşekli et al. 2019): the
+    network SOC scan (``validation/scans/<spec>.toml``) over ``lrs`` at one weight decay, in a temporary store;
+    deviation = max(0, Spearman ρ(lr, median 2s)) (0 when 2s falls with lr)."""
+    from scipy.stats import spearmanr
+
+    from .engine import load_scan, run_scan
+    from .executors import LocalPool
+    from .spec import ScanSpec, default_scans_dir
+
+    overrides = {"training.weight_decay": float(weight_decay), "analysis.gof_bootstrap": int(gof_bootstrap)}
+    if epochs is not None:
+        overrides["training.epochs"] = int(epochs)
+    grid = ["training.lr=" + ",".join(repr(float(lr)) for lr in lrs)]
+    scan_spec = ScanSpec.load(default_scans_dir() / f"{spec}.toml", grid, overrides)
+    scan_spec = dataclasses.replace(scan_spec, axes=tuple(a for a in scan_spec.axes if a.name == "training.lr"))
+    with tempfile.TemporaryDirectory(prefix="statmech-nn-claim-") as work:
+        run_scan(scan_spec, Path(work) / "scan.zarr", LocalPool(1), progress=False)
+        scan = load_scan(Path(work) / "scan.zarr")
+    exponent = scan["median_exponent_2s"].values
+    if not np.all(np.isfinite(exponent)):
+        return np.nan, f"no resolved exponent at some lr: 2s = {exponent.tolist()}"
+    rho = float(spearmanr(scan["lr"].values, exponent).statistic)
+    detail = ", ".join(f"lr {lr:.3g}: 2s = {e:.3f} [{lo:.3f}, {hi:.3f}]" for lr, e, lo, hi in
+                       zip(scan["lr"].values, exponent, scan["exponent_2s_lo"].values, scan["exponent_2s_hi"].values))
+    return max(0.0, rho), f"Spearman rho(lr, 2s) = {rho:+.2f}; {detail}"
