@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,12 +58,14 @@ def run_scan(spec: ScanSpec, out, executor=None, *, retries: int = 0, progress: 
                            attributes=getattr(function, "attributes", None))
     pending = store.pending()
     executor = executor if executor is not None else LocalPool()
-    if hasattr(executor, "limit"):
+    if hasattr(executor, "limit") and not executor.started:
         executor.limit(len(pending))
     started = time.perf_counter()
     computed = 0
-    with executor, tqdm(total=sum(b.cells for b in pending), unit="cell", desc=f"scan {spec.name}",
+    with ExitStack() as stack, tqdm(total=sum(b.cells for b in pending), unit="cell", desc=f"scan {spec.name}",
                         disable=not progress, file=sys.stderr, dynamic_ncols=True) as bar:
+        if not executor.started:   # one the caller started (and will close) is used as it is
+            stack.enter_context(executor)
         queue = list(reversed(pending))
         attempts = {}
         futures = {}

@@ -8,6 +8,9 @@ that the task failed: the engine re-submits the block). Results come back to the
 A worker killed mid-task: Dask re-runs the task on another worker by itself (up to
 ``distributed.scheduler.allowed-failures`` times, then ``KilledWorker``); the local pool breaks, and is
 rebuilt by the next ``submit``.
+
+:func:`~statmech_nn.scan.engine.run_scan` starts and closes an executor it is given unstarted; one already
+started (``with executor:``) is used as it is and left open (e.g. one pool for several scans).
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ class LocalPool:
         self._pool = None
         self.inline = False
 
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
     def limit(self, tasks: int) -> None:
         """No more processes than tasks; a single task runs in the driver (nothing to overlap, no start-up)."""
         self.workers = max(1, min(self.workers, tasks))
@@ -43,6 +50,7 @@ class LocalPool:
     def __exit__(self, *exc):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     def submit(self, function, *args):
         if self.inline:
@@ -97,6 +105,10 @@ class DaskExecutor:
         self.cluster = self.client = None
 
     @property
+    def started(self) -> bool:
+        return self.client is not None
+
+    @property
     def workers(self) -> int:
         return len(self.client.scheduler_info()["workers"]) if self.client else (self.local_cluster or 1)
 
@@ -125,6 +137,7 @@ class DaskExecutor:
             self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+        self.client = self.cluster = None
 
     def submit(self, function, *args):
         return self.client.submit(function, *args, pure=False)
