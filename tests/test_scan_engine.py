@@ -166,3 +166,25 @@ def test_a_store_of_another_scan_is_refused(tmp_path):
     other = ScanSpec.from_dict({"scan": {"task": "quartic"}, "model": spec.base["model"]}, ["model.lambda_x=0:1:5"])
     with pytest.raises(DataError, match="another scan"):
         run_scan(other, tmp_path / "s.zarr", LocalPool(1), progress=False)
+
+
+def test_scan_command_on_a_spec_file(tmp_path, capsys):
+    from statmech_nn.cli import main
+
+    spec_file = tmp_path / "quartic.toml"
+    spec_file.write_text('[scan]\ntask = "quartic"\nboundaries = [{variable = "normalizable", level = 0.5}]\n'
+                         '[model]\ng = 1.0\nlambda_q = 1.0\nalpha = 0.5\nbeta = 1.0\nmu = 0.0\nlambda_x = 0.0\n'
+                         '[grid]\n"model.lambda_x" = "-0.05:0.05:9"\n')
+    out = tmp_path / "s.zarr"
+    assert main(["scan", str(spec_file), "--grid", "model.alpha=0.1:1:4log", "--out", str(out), "--workers", "1",
+                 "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert {"out", "cells", "done", "failed", "seconds", "cells_per_s", "figures"} <= set(payload)
+    assert (payload["cells"], payload["done"], payload["failed"]) == (36, 36, 0)
+    assert all(Path(f).is_file() for f in payload["figures"]) and len(payload["figures"]) >= 10
+    scan = load_scan(out)
+    assert scan["q2_mean"].dims == ("lambda_x", "alpha") and scan["alpha"].attrs["scale"] == "log"
+    assert scan["normalizable"].values[:4].sum() == 0 and scan["normalizable"].values[5:].min() == 1
+    for bad in (["--grid", "model.alpha=1:2"], ["--workers", "0"], ["--scheduler", "nowhere"]):
+        assert main(["scan", str(spec_file), "--out", str(tmp_path / "t.zarr"), *bad]) == 2
+        assert capsys.readouterr().err.count("\n") == 1

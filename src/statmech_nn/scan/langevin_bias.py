@@ -32,15 +32,11 @@ BIAS_FIGURE = "bias.png"
 _VARIABLES = ("ks", "ks_noise", "q2_mean", "q2_sem", "tau_q", "rhat_q", "reliable")
 
 
-def bias_cell(model: dict, epsilon: float, dt: float, chains: int, seed, slow_time: float, integrator: str,
-              threads: int = 1) -> dict:
-    """The scan task: one (ε, dt) point, ⌈slow_time/(ε dt)⌉ steps of ``chains`` chains on ``threads`` numba
-    threads; KS to the exact marginal and the diagnostics, or ``diverged`` = 1 with NaN values."""
-    import numba
-
+def bias_cell(model: dict, epsilon: float, dt: float, chains: int, seed, slow_time: float, integrator: str) -> dict:
+    """The scan task: one (ε, dt) point, ⌈slow_time/(ε dt)⌉ steps of ``chains`` chains; KS to the exact marginal
+    and the diagnostics, or ``diverged`` = 1 with NaN values."""
     quartic = QuarticModel(**model)
     steps = math.ceil(slow_time / (epsilon * dt))
-    numba.set_num_threads(min(int(threads), numba.config.NUMBA_NUM_THREADS))
     try:
         run = sample_quartic_langevin(quartic, epsilon=epsilon, dt=dt, chains=chains, steps=steps, seed=seed,
                                       integrator=integrator, progress=False)

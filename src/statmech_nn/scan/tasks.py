@@ -6,8 +6,8 @@ spec). A per-cell task takes the cell's spec as keyword arguments and returns ``
 ``{name: (dims, small array)}``; a function with ``batched = True`` (set by :func:`batched`) gets every grid
 key as a 1-D array over a block's cells and returns arrays of that length (or ``(dims, array)`` with the cells
 first). :func:`execute` runs a block and turns any exception into an ``("error", message)`` outcome, so
-a failing cell is a status in the store, never a stopped scan. Each task runs with one BLAS thread: the
-parallelism is the workers' (BLAS threads of several workers on the same cores oversubscribe them: the
+a failing cell is a status in the store, never a stopped scan. Each task runs with one BLAS and one numba thread:
+the parallelism is the workers' (BLAS threads of several workers on the same cores oversubscribe them: the
 ``hs scan`` of issue 13 took 36 s for N = 200 with OpenBLAS's default threads, 4.4 s with one).
 """
 
@@ -18,6 +18,7 @@ import time
 import traceback
 import warnings
 
+import numba
 import numpy as np
 from threadpoolctl import threadpool_limits
 
@@ -59,7 +60,9 @@ def execute(reference: str, arguments: list[dict], cells: int) -> tuple:
     ``("error", message, seconds)``. ``arguments`` is one spec per cell, or one spec with array-valued grid keys
     for a batched task."""
     started = time.perf_counter()
+    threads = numba.get_num_threads()
     try:
+        numba.set_num_threads(1)
         with warnings.catch_warnings(), threadpool_limits(limits=1):
             warnings.simplefilter("ignore")   # a cell's caveats are its order parameters and statuses, not stderr
             function = resolve(reference)
@@ -71,6 +74,8 @@ def execute(reference: str, arguments: list[dict], cells: int) -> tuple:
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         message = f"{type(exc).__name__}: {exc} ({frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})"
         return "error", message, time.perf_counter() - started
+    finally:
+        numba.set_num_threads(threads)
     return "ok", results, time.perf_counter() - started
 
 
