@@ -10,11 +10,14 @@ Prints one JSON line per case:
   writes; warm pool, and cold) against :func:`statmech_nn.scan.grid.quartic_scan`, the direct vectorized
   kernel in memory; ratio = engine points/s over direct points/s (target >= 0.8); check: identical values.
 
-The machine is 2 shared cores: the scaling measured depends on what else runs; the line says how many cores.
+The machine is 2 cores shared by several agents: the scaling measured depends on what else runs; the training
+line says how many cores the cold runs were granted (CPU seconds / wall seconds, driver and workers together):
+a speed-up cannot exceed the ratio of the two.
 """
 
 from __future__ import annotations
 
+import resource
 import shutil
 import tempfile
 import time
@@ -35,16 +38,24 @@ TRAINING = {"arch": "mlp:64-16-10", "dataset": "digits", "lr": 1e-2, "weight_dec
 QUARTIC = {"g": 1.0, "lambda_q": 1.0, "alpha": 0.5, "beta": 1.0, "mu": 1e-3}
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (a closed pool's workers)."""
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                  resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
 def _timed_scan(spec, workers, root: Path, name: str, warm_spec=None):
     """Seconds of ``spec`` on a pool of ``workers``: cold (the pool's start-up included) or, after ``warm_spec``
-    has run on the same pool (every worker has imported what the task needs), warm."""
+    has run on the same pool (every worker has imported what the task needs), warm; and for a cold run the CPU
+    seconds it took (driver and workers), so that the cores the shared machine granted are known."""
+    cpu = _cpu()
     with LocalPool(workers) as pool:
         if warm_spec is not None:
             run_scan(warm_spec, root / f"warm-{name}", pool, progress=False)
         started = time.perf_counter()
         outcome = run_scan(spec, root / name, pool, progress=False)
         seconds = time.perf_counter() - started
-    return seconds, outcome, load_scan(root / name)
+    return seconds, outcome, load_scan(root / name), _cpu() - cpu
 
 
 def training_scaling(root: Path) -> None:
@@ -54,10 +65,10 @@ def training_scaling(root: Path) -> None:
     warm = ScanSpec.from_dict({"scan": {"task": "network-soc"}, "training": {**TRAINING, "warmup_epochs": 0,
                                                                             "epochs": 1, "track": 2},
                                "analysis": {"gof_bootstrap": 0, "figures": False}}, ["training.lr=1e-3,2e-3"])
-    one_cold_s = _timed_scan(spec, 1, root, "one-cold.zarr")[0]
-    two_cold_s = _timed_scan(spec, 2, root, "two-cold.zarr")[0]
-    one_s, one, first = _timed_scan(spec, 1, root, "one.zarr", warm)
-    two_s, two, second = _timed_scan(spec, 2, root, "two.zarr", warm)
+    one_cold_s, _, _, one_cpu = _timed_scan(spec, 1, root, "one-cold.zarr")
+    two_cold_s, _, _, two_cpu = _timed_scan(spec, 2, root, "two-cold.zarr")
+    one_s, one, first, _ = _timed_scan(spec, 1, root, "one.zarr", warm)
+    two_s, two, second, _ = _timed_scan(spec, 2, root, "two.zarr", warm)
     same = all(np.array_equal(first[v].values, second[v].values, equal_nan=True)
                for v in ("test_accuracy", "median_exponent_2s", "peak_mass"))
     speedup = one_s / two_s
@@ -68,7 +79,8 @@ def training_scaling(root: Path) -> None:
            speedup=speedup, scaling_efficiency=speedup / 2, target_efficiency=0.8, meets_target=speedup / 2 >= 0.8,
            seconds_per_cell=float(np.nanmean(first["seconds"].values)), pools="warm (workers started beforehand)",
            cold_speedup=one_cold_s / two_cold_s, cold_scaling_efficiency=one_cold_s / two_cold_s / 2,
-           cold_seconds_1_and_2_workers=[one_cold_s, two_cold_s])
+           cold_seconds_1_and_2_workers=[one_cold_s, two_cold_s], cold_cpu_seconds_1_and_2_workers=[one_cpu, two_cpu],
+           cores_granted_1_and_2_workers=[one_cpu / one_cold_s, two_cpu / two_cold_s])
 
 
 def quartic_overhead(root: Path) -> None:
@@ -80,7 +92,7 @@ def quartic_overhead(root: Path) -> None:
                               ["model.lambda_x=-0.05:0.05:1000", "model.alpha=0.1:0.9:500"])
     warm = ScanSpec.from_dict({"scan": {"task": "quartic", "chunk": 1}, "model": QUARTIC}, ["model.lambda_x=0.1,0.2"])
     cold_s = _timed_scan(spec, None, root, "quartic-cold.zarr")[0]
-    engine_s, outcome, scan = _timed_scan(spec, None, root, "quartic.zarr", warm)
+    engine_s, outcome, scan, _ = _timed_scan(spec, None, root, "quartic.zarr", warm)
     deviation = max(float(np.nanmax(np.abs(scan[v].values - direct[v].values))) for v in ("q2_mean", "mass_powerlaw"))
     points = spec.cells
     report("scan_engine_quartic", ours_s=engine_s / points, reference_s=direct_s / points,
