@@ -76,7 +76,7 @@ def scan_figures(scan: xr.Dataset, out_dir, variables=None, boundaries=()) -> li
     out = Path(out_dir)
     dims = grid_dims(scan)
     done = scan["status"] == 1 if "status" in scan else None
-    names = list(variables) if variables else order_parameters(scan)
+    names = [name for name in variables if name in scan] if variables else order_parameters(scan)  # none if all failed
     extra = dims[2:]
     combos = list(itertools.product(*(range(scan.sizes[d]) for d in extra)))
     if len(combos) > MAX_PANELS:
