@@ -77,18 +77,26 @@ def rng_from(seed_or_rng) -> np.random.Generator:
 
 @dataclass(frozen=True)
 class GridAxis:
-    """One axis of a parameter scan: ``NAME=START:STOP:N`` (inclusive, linear) or ``NAME=START:STOP:Nlog``."""
+    """One axis of a parameter scan: ``NAME=START:STOP:N`` (inclusive, linear), ``NAME=START:STOP:Nlog``
+    (geometric) or an explicit list ``NAME=V1,V2,...`` (numbers, or words such as architectures). ``NAME`` may be
+    a dotted key of a spec (``training.lr``). ``scale`` is ``log`` for a geometric grid and for an explicit list of
+    positive numbers spanning at least a decade (how figures draw the axis)."""
 
     name: str
     values: np.ndarray
+    scale: str = "linear"
 
     @classmethod
     def parse(cls, spec: str) -> "GridAxis":
         name, sep, body = spec.partition("=")
         name = name.strip().replace("-", "_")
+        if not sep or not name:
+            raise ParameterError("grid", spec, "of the form NAME=START:STOP:N, NAME=START:STOP:Nlog or NAME=V1,V2,...")
+        if ":" not in body:
+            return cls.from_values(name, [part.strip() for part in body.split(",")])
         parts = body.split(":")
-        if not sep or not name or len(parts) != 3:
-            raise ParameterError("grid", spec, "of the form NAME=START:STOP:N or NAME=START:STOP:Nlog")
+        if len(parts) != 3:
+            raise ParameterError("grid", spec, "of the form NAME=START:STOP:N, NAME=START:STOP:Nlog or NAME=V1,V2,...")
         start = require_finite(f"{name} start", parts[0])
         stop = require_finite(f"{name} stop", parts[1])
         count, logarithmic = parts[2], parts[2].endswith("log")
@@ -98,10 +106,26 @@ class GridAxis:
         if logarithmic:
             if start <= 0 or stop <= 0:
                 raise ParameterError(f"{name} range", body, "positive at both ends for a log grid")
-            values = np.geomspace(start, stop, int(count))
-        else:
-            values = np.linspace(start, stop, int(count))
-        return cls(name, values)
+            return cls(name, np.geomspace(start, stop, int(count)), "log")
+        return cls(name, np.linspace(start, stop, int(count)))
+
+    @classmethod
+    def from_values(cls, name: str, values) -> "GridAxis":
+        """An explicit list of values (strings that read as numbers become numbers); distinct, in the given order."""
+        values = list(values)
+        if not values or any(isinstance(v, str) and not v.strip() for v in values):
+            raise ParameterError(f"{name} values", values, "a non-empty list of values")
+        try:
+            array = np.array([require_finite(f"{name} value", v) for v in values], float)
+        except ParameterError:
+            if any(not isinstance(v, str) for v in values):
+                raise
+            array = np.array([v.strip() for v in values])
+        if len(set(array.tolist())) != array.size:
+            raise ParameterError(f"{name} values", values, "distinct values")
+        numeric = array.dtype.kind == "f"
+        wide = numeric and bool(np.all(array > 0)) and array.max() >= 10 * array.min()
+        return cls(name, array, "log" if wide else "linear")
 
 
 def jsonable(value):

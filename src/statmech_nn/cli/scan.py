@@ -1,38 +1,96 @@
-"""``statmech-nn scan quartic --grid NAME=START:STOP:N ... --out scan.nc``: phase scans with heatmaps."""
+"""``statmech-nn scan SPEC.toml --grid KEY=START:STOP:N[log] ... --out STORE``: any scan on the scan engine.
+
+``statmech-nn scan quartic --grid NAME=START:STOP:N ... [model flags] --out scan.nc`` is the quartic model's
+scan (002 eqs. (6)-(7)) on the same engine; an ``--out`` ending in ``.nc`` keeps the store beside it (``.zarr``)
+and writes the combined NetCDF file at the end.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..io import save_dataset
-from ..params import GridAxis
-from ._common import add_command, add_json_flag, emit
+from ._common import UsageError, add_command, add_json_flag, emit
 from .quartic import add_model_arguments, model_parameters
+
+QUARTIC_FIGURES = ("powerlaw_decades", "q2_mean", "mass_powerlaw", "u_gauss")
 
 
 def register(subparsers) -> None:
     scan = add_command(subparsers, "scan")
-    models = scan.add_subparsers(dest="scan_model", metavar="MODEL", required=True)
-    quartic = models.add_parser("quartic", help="scan the quartic toy model (002 eqs. (6)-(7))")
-    quartic.add_argument("--grid", action="append", required=True, metavar="NAME=START:STOP:N",
-                         help="a scanned parameter (repeat for more axes); N may end in 'log' for a log grid")
-    add_model_arguments(quartic, required=False)
-    quartic.add_argument("--out", required=True, help="NetCDF file to write")
-    quartic.add_argument("--figures", help="directory for heatmaps (default: next to --out)")
-    quartic.add_argument("--no-figures", action="store_true", help="skip the heatmaps")
-    add_json_flag(quartic)
-    quartic.set_defaults(handler=_scan_quartic)
+    scan.add_argument("target", metavar="SPEC",
+                      help="a scan spec TOML (validation/scans/*.toml, or its name), or 'quartic'")
+    scan.add_argument("--grid", action="append", default=[], metavar="KEY=START:STOP:N[log]",
+                      help="a grid axis over a dotted key of the spec (repeat for more axes); also KEY=V1,V2,...")
+    scan.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="set a dotted key of the spec (a number, true/false or a word)")
+    scan.add_argument("--out", required=True, help="the Zarr store (re-running the command resumes it)")
+    where = scan.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="local worker processes (default: the machine's cores)")
+    where.add_argument("--local-cluster", type=int, metavar="N", help="start a Dask LocalCluster of N workers")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, tcp://HOST:PORT")
+    scan.add_argument("--retries", type=int, default=0, help="re-run a failing cell up to N more times")
+    scan.add_argument("--overwrite", action="store_true", help="start the store afresh")
+    scan.add_argument("--figures", help="directory for the figures (default: figures/ next to --out)")
+    scan.add_argument("--no-figures", action="store_true", help="skip the figures")
+    add_model_arguments(scan, required=False)
+    add_json_flag(scan)
+    scan.set_defaults(handler=_scan)
 
 
-def _scan_quartic(args) -> None:
-    from ..report.model_figures import scan_figures
-    from ..scan.grid import quartic_scan
+def _value(text: str):
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
-    axes = [GridAxis.parse(spec) for spec in args.grid]
-    result = quartic_scan(axes, model_parameters(args, required=False), progress=not args.json)
-    out = save_dataset(result, args.out)
-    figures = [] if args.no_figures else scan_figures(result, args.figures or Path(args.out).parent / "figures")
-    payload = {"out": str(out), "figures": [str(f) for f in figures], "points": result.attrs["points"],
-               "seconds": result.attrs["seconds"], "points_per_s": result.attrs["points"] / result.attrs["seconds"],
-               "normalizable_fraction": float(result["normalizable"].mean())}
+
+def _spec(args):
+    from ..params import GridAxis
+    from ..scan.grid import check_quartic_grid
+    from ..scan.spec import ScanSpec, default_scans_dir
+
+    overrides = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {item!r}: expected KEY=VALUE")
+        overrides[key.strip()] = _value(value)
+    if args.target == "quartic":
+        fixed = model_parameters(args, required=False)
+        check_quartic_grid([GridAxis.parse(text) for text in args.grid], fixed)
+        header = {"task": "quartic", "name": "quartic", "figures": list(QUARTIC_FIGURES),
+                  "boundaries": [{"variable": "normalizable", "level": 0.5, "label": "normalizable"}]}
+        return ScanSpec.from_dict({"scan": header, "model": fixed}, [f"model.{text}" for text in args.grid],
+                                  overrides)
+    path = Path(args.target)
+    if not path.is_file() and (default_scans_dir() / f"{args.target}.toml").is_file():
+        path = default_scans_dir() / f"{args.target}.toml"
+    return ScanSpec.load(path, args.grid, overrides)
+
+
+def _scan(args) -> None:
+    from ..io import save_dataset
+    from ..report.scan_figures import draw_scan
+    from ..scan.engine import load_scan, run_scan
+    from ..scan.executors import make_executor
+
+    spec = _spec(args)
+    out = Path(args.out)
+    store = out.with_suffix(".zarr") if out.suffix == ".nc" else out
+    outcome = run_scan(spec, store, make_executor(args.workers, args.local_cluster, args.scheduler),
+                       retries=args.retries, progress=not args.json, overwrite=args.overwrite)
+    dataset = load_scan(store)
+    figures = [] if args.no_figures else draw_scan(dataset, Path(args.figures) if args.figures else
+                                                   store.parent / "figures", spec.figures, spec.boundaries)
+    payload = {**outcome.summary(), "figures": [str(f) for f in figures]}
+    if store != out:
+        payload["netcdf"] = str(save_dataset(dataset, out))
+    if spec.task == "quartic":
+        payload.update({"points": outcome.cells, "points_per_s": outcome.cells_per_s,
+                        "normalizable_fraction": float(dataset["normalizable"].where(dataset["status"] == 1).mean())})
     emit(payload, args.json)

@@ -1,4 +1,4 @@
-"""Figures and curve datasets of the analytic models: the quartic toy model (002 §2) and its phase scans."""
+"""Figures and curve datasets of the analytic models: the quartic toy model (002 §2) (scan figures: scan_figures.py)."""
 
 from __future__ import annotations
 
@@ -90,26 +90,4 @@ def quartic_curves(model, out_dir) -> list[Path]:
     ax.set(xlabel="q", ylabel="F(β, q)", title="free energy: exact vs 002 eq. (4)")
     ax.legend(fontsize=8)
     written.append(save_figure(fig, out / "free_energy.png"))
-    return written
-
-
-def scan_figures(scan: xr.Dataset, out_dir, variables=("powerlaw_decades", "q2_mean", "mass_powerlaw", "u_gauss")) -> list[Path]:
-    """One figure per variable: a heatmap over the first two scan axes (others at their middle), or a line for 1-D."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    axes = list(scan[variables[0]].dims)
-    written = []
-    for name in variables:
-        field = scan[name].isel({dim: scan.sizes[dim] // 2 for dim in axes[2:]})
-        fig, ax = plt.subplots(figsize=(6, 4.5))
-        if len(axes) == 1:
-            ax.plot(field[axes[0]], field, marker=".")
-            ax.set(xlabel=axes[0], ylabel=f"{name} [{scan[name].attrs.get('units', '')}]")
-        else:
-            mesh = ax.pcolormesh(field[axes[0]], field[axes[1]], field.transpose(axes[1], axes[0]), shading="nearest")
-            fig.colorbar(mesh, ax=ax, label=f"{name} [{scan[name].attrs.get('units', '')}]")
-            ax.set(xlabel=axes[0], ylabel=axes[1])
-        ax.locator_params(axis="x", nbins=6)
-        ax.set_title(scan[name].attrs.get("description", name), fontsize=9)
-        written.append(save_figure(fig, out / f"scan_{name}.png"))
     return written

@@ -1,3 +1,11 @@
-"""Parameter-space scans, as xarray Datasets: the quartic model's grids (:mod:`.grid`), the mean-field
-phase diagrams and temperature curves (:mod:`.meanfield`), and the two-timescale Langevin bias over (ε, dt)
-(:mod:`.langevin_bias`). Their figures are in :mod:`statmech_nn.report`."""
+"""Parameter-space scans on one engine (DESIGN: scans are Datasets): a spec's grid over dotted keys
+(:mod:`.spec`), one task per block of cells (:mod:`.tasks`), a resumable Zarr store (:mod:`.store`), a local
+pool or a Dask cluster (:mod:`.executors`), driven by :func:`.engine.run_scan`. The tasks of the existing
+scans: the quartic model's grids (:mod:`.grid`), the mean-field phase diagrams and temperature curves
+(:mod:`.meanfield`), the two-timescale Langevin bias over (ε, dt) (:mod:`.langevin_bias`) and the network SOC
+scan (:mod:`.network`). Their figures are in :mod:`statmech_nn.report`."""
+
+from .engine import ScanOutcome, load_scan, run_scan
+from .spec import ScanSpec
+
+__all__ = ["ScanOutcome", "ScanSpec", "load_scan", "run_scan"]

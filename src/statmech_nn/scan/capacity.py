@@ -39,6 +39,7 @@ from tqdm import tqdm
 
 from ..errors import ParameterError
 from ..params import require_int, require_nonnegative, require_positive
+from .tasks import task
 
 INSTRUMENTS: tuple = ()     # functions (model, x, y) -> dict of named floats, run at the end of every cell
 AXES = ("depth", "width", "n_train", "label_noise", "temperature")
@@ -103,6 +104,7 @@ def _task(dataset: str, n_train: int, label_noise: float, seed: int):
     return x, y
 
 
+@task
 def capacity_cell(depth: int, width: int, n_train: int, label_noise: float, temperature: float, *,
                   steps: int = 1500, lr: float = 3e-3, risk_tol: float = 1e-3, op_tol: float = 1e-6,
                   stall_tol: float = 0.05, dataset: str = "digits-binary",

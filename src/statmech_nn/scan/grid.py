@@ -1,7 +1,9 @@
-"""Grids over a model's parameters, evaluated in chunks into an xarray Dataset (DESIGN: scans are Datasets).
+"""The quartic model's grids: the batched scan task and the direct in-memory kernel loop.
 
-``quartic_scan`` evaluates :func:`statmech_nn.quartic.batch.evaluate` on the outer product of the grid
-axes, with the other parameters fixed, and labels the result with the axes as dimensions.
+:func:`quartic_block` is the scan engine's task (``[scan] task = "quartic"``, grid keys ``model.<parameter>``):
+:func:`statmech_nn.quartic.batch.evaluate` on a block of cells in one vectorized call. :func:`quartic_scan`
+evaluates the same kernel on the outer product of the axes in memory (the reference the engine's throughput is
+measured against, ``benchmarks/bench_scan_engine.py``), labelled with the axes as dimensions.
 """
 
 from __future__ import annotations
@@ -19,14 +21,14 @@ from ..errors import ParameterError
 from ..params import GridAxis
 from ..quartic import batch
 from ..quartic.parameters import BY_NAME, SHAPE_PARAMETERS
+from .tasks import DEFAULT_CHUNK, batched
 
 # the grid axes: the parameters that shape p(q) (the table's, :mod:`statmech_nn.quartic.parameters`)
 QUARTIC_SCAN_PARAMETERS = SHAPE_PARAMETERS
-CHUNK = 65536
 
 
-def quartic_scan(axes: Sequence[GridAxis], fixed: dict, progress: bool = True) -> xr.Dataset:
-    """The quartic model's regimes, <(q - q̄)²> and regime masses over the grid (002 eqs. (6)-(7))."""
+def check_quartic_grid(axes: Sequence[GridAxis], fixed: dict) -> None:
+    """Every shape parameter given once, as an axis or a fixed value, and allowed over the whole grid."""
     names = [axis.name for axis in axes]
     for name in names:
         if name not in QUARTIC_SCAN_PARAMETERS:
@@ -41,6 +43,12 @@ def quartic_scan(axes: Sequence[GridAxis], fixed: dict, progress: bool = True) -
         if not np.all(parameter.holds(axis.values)):
             raise ParameterError(axis.name, f"{axis.values.min()}..{axis.values.max()}",
                                  parameter.allowed + " over the whole grid")
+
+
+def quartic_scan(axes: Sequence[GridAxis], fixed: dict, progress: bool = True) -> xr.Dataset:
+    """The quartic model's regimes, <(q - q̄)²> and regime masses over the grid (002 eqs. (6)-(7))."""
+    check_quartic_grid(axes, fixed)
+    names = [axis.name for axis in axes]
     mesh = dict(zip(names, np.meshgrid(*(axis.values for axis in axes), indexing="ij")))
     shape = mesh[names[0]].shape if names else ()
     flat = {p: np.broadcast_to(mesh[p] if p in mesh else np.asarray(fixed[p], float), shape).ravel()
@@ -48,11 +56,11 @@ def quartic_scan(axes: Sequence[GridAxis], fixed: dict, progress: bool = True) -
     results = {name: np.empty(flat["g"].size) for name in batch.QUANTITIES}
     started = time.perf_counter()
     with tqdm(total=flat["g"].size, unit="pt", disable=not progress, file=sys.stderr, desc="quartic scan") as bar:
-        for start in range(0, flat["g"].size, CHUNK):
-            part = slice(start, start + CHUNK)
+        for start in range(0, flat["g"].size, DEFAULT_CHUNK):
+            part = slice(start, start + DEFAULT_CHUNK)
             for name, values in batch.evaluate(*(flat[p][part] for p in QUARTIC_SCAN_PARAMETERS)).items():
                 results[name][part] = values
-            bar.update(min(CHUNK, flat["g"].size - start))
+            bar.update(min(DEFAULT_CHUNK, flat["g"].size - start))
     seconds = time.perf_counter() - started
     data_vars = {name: (names, results[name].reshape(shape), {"units": units, "description": description})
                  for name, (units, description) in batch.QUANTITIES.items()}
@@ -63,3 +71,15 @@ def quartic_scan(axes: Sequence[GridAxis], fixed: dict, progress: bool = True) -
                                                                           if p in QUARTIC_SCAN_PARAMETERS and p not in names},
                "points": int(flat["g"].size), "seconds": seconds, "package_version": __version__},
     )
+
+
+@batched
+def quartic_block(model: dict) -> dict:
+    """The scan task: 002 eqs. (6)-(7) on a block of cells (grid keys ``model.<parameter>`` hold arrays)."""
+    values = [np.asarray(model[p], float) for p in QUARTIC_SCAN_PARAMETERS]
+    size = max(v.size for v in values)
+    return batch.evaluate(*(np.broadcast_to(v, (size,)) for v in values))
+
+
+quartic_block.attributes = {name: {"units": units, "description": description}
+                            for name, (units, description) in batch.QUANTITIES.items()}
