@@ -163,12 +163,13 @@ def _capacity(args) -> None:
     from ..io import save_dataset
     from ..report.gates_figures import capacity_phase_figure
     from ..scan.capacity import CapacityGrid, capacity_scan, phase_boundary
+    from ..scan.executors import LocalPool
 
     grid = CapacityGrid(depth=_ints(args.depths), width=_ints(args.widths), n_train=_ints(args.n_train),
                         label_noise=_floats(args.label_noise), temperature=_floats(args.temperatures),
                         steps=args.steps, lr=args.lr, risk_tol=args.risk_tol, op_tol=args.op_tol,
                         stall_tol=args.stall_tol, seed=args.seed)
-    scan = capacity_scan(grid, workers=args.workers, progress=not args.json)
+    scan = capacity_scan(grid, executor=LocalPool(args.workers), progress=not args.json)
     out = save_dataset(scan, args.out)
     figure = capacity_phase_figure(scan, args.figure or Path(args.out).with_suffix(".png"))
     emit({"out": str(out), "figures": [str(figure)], "cells": scan.attrs["cells"], "seconds": scan.attrs["seconds"],

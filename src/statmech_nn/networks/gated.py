@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from ..params import require_int, require_nonnegative, require_positive
+from .losses import Objective
 
 
 class StochasticGate(nn.Module):
@@ -58,9 +59,12 @@ def bias_free_mlp(widths, temperature: float = 0.0, seed: int = 0, dtype=torch.f
     return nn.Sequential(OrderedDict(layers))
 
 
+HINGE = Objective("hinge")
+
+
 def hinge_risk(output: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """R = mean max(0, 1 - y f), labels {0, 1} → ±1 (003 eq. (12))."""
-    return torch.relu(1.0 - (2.0 * y.to(output.dtype) - 1.0) * output.reshape(-1)).mean()
+    """R = mean max(0, 1 - y f), labels {0, 1} → ±1 (003 eq. (12)): the project's hinge objective."""
+    return HINGE.loss(output, output, y)
 
 
 @dataclass(frozen=True)

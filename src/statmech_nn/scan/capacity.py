@@ -14,34 +14,40 @@ A cell is *plastic* when its final risk is ≤ ``risk_tol``. It is *frustrated* 
 ``risk_tol`` and either the order parameter has died out (OP plateau ≤ ``op_tol``: 003's own criterion, zero order
 parameter at nonzero risk) or the risk has stalled (its median over the last 10 % of the steps is above
 (1 − ``stall_tol``) times its median over steps 40-50 %: with the non-smooth hinge loss and a fixed step, OP
-need not vanish at a stuck point). Otherwise it is *inconclusive*: still descending when the step budget ran out. More instruments (e.g. the
-Hessian's spectral asymmetry and frac(|t| < 0.15) of 003 Figs. 7-8) plug in as functions
-``instrument(model, x, y) -> dict[str, float]`` (the trained torch model, float64 inputs (n, 64) and labels
-{0, 1} as NumPy arrays; module-level functions, so that a process pool can pickle them): pass them as
-``instruments`` (or extend :data:`INSTRUMENTS`), and each name becomes one more variable of the scan. Decisions: digits even/odd (``digits-binary``), inputs
-standardized (a bias-free network cannot centre them), examples a seeded subset of the training split, the same
-initialization seed in every cell. This is a plain local loop (or a process pool with ``workers`` > 1) until the
-scan engine of issue 13 exists.
+need not vanish at a stuck point). Otherwise it is *inconclusive*: still descending when the step budget ran out.
+
+With ``hessian`` (the default) each cell also measures 003's Hessian instruments on its trained network
+(:func:`hessian_order_parameters`): the spectral asymmetry ∫|ρ(λ) − ρ(−λ)|dλ and the negative mass by SLQ, and
+frac(|t| < 0.15) of bootstrapped cross-layer Hessian entries (003 Figs. 7-8), and the scale max|λ| (0 where
+every margin is ≥ 1 or every gate is closed: H = 0, the entries have no t and frac is NaN), with the gates at
+T = 0 (the ReLU network of the trained weights: at T > 0 each forward pass draws new gates, so the loss is not
+one function).
+
+Decisions: digits even/odd (``digits-binary``), inputs standardized (a bias-free network cannot centre them),
+examples a seeded subset of the training split, the same initialization seed in every cell. The scan runs on the
+scan engine (:func:`statmech_nn.scan.engine.run_scan`, task ``capacity``): a local process pool or a Dask cluster,
+resumable in a Zarr store.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
-import sys
+import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
-from tqdm import tqdm
 
-from ..errors import ParameterError
-from ..params import require_int, require_nonnegative, require_positive
+from ..errors import ConvergenceError, ParameterError
+from ..params import GridAxis, require_int, require_nonnegative, require_positive
+from .engine import load_scan, run_scan
+from .spec import ScanSpec
+from .store import BOOKKEEPING
 from .tasks import task
 
-INSTRUMENTS: tuple = ()     # functions (model, x, y) -> dict of named floats, run at the end of every cell
+HESSIAN_OPTIONS = {"steps": 40, "probes": 4, "entries": 60, "bootstrap": 100, "skip_same_layer": True}
 AXES = ("depth", "width", "n_train", "label_noise", "temperature")
 
 
@@ -108,7 +114,7 @@ def _task(dataset: str, n_train: int, label_noise: float, seed: int):
 def capacity_cell(depth: int, width: int, n_train: int, label_noise: float, temperature: float, *,
                   steps: int = 1500, lr: float = 3e-3, risk_tol: float = 1e-3, op_tol: float = 1e-6,
                   stall_tol: float = 0.05, dataset: str = "digits-binary",
-                  seed: int = 0, instruments=(), torch_threads: int | None = 1) -> dict[str, float]:
+                  seed: int = 0, hessian: bool = True, torch_threads: int | None = 1) -> dict[str, float]:
     """Train one cell and return its order parameters by name (see the module doc).
 
     ``risk_plateau`` and ``op_plateau`` are the medians of R and OP = ‖∇R‖² over the last 10 % of the steps;
@@ -121,6 +127,7 @@ def capacity_cell(depth: int, width: int, n_train: int, label_noise: float, temp
     if torch_threads is not None:
         torch.set_num_threads(torch_threads)
     started = time.perf_counter()
+    depth, width, n_train = require_int("depth", depth, 1), require_int("width", width, 1), require_int("n_train", n_train, 2)
     x, y = _task(dataset, n_train, label_noise, seed)
     model = bias_free_mlp([x.shape[1], *([width] * depth), 1], temperature, seed=seed)
     fit = fit_hinge(model, x, y, steps=steps, lr=lr)
@@ -134,45 +141,54 @@ def capacity_cell(depth: int, width: int, n_train: int, label_noise: float, temp
               "plastic": float(fit.final_risk <= risk_tol),
               "frustrated": float(fit.final_risk > risk_tol and (op_plateau <= op_tol or stalled)),
               "parameters": float(sum(p.numel() for p in model.parameters()))}
-    for instrument in (*INSTRUMENTS, *instruments):
-        result.update({name: float(value) for name, value in instrument(model, x, y).items()})
+    if hessian:
+        result.update(hessian_order_parameters(model, x, y, seed))
     result["seconds"] = time.perf_counter() - started
     return result
 
 
-def _run_cell(arguments):
-    cell, settings, instruments = arguments
-    return capacity_cell(**cell, **settings, instruments=instruments)
+def hessian_order_parameters(model, x, y, seed: int = 0) -> dict[str, float]:
+    """003 Figs. 7-8 on a trained cell, gates at T = 0: the SLQ spectral asymmetry and negative mass, and
+    frac(|t| < 0.15) of bootstrapped cross-layer Hessian entries (:func:`statmech_nn.observables.hessian_measure.
+    measure_hessian` with :data:`HESSIAN_OPTIONS`)."""
+    import copy
+
+    from ..networks.gated import StochasticGate
+    from ..networks.hessian import HessianOperator
+    from ..observables.hessian_measure import HessianOptions, measure_hessian
+
+    relu = copy.deepcopy(model)
+    for module in relu.modules():
+        if isinstance(module, StochasticGate):
+            module.temperature = 0.0
+    summary, _ = measure_hessian(HessianOperator(relu, "hinge", x, y), HessianOptions(**HESSIAN_OPTIONS, seed=seed))
+    return {"spectral_asymmetry": _number(summary["asymmetry"]), "negative_mass": _number(summary["negative_mass"]),
+            "hessian_scale": max(abs(_number(summary["lambda_min"])), abs(_number(summary["lambda_max"]))),
+            "frac_t_below_0_15": _number(summary["frac_t_below_0_15"])}
 
 
-def capacity_scan(grid: CapacityGrid = CapacityGrid(), *, workers: int = 1, instruments=(),
+def _number(value) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def capacity_scan(grid: CapacityGrid = CapacityGrid(), *, executor=None, store=None, hessian: bool = True,
                   progress: bool = True) -> xr.Dataset:
-    """Every cell of ``grid`` (in a process pool when ``workers`` > 1) as one Dataset over the axes."""
-    workers = require_int("workers", workers, 1)
+    """Every cell of ``grid`` on the scan engine (``executor``: a local pool by default; ``store``: a Zarr store
+    that a re-run resumes, by default a temporary one) as one Dataset over :data:`AXES`."""
     _task(grid.dataset, max(grid.n_train), 0.0, grid.seed)     # an impossible number of examples fails at once
-    cells = grid.cells()
     settings = {k: getattr(grid, k) for k in ("steps", "lr", "risk_tol", "op_tol", "stall_tol", "dataset", "seed")}
-    jobs = [(cell, settings, tuple(instruments)) for cell in cells]
+    spec = ScanSpec(task="capacity", name="capacity", base={**settings, "hessian": hessian},
+                    axes=tuple(GridAxis.from_values(axis, getattr(grid, axis)) for axis in AXES))
     started = time.perf_counter()
-    bar = tqdm(total=len(cells), unit="cell", file=sys.stderr, disable=not progress, dynamic_ncols=True)
-    if workers == 1:
-        results = []
-        for job in jobs:
-            results.append(_run_cell(job))
-            bar.update()
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, os.cpu_count() or 1)) as pool:
-            results = []
-            for result in pool.map(_run_cell, jobs):
-                results.append(result)
-                bar.update()
-    bar.close()
-    seconds = time.perf_counter() - started
-    shape = tuple(len(getattr(grid, a)) for a in AXES)
-    names = list(dict.fromkeys(name for result in results for name in result))
-    data = {name: (AXES, np.array([r.get(name, np.nan) for r in results]).reshape(shape)) for name in names}
-    coords = {a: list(getattr(grid, a)) for a in AXES}
-    dataset = xr.Dataset(data, coords=coords)
+    with tempfile.TemporaryDirectory(prefix="statmech-nn-capacity-") as work:
+        path = Path(store) if store is not None else Path(work) / "capacity.zarr"
+        outcome = run_scan(spec, path, executor, progress=progress)
+        scan = load_scan(path)
+    if outcome.failed:
+        raise ConvergenceError(f"{outcome.failed} of {outcome.cells} capacity cells failed: "
+                               f"{next(e for e in scan['error'].values.ravel() if e)}")
+    dataset = scan.drop_vars([name for name in BOOKKEEPING if name in scan])
+    dataset.attrs = {}
     dataset["plastic"].attrs["meaning"] = f"1 when the final hinge risk is <= {grid.risk_tol} (plasticity), else 0"
     dataset["frustrated"].attrs["meaning"] = (f"1 when the final risk is > {grid.risk_tol} and the OP plateau is "
                                               f"<= {grid.op_tol} or the risk stalled (frustration); cells neither "
@@ -180,8 +196,8 @@ def capacity_scan(grid: CapacityGrid = CapacityGrid(), *, workers: int = 1, inst
     dataset["stalled"].attrs["meaning"] = (f"1 when the risk over the last 10% of steps is >= (1 - {grid.stall_tol}) "
                                            "times its median over steps 40-50%")
     dataset["op_plateau"].attrs["meaning"] = "median of ||grad R||^2 over the last 10% of steps (003 eq. (15))"
-    dataset.attrs.update({"source": "003 §II.6, supp. C C (plasticity / frustration)", "cells": len(cells),
-                          "seconds": seconds, "workers": workers,
+    dataset.attrs.update({"source": "003 §II.6, supp. C C (plasticity / frustration)", "cells": outcome.cells,
+                          "seconds": time.perf_counter() - started, "hessian": int(hessian),
                           **{k: v for k, v in asdict(grid).items() if k not in AXES}})
     return dataset
 
