@@ -38,5 +38,45 @@ def test_unknown_check_and_selection(tmp_path, capsys):
     (tmp_path / "c.toml").write_text('[[claims]]\nid = "a"\nsource="x"\nequation="y"\nstatement="z"\n'
                                      'check="statmech_nn.nothing:here"\ntolerance=1\n')
     assert main(["check", "--claims-dir", str(tmp_path)]) == 2
-    assert "cannot be loaded" in capsys.readouterr().err
+    assert "not a registered check" in capsys.readouterr().err
     assert main(["check", "--select", "no-such-claim"]) == 2
+
+
+_CLAIM = '[[claims]]\nid = "evil"\nsource="x"\nequation="y"\nstatement="z"\ncheck="{check}"\ntolerance=1\n'
+
+
+@pytest.mark.parametrize("check", [
+    "os:system",                                     # a shell command
+    "builtins:eval",
+    "claims_outside_the_package:run",                # a module outside the package, importable from sys.path
+    "statmech_nn.io:write_json",                     # a function of the package that is not a registered check
+    "statmech_nn.quartic.claims:QuarticModel",       # a name in a claims module that is not a registered check
+    "statmech_nn.quartic.claims",                    # no function at all
+])
+def test_only_registered_checks_run(tmp_path, monkeypatch, capsys, check):
+    """A claims file names a check; anything but a check registered in the package is refused, nothing runs."""
+    import os
+
+    calls = []
+    monkeypatch.setattr(os, "system", lambda *a, **k: calls.append(a) or 0)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    marker = tmp_path / "imported"
+    (outside / "claims_outside_the_package.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\ndef run():\n    open({str(marker)!r}, 'a').write('ran')\n    return 0.0\n")
+    monkeypatch.syspath_prepend(str(outside))
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    (claims / "c.toml").write_text(_CLAIM.format(check=check) + '[claims.params]\ncommand = "touch pwned"\n')
+    assert main(["check", "--claims-dir", str(claims)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "evil" in err[0] and check in err[0] and "registered" in err[0]
+    assert not calls and not marker.exists()
+
+
+def test_registered_checks_name_every_claim():
+    """Every check named by the shipped claims is registered, and carries the marker."""
+    from statmech_nn.compare.claims import resolve_check
+
+    for claim in load_claims():
+        assert getattr(resolve_check(claim), "registered_check", False) is True

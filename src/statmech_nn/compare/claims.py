@@ -7,14 +7,17 @@ A claim file ``validation/closed_forms/*.toml`` holds ``[[claims]]`` tables:
     source = "002"                       # which source document states it
     equation = "eq. (4)"                 # where
     statement = "F(β,q) ≈ (1/2β) log(g u + λx) + λq u/2 + (1/2β) log β"
-    check = "statmech_nn.quartic.claims:eq4_against_exact"   # module:function
+    check = "statmech_nn.quartic.claims:eq4_up_to_constant"  # a registered check (below)
     tolerance = 1e-12                    # the largest deviation at which the claim holds
     assumption = "up to the additive constant -(1/2β) log 2π"   # optional: holds only under this
     expected = "holds"                   # optional, default "holds"; "fails" for a claim we refute
     [claims.params]                      # keyword arguments of the check function
     beta = 2.0
 
-The check function takes the params as keyword arguments and returns the measured deviation
+``check`` names a function registered as a check (:mod:`statmech_nn.checks`, the decorator
+``@registered_check``) in one of the package's claims modules, :data:`CHECK_MODULES`; anything else (``os:system``,
+a module outside the package, an unregistered function of the package) is refused before any claim runs, and
+no module outside :data:`CHECK_MODULES` is imported. The check function takes the params as keyword arguments and returns the measured deviation
 (a float ≥ 0), or a (deviation, detail) pair. The claim then *holds* (or *holds under assumption*
 when an assumption is stated) if deviation ≤ tolerance, and *fails* otherwise.
 """
@@ -27,8 +30,12 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..checks import registered
 from ..errors import DataError
 
+# The modules that hold registered checks: the only ones a claims file can cause to be imported.
+CHECK_MODULES = ("statmech_nn.quartic.claims", "statmech_nn.meanfield.claims", "statmech_nn.gates.claims",
+                 "statmech_nn.networks.hessian_claims")
 HOLDS, HOLDS_UNDER, FAILS = "holds", "holds under assumption", "fails"
 _REQUIRED = ("id", "source", "equation", "statement", "check", "tolerance")
 
@@ -94,17 +101,25 @@ def load_claims(directory: str | Path | None = None) -> list[Claim]:
     return claims
 
 
-def _resolve(check: str):
-    module_name, _, function_name = check.partition(":")
-    try:
-        return getattr(importlib.import_module(module_name), function_name)
-    except (ImportError, AttributeError) as exc:
-        raise DataError(f"claim check {check!r} cannot be loaded: {exc}") from None
+def resolve_check(claim: Claim):
+    """The registered check function ``claim.check`` names; a DataError naming the claim and the check otherwise.
+
+    Only a module of :data:`CHECK_MODULES` is imported, and only a function registered there is returned.
+    """
+    module_name, _, function_name = str(claim.check).partition(":")
+    function = None
+    if module_name in CHECK_MODULES and function_name:
+        importlib.import_module(module_name)
+        function = registered(f"{module_name}:{function_name}")
+    if function is None:
+        raise DataError(f"claim {claim.id!r} ({claim.file}): check {claim.check!r} is not a registered check; "
+                        f"checks are functions marked @registered_check in {', '.join(CHECK_MODULES)}")
+    return function
 
 
-def evaluate(claim: Claim) -> ClaimOutcome:
-    """Run one claim's check and classify it."""
-    result = _resolve(claim.check)(**claim.params)
+def evaluate(claim: Claim, check=None) -> ClaimOutcome:
+    """Run one claim's check (``check``, or the one :func:`resolve_check` finds) and classify it."""
+    result = (check or resolve_check(claim))(**claim.params)
     deviation, detail = (result if isinstance(result, tuple) else (result, ""))
     deviation = float(deviation)
     if math.isnan(deviation) or deviation > claim.tolerance:
@@ -119,4 +134,5 @@ def run_claims(directory: str | Path | None = None, select: str | None = None) -
     claims = [c for c in load_claims(directory) if select is None or select in c.id]
     if select is not None and not claims:
         raise DataError(f"no claim id contains {select!r}")
-    return [evaluate(claim) for claim in claims]
+    checks = [resolve_check(claim) for claim in claims]   # every check refused or found before any runs
+    return [evaluate(claim, check) for claim, check in zip(claims, checks)]
