@@ -1,6 +1,6 @@
 """Claims from the source documents, each with its check and tolerance (DESIGN: spec files).
 
-A claim file ``validation/closed_forms/*.toml`` holds ``[[claims]]`` tables:
+A claim file ``validation/closed_forms/*.toml`` (package data, :mod:`statmech_nn.package_data`) holds ``[[claims]]`` tables:
 
     [[claims]]
     id = "quartic-eq4-constant"          # unique over all files
@@ -32,6 +32,7 @@ from pathlib import Path
 
 from ..checks import registered
 from ..errors import DataError
+from ..package_data import data_dir
 
 # The modules that hold registered checks: the only ones a claims file can cause to be imported.
 CHECK_MODULES = ("statmech_nn.quartic.claims", "statmech_nn.meanfield.claims", "statmech_nn.gates.claims",
@@ -73,8 +74,8 @@ class ClaimOutcome:
 
 
 def default_claims_dir() -> Path:
-    """validation/closed_forms of the source checkout (the package is installed in editable mode)."""
-    return Path(__file__).resolve().parents[3] / "validation" / "closed_forms"
+    """The claims shipped with the package (``statmech_nn/data/validation/closed_forms``)."""
+    return data_dir("claims")
 
 
 def load_claims(directory: str | Path | None = None) -> list[Claim]:
