@@ -80,3 +80,26 @@ def test_registered_checks_name_every_claim():
 
     for claim in load_claims():
         assert getattr(resolve_check(claim), "registered_check", False) is True
+
+
+@pytest.mark.parametrize("extra, message", [
+    ('check="statmech_nn.quartic.claims:eq4_up_to_constant"\ntolerance=1\ntolerence=2\n', "unknown key"),
+    ('check="statmech_nn.quartic.claims:eq4_up_to_constant"\ntolerance="small"\n', "tolerance"),
+    ('check="statmech_nn.quartic.claims:eq4_up_to_constant"\ntolerance=1\nparams=5\n', "params a table"),
+    ('check=5\ntolerance=1\n', "check must be"),
+    ('check="statmech_nn.quartic.claims:eq4_up_to_constant"\ntolerance=1\n[claims.params]\nbogus=1\n', "params do not fit"),
+])
+def test_malformed_claims_are_one_line_errors(tmp_path, capsys, extra, message):
+    (tmp_path / "c.toml").write_text('[[claims]]\nid = "a"\nsource="x"\nequation="y"\nstatement="z"\n' + extra)
+    assert main(["check", "--claims-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_claims_must_be_tables_and_utf8(tmp_path, capsys):
+    (tmp_path / "c.toml").write_text("claims = 5\n")
+    assert main(["check", "--claims-dir", str(tmp_path)]) == 2
+    assert "array of tables" in capsys.readouterr().err
+    (tmp_path / "c.toml").write_bytes(b"\xff\xfe[[claims]]\n")
+    assert main(["check", "--claims-dir", str(tmp_path)]) == 2
+    assert "not valid TOML" in capsys.readouterr().err

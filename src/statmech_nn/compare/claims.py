@@ -25,9 +25,10 @@ when an assumption is stated) if deviation ≤ tolerance, and *fails* otherwise.
 from __future__ import annotations
 
 import importlib
+import inspect
 import math
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from ..checks import registered
@@ -86,20 +87,36 @@ def load_claims(directory: str | Path | None = None) -> list[Claim]:
     claims, seen = [], set()
     for path in sorted(directory.glob("*.toml")):
         try:
-            tables = tomllib.loads(path.read_text()).get("claims", [])
-        except tomllib.TOMLDecodeError as exc:
+            tables = tomllib.loads(path.read_text(encoding="utf-8")).get("claims", [])
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise DataError(f"{path} is not valid TOML: {exc}") from None
+        if not isinstance(tables, list) or not all(isinstance(table, dict) for table in tables):
+            raise DataError(f"{path}: 'claims' must be an array of tables ([[claims]])")
         for table in tables:
-            missing = [key for key in _REQUIRED if key not in table]
-            if missing:
-                raise DataError(f"{path}: claim {table.get('id', '?')!r} lacks {', '.join(missing)}")
-            if table["id"] in seen:
-                raise DataError(f"{path}: claim id {table['id']!r} is used twice")
-            if table.get("expected", HOLDS) not in (HOLDS, FAILS):
-                raise DataError(f"{path}: claim {table['id']!r} has expected={table['expected']!r}, not 'holds' or 'fails'")
+            claims.append(_claim(path, table, seen))
             seen.add(table["id"])
-            claims.append(Claim(**{k: v for k, v in table.items()}, file=path.name))
     return claims
+
+
+def _claim(path: Path, table: dict, seen: set) -> Claim:
+    """One ``[[claims]]`` table as a Claim; a DataError naming the file and the claim if it is malformed."""
+    name = table.get("id", "?")
+    missing = [key for key in _REQUIRED if key not in table]
+    if missing:
+        raise DataError(f"{path}: claim {name!r} lacks {', '.join(missing)}")
+    unknown = sorted(set(table) - ({f.name for f in fields(Claim)} - {"file"}))
+    if unknown:
+        raise DataError(f"{path}: claim {name!r} has unknown key(s) {', '.join(unknown)}")
+    if not isinstance(name, str) or not isinstance(table["check"], str) or not isinstance(table.get("params", {}), dict):
+        raise DataError(f"{path}: claim {name!r}: id and check must be strings and params a table")
+    tolerance = table["tolerance"]
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0:
+        raise DataError(f"{path}: claim {name!r} has tolerance={tolerance!r}, not a number >= 0")
+    if name in seen:
+        raise DataError(f"{path}: claim id {name!r} is used twice")
+    if table.get("expected", HOLDS) not in (HOLDS, FAILS):
+        raise DataError(f"{path}: claim {name!r} has expected={table['expected']!r}, not 'holds' or 'fails'")
+    return Claim(**table, file=path.name)
 
 
 def resolve_check(claim: Claim):
@@ -115,6 +132,10 @@ def resolve_check(claim: Claim):
     if function is None:
         raise DataError(f"claim {claim.id!r} ({claim.file}): check {claim.check!r} is not a registered check; "
                         f"checks are functions marked @registered_check in {', '.join(CHECK_MODULES)}")
+    try:
+        inspect.signature(function).bind(**claim.params)
+    except TypeError as exc:
+        raise DataError(f"claim {claim.id!r} ({claim.file}): params do not fit {claim.check}: {exc}") from None
     return function
 
 
