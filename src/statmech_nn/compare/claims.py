@@ -1,6 +1,7 @@
 """Claims from the source documents, each with its check and tolerance (DESIGN: spec files).
 
-A claim file ``validation/closed_forms/*.toml`` (package data, :mod:`statmech_nn.package_data`) holds ``[[claims]]`` tables:
+A claim file ``validation/closed_forms/*.toml`` (package data, :mod:`statmech_nn.package_data`) holds
+``[[claims]]`` tables:
 
     [[claims]]
     id = "quartic-eq4-constant"          # unique over all files
@@ -15,10 +16,11 @@ A claim file ``validation/closed_forms/*.toml`` (package data, :mod:`statmech_nn
     beta = 2.0
 
 ``check`` names a function registered as a check (:mod:`statmech_nn.checks`, the decorator
-``@registered_check``) in one of the package's claims modules, :data:`CHECK_MODULES`; anything else (``os:system``,
-a module outside the package, an unregistered function of the package) is refused before any claim runs, and
-no module outside :data:`CHECK_MODULES` is imported. The check function takes the params as keyword arguments and returns the measured deviation
-(a float ≥ 0), or a (deviation, detail) pair. The claim then *holds* (or *holds under assumption*
+``@registered_check``) in one of the package's claims modules, :data:`CHECK_MODULES`; anything else
+(``os:system``, a module outside the package, an unregistered function of the package) is refused before any
+claim runs, and no module outside :data:`CHECK_MODULES` is imported; the params must fit its signature.
+The check function takes the params as keyword arguments and returns the measured deviation (a float ≥ 0),
+or a (deviation, detail) pair. The claim then *holds* (or *holds under assumption*
 when an assumption is stated) if deviation ≤ tolerance, and *fails* otherwise.
 """
 
