@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/statmech-nn validate validation/experiments/soc_digits.toml --out $(DEMO_OUT)/soc_digits
+	$(BIN)/statmech-nn validate soc_digits --out $(DEMO_OUT)/soc_digits
 	@echo "open $(DEMO_OUT)/soc_digits/report.html"
 
 test: $(STAMP)

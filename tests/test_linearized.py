@@ -93,7 +93,7 @@ def test_eigenvalue_expansion_matches_finite_differences_of_the_spectrum():
 
 
 def test_eq21_against_eq19_small_radius_agreement_and_failure():
-    model = load_model("models/linearized_small.toml")
+    model = load_model("linearized_small")
     ds = compare_expansion(model, n_random_rays=4, n_radii=40, seed=0)
     log_r = np.log(ds["radius"].values[:10])
     # near q̄ the full second-order expansion is off by O(r³); eq. (21) without the linear term by O(r)
@@ -118,14 +118,14 @@ def test_reference_quadrature_converges_and_matches_scipy_for_one_weight():
     second = integrate.quad(lambda q: (q - model.q_bar[0]) ** 2 * density(q), lo, hi, points=[model.q_bar[0]],
                             limit=400)[0] / norm
     assert reference.second_moment[0] == pytest.approx(second, rel=1e-8)
-    two = load_model("models/linearized_small.toml")
+    two = load_model("linearized_small")
     np.testing.assert_allclose(reference_marginals(two).second_moment, reference_marginals(two, 451).second_moment,
                                rtol=1e-8)
 
 
 @pytest.mark.parametrize("method, dt", [("mala", 0.2), ("langevin", 0.05)])
 def test_samples_of_p_q_match_the_quadrature_reference(method, dt):
-    model = load_model("models/linearized_small.toml")
+    model = load_model("linearized_small")
     result = sample_linearized(model, method, dt=dt, chains=64, steps=40_000 if method == "mala" else 100_000,
                                seed=2)
     summary = result.summary

@@ -1,7 +1,6 @@
 """003's plasticity protocol (statmech-nn validate on a kind = "plasticity" spec): specs, verdicts, a tiny run."""
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -9,6 +8,7 @@ from statmech_nn.cli import main
 from statmech_nn.errors import DataError
 from statmech_nn.experiments.plasticity import KIND, PlasticitySpec, spec_kind, verdicts
 from statmech_nn.networks import TrainConfig
+from statmech_nn.package_data import data_dir
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -50,7 +50,7 @@ min_live_entries = 5
 
 
 def test_shipped_plasticity_specs_load_and_configure_training():
-    paths = [p for p in sorted(Path(__file__).resolve().parents[1].glob("validation/experiments/*.toml"))
+    paths = [p for p in sorted(data_dir("experiment").glob("*.toml"))
              if spec_kind(p) == KIND]
     assert {p.stem for p in paths} == {"plasticity_digits", "plasticity_cifar10"}
     for path in paths:

@@ -3,7 +3,6 @@
 import base64
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -12,6 +11,7 @@ from statmech_nn.errors import DataError, ParameterError
 from statmech_nn.experiments.plasticity import spec_kind
 from statmech_nn.experiments.spec import ExperimentSpec
 from statmech_nn.networks import TrainConfig
+from statmech_nn.package_data import data_dir
 
 TINY = """
 [experiment]
@@ -118,7 +118,7 @@ def test_a_failed_acceptance_criterion_exits_1_and_names_it(tiny_run, tmp_path, 
 
 
 def test_shipped_specs_load_and_configure_training():
-    paths = sorted(Path(__file__).resolve().parents[1].glob("validation/experiments/*.toml"))
+    paths = sorted(data_dir("experiment").glob("*.toml"))
     paths = [p for p in paths if spec_kind(p) is None]   # 003's plasticity specs: tests/test_plasticity.py
     assert {p.stem for p in paths} >= {"soc_digits", "soc_mnist5k", "soc_mnist", "criticality_cifar10"}
     for path in paths:

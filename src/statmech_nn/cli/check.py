@@ -1,4 +1,4 @@
-"""``statmech-nn check``: run the claims of validation/closed_forms/*.toml and print a table."""
+"""``statmech-nn check``: run the shipped claims (data/validation/closed_forms/*.toml) and print a table."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from ._common import add_command, add_json_flag, emit
 
 def register(subparsers) -> None:
     parser = add_command(subparsers, "check")
-    parser.add_argument("--claims-dir", help="directory of claim files (default: validation/closed_forms)")
+    parser.add_argument("--claims-dir", help="directory of claim files (default: the shipped claims, statmech_nn/data/validation/closed_forms)")
     parser.add_argument("--select", help="only claims whose id contains this text")
     add_json_flag(parser)
     parser.set_defaults(handler=_check)

@@ -7,15 +7,16 @@ import argparse
 import numpy as np
 
 from ..io import read_toml
+from ..package_data import find_spec
 from ..quartic import QuarticModel
 from ..quartic.parameters import NAMES, PARAMETERS, REQUIRED
 from ._common import UsageError, add_command, add_json_flag, emit
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    """--lambda-x ... --q-bar, and --model FILE (a models/*.toml spec; flags override it)."""
+    """--lambda-x ... --q-bar, and --model SPEC (a models/*.toml file or shipped name; flags override it)."""
     group = parser.add_argument_group("quartic model (002 eq. (1))")
-    group.add_argument("--model", help="model spec TOML with a [parameters] table (e.g. models/quartic.toml)")
+    group.add_argument("--model", help="model spec with a [parameters] table: a TOML file or a shipped name (e.g. quartic)")
     for parameter in PARAMETERS:
         needed = "; required unless given by --model" if required and parameter.required else ""
         group.add_argument(parameter.flag, dest=parameter.name, type=float, default=None,
@@ -24,7 +25,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) 
 
 def model_parameters(args: argparse.Namespace, required: bool = True) -> dict:
     """The model's parameters from --model and the flags; a missing required one is a usage error."""
-    values = dict(read_toml(args.model).get("parameters", {})) if args.model else {}
+    values = dict(read_toml(find_spec(args.model, "model")).get("parameters", {})) if args.model else {}
     values.update({name: getattr(args, name) for name in NAMES if getattr(args, name) is not None})
     unknown = sorted(set(values) - set(NAMES))
     if unknown:

@@ -62,7 +62,7 @@ def register(subparsers) -> None:
     bias.set_defaults(handler=_quartic_bias)
 
     linearized = commands.add_parser("linearized", help="the linearized network model of 002 section 4")
-    linearized.add_argument("--model", required=True, help="model spec TOML (e.g. models/linearized_small.toml)")
+    linearized.add_argument("--model", required=True, help="model spec: a TOML file or a shipped name (e.g. linearized_small)")
     linearized.add_argument("--method", choices=LINEARIZED_METHODS, default="mala")
     linearized.add_argument("--dt", type=float, help="Langevin step in q's time (default: " + ", ".join(
         f"{method} {value['dt']:g}" for method, value in LINEARIZED_DEFAULTS.items()) + ")")

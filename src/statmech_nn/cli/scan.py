@@ -52,7 +52,8 @@ def _value(text: str):
 def _spec(args):
     from ..params import GridAxis
     from ..scan.grid import check_quartic_grid
-    from ..scan.spec import ScanSpec, default_scans_dir
+    from ..package_data import find_spec
+    from ..scan.spec import ScanSpec
 
     overrides = {}
     for item in args.set:
@@ -67,10 +68,7 @@ def _spec(args):
                   "boundaries": [{"variable": "normalizable", "level": 0.5, "label": "normalizable"}]}
         return ScanSpec.from_dict({"scan": header, "model": fixed}, [f"model.{text}" for text in args.grid],
                                   overrides)
-    path = Path(args.target)
-    if not path.is_file() and (default_scans_dir() / f"{args.target}.toml").is_file():
-        path = default_scans_dir() / f"{args.target}.toml"
-    return ScanSpec.load(path, args.grid, overrides)
+    return ScanSpec.load(find_spec(args.target, "scan"), args.grid, overrides)
 
 
 def _scan(args) -> None:

@@ -1,4 +1,4 @@
-"""``statmech-nn validate [SPEC]``: the main job (default: validation/experiments/soc_digits.toml); a spec with
+"""``statmech-nn validate [SPEC]``: the main job (default: the shipped spec soc_digits); a spec with
 ``[experiment] kind = "plasticity"`` runs 003's protocol (:mod:`statmech_nn.experiments.plasticity`) instead."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from ._common import add_command, add_json_flag, emit
 
 def register(subparsers) -> None:
     parser = add_command(subparsers, "validate")
-    parser.add_argument("spec", nargs="?", help="experiment spec TOML (default: validation/experiments/soc_digits.toml)")
+    parser.add_argument("spec", nargs="?", help="experiment spec: a TOML file, or the name of a shipped one (soc_digits "
+                        "(default), smoke_digits, soc_mnist5k, soc_mnist, criticality_cifar10, plasticity_digits, ...)")
     parser.add_argument("--out", help="output directory (default: runs/<spec name>); rerun to resume training")
     parser.add_argument("--data-dir", help="directory with the data files the spec's data set needs (MNIST IDX, CIFAR-10)")
     parser.add_argument("--device", help="override the spec's training device (auto, cpu, cuda)")
@@ -23,10 +24,12 @@ def _validate(args) -> int:
     from ..experiments.pipeline import run_validation
     from ..experiments.plasticity import KIND, spec_kind
     from ..experiments.spec import ExperimentSpec, default_spec_path
+    from ..package_data import find_spec
 
-    if args.spec and spec_kind(args.spec) == KIND:
+    args.spec = find_spec(args.spec, "experiment") if args.spec else default_spec_path()
+    if spec_kind(args.spec) == KIND:
         return _validate_plasticity(args)
-    spec = ExperimentSpec.load(args.spec or default_spec_path())
+    spec = ExperimentSpec.load(args.spec)
     out = args.out or f"runs/{spec.name}"
     command = command_line(["validate", spec.path], {"out": out, "data_dir": args.data_dir, "device": args.device})
     summary = run_validation(spec, out, data_dir=args.data_dir, device=args.device,

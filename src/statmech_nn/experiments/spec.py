@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..errors import DataError, ParameterError
 from ..io import read_toml
+from ..package_data import find_spec
 from ..params import require_int, require_positive
 from ..quartic.parameters import NAMES as QUARTIC_PARAMETERS
 
@@ -31,9 +32,12 @@ SAMPLER_METHODS = ("exact", "mh", "langevin")
 _TABLES = ("experiment", "training", "probe", "analysis", "samplers", "acceptance")
 
 
+DEFAULT_SPEC = "soc_digits"
+
+
 def default_spec_path() -> Path:
-    """validation/experiments/soc_digits.toml of the source checkout."""
-    return Path(__file__).resolve().parents[3] / "validation" / "experiments" / "soc_digits.toml"
+    """The default protocol, ``validation/experiments/soc_digits.toml`` of the package data."""
+    return find_spec(DEFAULT_SPEC, "experiment")
 
 
 @dataclass(frozen=True)

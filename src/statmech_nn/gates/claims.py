@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import correlate
 
+from ..checks import registered_check
 from ..params import rng_from
 from .assembly import assembly_moments
 from .circuits import build_stages, circuit_gradient, circuit_hessian, path_tensor, sample_paths, symmetry_statistics
@@ -28,6 +29,7 @@ def _relative(a, b) -> float:
 
 
 # --- stochastic gates ------------------------------------------------------------------------------------------
+@registered_check
 def zero_temperature_is_relu(widths, temperature: float, networks: int = 20, seed: int = 0):
     """003 eq. (7): as T → 0 the gate network's exact mean (and the mean field) is the ReLU network's output."""
     rng = rng_from(seed)
@@ -40,6 +42,7 @@ def zero_temperature_is_relu(widths, temperature: float, networks: int = 20, see
     return worst, f"largest relative difference from the ReLU forward pass over {networks} networks at T = {temperature:g}"
 
 
+@registered_check
 def mean_field_one_hidden_layer(n_in: int, width: int, temperatures, networks: int = 20, seed: int = 0):
     """One hidden layer: the mean over all 2^width gate patterns (atoms, no closed form) is the Swish output."""
     rng = rng_from(seed)
@@ -53,6 +56,7 @@ def mean_field_one_hidden_layer(n_in: int, width: int, temperatures, networks: i
     return worst, f"all 2^{width} gate patterns enumerated against Swish, {networks} networks, T in {list(temperatures)}"
 
 
+@registered_check
 def mean_field_two_hidden_layers(widths, temperature: float, networks: int = 20, seed: int = 0):
     """Two hidden layers: the per-layer mean field against the exact mean (they differ: E[zσ(z/T)] ≠ E[z]σ(E[z]/T))."""
     rng = rng_from(seed)
@@ -67,6 +71,7 @@ def mean_field_two_hidden_layers(widths, temperature: float, networks: int = 20,
                                           "for one hidden layer only")
 
 
+@registered_check
 def monte_carlo_agrees(widths, temperature: float, samples: int, networks: int = 10, seed: int = 0):
     """Seeded Monte Carlo means lie within a few standard errors of the exact enumeration (largest |z| returned)."""
     rng = rng_from(seed)
@@ -120,6 +125,7 @@ def _networks(kind: str, rng):
     return _small_cnn(rng)
 
 
+@registered_check
 def path_expansion(kinds=("mlp", "cnn"), networks: int = 5, seed: int = 0):
     """003 eq. (10): Σ over all paths of x_{i0}Ψ_i equals the network's output (bias-free MLP and CNN)."""
     rng = rng_from(seed)
@@ -147,6 +153,7 @@ def _with_weights(specs, flat, sizes):
     return out
 
 
+@registered_check
 def perturbations_match_differences(kinds=("mlp", "cnn"), step: float = 1e-4, seed: int = 0):
     """003 eqs. (15)-(19): sums of Ω¹ and Ω² equal central finite differences of the forward pass.
 
@@ -173,6 +180,7 @@ def perturbations_match_differences(kinds=("mlp", "cnn"), step: float = 1e-4, se
     return worst, f"relative deviation from central differences (step {step:g}) of all gradient and 40 Hessian entries"
 
 
+@registered_check
 def circuit_symmetry_at_init(widths, paths_per_network: int, networks: int, seed: int = 0):
     """003 eq. (14): at initialization the basis circuits x·Ψ are symmetric in law (KS distance of ψ and -ψ)."""
     rng = rng_from(seed)
@@ -187,6 +195,7 @@ def circuit_symmetry_at_init(widths, paths_per_network: int, networks: int, seed
                                 f"{stats['fraction_positive']:.3f}, atom at zero {stats['atom_zero']:.3f}")
 
 
+@registered_check
 def symmetric_assembly_means(depths, width: int, networks: int, seed: int = 0):
     """003 eq. (20) with every weight symmetric: E T(x) and E ∂T/∂W_1 vanish (largest |mean| / s.e. over depths)."""
     moments = assembly_moments(depths, (width,), mu=None, networks=networks, seed=seed)
@@ -197,6 +206,7 @@ def symmetric_assembly_means(depths, width: int, networks: int, seed: int = 0):
                             f"{np.array2string(second, precision=3)} (no weight of the last layer is left to flip)")
 
 
+@registered_check
 def broken_assembly_mean_decay(depths, width: int, mu: float, networks: int, seed: int = 0):
     """003 eq. (20): with ⌈√n^{1-μ}⌉ broken (folded, positive) weights per layer, |E T(x)| decays at least like
     max(c²/2, c/√n^μ)^L; returns the fitted per-layer factor minus the bound's (0 with an 'inconclusive' detail

@@ -29,11 +29,11 @@ Any error names the key, e.g. ``base.scale``.
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError, ParameterError
+from ..package_data import find_spec
 from ..params import require_int, require_positive
 from .model import LinearizedModel
 
@@ -80,10 +80,8 @@ def model_from_spec(spec: dict, name: str = "linearized") -> LinearizedModel:
 
 
 def load_model(path) -> LinearizedModel:
-    """Read a ``models/linearized_*.toml`` spec file."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"no model spec at {path}")
+    """Read a ``models/linearized_*.toml`` spec: a file, or a shipped one by name (``linearized_small``)."""
+    path = find_spec(path, "model")
     try:
         spec = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:

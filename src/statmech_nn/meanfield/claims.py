@@ -12,6 +12,7 @@ import numpy as np
 from scipy.integrate import quad
 from scipy.optimize import brentq
 
+from ..checks import registered_check
 from .cw_exact import exact_observables
 from .cw_mean_field import mean_field_roots
 from .enumeration import block_model_exact
@@ -25,6 +26,7 @@ def _stable_mean_field_m(temperature, j, b):
 
 
 # --- Curie–Weiss ------------------------------------------------------------------------------------
+@registered_check
 def hamiltonian_rewrite(n: int, j: float, b: float, seed: int = 0):
     """H₁ = -(J/2N) Σ_ij s_i s_j - b Σ s_i against H = -(J/2N)(Σ s)² - b Σ s over all 2^N states."""
     states = 1 - 2 * ((np.arange(2**n)[:, None] >> np.arange(n)) & 1)
@@ -38,6 +40,7 @@ def hamiltonian_rewrite(n: int, j: float, b: float, seed: int = 0):
                        f"Σ over i ≠ j: H₁ - H = J/2 = {offsets.mean():.6g} for every one of the 2^{n} states")
 
 
+@registered_check
 def critical_temperature_binder(j: float, n1: int, n2: int):
     """T_c = J against the crossing of the exact Binder cumulants of N1 and N2 spins (no mean field involved)."""
     crossing = binder_crossing(n1, n2, j)
@@ -55,6 +58,7 @@ def _printed_mean_field_m(j, temperature, b):
     return brentq(g, grid[i], grid[i + 1]) if values[i] != 0 else grid[i]
 
 
+@registered_check
 def mean_field_equation_as_printed(j: float, temperature: float, b: float, n: int):
     """The printed m = b tanh(K m/b + b/T), K = (J/T)^{1/2}, against the exact N-spin magnetization."""
     exact = float(exact_observables(n, 1.0 / temperature, j, b)["m"])
@@ -64,6 +68,7 @@ def mean_field_equation_as_printed(j: float, temperature: float, b: float, n: in
                                   f"what holds: m = tanh(K m + b/T) with K = J/T gives {corrected:.6f}")
 
 
+@registered_check
 def mean_field_equation(j: float, temperature: float, b: float, n: int):
     """m = tanh(K m + b/T), K = J/T (the printed equation corrected) against the exact N-spin magnetization."""
     exact = float(exact_observables(n, 1.0 / temperature, j, b)["m"])
@@ -75,6 +80,7 @@ def _expansion(k):
     return np.sqrt(3.0) * np.sqrt(k - 1.0) / k**1.5
 
 
+@registered_check
 def magnetization_expansion(j: float, reduced: float, k_form: str):
     """m ≈ √3 (K-1)^{1/2}/K^{3/2} at T = J(1 - t), with K = J/T ('ratio') or K = (J/T)^{1/2} ('sqrt', as printed)."""
     temperature = j * (1.0 - reduced)
@@ -86,6 +92,7 @@ def magnetization_expansion(j: float, reduced: float, k_form: str):
                                  f"(ratio {sqrt_form / m:.6f} → 1/√2); the expansion holds with K = J/T")
 
 
+@registered_check
 def order_parameter_exponent(n: int, low: float, high: float, points: int):
     """m ∼ |t|^{1/2}: the exponent β fitted to the exact <|m|> of N spins below T_c (b = 0)."""
     t = np.geomspace(low, high, points)
@@ -99,6 +106,7 @@ def _pair_correlation(n, temperature, j):
     return n * ((n * n * o["m2"] - n) / (n * (n - 1.0)) - o["m"] ** 2)
 
 
+@registered_check
 def correlation_exponent(n: int, low: float, high: float, points: int):
     """<s_i s_j> ∼ |t|^{-1} above T_c (b = 0): the slope of log N<s_i s_j>_c against log t, exact sums."""
     t = np.geomspace(low, high, points)
@@ -108,6 +116,7 @@ def correlation_exponent(n: int, low: float, high: float, points: int):
                               f"N<s_i s_j>_c · t = {np.mean(correlation * t):.5f} (mean field: T_c/(T - T_c) = 1/t)")
 
 
+@registered_check
 def correlation_prefactor_as_printed(n: int, reduced: float, b: float):
     """The printed amplitude b²/T_c of <s_i s_j> ∼ (b²/T_c)|t|^{-1}, against the measured N<s_i s_j>_c · t at b = 0."""
     amplitude = float(_pair_correlation(n, 1.0 + reduced, 1.0) * reduced)
@@ -118,6 +127,7 @@ def correlation_prefactor_as_printed(n: int, reduced: float, b: float):
 
 
 # --- Hubbard–Stratonovich -----------------------------------------------------------------------------
+@registered_check
 def hubbard_stratonovich_identity(values: list):
     """e^{a²} = (1/√2π) ∫ e^{-x²/2 + √2 a x} dx, by adaptive quadrature, relative deviation."""
     worst = 0.0
@@ -133,6 +143,7 @@ def _hg(V, U, W, beta, h):
     return -beta / (2 * n) * V @ W @ V - beta * h * V.sum() + np.sum(U * V - np.log(np.cosh(U)))
 
 
+@registered_check
 def saddle_hessian(n: int, beta: float, h: float, seed: int):
     """H^g_VV = -(β/N) w, H^g_UU = -diag(1 - tanh² U), H^g_VU = I, against central finite differences of H^g."""
     rng = np.random.default_rng(seed)
@@ -159,6 +170,7 @@ def _block_model(sizes, couplings, fields):
     return GeneralCouplings(J[labels][:, labels], h[labels])
 
 
+@registered_check
 def free_energy_against_exact(sizes: list, couplings: list, fields: list, temperature: float, one_loop: bool):
     """The saddle-point F[h] (+ one-loop term if asked) against the exact block-model free energy per spin."""
     model = _block_model(sizes, couplings, fields)
@@ -179,6 +191,7 @@ def _random_model(n, seed, mean=1.0, scale=1.0, h=0.0):
     return GeneralCouplings(W, h)
 
 
+@registered_check
 def magnetization_sign(n: int, temperature: float, h: float, seed: int):
     """m ≡ dF/dh as printed, against m = (1/N) Σ V_i, with dF/dh by central differences of the saddle F[h]."""
     model = _random_model(n, seed)
@@ -191,6 +204,7 @@ def magnetization_sign(n: int, temperature: float, h: float, seed: int):
                                  f"{abs(derivative + m):.1e} (∂F/∂V = 0 at the saddle point); the printed sign fails")
 
 
+@registered_check
 def susceptibility_equation(n: int, temperature: float, h: float, seed: int):
     """∂V_i/∂h = β(1 - V_i²)(1 + Σ_k w_ik ∂V_k/∂h/N), solved as a linear system, against central differences of V(h)."""
     model = _random_model(n, seed)
@@ -205,6 +219,7 @@ def susceptibility_equation(n: int, temperature: float, h: float, seed: int):
                        f"χ = (1/N) Σ χ_i = {points.chi.mean():.6f}")
 
 
+@registered_check
 def critical_point(n: int, seed: int, low: float, high: float, points: int):
     """P_c: χ = dm/dh at h = 0 diverges as (T - T_c)^{-1} at T_c = λ_max(W_sym)/N: fitted exponent γ."""
     model = _random_model(n, seed)
@@ -216,6 +231,7 @@ def critical_point(n: int, seed: int, low: float, high: float, points: int):
                                f"t ∈ [{low:g}, {high:g}]")
 
 
+@registered_check
 def bias_row_matrix(n: int, h: float, seed: int, as_printed: bool):
     """-(1/2N) (1, V)ᵀ W (1, V) with the bias-extended W against -(1/2N) Vᵀ w V - h Σ V (+ constant), over random V."""
     rng = np.random.default_rng(seed)

@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from ..checks import registered_check
 from .architectures import Architecture
 from .data import load_dataset
 from .hessian import HessianOperator, exact_spectrum
@@ -47,6 +48,7 @@ def _hessian(model, x, y) -> tuple[HessianOperator, np.ndarray]:
     return operator, operator.exact()
 
 
+@registered_check
 def same_layer_blocks(n_train: int = 200, steps: int = 300):
     """max over layers of max|H_ll| relative to max|H|: 0 up to rounding."""
     operator, hessian = _hessian(*trained_bias_free(n_train, steps))
@@ -56,6 +58,7 @@ def same_layer_blocks(n_train: int = 200, steps: int = 300):
                                          + ", ".join(f"{name} {value:.3g}" for name, value in blocks.items()))
 
 
+@registered_check
 def traceless(n_train: int = 200, steps: int = 300):
     """|tr H| / ‖H‖_F."""
     operator, hessian = _hessian(*trained_bias_free(n_train, steps))
@@ -81,6 +84,7 @@ def beyond_margin(n_train: int = 200, steps: int = 300):
     return scaled, x[correct], y[correct], f"{int(correct.sum())} of {len(y)} examples classified right"
 
 
+@registered_check
 def zero_beyond_margin(n_train: int = 200, steps: int = 300):
     """max|H| once every margin is ≥ 2 (:func:`beyond_margin`): 0 exactly."""
     model, x, y, detail = beyond_margin(n_train, steps)
@@ -89,6 +93,7 @@ def zero_beyond_margin(n_train: int = 200, steps: int = 300):
                                           f"max|H| {np.abs(hessian).max():.3g}")
 
 
+@registered_check
 def positive_semidefinite(n_train: int = 200, steps: int = 300):
     """−λ_min/λ_max of the trained net's Hessian: 0 if H ⪰ 0; a traceless H ≠ 0 always has λ_min < 0."""
     operator, hessian = _hessian(*trained_bias_free(n_train, steps))

@@ -10,10 +10,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import integrate, optimize, special
 
+from ..checks import registered_check
 from .model import QuarticModel
 from .regimes import gauss_crossover
 
 
+@registered_check
 def conditional_is_gaussian(lambda_x, g, beta, q_values):
     """002 eq. (3) at μ = 0: p(x|q) is normalized with variance 1/(β(λx + g u)) (checked by quadrature)."""
     model = QuarticModel(lambda_x, g, 1.0, 1.0, beta)
@@ -27,6 +29,7 @@ def conditional_is_gaussian(lambda_x, g, beta, q_values):
     return deviation, "max |mass - 1| and relative variance error against 1/(beta (lambda_x + g u)), by quadrature"
 
 
+@registered_check
 def eq4_up_to_constant(lambda_x, g, lambda_q, beta, q_values):
     """002 eq. (4) against F = -(1/β) log ∫ e^{-βH} dx by quadrature: equal after adding -(1/2β) log 2π."""
     model = QuarticModel(lambda_x, g, lambda_q, 1.0, beta)
@@ -39,6 +42,7 @@ def eq4_up_to_constant(lambda_x, g, lambda_q, beta, q_values):
     return deviation, "eq. (4) drops -(1/2 beta) log(2 pi), the normalization of the Gaussian integral"
 
 
+@registered_check
 def eq6_normalized_marginal(lambda_x, g, lambda_q, alpha, beta, q_values):
     """002 eq. (6): p(q) ∝ (g u + λx)^{-α/2β} e^{-αλq u/2}; our normalized p(q) against the closed form.
 
@@ -52,6 +56,7 @@ def eq6_normalized_marginal(lambda_x, g, lambda_q, alpha, beta, q_values):
     return float(np.max(np.abs(ours / expected - 1.0))), "relative deviation from the hypergeometric closed form"
 
 
+@registered_check
 def eq7_powerlaw_slope(lambda_x, g, lambda_q, alpha, beta, mu=0.0):
     """002 eq. (7): d log p / d log|q - q̄| = -α/β in the middle (geometric mean) of [u_low, u_G]."""
     model = QuarticModel(lambda_x, g, lambda_q, alpha, beta, mu)
@@ -64,6 +69,7 @@ def eq7_powerlaw_slope(lambda_x, g, lambda_q, alpha, beta, mu=0.0):
                                                 f"{regimes.powerlaw_decades:.2f} decades of u")
 
 
+@registered_check
 def eq7_lambert_crossover(lambda_x, g, lambda_q, beta):
     """002 eq. (7): u = W(βλq)/(βλq) solves -log(g u + λx) = βλq u (relative residual of that equation)."""
     u = special.lambertw(beta * lambda_q).real / (beta * lambda_q)
@@ -73,6 +79,7 @@ def eq7_lambert_crossover(lambda_x, g, lambda_q, beta):
                                               f"W((beta lambda_q/g) e^(beta lambda_q lambda_x/g))/(beta lambda_q) - lambda_x/g = {general:.6g}")
 
 
+@registered_check
 def frustrated_conditional_is_bimodal(lambda_x, g, beta, mu, n_points=401):
     """002 §2: for λx < 0, p(x|q) has a local minimum at x̄ (so two maxima) exactly where (q - q̄)² < -λx/g.
 
@@ -93,6 +100,7 @@ def frustrated_conditional_is_bimodal(lambda_x, g, beta, mu, n_points=401):
     return mismatches / q.size, f"fraction of {q.size} q values where bimodality disagrees with (q - qbar)^2 < -lambda_x/g"
 
 
+@registered_check
 def entropy_maximum_at_frustration_boundary(lambda_x, g, beta, mu):
     """002 §2: the entropy of p(x|q) is largest at (q - q̄)² = -λx/g (relative distance of the numerical maximum)."""
     model = QuarticModel(lambda_x, g, 1.0, 1.0, beta, mu)
@@ -109,6 +117,7 @@ def entropy_maximum_at_frustration_boundary(lambda_x, g, beta, mu):
     return abs(best - u_f) / u_f, f"entropy of p(x|q) is largest at u = {best:.6g}; -lambda_x/g = {u_f:.6g} (mu = {mu:g})"
 
 
+@registered_check
 def eq4_undefined_in_frustrated_regime(lambda_x, g, lambda_q, beta, mu):
     """002 §2: below u_F the argument of the log in eq. (4) is negative; the exact F (μ > 0) stays finite there.
 

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..checks import registered_check
+from ..package_data import find_spec
 from ..params import rng_from
 from .tasks import task
 
@@ -98,22 +100,23 @@ soc_cell.attributes = {
 }
 
 
+@registered_check
 def exponent_trend_with_lr(lrs, weight_decay: float, spec: str = "soc_digits_lr_wd", gof_bootstrap: int = 0,
                            epochs: int | None = None):
     """The check of the claim that the tail exponent falls as lr / batch rises (Şimşekli et al. 2019): the
-    network SOC scan (``validation/scans/<spec>.toml``) over ``lrs`` at one weight decay, in a temporary store;
+    network SOC scan (the shipped scan spec ``spec``) over ``lrs`` at one weight decay, in a temporary store;
     deviation = max(0, Spearman ρ(lr, median 2s)) (0 when 2s falls with lr)."""
     from scipy.stats import spearmanr
 
     from .engine import load_scan, run_scan
     from .executors import LocalPool
-    from .spec import ScanSpec, default_scans_dir
+    from .spec import ScanSpec
 
     overrides = {"training.weight_decay": float(weight_decay), "analysis.gof_bootstrap": int(gof_bootstrap)}
     if epochs is not None:
         overrides["training.epochs"] = int(epochs)
     grid = ["training.lr=" + ",".join(repr(float(lr)) for lr in lrs)]
-    scan_spec = ScanSpec.load(default_scans_dir() / f"{spec}.toml", grid, overrides)
+    scan_spec = ScanSpec.load(find_spec(spec, "scan"), grid, overrides)
     scan_spec = dataclasses.replace(scan_spec, axes=tuple(a for a in scan_spec.axes if a.name == "training.lr"))
     with tempfile.TemporaryDirectory(prefix="statmech-nn-claim-") as work:
         run_scan(scan_spec, Path(work) / "scan.zarr", LocalPool(1), progress=False)

@@ -30,11 +30,6 @@ from ..io import read_toml
 from ..params import GridAxis
 
 
-def default_scans_dir() -> Path:
-    """validation/scans/ of the source checkout."""
-    return Path(__file__).resolve().parents[3] / "validation" / "scans"
-
-
 @dataclass(frozen=True)
 class ScanSpec:
     """A task, its base spec and its grid axes (in order: the Dataset's dimensions)."""
