@@ -20,8 +20,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/statmech-nn validate soc_digits --out $(DEMO_OUT)/soc_digits
-	@echo "open $(DEMO_OUT)/soc_digits/report.html"
+	$(BIN)/statmech-nn validate soc_mnist5k --out $(DEMO_OUT)/soc_mnist5k
+	@echo "open $(DEMO_OUT)/soc_mnist5k/report.html"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

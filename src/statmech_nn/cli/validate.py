@@ -1,4 +1,4 @@
-"""``statmech-nn validate [SPEC]``: the main job (default: the shipped spec soc_digits); a spec with
+"""``statmech-nn validate [SPEC]``: the main job (default: the shipped spec soc_mnist5k); a spec with
 ``[experiment] kind = "plasticity"`` runs 003's protocol (:mod:`statmech_nn.experiments.plasticity`) instead."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from ._common import add_command, add_json_flag, emit
 
 def register(subparsers) -> None:
     parser = add_command(subparsers, "validate")
-    parser.add_argument("spec", nargs="?", help="experiment spec: a TOML file, or the name of a shipped one (soc_digits "
-                        "(default), smoke_digits, soc_mnist5k, soc_mnist, criticality_cifar10, plasticity_digits, ...)")
+    parser.add_argument("spec", nargs="?", help="experiment spec: a TOML file, or the name of a shipped one (soc_mnist5k "
+                        "(default), soc_digits, smoke_digits, soc_mnist, criticality_cifar10, plasticity_digits, ...)")
     parser.add_argument("--out", help="output directory (default: runs/<spec name>); rerun to resume training")
     parser.add_argument("--data-dir", help="directory with the data files the spec's data set needs (MNIST IDX, CIFAR-10)")
     parser.add_argument("--device", help="override the spec's training device (auto, cpu, cuda)")
