@@ -173,7 +173,7 @@ def test_user_errors_are_one_line_and_status_2(tmp_path, capsys):
     assert run_cli(capsys, "train", *TINY, "--steps", "5", "--out", str(out))[0] == 0
     status, _, err = run_cli(capsys, "train", *TINY, "--steps", "5", "--out", str(out))
     assert status == 2 and "already holds a run" in err
-    with pytest.raises(ParameterError, match="differ: lr"):
+    with pytest.raises(ParameterError, match="differ: --lr 0.5"):
         train(TrainConfig(arch="mlp:64-16-10", lr=0.5, steps=5, track=12, out=str(out)), resume=True, progress=False)
 
 
