@@ -221,7 +221,7 @@ def test_train_resume_falls_back_to_the_previous_intact_checkpoint_and_verifies_
 
 def test_sampler_resume_refuses_kept_rows_that_changed(tmp_path, capsys, monkeypatch, small_blocks):
     with monkeypatch.context() as patch:
-        stop_sampler_at_checkpoint(patch, 20)
+        stop_sampler_at_checkpoint(patch, 8)
         assert run(capsys, *SAMPLE, "--out", tmp_path)[0] == 130
     with h5py.File(tmp_path / "trajectory.h5", "r+") as f:
         f["x"][5] = np.nan

@@ -18,6 +18,7 @@ exactly.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -232,6 +233,7 @@ class TrajectoryWriter:
         t = np.atleast_1d(np.asarray(t, np.int64))
         if q.shape[0] != t.shape[0] or q.shape[1] != self._file["q"].shape[1]:
             raise DataError(f"append got q{q.shape} and t{t.shape} for a trajectory of {self._file['q'].shape[1]} columns")
+        self._ensure_space("q", q.shape[0], q.nbytes + t.nbytes)
         n = self.n_rows
         self._file["q"].resize(n + q.shape[0], axis=0)
         self._file["q"][n:] = q
@@ -244,10 +246,17 @@ class TrajectoryWriter:
         if "x" not in self._file:
             raise DataError("this trajectory was created without x (pass x_dim to create)")
         x = np.atleast_2d(np.asarray(x))
+        self._ensure_space("x", x.shape[0], x.nbytes)
         n = self._file["x"].shape[0]
         self._file["x"].resize(n + x.shape[0], axis=0)
         self._file["x"][n:] = x
         self._file.flush()
+
+    def _ensure_space(self, name: str, rows: int, nbytes: int) -> None:
+        """Room for ``nbytes`` appended to dataset ``name`` plus the chunks they may start (:func:`ensure_space`)."""
+        dataset = self._file[name]
+        chunk_bytes = int(np.prod(dataset.chunks)) * dataset.dtype.itemsize
+        ensure_space(self._file.filename, nbytes + chunk_bytes * (1 + rows // dataset.chunks[0]))
 
     def digest(self, start: int, stop: int, x_per_row: int | None = None) -> str:
         """SHA-256 of rows [start, stop) as stored: t, q and, with ``x_per_row``, the x samples of those rows
@@ -286,6 +295,19 @@ class TrajectoryWriter:
 
     def __exit__(self, *exc):
         self.close()
+
+
+# Room kept free beyond what a write needs: HDF5's metadata, and the chunk a write may start.
+_SPACE_MARGIN = 1 << 16
+
+
+def ensure_space(path, nbytes: int) -> None:
+    """Raise OSError(ENOSPC) naming ``path`` unless its file system has room for ``nbytes`` more bytes (and a
+    margin). HDF5 cannot recover from a write that fills the disk (its file is left broken, and closing it may
+    crash the process), so every append checks first and a full disk is an ordinary error."""
+    stats = os.statvfs(Path(path).parent)
+    if stats.f_bavail * stats.f_frsize < nbytes + _SPACE_MARGIN:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
 
 def array_digest(*arrays) -> str:

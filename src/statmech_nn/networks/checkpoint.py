@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..io import _json_default, array_digest
+from ..io import _json_default, array_digest, ensure_space
 
 CHECKPOINT_DIR = "checkpoints"
 _NAME = re.compile(r"^step-(\d{12})\.h5$")
@@ -72,6 +72,8 @@ def save_checkpoint(directory: str | Path, checkpoint: Checkpoint, *, keep: int 
     path = directory / f"step-{int(checkpoint.loop['step']):012d}.h5"
     temporary = path.with_suffix(".h5.tmp")
     loop = json.dumps(checkpoint.loop, default=_json_default)
+    ensure_space(temporary, sum(np.asarray(v).nbytes for group in (checkpoint.model, checkpoint.engine)
+                                for v in group.values()) + len(loop))
     try:
         with h5py.File(temporary, "w") as f:
             _write_group(f.create_group("model"), checkpoint.model)
