@@ -333,3 +333,58 @@ def test_json_files_on_disk_are_strict(tmp_path, capsys):
     for name in ("run.json", "metrics.json"):
         _strict(tmp_path / "run" / name)
     assert _strict(tmp_path / "run" / "metrics.json")["columns"]["test_accuracy"][-1] is None
+
+
+# 8. killed at a random moment (seeded), resumed bit for bit -------------------------------------------------------
+QUARTIC = [a for a in SAMPLE if a not in ("--json",)][:-2]             # without --method mh
+KILLS = {
+    "train-fast": ([*TRAIN, "--arch", "mlp:64-128-10", "--backend", "fast", "--epochs", "200",
+                    "--checkpoint-every", "300"], "checkpoints", signal.SIGKILL),
+    "train-torch": ([*TRAIN, "--epochs", "12", "--checkpoint-every", "70"], "checkpoints", signal.SIGKILL),
+    "mh": ([*[a if a not in ("4", "3000") else {"4": "8", "3000": "1500000"}[a] for a in QUARTIC], "--method", "mh"],
+           CHECKPOINT_FILE, signal.SIGKILL),
+    "langevin": ([*[a if a not in ("4", "3000") else {"4": "16", "3000": "1500000"}[a] for a in QUARTIC],
+                  "--method", "langevin", "--epsilon", "0.2"], CHECKPOINT_FILE, signal.SIGKILL),
+    "train-torch-sigterm": ([*TRAIN, "--epochs", "12", "--checkpoint-every", "70"], "checkpoints", signal.SIGTERM),
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(KILLS))
+def test_killed_at_a_random_moment_then_resumed_gives_the_uninterrupted_bits(scenario, tmp_path):
+    argv, marker, how = KILLS[scenario]
+    moment = np.random.default_rng(sorted(KILLS).index(scenario)).uniform(0.0, 0.8)
+    killed = tmp_path / "killed"
+    process = subprocess.Popen([sys.executable, "-m", "statmech_nn", *argv, "--out", str(killed)], env=ENV,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not (killed / marker).exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    time.sleep(moment)                                      # a random moment after the first checkpoint
+    process.send_signal(how)
+    process.wait()
+    stderr = process.stderr.read().decode()
+    if how == signal.SIGKILL:
+        assert process.returncode == -signal.SIGKILL, stderr[-2000:]
+        assert outcome(killed) == "running"
+    else:   # SIGTERM ends a run as Ctrl-C does: "interrupted", exit 130, resumable
+        assert process.returncode == 130 and "interrupted" in stderr, stderr[-2000:]
+        assert outcome(killed) == "interrupted"
+    resumed = subprocess.run([sys.executable, "-m", "statmech_nn", *argv, "--out", str(killed), "--resume"],
+                             env=ENV, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    reference = subprocess.run([sys.executable, "-m", "statmech_nn", *argv, "--out", str(tmp_path / "reference")],
+                               env=ENV, capture_output=True, text=True, timeout=300)
+    assert reference.returncode == 0, reference.stderr[-2000:]
+    assert_same_bits(killed, tmp_path / "reference")
+    assert outcome(killed) == "completed"
+
+
+def test_linearized_stopped_at_a_random_block_resumes_to_the_same_bits(tmp_path, capsys, monkeypatch,
+                                                                       small_blocks):
+    block = int(np.random.default_rng(5).integers(1, 4))        # of the run's 4 checkpoints
+    with monkeypatch.context() as patch:
+        stop_sampler_at_checkpoint(patch, block)
+        assert run(capsys, *LINEARIZED, "--out", tmp_path / "cut")[0] == 130
+    assert run(capsys, *LINEARIZED, "--out", tmp_path / "cut", "--resume")[0] == 0
+    assert run(capsys, *LINEARIZED, "--out", tmp_path / "whole")[0] == 0
+    assert_same_bits(tmp_path / "cut", tmp_path / "whole")
