@@ -350,10 +350,18 @@ def load_dataset(path: str | os.PathLike) -> xr.Dataset:
 
 def write_json(path: str | os.PathLike, payload: dict) -> Path:
     """Write a strict JSON file: numpy scalars and arrays are converted, and a non-finite number is written as
-    null (never a bare NaN or Infinity, which are not JSON)."""
+    null (never a bare NaN or Infinity, which are not JSON). The file is replaced atomically (a temporary file
+    renamed into place), so a write that fails (a full disk, a kill) leaves the previous file whole."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(jsonable(payload), indent=2, allow_nan=False, default=_json_default) + "\n")
+    text = json.dumps(jsonable(payload), indent=2, allow_nan=False, default=_json_default) + "\n"
+    temporary = path.with_name(path.name + ".partial")
+    try:
+        temporary.write_text(text)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    os.replace(temporary, path)
     return path
 
 

@@ -103,7 +103,7 @@ def figure_path(name: str) -> str:
 
 def lock_file(out) -> Path:
     """The lock file of the output ``out``: ``out/.lock`` for a directory, ``.<name>.lock`` beside a file."""
-    path = Path(out).absolute()
+    path = Path(os.path.abspath(out))
     if path.suffix in _FILE_OUTPUTS:
         return path.parent / f".{path.name}.lock"
     return path / LOCK_FILE
@@ -174,17 +174,14 @@ def record_outcome(out, outcome: str) -> bool:
     if not isinstance(info, dict):
         return False
     info["outcome"] = outcome
-    text = json.dumps(jsonable(info), indent=2, allow_nan=False) + "\n"
-    temporary = path.with_name(RUN_FILE + ".partial")
     try:
-        temporary.write_text(text)
-        os.replace(temporary, path)
+        write_json(path, info)
         return True
     except OSError:
-        temporary.unlink(missing_ok=True)
+        pass
     try:
         with open(path, "r+") as handle:
-            handle.write(text)
+            handle.write(json.dumps(jsonable(info), indent=2, allow_nan=False) + "\n")
             handle.truncate()
         return True
     except OSError:

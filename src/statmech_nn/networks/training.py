@@ -244,18 +244,7 @@ class _Run:
         write_json(self.run_dir.run_file, {**info, "parameters": {**self.config.to_dict(), "out": stored.out}})
         problems = []
         for checkpoint, problem in intact_checkpoints(self.checkpoints):
-            if checkpoint is not None:
-                try:
-                    self.writer = TrajectoryWriter.open_existing(self.run_dir.trajectory,
-                                                                 checkpoint.loop["trajectory_rows"])
-                except DataError as exc:
-                    problem = exc
-            if checkpoint is not None and problem is None:
-                try:
-                    self.writer.verify(checkpoint.loop.get("trajectory_digests", []))
-                except DataError as exc:
-                    self.writer.close()
-                    problem = exc
+            problem = problem or self._open_trajectory_at(checkpoint)
             if problem is not None:
                 problems.append(str(problem))
                 continue
@@ -271,6 +260,20 @@ class _Run:
             raise DataError(f"cannot resume {self.run_dir.path}: no intact checkpoint ({'; '.join(problems)}); "
                             "restart it with --overwrite")
         self._from_step_zero()
+
+    def _open_trajectory_at(self, checkpoint: Checkpoint) -> DataError | None:
+        """Reopen the trajectory cut back to ``checkpoint``'s rows and verify them against its digests; the
+        problem if that fails (the trajectory is then closed)."""
+        try:
+            self.writer = TrajectoryWriter.open_existing(self.run_dir.trajectory, checkpoint.loop["trajectory_rows"])
+        except DataError as exc:
+            return exc
+        try:
+            self.writer.verify(checkpoint.loop.get("trajectory_digests", []))
+        except DataError as exc:
+            self.writer.close()
+            return exc
+        return None
 
     # the loop -----------------------------------------------------------------------------
     def _finished(self) -> bool:
