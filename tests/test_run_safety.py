@@ -164,6 +164,12 @@ def test_an_existing_run_is_never_overwritten_without_overwrite(tmp_path, capsys
     status, _, err = run(capsys, *diagram)
     assert status == 2 and "already holds a run" in err
     assert run(capsys, *diagram, "--overwrite")[0] == 0
+    scan = ["scan", "quartic", "--grid", "alpha=0.5:1:2", "--lambda-x", "-0.3", "--g", "1", "--lambda-q", "1",
+            "--beta", "1", "--mu", "0", "--no-figures", "--out", tmp_path / "scan.nc"]
+    assert run(capsys, *scan)[0] == 0
+    status, _, err = run(capsys, *scan)
+    assert status == 2 and "already exists" in err and "--overwrite" in err
+    assert run(capsys, *scan, "--overwrite")[0] == 0
 
 
 def test_a_train_stopped_before_its_first_checkpoint_resumes_from_step_zero_or_restarts(tmp_path, capsys,

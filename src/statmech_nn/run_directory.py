@@ -192,9 +192,10 @@ def record_outcome(out, outcome: str) -> bool:
 def claim(out, *, resume: bool = False, overwrite: bool = False, reuse: bool = False) -> Iterator[bool]:
     """Be the one writer of the run directory ``out`` while the block runs (see the module docstring).
 
-    Taken before anything in ``out`` is written. A directory that already holds files is refused (DataError) unless
-    the run resumes it (``resume``), or the command re-uses it by design (``reuse``: ``validate`` resumes its
-    stages), or ``overwrite`` (then its contents are deleted, under the lock). When the block ends, its outcome
+    Taken before anything in ``out`` is written. A directory that already holds files (or an output file that
+    exists) is refused (DataError) unless the run resumes it (``resume``), or the command re-uses it by design
+    (``reuse``: ``validate`` resumes its stages), or ``overwrite`` (then a directory's contents are deleted, under
+    the lock, and a file is replaced by the command). When the block ends, its outcome
     (:func:`outcome_of`) is recorded in ``out/run.json`` if the block wrote one. Claims nest within a process: an
     inner claim of a directory already held yields False and neither checks nor records anything.
     """
@@ -215,6 +216,8 @@ def claim(out, *, resume: bool = False, overwrite: bool = False, reuse: bool = F
                 raise DataError(f"{directory} already holds a run: resume it (--resume), replace it (--overwrite) "
                                 "or choose another --out")
             _clear(directory)
+        if lock.name != LOCK_FILE and directory.exists() and not (resume or reuse or overwrite):
+            raise DataError(f"{directory} already exists: replace it (--overwrite) or choose another --out")
         if resume or reuse:
             record_outcome(directory, RUNNING)
         try:
