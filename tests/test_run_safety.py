@@ -344,19 +344,19 @@ QUARTIC = [a for a in SAMPLE if a not in ("--json",)][:-2]             # without
 KILLS = {
     "train-fast": ([*TRAIN, "--arch", "mlp:64-128-10", "--backend", "fast", "--epochs", "200",
                     "--checkpoint-every", "300"], "checkpoints", signal.SIGKILL),
-    "train-torch": ([*TRAIN, "--epochs", "12", "--checkpoint-every", "70"], "checkpoints", signal.SIGKILL),
+    "train-torch": ([*TRAIN, "--epochs", "30", "--checkpoint-every", "70"], "checkpoints", signal.SIGKILL),
     "mh": ([*[a if a not in ("4", "3000") else {"4": "8", "3000": "1500000"}[a] for a in QUARTIC], "--method", "mh"],
            CHECKPOINT_FILE, signal.SIGKILL),
     "langevin": ([*[a if a not in ("4", "3000") else {"4": "16", "3000": "1500000"}[a] for a in QUARTIC],
                   "--method", "langevin", "--epsilon", "0.2"], CHECKPOINT_FILE, signal.SIGKILL),
-    "train-torch-sigterm": ([*TRAIN, "--epochs", "12", "--checkpoint-every", "70"], "checkpoints", signal.SIGTERM),
+    "train-torch-sigterm": ([*TRAIN, "--epochs", "30", "--checkpoint-every", "70"], "checkpoints", signal.SIGTERM),
 }
 
 
 @pytest.mark.parametrize("scenario", sorted(KILLS))
 def test_killed_at_a_random_moment_then_resumed_gives_the_uninterrupted_bits(scenario, tmp_path, capsys):
     argv, marker, how = KILLS[scenario]
-    moment = np.random.default_rng(sorted(KILLS).index(scenario)).uniform(0.0, 0.8)
+    moment = np.random.default_rng(sorted(KILLS).index(scenario)).uniform(0.0, 0.5)
     killed = tmp_path / "killed"
     process = subprocess.Popen([sys.executable, "-m", "statmech_nn", *argv, "--out", str(killed)], env=ENV,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -364,6 +364,7 @@ def test_killed_at_a_random_moment_then_resumed_gives_the_uninterrupted_bits(sce
     while not (killed / marker).exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.002)
     time.sleep(moment)                                      # a random moment after the first checkpoint
+    assert process.poll() is None, "the run ended before the kill: make it longer"
     process.send_signal(how)
     process.wait()
     stderr = process.stderr.read().decode()
