@@ -66,9 +66,10 @@ def test_cw_phase_diagram_writes_a_run_directory(tmp_path, capsys):
     assert (out / "figures" / "phase_diagram.png").stat().st_size > 1000
     run = read_json(out / "run.json")
     assert run["command"][:3] == ["statmech-nn", "cw", "phase-diagram"]
-    # run.json alone re-runs the command
+    # run.json alone re-runs the command (replacing the run only when asked)
     capsys.readouterr()
-    assert main(run["command"][1:]) == 0
+    assert main(run["command"][1:]) == 2 and "already holds a run" in capsys.readouterr().err
+    assert main(run["command"][1:] + ["--overwrite"]) == 0
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 equality (SIGKILL in a subprocess, then --resume: the trajectory equals an uninterrupted run's, bitwise)."""
 
 import json
-import math
 import os
 import signal
 import subprocess
@@ -15,7 +14,7 @@ import numpy as np
 import pytest
 
 from statmech_nn.cli import main
-from statmech_nn.errors import DataError, ParameterError
+from statmech_nn.errors import ParameterError
 from statmech_nn.io import RunDirectory, Trajectory
 from statmech_nn.networks.checkpoint import list_checkpoints
 from statmech_nn.networks.config import TrainConfig
@@ -173,7 +172,7 @@ def test_user_errors_are_one_line_and_status_2(tmp_path, capsys):
     assert run_cli(capsys, "train", *TINY, "--steps", "5", "--out", str(out))[0] == 0
     status, _, err = run_cli(capsys, "train", *TINY, "--steps", "5", "--out", str(out))
     assert status == 2 and "already holds a run" in err
-    with pytest.raises(ParameterError, match="differ: lr"):
+    with pytest.raises(ParameterError, match="differ: --lr 0.5"):
         train(TrainConfig(arch="mlp:64-16-10", lr=0.5, steps=5, track=12, out=str(out)), resume=True, progress=False)
 
 
@@ -223,10 +222,9 @@ def test_sigkill_then_resume_gives_the_uninterrupted_trajectory_bitwise(tmp_path
         assert m_killed["weights_without_drift"] == m_reference["weights_without_drift"]
 
 
-def test_resume_without_checkpoint_is_a_clear_error(tmp_path):
+def test_resume_without_checkpoint_starts_from_step_zero(tmp_path):
     config = TrainConfig(arch="mlp:64-16-10", steps=5, track=3, out=str(tmp_path / "r"))
     RunDirectory(config.out).create().write_run_info(command=config.command_line(), parameters=config.to_dict())
-    with pytest.raises(DataError, match="no checkpoint"):
-        train(config, resume=True, progress=False)
-    assert math.isfinite(train(TrainConfig(**{**config.to_dict(), "out": str(tmp_path / "s")}),
-                               progress=False).final_test_loss)
+    resumed = train(config, resume=True, progress=False)
+    fresh = train(TrainConfig(**{**config.to_dict(), "out": str(tmp_path / "s")}), progress=False)
+    assert resumed.steps == fresh.steps == 5 and resumed.final_test_loss == fresh.final_test_loss

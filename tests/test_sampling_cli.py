@@ -35,10 +35,11 @@ def test_quartic_exact_json_and_a_rerunnable_run_directory(capsys, tmp_path):
     assert read_json(tmp_path / "summary.json")["q2_mean"] == payload["q2_mean"]
     info = read_json(tmp_path / "run.json")
     assert info["seed"] == 3 and info["parameters"]["model"]["mu"] == 0.5
-    # run.json holds the command: running it again gives the same samples
+    # run.json holds the command: running it again (replacing the run, as asked) gives the same samples
     command = info["command"]
     assert command[:3] == ["statmech-nn", "sample", "quartic"]
-    status, again, _ = run_json(capsys, command[1:] + ["--json"])
+    assert main(command[1:]) == 2 and "already holds a run" in capsys.readouterr().err
+    status, again, _ = run_json(capsys, command[1:] + ["--overwrite", "--json"])
     assert again["q2_mean"] == payload["q2_mean"]
 
 

@@ -27,3 +27,8 @@ class DataError(StatmechError):
 
 class ConvergenceError(StatmechError):
     """A solver or sampler did not reach what it was asked for; the message says what failed."""
+
+
+class DivergenceError(ConvergenceError):
+    """A run left the finite numbers (a loss or weight became NaN or infinite); the message names the likely cause.
+    Its run directory records the outcome ``diverged``."""

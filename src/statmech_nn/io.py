@@ -18,6 +18,8 @@ exactly.
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
 import platform
@@ -34,6 +36,7 @@ import xarray as xr
 
 from . import __version__
 from .errors import DataError
+from .params import jsonable
 
 TRAJECTORY_FILE = "trajectory.h5"
 RUN_FILE = "run.json"
@@ -216,12 +219,21 @@ class TrajectoryWriter:
     def n_rows(self) -> int:
         return self._file["q"].shape[0]
 
+    @property
+    def n_columns(self) -> int:
+        return self._file["q"].shape[1]
+
+    def rows(self, start: int, stop: int, x_per_row: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows [start, stop) of q and the x samples of those rows (``x_per_row`` samples each)."""
+        return self._file["q"][start:stop], self._file["x"][start * x_per_row:stop * x_per_row]
+
     def append(self, t, q) -> None:
         """Append rows ``q`` (rows, K) taken at steps ``t`` (rows,), then flush."""
         q = np.atleast_2d(np.asarray(q))
         t = np.atleast_1d(np.asarray(t, np.int64))
         if q.shape[0] != t.shape[0] or q.shape[1] != self._file["q"].shape[1]:
             raise DataError(f"append got q{q.shape} and t{t.shape} for a trajectory of {self._file['q'].shape[1]} columns")
+        self._ensure_space("q", q.shape[0], q.nbytes + t.nbytes)
         n = self.n_rows
         self._file["q"].resize(n + q.shape[0], axis=0)
         self._file["q"][n:] = q
@@ -234,10 +246,36 @@ class TrajectoryWriter:
         if "x" not in self._file:
             raise DataError("this trajectory was created without x (pass x_dim to create)")
         x = np.atleast_2d(np.asarray(x))
+        self._ensure_space("x", x.shape[0], x.nbytes)
         n = self._file["x"].shape[0]
         self._file["x"].resize(n + x.shape[0], axis=0)
         self._file["x"][n:] = x
         self._file.flush()
+
+    def _ensure_space(self, name: str, rows: int, nbytes: int) -> None:
+        """Room for ``nbytes`` appended to dataset ``name`` plus the chunks they may start (:func:`ensure_space`)."""
+        dataset = self._file[name]
+        chunk_bytes = int(np.prod(dataset.chunks)) * dataset.dtype.itemsize
+        ensure_space(self._file.filename, nbytes + chunk_bytes * (1 + rows // dataset.chunks[0]))
+
+    def digest(self, start: int, stop: int, x_per_row: int | None = None) -> str:
+        """SHA-256 of rows [start, stop) as stored: t, q and, with ``x_per_row``, the x samples of those rows
+        (what a checkpoint records of the rows it keeps, and a resumed run verifies)."""
+        arrays = [self._file["t"][start:stop], self._file["q"][start:stop]]
+        if x_per_row is not None:
+            arrays.append(self._file["x"][start * x_per_row:stop * x_per_row])
+        return array_digest(*arrays)
+
+    def verify(self, digests, x_per_row: int | None = None) -> None:
+        """Check the kept rows against ``digests`` ([end row, SHA-256] of consecutive segments from row 0, as
+        recorded by the checkpoints); a DataError naming the first segment that changed."""
+        start = 0
+        for end, expected in digests:
+            end = int(end)
+            if end > self.n_rows or self.digest(start, end, x_per_row) != str(expected):
+                raise DataError(f"rows {start}-{end} of {self._file.filename} are not what the checkpoint recorded "
+                                "(digest mismatch)")
+            start = end
 
     def set_metadata(self, **metadata) -> None:
         for key, value in metadata.items():
@@ -245,14 +283,41 @@ class TrajectoryWriter:
         self._file.flush()
 
     def close(self) -> None:
+        """Close the file; an error while flushing (a full disk) still closes it, then is raised."""
         if self._file.id.valid:
-            self._file.close()
+            try:
+                self._file.flush()
+            finally:
+                self._file.close()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+# Room kept free beyond what a write needs: HDF5's metadata, and the chunk a write may start.
+_SPACE_MARGIN = 1 << 16
+
+
+def ensure_space(path, nbytes: int) -> None:
+    """Raise OSError(ENOSPC) naming ``path`` unless its file system has room for ``nbytes`` more bytes (and a
+    margin). HDF5 cannot recover from a write that fills the disk (its file is left broken, and closing it may
+    crash the process), so every append checks first and a full disk is an ordinary error."""
+    stats = os.statvfs(Path(path).parent)
+    if stats.f_bavail * stats.f_frsize < nbytes + _SPACE_MARGIN:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+
+def array_digest(*arrays) -> str:
+    """SHA-256 of arrays' dtypes, shapes and bytes, in order."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
 def save_dataset(dataset: xr.Dataset, path: str | os.PathLike) -> Path:
@@ -284,10 +349,19 @@ def load_dataset(path: str | os.PathLike) -> xr.Dataset:
 
 
 def write_json(path: str | os.PathLike, payload: dict) -> Path:
-    """Write a JSON file (numpy scalars and arrays are converted)."""
+    """Write a strict JSON file: numpy scalars and arrays are converted, and a non-finite number is written as
+    null (never a bare NaN or Infinity, which are not JSON). The file is replaced atomically (a temporary file
+    renamed into place), so a write that fails (a full disk, a kill) leaves the previous file whole."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, indent=2, default=_json_default) + "\n")
+    text = json.dumps(jsonable(payload), indent=2, allow_nan=False, default=_json_default) + "\n"
+    temporary = path.with_name(path.name + ".partial")
+    try:
+        temporary.write_text(text)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    os.replace(temporary, path)
     return path
 
 
@@ -366,6 +440,7 @@ class RunDirectory:
             "python": sys.version.split()[0],
             "platform": platform.platform(),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "outcome": "running",
             **extra,
         }
         return write_json(self.run_file, payload)

@@ -5,18 +5,41 @@
 - :func:`open_run`: a new run directory with its ``run.json``, or, when resuming, the check that the directory
   holds the same run (same parameters), with an error naming what differs;
 - :func:`save_results`: a run's labelled results (NetCDF), figures (drawn by the callables given, so that this
-  core module imports no plotting) and JSON summary, at their places in the directory.
+  core module imports no plotting) and JSON summary, at their places in the directory;
+- :func:`claim`: the one writer of a run directory (DESIGN: a run directory has one writer at a time and is never
+  overwritten without being asked), which records the run's outcome in ``run.json`` when it ends;
+- :func:`require_complete`: the check that a run read by ``analyze`` or ``probe`` completed.
+
+The lock: ``fcntl.flock(LOCK_EX | LOCK_NB)`` on the file ``.lock`` inside the run directory (for an output that is
+a file, ``.<name>.lock`` beside it), taken before anything in the directory is truncated or deleted and held until
+the writer ends. The kernel takes it atomically and drops it when the process dies, however it dies (SIGKILL
+included), so a lock is never stale: a lock file left behind by a killed process is simply locked again by the
+next writer. The file holds the holder's pid, host and start time, which a refused second writer names. The lock
+is re-entrant within one process (the command line claims ``--out`` and the library it calls claims it again).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import errno
+import fcntl
+import json
+import os
+import shutil
+import socket
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
-from .errors import DataError
-from .io import FIGURES_DIR, OBSERVABLES_FILE, SUMMARY_FILE, RunDirectory, save_dataset, write_json
+from .errors import DataError, DivergenceError
+from .io import FIGURES_DIR, OBSERVABLES_FILE, RUN_FILE, SUMMARY_FILE, RunDirectory, save_dataset, write_json
 from .params import jsonable
 
 PROGRAM = "statmech-nn"
+LOCK_FILE = ".lock"
+RUNNING, COMPLETED, DIVERGED, INTERRUPTED = "running", "completed", "diverged", "interrupted"
+_FILE_OUTPUTS = (".nc", ".h5", ".json", ".npz")
+_held: dict[Path, list] = {}          # lock file -> [open descriptor, depth] of the claims this process holds
 
 
 def command_line(words: Sequence[str], options: Mapping[str, object]) -> list[str]:
@@ -76,3 +99,165 @@ def save_results(directory: RunDirectory, *, dataset=None, dataset_file: str = O
 def figure_path(name: str) -> str:
     """Where a run's figure ``name`` goes: ``figures/<name>.png``, relative to the run directory."""
     return f"{FIGURES_DIR}/{name}.png"
+
+
+def lock_file(out) -> Path:
+    """The lock file of the output ``out``: ``out/.lock`` for a directory, ``.<name>.lock`` beside a file."""
+    path = Path(os.path.abspath(out))
+    if path.suffix in _FILE_OUTPUTS:
+        return path.parent / f".{path.name}.lock"
+    return path / LOCK_FILE
+
+
+def holds_run(out) -> bool:
+    """Whether the directory ``out`` holds anything but its lock file (a run, or files of some other kind)."""
+    path = Path(out)
+    return path.is_dir() and any(entry.name != LOCK_FILE for entry in path.iterdir())
+
+
+def _acquire(lock: Path) -> int:
+    """Take the exclusive lock ``lock`` (creating it and its directory); a DataError naming the holder if another
+    process has it."""
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise DataError(f"cannot write {lock.parent}: {exc.strerror}") from None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(descriptor, 1024).decode(errors="replace").strip() or "another process"
+        os.close(descriptor)
+        raise DataError(f"{lock.parent} is being written by {holder}; wait for it to end or choose another "
+                        "--out") from None
+    os.ftruncate(descriptor, 0)
+    os.write(descriptor, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%H:%M:%S')}\n"
+             .encode())
+    return descriptor
+
+
+def _clear(path: Path) -> None:
+    """Delete everything in the directory ``path`` but its lock file (``--overwrite``)."""
+    for entry in path.iterdir():
+        if entry.name == LOCK_FILE:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def outcome_of(error: BaseException | None) -> str:
+    """What ``run.json`` records for a run that ended with ``error`` (None: it completed)."""
+    if error is None:
+        return COMPLETED
+    if isinstance(error, DivergenceError):
+        return DIVERGED
+    if isinstance(error, KeyboardInterrupt):
+        return INTERRUPTED
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return "failed: no space left on device"
+    reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+    return "failed: " + " ".join(reason.split())
+
+
+def record_outcome(out, outcome: str) -> bool:
+    """Set ``outcome`` in ``out/run.json`` (strict JSON); False if there is no run.json or it cannot be written.
+
+    The file is replaced atomically; on a full disk, where a new file cannot be written, it is rewritten in place
+    (the pages it already holds are reused)."""
+    path = Path(out) / RUN_FILE
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    if not isinstance(info, dict):
+        return False
+    info["outcome"] = outcome
+    try:
+        write_json(path, info)
+        return True
+    except OSError:
+        pass
+    try:
+        with open(path, "r+") as handle:
+            handle.write(json.dumps(jsonable(info), indent=2, allow_nan=False) + "\n")
+            handle.truncate()
+        return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def claim(out, *, resume: bool = False, overwrite: bool = False, reuse: bool = False) -> Iterator[bool]:
+    """Be the one writer of the run directory ``out`` while the block runs (see the module docstring).
+
+    Taken before anything in ``out`` is written. A directory that already holds files (or an output file that
+    exists) is refused (DataError) unless the run resumes it (``resume``), or the command re-uses it by design
+    (``reuse``: ``validate`` resumes its stages), or ``overwrite`` (then a directory's contents are deleted, under
+    the lock, and a file is replaced by the command). When the block ends, its outcome
+    (:func:`outcome_of`) is recorded in ``out/run.json`` if the block wrote one. Claims nest within a process: an
+    inner claim of a directory already held yields False and neither checks nor records anything.
+    """
+    lock = lock_file(out)
+    if lock in _held:
+        _held[lock][1] += 1
+        try:
+            yield False
+        finally:
+            _held[lock][1] -= 1
+        return
+    descriptor = _acquire(lock)
+    _held[lock] = [descriptor, 1]
+    try:
+        directory = Path(out)
+        if lock.name == LOCK_FILE and not (resume or reuse) and holds_run(directory):
+            if not overwrite:
+                raise DataError(f"{directory} already holds a run: resume it (--resume), replace it (--overwrite) "
+                                "or choose another --out")
+            _clear(directory)
+        if lock.name != LOCK_FILE and directory.exists() and not (resume or reuse or overwrite):
+            raise DataError(f"{directory} already exists: replace it (--overwrite) or choose another --out")
+        if resume or reuse:
+            record_outcome(directory, RUNNING)
+        try:
+            yield True
+        except BaseException as error:
+            record_outcome(directory, outcome_of(error))
+            raise
+        record_outcome(directory, COMPLETED)
+    finally:
+        del _held[lock]
+        os.close(descriptor)
+
+
+def require_complete(run_dir, allow_incomplete: bool = False) -> str | None:
+    """The outcome recorded in ``run_dir/run.json``. A run that did not complete (diverged, interrupted, failed,
+    or killed while running) is refused with a DataError naming its outcome, unless ``allow_incomplete``; a
+    directory whose run.json records no outcome (made by hand, or before outcomes were recorded) is accepted."""
+    path = Path(run_dir) / RUN_FILE
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    outcome = info.get("outcome") if isinstance(info, dict) else None
+    if outcome is None or outcome == COMPLETED:
+        return outcome
+    if outcome == RUNNING:
+        outcome = "running, or killed while running"
+    if not allow_incomplete:
+        raise DataError(f"{run_dir} holds a run that did not complete ({outcome}); resume or re-run it, or pass "
+                        "--allow-incomplete to use it anyway")
+    return outcome
+
+
+def flag_incomplete(out, outcome: str | None) -> dict:
+    """What a result made from a run that did not complete says about it (``{}`` when it completed): written
+    into ``out/summary.json`` when there is one, and returned for the printed summary."""
+    if outcome is None or outcome == COMPLETED:
+        return {}
+    flag = {"source_run_incomplete": True, "source_run_outcome": outcome}
+    path = Path(out) / SUMMARY_FILE
+    if path.is_file():
+        write_json(path, {**json.loads(path.read_text()), **flag})
+    return flag

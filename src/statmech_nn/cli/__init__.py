@@ -8,8 +8,11 @@ xarray...); the other commands appear as one-line entries, so ``--help`` is inst
 
 from __future__ import annotations
 
+import argparse
 import importlib
+import signal
 import sys
+import threading
 
 from .. import __version__
 from ..errors import StatmechError
@@ -28,7 +31,38 @@ def build_parser(command: str | None = None) -> Parser:
     for name, (area, help_line) in COMMANDS.items():
         if area not in selected:
             subparsers.add_parser(name, help=help_line)
+    _add_overwrite(parser)
     return parser
+
+
+def _add_overwrite(parser: argparse.ArgumentParser) -> None:
+    """Give every command that writes ``--out`` the flag ``--overwrite`` (an existing run is never replaced
+    without it; :func:`statmech_nn.run_directory.claim`)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                _add_overwrite(sub)
+    if "--out" in parser._option_string_actions and "--overwrite" not in parser._option_string_actions:
+        parser.add_argument("--overwrite", action="store_true",
+                            help="replace what --out already holds (default: refuse; --resume continues it)")
+
+
+def _run(args) -> int | None:
+    """Call the command's handler; a command that writes ``--out`` does so as its one writer, and its outcome is
+    recorded in the run.json it writes (:func:`statmech_nn.run_directory.claim`)."""
+    out = getattr(args, "out", None)
+    if not out:
+        return args.handler(args)
+    from ..run_directory import claim
+
+    with claim(out, resume=getattr(args, "resume", False), overwrite=getattr(args, "overwrite", False),
+               reuse=args.command == "validate"):
+        return args.handler(args)
+
+
+def _terminate(signum, frame):
+    """SIGTERM ends a run as Ctrl-C does: its files are closed, its outcome is ``interrupted``, it can resume."""
+    raise KeyboardInterrupt
 
 
 def _command_of(argv: list[str]) -> str | None:
@@ -39,20 +73,27 @@ def _command_of(argv: list[str]) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; user errors print one line on stderr and return 2."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if on_main_thread else None
     try:
         args = build_parser(_command_of(argv)).parse_args(argv)
         if getattr(args, "handler", None) is None:
             raise UsageError("statmech-nn: a command is required (see statmech-nn --help)")
-        status = args.handler(args)
+        status = _run(args)
     except UsageError as exc:
         return fail(str(exc).removeprefix("statmech-nn").lstrip(": ") or "bad usage")
     except StatmechError as exc:
         return fail(str(exc))
     except FileNotFoundError as exc:
         return fail(f"no such file: {exc.filename}")
+    except OSError as exc:
+        return fail(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
     except KeyboardInterrupt:
         print("statmech-nn: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
     return 0 if status is None else int(status)
 
 

@@ -56,6 +56,12 @@ def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
+def add_allow_incomplete(parser: argparse.ArgumentParser) -> None:
+    """``--allow-incomplete``: read a run that did not complete (its result says so); default: refuse it."""
+    parser.add_argument("--allow-incomplete", action="store_true",
+                        help="use a run that did not complete (diverged, interrupted, failed); the result is flagged")
+
+
 def emit(payload: dict, as_json: bool, text: str | None = None) -> None:
     """Print ``payload`` as one JSON object, or ``text`` (default: key = value lines)."""
     if as_json:

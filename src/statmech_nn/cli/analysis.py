@@ -14,7 +14,8 @@ from ..observables.tail_models import ALTERNATIVES
 from ..params import require_finite
 from ..compare.verdicts import summary_text
 from ..report.analysis import AnalysisOptions, analyze_run
-from ._common import UsageError, add_command, add_json_flag, emit
+from ..run_directory import flag_incomplete, require_complete
+from ._common import UsageError, add_allow_incomplete, add_command, add_json_flag, emit
 
 
 def register(subparsers) -> None:
@@ -51,6 +52,7 @@ def register(subparsers) -> None:
     analyze.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and mixture fits (default 0)")
     analyze.add_argument("--units", default="q", help="unit of the tracked variables, for labels (default q)")
     analyze.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    add_allow_incomplete(analyze)
     add_json_flag(analyze)
     analyze.set_defaults(handler=_analyze)
 
@@ -98,6 +100,8 @@ def _analyze(args) -> int:
                               per_decade=args.per_decade, quadratic_bins=args.quadratic_bins, segment=args.segment,
                               low_band=_band(args.low_band, "low-band"), high_band=_band(args.high_band, "high-band"),
                               bootstrap=args.bootstrap, gof_bootstrap=args.gof_bootstrap, seed=args.seed, units=args.units, figures=not args.no_figures)
+    outcome = require_complete(args.run_dir, args.allow_incomplete)
     summary = analyze_run(args.run_dir, args.out, options, progress=True)
+    summary.update(flag_incomplete(args.out, outcome))
     emit(summary, args.json, f"{summary_text(summary)}\nwritten: {args.out}")
     return 0

@@ -42,9 +42,7 @@ def _hessian(args) -> int:
     from ..observables.hessian_measure import HessianOptions, measure_hessian
     from ..report.plasticity import hessian_figures
 
-    out = Path(args.out)
-    if (out / "hessian.nc").exists():
-        raise DataError(f"{out} already holds a measurement (hessian.nc); choose another --out")
+    out = Path(args.out)      # claimed by the command line: never overwritten without --overwrite
     if not (Path(args.run_dir) / "run.json").is_file():
         raise DataError(f"{args.run_dir} is not a run directory (no run.json)")
     options = HessianOptions(density=args.density or not (args.exact or args.entries), exact=args.exact,

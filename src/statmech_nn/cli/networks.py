@@ -9,7 +9,7 @@ from dataclasses import fields
 from ..networks.config import BACKENDS, DTYPES, OPTIMIZERS, TrainConfig
 from ..networks.data import SCALINGS
 from ..networks.equilibrium import EQUILIBRIUM_CRITERIA
-from ._common import add_command, add_json_flag, emit
+from ._common import add_allow_incomplete, add_command, add_json_flag, emit
 
 _DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
 
@@ -74,16 +74,21 @@ def register(subparsers) -> None:
     probe_parser.add_argument("--max-samples", type=int, help="probe only the first N inputs")
     probe_parser.add_argument("--seed", type=int, default=0)
     probe_parser.add_argument("--out", required=True, help="directory for probes.nc and figures/")
+    add_allow_incomplete(probe_parser)
     add_json_flag(probe_parser)
     probe_parser.set_defaults(handler=_probe)
 
 
 def _config(args) -> TrainConfig:
-    if args.resume:
-        return TrainConfig.from_run_dir(args.out)
+    """The run's configuration; with --resume the one stored in --out's run.json, with the options given on the
+    command line (those that differ from their defaults) checked by :meth:`TrainConfig.resumed_with`."""
     values = {name: getattr(args, name) for name in _DEFAULTS if hasattr(args, name)}
     values["track_layers"] = None if args.track_layers is None else tuple(args.track_layers.split(","))
-    return TrainConfig(**values)
+    if not args.resume:
+        return TrainConfig(**values)
+    stored = TrainConfig.from_run_dir(args.out)
+    given = {name: value for name, value in values.items() if value != _DEFAULTS[name]}
+    return stored.resumed_with(TrainConfig(**{**stored.to_dict(), **given, "out": args.out}))
 
 
 def _train(args) -> int:
@@ -92,7 +97,7 @@ def _train(args) -> int:
     config = _config(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = train(config, resume=args.resume, progress=not args.no_progress)
+        result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
     for warning in caught:
         print(f"statmech-nn: warning: {warning.message}", file=sys.stderr)
     summary = result.summary()
@@ -106,7 +111,9 @@ def _probe(args) -> int:
     from ..networks.data import load_dataset
     from ..report.probe_figures import write_probe_outputs
     from ..networks.probes import probe
+    from ..run_directory import flag_incomplete, require_complete
 
+    outcome = require_complete(args.run_dir, args.allow_incomplete)
     dataset = None
     if args.dataset is not None:
         stored = TrainConfig.from_run_dir(args.run_dir)
@@ -118,6 +125,7 @@ def _probe(args) -> int:
     payload = {"out": args.out, "probes": str(paths["probes"]), "figures": [str(p) for k, p in paths.items()
                                                                           if k != "probes"],
                "layers": [str(v) for v in result.layer.values], "n_samples": int(result.sizes["sample"]),
-               "n_patterns": {str(k): int(v) for k, v in zip(result.layer.values, result.n_patterns.values)}}
+               "n_patterns": {str(k): int(v) for k, v in zip(result.layer.values, result.n_patterns.values)},
+               **flag_incomplete(args.out, outcome)}
     emit(payload, args.json)
     return 0

@@ -66,7 +66,7 @@ def run_samplers(spec: ExperimentSpec, out: Path, *, progress: bool = True) -> t
         settings = {"method": method, "chains": s.chains, "steps": s.steps[method], "seed": s.seed,
                     "epsilon": s.epsilon, "dt": s.dt, "integrator": s.integrator}
         directory = RunDirectory(out / method)
-        summary = quartic_run(model, **settings, out=directory.path, progress=progress,
+        summary = quartic_run(model, **settings, out=directory.path, overwrite=True, progress=progress,
                               command=command_line(["sample", "quartic"], {**s.model, **settings, "out": directory.path}))
         analysis = analyze(directory.path, AnalysisOptions(mode="mean"), progress=progress)
         results.append(SamplerResult(method, directory.path, summary, analysis.save(directory.path / "analysis"),

@@ -8,7 +8,9 @@
   epoch, phase, trajectory rows written, per-epoch metrics, equilibrium record).
 
 A checkpoint is written to a temporary name and renamed into place, so a run killed while writing
-one leaves the previous checkpoint intact; the newest ``keep`` checkpoints are kept.
+one leaves the previous checkpoint intact; the newest ``keep`` checkpoints are kept. Attribute ``sha256`` is the
+digest of everything else in the file, verified when it is read: a damaged checkpoint is a DataError, and
+:func:`intact_checkpoints` yields the readable ones newest first, so a resume falls back to an older one.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..io import _json_default
+from ..io import _json_default, array_digest, ensure_space
 
 CHECKPOINT_DIR = "checkpoints"
 _NAME = re.compile(r"^step-(\d{12})\.h5$")
@@ -69,10 +71,18 @@ def save_checkpoint(directory: str | Path, checkpoint: Checkpoint, *, keep: int 
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"step-{int(checkpoint.loop['step']):012d}.h5"
     temporary = path.with_suffix(".h5.tmp")
-    with h5py.File(temporary, "w") as f:
-        _write_group(f.create_group("model"), checkpoint.model)
-        _write_group(f.create_group("engine"), checkpoint.engine)
-        f.attrs["loop"] = json.dumps(checkpoint.loop, default=_json_default)
+    loop = json.dumps(checkpoint.loop, default=_json_default)
+    ensure_space(temporary, sum(np.asarray(v).nbytes for group in (checkpoint.model, checkpoint.engine)
+                                for v in group.values()) + len(loop))
+    try:
+        with h5py.File(temporary, "w") as f:
+            _write_group(f.create_group("model"), checkpoint.model)
+            _write_group(f.create_group("engine"), checkpoint.engine)
+            f.attrs["loop"] = loop
+            f.attrs["sha256"] = _digest(checkpoint.model, checkpoint.engine, loop)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     os.replace(temporary, path)
     for old in list_checkpoints(directory)[:-keep]:
         old.unlink(missing_ok=True)
@@ -87,13 +97,26 @@ def list_checkpoints(directory: str | Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if _NAME.match(p.name))
 
 
+def _digest(model: dict, engine: dict, loop: str) -> str:
+    """SHA-256 of a checkpoint's arrays (by group and name) and its loop record."""
+    arrays = [value for group in (model, engine) for _, value in sorted(group.items())]
+    names = json.dumps([sorted(model), sorted(engine), loop])
+    return array_digest(np.frombuffer(names.encode(), np.uint8), *arrays)
+
+
 def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Read a checkpoint, verifying its digest; a DataError naming the file if it is damaged."""
     path = Path(path)
     try:
         with h5py.File(path, "r") as f:
-            return Checkpoint(_read_group(f["model"]), _read_group(f["engine"]), json.loads(f.attrs["loop"]), path)
-    except (OSError, KeyError, json.JSONDecodeError) as exc:
-        raise DataError(f"{path} is not a readable checkpoint: {exc}") from None
+            loop = f.attrs["loop"]
+            checkpoint = Checkpoint(_read_group(f["model"]), _read_group(f["engine"]), json.loads(loop), path)
+            recorded = f.attrs.get("sha256")
+    except (OSError, KeyError, ValueError, RuntimeError) as exc:
+        raise DataError(f"{path} is not a readable checkpoint: {' '.join(str(exc).split())}") from None
+    if recorded is not None and str(recorded) != _digest(checkpoint.model, checkpoint.engine, str(loop)):
+        raise DataError(f"{path} is damaged: its contents do not match its recorded digest")
+    return checkpoint
 
 
 def checkpoint_at(directory: str | Path, step: int) -> Checkpoint:
@@ -102,6 +125,16 @@ def checkpoint_at(directory: str | Path, step: int) -> Checkpoint:
     if step not in found:
         raise DataError(f"no checkpoint of step {step} in {directory}; steps with one: {sorted(found) or 'none'}")
     return load_checkpoint(found[step])
+
+
+def intact_checkpoints(directory: str | Path):
+    """(checkpoint, None) for each readable checkpoint in ``directory``, newest first, and (None, error) for each
+    damaged one in its place."""
+    for path in reversed(list_checkpoints(directory)):
+        try:
+            yield load_checkpoint(path), None
+        except DataError as exc:
+            yield None, exc
 
 
 def latest_checkpoint(directory: str | Path) -> Checkpoint:

@@ -19,6 +19,8 @@ from .equilibrium import EQUILIBRIUM_CRITERIA, EquilibriumCriterion
 OPTIMIZERS = ("sgd", "adam")
 BACKENDS = ("torch", "fast")
 DTYPES = ("float32", "float64")
+# Settings a resumed run may change: where it is, and what does not change its numbers.
+FREE_ON_RESUME = ("out", "torch_threads", "keep_checkpoints")
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,23 @@ class TrainConfig:
     def from_run_dir(cls, path: str | Path) -> "TrainConfig":
         """The configuration stored in ``path/run.json``."""
         return cls.from_dict(RunDirectory(path).read_run_info()["parameters"])
+
+    def resumed_with(self, requested: "TrainConfig") -> "TrainConfig":
+        """This (stored) run continued as ``requested`` asks: the run directory is ``requested.out``; settings that
+        do not change the numbers (:data:`FREE_ON_RESUME`) are taken; the tracked ``epochs`` (or ``steps``) may
+        grow, which extends the run. Any other difference is a ParameterError naming the arguments."""
+        new, old = requested.to_dict(), self.to_dict()
+        refused = []
+        for name in sorted(k for k in old if old[k] != new[k] and k not in FREE_ON_RESUME):
+            same_kind = (old["steps"] is None) == (new["steps"] is None)
+            if name in ("epochs", "steps") and same_kind and new[name] is not None and new[name] >= old[name]:
+                continue
+            refused.append(f"--{name.replace('_', '-')} {new[name]} (stored: {old[name]})")
+        if refused:
+            raise ParameterError("resume", str(requested.out), "run with the arguments stored in its run.json; "
+                                 "only more tracked --epochs or --steps extend a run, and these differ: "
+                                 + "; ".join(refused))
+        return requested
 
     def command_line(self) -> list[str]:
         """An equivalent ``statmech-nn train`` command line (what run.json records as the command)."""

@@ -25,7 +25,13 @@ Conventions (decisions where the source is silent):
 - weight probes (weight criterion): the warm-up's stepper calls end at the probe positions of
   :class:`.equilibrium.WeightCriterion`, where the probed weights are read; the last window of probes is
   part of the loop's state (checkpointed), so a resumed run decides as the uninterrupted one;
-- checkpoints after every epoch, every ``checkpoint_every`` steps if set, and at the end;
+- checkpoints after every epoch, every ``checkpoint_every`` steps if set, and at the end; each records the
+  SHA-256 of the trajectory rows written since the previous one (``trajectory_digests``), and a resume verifies
+  the rows it keeps against them, falling back to an older checkpoint when the newest is damaged or its rows
+  changed; a run killed before its first checkpoint resumes from step 0;
+- divergence: a non-finite loss, tracked weight or checkpointed weight (or the fast engine's division by a
+  vanished scale) stops the run with a :class:`~statmech_nn.errors.DivergenceError` naming the learning rate;
+  its run.json records ``diverged`` (:func:`statmech_nn.run_directory.claim`);
 - ``torch_threads`` sets torch's intra-op thread count for the process (default: torch's own). Batch-1
   steps on small networks gain nothing from threads, and on a busy machine torch's OpenMP threads can
   slow each step down by an order of magnitude: ``torch_threads=1`` is the safe choice there.
@@ -44,11 +50,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..errors import DataError, ParameterError
-from ..io import RunDirectory, TrajectoryWriter, write_json
+from ..errors import DataError, DivergenceError, ParameterError
+from ..io import RunDirectory, TrajectoryWriter, read_json, write_json
+from ..run_directory import claim
 from .architectures import Architecture
-from .checkpoint import (CHECKPOINT_DIR, Checkpoint, latest_checkpoint, list_checkpoints, load_model_arrays,
-                         model_arrays, save_checkpoint)
+from .checkpoint import (CHECKPOINT_DIR, Checkpoint, intact_checkpoints, load_model_arrays, model_arrays,
+                         save_checkpoint)
 from .data import ArrayDataset, load_dataset
 from .config import TrainConfig
 from .device import resolve_device, resolve_dtype
@@ -102,6 +109,7 @@ class _Loop:
     warmup_ended_by: str | None = None
     metrics: list = field(default_factory=list)
     weight_probes: list = field(default_factory=list)
+    trajectory_digests: list = field(default_factory=list)
 
 
 def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
@@ -143,6 +151,10 @@ def _make_stepper(config: TrainConfig, arch: Architecture, model, objective, dat
                         tracked=tracked, graph_steps=config.graph_steps if graphs else 0)
 
 
+class _NonFinite(Exception):
+    """What left the finite numbers (turned into a DivergenceError naming the step and learning rate)."""
+
+
 class _RowBuffer:
     """Collects tracked rows and appends them to the trajectory in chunks."""
 
@@ -150,6 +162,8 @@ class _RowBuffer:
         self.writer, self._t, self._q, self._n = writer, [], [], 0
 
     def add(self, t: np.ndarray, q: np.ndarray) -> None:
+        if not np.isfinite(q).all():
+            raise _NonFinite("tracked weights")
         self._t.append(np.asarray(t, np.int64))
         self._q.append(np.atleast_2d(q))
         self._n += len(self._t[-1])
@@ -206,11 +220,13 @@ class _Run:
                 "t_meaning": "optimizer steps applied when the row was taken; first row = start of tracking"}
 
     def _start(self, command) -> None:
-        if self.run_dir.run_file.exists() or list_checkpoints(self.checkpoints):
-            raise DataError(f"{self.run_dir.path} already holds a run: resume it (--resume) or choose another --out")
+        """A new run (the directory was claimed empty): run.json, then the trajectory from step 0."""
         self.run_dir.create()
         self.run_dir.write_run_info(command=command or self.config.command_line(), parameters=self.config.to_dict(),
                                     seed=self.config.seed, device=str(self.device), backend=self.config.backend)
+        self._from_step_zero()
+
+    def _from_step_zero(self) -> None:
         self.writer = TrajectoryWriter.create(
             self.run_dir.trajectory, self.tracked.names, source="networks.train", parameters=self.config.to_dict(),
             seed=self.config.seed, step_size=self.config.lr, dtype=np.dtype(self.config.dtype),
@@ -219,17 +235,45 @@ class _Run:
         self._start_tracking_now = self.config.warmup_epochs == 0 and not self.config.until_equilibrium
 
     def _resume(self) -> None:
+        """Continue from the newest intact checkpoint whose trajectory rows verify; with none written yet (killed
+        before the first), start again from step 0. run.json records the configuration the run continues with
+        (:meth:`TrainConfig.resumed_with`: more tracked epochs or steps extend it)."""
         stored = TrainConfig.from_run_dir(self.run_dir.path)
-        if stored != self.config:
-            differing = sorted(k for k, v in stored.to_dict().items() if self.config.to_dict()[k] != v)
-            raise ParameterError("resume", str(self.run_dir.path), f"the parameters stored in run.json "
-                                 f"(these differ: {', '.join(differing)})")
-        checkpoint = latest_checkpoint(self.checkpoints)
-        load_model_arrays(self.model, checkpoint.model, checkpoint.path)
-        self.stepper.load_state(checkpoint.engine)
-        self.loop = _Loop(**checkpoint.loop)
-        self.writer = TrajectoryWriter.open_existing(self.run_dir.trajectory, self.loop.trajectory_rows)
-        self._start_tracking_now = False
+        stored.resumed_with(self.config)
+        info = read_json(self.run_dir.run_file)
+        write_json(self.run_dir.run_file, {**info, "parameters": {**self.config.to_dict(), "out": stored.out}})
+        problems = []
+        for checkpoint, problem in intact_checkpoints(self.checkpoints):
+            problem = problem or self._open_trajectory_at(checkpoint)
+            if problem is not None:
+                problems.append(str(problem))
+                continue
+            if problems:
+                warnings.warn(f"resuming from the older checkpoint {checkpoint.path.name}: "
+                              + "; ".join(problems), stacklevel=2)
+            load_model_arrays(self.model, checkpoint.model, checkpoint.path)
+            self.stepper.load_state(checkpoint.engine)
+            self.loop = _Loop(**checkpoint.loop)
+            self._start_tracking_now = False
+            return
+        if problems:
+            raise DataError(f"cannot resume {self.run_dir.path}: no intact checkpoint ({'; '.join(problems)}); "
+                            "restart it with --overwrite")
+        self._from_step_zero()
+
+    def _open_trajectory_at(self, checkpoint: Checkpoint) -> DataError | None:
+        """Reopen the trajectory cut back to ``checkpoint``'s rows and verify them against its digests; the
+        problem if that fails (the trajectory is then closed)."""
+        try:
+            self.writer = TrajectoryWriter.open_existing(self.run_dir.trajectory, checkpoint.loop["trajectory_rows"])
+        except DataError as exc:
+            return exc
+        try:
+            self.writer.verify(checkpoint.loop.get("trajectory_digests", []))
+        except DataError as exc:
+            self.writer.close()
+            return exc
+        return None
 
     # the loop -----------------------------------------------------------------------------
     def _finished(self) -> bool:
@@ -315,8 +359,14 @@ class _Run:
 
     def _checkpoint(self) -> None:
         self.rows.flush()
+        digests = self.loop.trajectory_digests
+        start = digests[-1][0] if digests else 0
+        if self.writer.n_rows > start:
+            digests.append([self.writer.n_rows, self.writer.digest(start, self.writer.n_rows)])
         self.loop.trajectory_rows = self.writer.n_rows
         self.stepper.sync_model()
+        if not all(bool(torch.isfinite(value).all()) for value in self.model.state_dict().values()):
+            raise _NonFinite("weights")
         save_checkpoint(self.checkpoints, Checkpoint(model_arrays(self.model), self.stepper.state(),
                                                      asdict(self.loop)), keep=self.config.keep_checkpoints)
         write_json(self.run_dir.path / METRICS_FILE, self._metrics_payload())
@@ -357,8 +407,12 @@ class _Run:
                     stop = min(target, loop.batch + _CHUNK_STEPS)
                     if self._probing():
                         stop = min(stop, self.weight_criterion.next_probe(loop.batch))
-                    rows = self.stepper.run(order[loop.batch * bs:min(stop * bs, n_train)],
-                                            track=loop.phase == "tracking")
+                    try:
+                        rows = self.stepper.run(order[loop.batch * bs:min(stop * bs, n_train)],
+                                                track=loop.phase == "tracking")
+                    except (ZeroDivisionError, FloatingPointError, OverflowError) as exc:
+                        raise _NonFinite(f"weights ({type(exc).__name__} in the {self.config.backend} "
+                                         "engine)") from None
                     n = stop - loop.batch
                     if rows is not None:
                         self.rows.add(np.arange(loop.step + 1, loop.step + n + 1), rows)
@@ -372,16 +426,21 @@ class _Run:
                 finished = self._finished()
                 if epoch_done or finished:
                     self._record_metrics(started)
+                    if not math.isfinite(loop.metrics[-1]["train_loss"]):
+                        raise _NonFinite("training loss")
                     bar.set_postfix(test_loss=f"{loop.metrics[-1]['test_loss']:.4g}", refresh=False)
                 if epoch_done and loop.phase == "warmup" and self._warmup_over():
                     self._start_tracking()
                 periodic = self.config.checkpoint_every and loop.step % self.config.checkpoint_every == 0
                 if epoch_done or finished or periodic:
                     self._checkpoint()
+        except _NonFinite as what:
+            raise DivergenceError(f"training diverged before step {self.loop.step + 1}: the {what} left the finite "
+                                  f"numbers; the learning rate {self.config.lr:g} is too large for this network "
+                                  "(lower --lr, then restart with --overwrite)") from None
         finally:
             bar.close()
-            self.rows.flush()
-            self.writer.close()
+            self.writer.close()     # rows after the last checkpoint are dropped by a resume anyway
         seconds = time.perf_counter() - started
         last = self.loop.metrics[-1]
         payload = self._metrics_payload()
@@ -395,12 +454,15 @@ class _Run:
             trajectory_rows=self.loop.trajectory_rows)
 
 
-def train(config: TrainConfig, *, resume: bool = False, progress: bool = True,
+def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False, progress: bool = True,
           command: list[str] | None = None) -> TrainResult:
     """Train per ``config`` into the run directory ``config.out`` (see the module docstring).
 
-    ``resume=True`` continues the run in ``config.out`` from its newest checkpoint; the stored
-    parameters must equal ``config`` (use :meth:`TrainConfig.from_run_dir`). ``command`` is recorded in
+    ``resume=True`` continues the run in ``config.out`` from its newest intact checkpoint; the stored
+    parameters must equal ``config`` but where :meth:`TrainConfig.resumed_with` allows a change.
+    ``overwrite=True`` replaces a run already in ``config.out`` (else a DataError). The directory is claimed
+    (:func:`statmech_nn.run_directory.claim`: one writer, the outcome in run.json). ``command`` is recorded in
     ``run.json`` (the CLI passes its argv).
     """
-    return _Run(config, resume, command).execute(progress)
+    with claim(config.out, resume=resume, overwrite=overwrite):
+        return _Run(config, resume, command).execute(progress)

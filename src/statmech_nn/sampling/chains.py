@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 from tqdm import tqdm
 
-from ..errors import ConvergenceError, DataError, ParameterError
+from ..errors import DataError, DivergenceError, ParameterError
 from ..io import SUMMARY_FILE, RunDirectory, Trajectory, write_json
 from ..params import require_int
 
@@ -146,7 +146,7 @@ def run_blocks(kernel: Kernel, length: RunLength, q_dim: int, x_dim: int, *, des
     The kernel advances every chain by ``n_steps`` steps and writes the state after each ``thin``-th
     step into rows of ``out_q`` (rows, C, K) and ``out_x`` (rows, C, N) while rows remain; it sets
     ``status[c]`` to the (1-based) step at which chain c stopped being finite, and leaves it 0 otherwise.
-    A non-finite chain raises :class:`ConvergenceError`. ``progress=None`` shows the bar only on a terminal.
+    A non-finite chain raises :class:`DivergenceError` (a ConvergenceError; its run records ``diverged``). ``progress=None`` shows the bar only on a terminal.
 
     With a :class:`~statmech_nn.sampling.store.RunStore`, every block's rows are appended to its
     trajectory and ``state`` (the arrays the kernel advances, by name) is checkpointed after the block;
@@ -176,7 +176,7 @@ def run_blocks(kernel: Kernel, length: RunLength, q_dim: int, x_dim: int, *, des
             kernel(n_steps, thin, q[first:first + rows], x[first:first + rows], status)
             if status.any():
                 bad = int(np.flatnonzero(status)[0])
-                raise ConvergenceError(
+                raise DivergenceError(
                     f"{desc}: chain {bad} left the finite numbers at step {done + int(status[bad])}: "
                     "the discretized dynamics is unstable here; reduce the step size")
             done += n_steps

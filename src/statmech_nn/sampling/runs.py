@@ -5,33 +5,38 @@ write ``run.json`` (with the ``command`` that re-runs them, see :func:`statmech_
 ``trajectory.h5`` and ``summary.json``. Markov chains stream into the directory through a
 :class:`~statmech_nn.sampling.store.RunStore`, so that an interrupted run keeps its checkpoint and continues with
 ``resume=True`` (after :func:`statmech_nn.run_directory.open_run` has checked that the directory holds the same
-run); exact draws are one vectorized call and are written when done.
+run); exact draws are one vectorized call and are written when done. The directory is claimed first
+(:func:`statmech_nn.run_directory.claim`: one writer, never overwritten without ``overwrite``, the outcome in
+run.json).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 from ..errors import ParameterError
 from ..io import SUMMARY_FILE, save_dataset, write_json
 from ..linearized import LinearizedModel
 from ..params import jsonable
-from ..run_directory import open_run
+from ..run_directory import claim, open_run
 from ..quartic import QuarticModel
 from .chains import write_run_directory
 from .linearized_sampler import sample_linearized
 from .metropolis import DEFAULT_STEP_SCALE
 from .quartic import DEFAULT_DT, DEFAULT_EPSILON, quartic_reference, quartic_trajectory, sample_quartic
-from .store import RunStore
+from .store import CHECKPOINT_FILE, RunStore
 from .summary import summarize
 
 EXPANSION_FILE = "expansion.nc"
 
 
 def _store(out, resume: bool, command: Sequence[str], parameters: dict, chains: int, seed, **header) -> RunStore:
-    """The streaming store of ``out``: a new run (run.json first), or, resuming, the interrupted one."""
-    open_run(out, command=command, parameters=parameters, seed=seed, resume=resume)
-    if resume:
+    """The streaming store of ``out``: a new run (run.json first), or, resuming, the interrupted one (from step 0
+    when it was killed before its first checkpoint)."""
+    directory = open_run(out, command=command, parameters=parameters, seed=seed, resume=resume)
+    started = (directory.path / CHECKPOINT_FILE).is_file() or (directory.path / SUMMARY_FILE).is_file()
+    if resume and started:
         return RunStore.reopen(out, chains=chains)
     return RunStore.create(out, chains=chains, seed=seed, parameters=jsonable(parameters["model"]), **header)
 
@@ -43,7 +48,10 @@ def _streamed(store: RunStore | None, sample, run_of, metadata: dict):
         result = sample(store)
     except BaseException:
         if store is not None:
-            store.close()
+            try:
+                store.close()
+            except OSError:     # a full disk: the error being raised says so
+                pass
         raise
     if store is not None:
         store.finish(run_of(result).metadata(metadata))
@@ -53,7 +61,7 @@ def _streamed(store: RunStore | None, sample, run_of, metadata: dict):
 def quartic_run(model: QuarticModel, method: str, *, chains: int, steps: int, seed, epsilon: float = DEFAULT_EPSILON,
                 dt: float = DEFAULT_DT, burn_in: int | None = None, thin: int | None = None,
                 step_scale: float = DEFAULT_STEP_SCALE, integrator: str = "euler", out=None, resume: bool = False,
-                command: Sequence[str] = (), progress: bool | None = None) -> dict:
+                overwrite: bool = False, command: Sequence[str] = (), progress: bool | None = None) -> dict:
     """Sample the quartic model by ``method`` (:func:`~.quartic.sample_quartic`), summarize it against the exact
     marginal, and with ``out`` write the run directory; ``resume`` continues an interrupted mh or langevin run."""
     if resume and (out is None or method == "exact"):
@@ -62,15 +70,27 @@ def quartic_run(model: QuarticModel, method: str, *, chains: int, steps: int, se
     parameters = {"model": model.to_dict(), "method": method, "epsilon": epsilon, "dt": dt, "integrator": integrator,
                   "step_scale": step_scale, "chains": chains, "steps": steps, "burn_in": burn_in, "thin": thin,
                   "seed": seed}
+    with _claimed(out, resume, overwrite):
+        return _quartic_run(model, method, parameters, out, resume, command, progress)
+
+
+def _claimed(out, resume: bool, overwrite: bool):
+    """The claim of ``out`` (nothing to claim without one)."""
+    return nullcontext() if out is None else claim(out, resume=resume, overwrite=overwrite)
+
+
+def _quartic_run(model, method, parameters, out, resume, command, progress) -> dict:
+    p = parameters
+    chains, seed = p["chains"], p["seed"]
     store = None
     if out is not None and method != "exact":
         store = _store(out, resume, command, parameters, chains, seed, names=["q"], x_dim=1,
-                       source=f"sampler:quartic:{method}", step_size=dt if method == "langevin" else None)
+                       source=f"sampler:quartic:{method}", step_size=p["dt"] if method == "langevin" else None)
 
     def sample(store):
-        return sample_quartic(model, method, chains=chains, steps=steps, seed=seed, epsilon=epsilon, dt=dt,
-                              burn_in=burn_in, thin=thin, step_scale=step_scale, integrator=integrator,
-                              progress=progress, store=store)
+        return sample_quartic(model, method, chains=chains, steps=p["steps"], seed=seed, epsilon=p["epsilon"],
+                              dt=p["dt"], burn_in=p["burn_in"], thin=p["thin"], step_scale=p["step_scale"],
+                              integrator=p["integrator"], progress=progress, store=store)
 
     run = _streamed(store, sample, lambda run: run, {"model": "quartic"})
     summary = summarize(run, model.q_bar, quartic_reference(model))
@@ -84,21 +104,28 @@ def quartic_run(model: QuarticModel, method: str, *, chains: int, steps: int, se
 
 def linearized_run(model: LinearizedModel, method: str, *, dt: float, chains: int, steps: int, seed,
                    burn_in: int | None = None, thin: int | None = None, out=None, resume: bool = False,
-                   command: Sequence[str] = (), progress: bool | None = None) -> dict:
+                   overwrite: bool = False, command: Sequence[str] = (), progress: bool | None = None) -> dict:
     """Sample the linearized network (:func:`~.linearized_sampler.sample_linearized`) and with ``out`` stream it
     into the run directory, with ``expansion.nc`` (002 eqs. (19)-(21)) beside the summary."""
     if resume and out is None:
         raise ParameterError("resume", True, "used with --out DIR")
     parameters = {"model": model.to_dict(), "method": method, "dt": dt, "chains": chains, "steps": steps,
                   "burn_in": burn_in, "thin": thin, "seed": seed}
+    with _claimed(out, resume, overwrite):
+        return _linearized_run(model, method, parameters, out, resume, command, progress)
+
+
+def _linearized_run(model, method, parameters, out, resume, command, progress) -> dict:
+    p = parameters
+    chains, seed, dt = p["chains"], p["seed"], p["dt"]
     store = None
     if out is not None:
         store = _store(out, resume, command, parameters, chains, seed, names=model.names, x_dim=model.n_neurons,
                        source=f"sampler:linearized:{method}", step_size=dt)
 
     def sample(store):
-        return sample_linearized(model, method, dt=dt, chains=chains, steps=steps, seed=seed, burn_in=burn_in,
-                                 thin=thin, progress=progress, store=store)
+        return sample_linearized(model, method, dt=dt, chains=chains, steps=p["steps"], seed=seed,
+                                 burn_in=p["burn_in"], thin=p["thin"], progress=progress, store=store)
 
     result = _streamed(store, sample, lambda result: result.run, {"model": model.name})
     if store is not None:

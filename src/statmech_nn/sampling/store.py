@@ -7,6 +7,10 @@ streams, acceptance counters, and how many blocks, steps and rows are done. Resu
 trajectory back to the checkpoint's rows (rows written after the last checkpoint are dropped), restores
 the state and continues with the next block; because every chain carries its own RNG stream, the result
 is bit-identical to an uninterrupted run. The checkpoint is deleted when the run completes.
+
+Each checkpoint also records the SHA-256 of every segment of rows (t, q and their x samples) written between
+two checkpoints (``digest_ends``, ``digests``); a resume verifies the rows it keeps against them and refuses a
+trajectory whose kept rows changed. A run killed during its burn-in (no rows yet) resumes like any other.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DataError
-from ..io import RunDirectory, Trajectory, TrajectoryWriter
+from ..io import RunDirectory, TrajectoryWriter
 
 CHECKPOINT_FILE = "checkpoint.npz"
 _STATE_PREFIX = "state_"
@@ -31,6 +35,7 @@ class Checkpoint:
     steps_done: int
     rows_done: int
     state: dict
+    digests: list = ()
 
 
 class RunStore:
@@ -43,6 +48,7 @@ class RunStore:
         self.chains = chains
         self.checkpoint = checkpoint
         self.previous = previous
+        self.digests = list(checkpoint.digests) if checkpoint is not None else []   # [end row, SHA-256] so far
 
     @property
     def checkpoint_file(self):
@@ -68,18 +74,26 @@ class RunStore:
             raise DataError(f"nothing to resume in {directory.path}: no {CHECKPOINT_FILE} (the run completed or never started)")
         try:
             with np.load(path, allow_pickle=False) as saved:
+                digests = (list(zip(saved["digest_ends"].tolist(), saved["digests"].tolist()))
+                           if "digests" in saved.files else [])
                 checkpoint = Checkpoint(int(saved["blocks_done"]), int(saved["steps_done"]), int(saved["rows_done"]),
-                                        {k[len(_STATE_PREFIX):]: saved[k] for k in saved.files if k.startswith(_STATE_PREFIX)})
-        except (OSError, KeyError, ValueError) as exc:
-            raise DataError(f"{path} is not a valid checkpoint: {exc}") from None
-        previous = Trajectory.load(directory.trajectory)
-        if previous.q.shape[0] < checkpoint.rows_done or previous.q.shape[1] % chains:
-            raise DataError(f"{directory.trajectory} does not match its checkpoint")
+                                        {k[len(_STATE_PREFIX):]: saved[k] for k in saved.files if k.startswith(_STATE_PREFIX)},
+                                        digests)
+        except (OSError, KeyError, ValueError, EOFError) as exc:
+            raise DataError(f"{path} is not a valid checkpoint: {exc}; restart the run with --overwrite") from None
         writer = TrajectoryWriter.open_existing(directory.trajectory, keep_rows=checkpoint.rows_done,
                                                 keep_x_rows=checkpoint.rows_done * chains)
-        rows = checkpoint.rows_done
+        try:
+            if writer.n_columns % chains:
+                raise DataError(f"{directory.trajectory} does not match its checkpoint")
+            writer.verify(digests, x_per_row=chains)
+            rows = checkpoint.rows_done
+            q, x = writer.rows(0, rows, x_per_row=chains)
+        except BaseException:
+            writer.close()
+            raise
         return cls(directory, writer, chains, checkpoint,
-                   (previous.q[:rows].reshape(rows, chains, -1), previous.x[:rows * chains].reshape(rows, chains, -1)))
+                   (q.reshape(rows, chains, q.shape[1] // chains), x.reshape(rows, chains, x.shape[1])))
 
     def restore(self, state: dict, q: np.ndarray, x: np.ndarray) -> Checkpoint:
         """Copy the checkpoint's state into ``state`` (in place) and the rows written so far into q and x."""
@@ -99,10 +113,21 @@ class RunStore:
         self.writer.append_x(x.reshape(rows * self.chains, -1))
 
     def save_checkpoint(self, blocks_done: int, steps_done: int, rows_done: int, state: dict) -> None:
-        """Replace the checkpoint atomically (write a temporary file, then rename)."""
+        """Replace the checkpoint atomically (write a temporary file, then rename), with the digest of the rows
+        written since the previous one."""
+        digests = self.digests
+        start = digests[-1][0] if digests else 0
+        if rows_done > start:
+            digests.append((rows_done, self.writer.digest(start, rows_done, x_per_row=self.chains)))
         temporary = self.checkpoint_file.with_name(CHECKPOINT_FILE + ".partial.npz")
-        np.savez(temporary, blocks_done=blocks_done, steps_done=steps_done, rows_done=rows_done,
-                 **{_STATE_PREFIX + key: value for key, value in state.items()})
+        try:
+            np.savez(temporary, blocks_done=blocks_done, steps_done=steps_done, rows_done=rows_done,
+                     digest_ends=np.array([end for end, _ in digests], np.int64),
+                     digests=np.array([digest for _, digest in digests], dtype="U64"),
+                     **{_STATE_PREFIX + key: value for key, value in state.items()})
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
         os.replace(temporary, self.checkpoint_file)
 
     def finish(self, metadata: dict) -> None:
@@ -112,4 +137,5 @@ class RunStore:
         self.checkpoint_file.unlink(missing_ok=True)
 
     def close(self) -> None:
+        """Close the trajectory (the checkpoint stays for a resume)."""
         self.writer.close()
