@@ -27,3 +27,7 @@ class DataError(StatmechError):
 
 class ConvergenceError(StatmechError):
     """A solver or sampler did not reach what it was asked for; the message says what failed."""
+
+
+class BudgetError(StatmechError):
+    """A run would need more memory or time than the stated budget (:func:`statmech_nn.params.require_budget`)."""

@@ -9,6 +9,7 @@ xarray...); the other commands appear as one-line entries, so ``--help`` is inst
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 from .. import __version__
@@ -50,10 +51,27 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(exc))
     except FileNotFoundError as exc:
         return fail(f"no such file: {exc.filename}")
+    except BrokenPipeError:
+        return _closed_stdout()
     except KeyboardInterrupt:
         print("statmech-nn: interrupted", file=sys.stderr)
         return 130
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _closed_stdout()
     return 0 if status is None else int(status)
+
+
+EXIT_SIGPIPE = 141
+
+
+def _closed_stdout() -> int:
+    """The reader of stdout went away (``statmech-nn check | head -1``): stop quietly, as a shell tool killed by
+    SIGPIPE would (exit status 128 + 13 = 141); stdout is pointed at /dev/null so the interpreter's final flush
+    cannot raise again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return EXIT_SIGPIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import stat
 import sys
 
-from ..params import jsonable
+from ..params import LARGE_FLAG, jsonable
 
 EXIT_USAGE = 2
 
@@ -50,6 +53,55 @@ class Parser(argparse.ArgumentParser):
 def add_command(subparsers, name: str, **kwargs) -> argparse.ArgumentParser:
     """Add the subcommand ``name`` with its help line from :data:`COMMANDS`."""
     return subparsers.add_parser(name, help=COMMANDS[name][1], **kwargs)
+
+
+def seed(text: str) -> int:
+    """argparse type of ``--seed``: an integer in [0, 2**63) (what numpy's and torch's generators take)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, 2^63), got {text!r}")
+    return value
+
+
+def finite(text: str) -> float:
+    """argparse type of a number that must be finite (NaN and infinity refused at parse time)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def out_path(text: str) -> str:
+    """argparse type of ``--out``: a non-empty path (an empty one would write into the working directory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must be a non-empty path")
+    return text
+
+
+def input_file(text: str) -> str:
+    """argparse type of an input file: an existing regular file (a FIFO or a device would block or never end;
+    checked with ``os.stat`` before anything opens it)."""
+    try:
+        mode = os.stat(text).st_mode
+    except FileNotFoundError:
+        raise argparse.ArgumentTypeError(f"no such file: {text!r}") from None
+    except (OSError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {text!r}: {exc}") from None
+    if not stat.S_ISREG(mode):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a regular file")
+    return text
+
+
+def add_large_flag(parser: argparse.ArgumentParser) -> None:
+    """The one flag that confirms a run beyond the memory or time budget (:func:`statmech_nn.params.require_budget`)."""
+    parser.add_argument(LARGE_FLAG, dest="yes_large", action="store_true",
+                        help="run even when the estimated memory exceeds half the RAM or the work a day")
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,9 @@ import argparse
 
 import numpy as np
 
+from ..errors import DataError
 from ..io import read_toml
+from ..params import require_number
 from ..quartic import QuarticModel
 from ..quartic.parameters import NAMES, PARAMETERS, REQUIRED
 from ._common import UsageError, add_command, add_json_flag, emit
@@ -24,7 +26,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) 
 
 def model_parameters(args: argparse.Namespace, required: bool = True) -> dict:
     """The model's parameters from --model and the flags; a missing required one is a usage error."""
-    values = dict(read_toml(args.model).get("parameters", {})) if args.model else {}
+    values = _spec_parameters(args.model) if args.model else {}
     values.update({name: getattr(args, name) for name in NAMES if getattr(args, name) is not None})
     unknown = sorted(set(values) - set(NAMES))
     if unknown:
@@ -33,6 +35,21 @@ def model_parameters(args: argparse.Namespace, required: bool = True) -> dict:
     if missing:
         raise UsageError("missing " + ", ".join("--" + m.replace("_", "-") for m in missing))
     return values
+
+
+SPEC_KEYS = ("model", "source", "parameters")
+
+
+def _spec_parameters(path: str) -> dict:
+    """The [parameters] table of a model spec; any other table, a non-table or a non-number is refused."""
+    spec = read_toml(path)
+    unknown = sorted(set(spec) - set(SPEC_KEYS))
+    if unknown:
+        raise DataError(f"{path}: unknown key(s) {', '.join(unknown)} (a quartic model spec has {', '.join(SPEC_KEYS)})")
+    table = spec.get("parameters", {})
+    if not isinstance(table, dict):
+        raise DataError(f"{path}: [parameters] must be a table, got {type(table).__name__}")
+    return {name: require_number(f"parameters.{name}", value) for name, value in table.items()}
 
 
 def model_from_args(args: argparse.Namespace) -> QuarticModel:
