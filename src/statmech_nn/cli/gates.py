@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from ._common import add_command, add_json_flag, emit
+from ._common import add_command, add_json_flag, emit, finite, input_file, out_path, seed
 
 METHODS = ("exact", "mc", "mean-field")
 
@@ -30,12 +30,12 @@ def _ints(text: str) -> tuple[int, ...]:
 
 def register(subparsers) -> None:
     gates = add_command(subparsers, "gates")
-    gates.add_argument("--weights", required=True, help="NPZ with W1, W2, ... (torch Linear layout, n_out x n_in)")
-    gates.add_argument("--input", required=True, help="NPY holding one input vector")
-    gates.add_argument("--temperature", type=float, required=True, help="gate temperature T >= 0 (0: ReLU)")
+    gates.add_argument("--weights", type=input_file, required=True, help="NPZ with W1, W2, ... (torch Linear layout, n_out x n_in)")
+    gates.add_argument("--input", type=input_file, required=True, help="NPY holding one input vector")
+    gates.add_argument("--temperature", type=finite, required=True, help="gate temperature T >= 0 (0: ReLU)")
     gates.add_argument("--method", choices=METHODS, default="exact")
     gates.add_argument("--samples", type=int, default=10000, help="Monte Carlo draws (method mc)")
-    gates.add_argument("--seed", type=int, default=0)
+    gates.add_argument("--seed", type=seed, default=0)
     add_json_flag(gates)
     gates.set_defaults(handler=_gates)
 
@@ -43,8 +43,8 @@ def register(subparsers) -> None:
     circuits.add_argument("run_dir", help="run directory of statmech-nn train with a bias-free architecture")
     circuits.add_argument("--paths", type=int, default=20000, help="paths sampled per snapshot")
     circuits.add_argument("--inputs", type=int, default=8, help="training inputs the paths are spread over")
-    circuits.add_argument("--seed", type=int, default=0)
-    circuits.add_argument("--out", required=True, help="directory for circuits.nc and the figure")
+    circuits.add_argument("--seed", type=seed, default=0)
+    circuits.add_argument("--out", type=out_path, required=True, help="directory for circuits.nc and the figure")
     add_json_flag(circuits)
     circuits.set_defaults(handler=_circuits)
 
@@ -54,8 +54,8 @@ def register(subparsers) -> None:
     assembly.add_argument("--c", type=float, default=1.0, help="weight scale: W ~ N(0, 2c²/n_in); 1 = edge of chaos")
     assembly.add_argument("--mu", type=float, default=0.5, help="√n^(1-μ) broken weights per layer; <= 0: none")
     assembly.add_argument("--networks", type=int, default=2000)
-    assembly.add_argument("--seed", type=int, default=0)
-    assembly.add_argument("--out", required=True, help="directory for assembly.nc and the figure")
+    assembly.add_argument("--seed", type=seed, default=0)
+    assembly.add_argument("--out", type=out_path, required=True, help="directory for assembly.nc and the figure")
     add_json_flag(assembly)
     assembly.set_defaults(handler=_assembly)
 
@@ -72,10 +72,10 @@ def register(subparsers) -> None:
                           help="frustrated when the risk is above --risk-tol and the OP plateau below this")
     capacity.add_argument("--stall-tol", type=float, default=0.05,
                           help="... or when the risk fell by less than this fraction over the second half")
-    capacity.add_argument("--seed", type=int, default=0)
+    capacity.add_argument("--seed", type=seed, default=0)
     capacity.add_argument("--workers", type=int, default=1)
-    capacity.add_argument("--out", required=True, help="NetCDF file to write")
-    capacity.add_argument("--figure", help="phase-diagram PNG (default: next to --out)")
+    capacity.add_argument("--out", type=out_path, required=True, help="NetCDF file to write")
+    capacity.add_argument("--figure", type=out_path, help="phase-diagram PNG (default: next to --out)")
     add_json_flag(capacity)
     capacity.set_defaults(handler=_capacity)
 
@@ -84,7 +84,7 @@ def _read_weights(path: str) -> list[np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as archive:
             found = {name: archive[name] for name in archive.files}
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
         raise DataError(f"{path} is not a readable NPZ file: {exc}") from None
@@ -97,7 +97,7 @@ def _read_weights(path: str) -> list[np.ndarray]:
 def _read_input(path: str) -> np.ndarray:
     try:
         loaded = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, EOFError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
         raise DataError(f"{path} is not a readable NPY file: {exc}") from None

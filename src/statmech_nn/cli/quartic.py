@@ -11,7 +11,7 @@ from ..io import read_toml
 from ..params import require_number
 from ..quartic import QuarticModel
 from ..quartic.parameters import NAMES, PARAMETERS, REQUIRED
-from ._common import UsageError, add_command, add_json_flag, emit
+from ._common import UsageError, add_command, add_json_flag, emit, finite, out_path
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -20,7 +20,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) 
     group.add_argument("--model", help="model spec TOML with a [parameters] table (e.g. models/quartic.toml)")
     for parameter in PARAMETERS:
         needed = "; required unless given by --model" if required and parameter.required else ""
-        group.add_argument(parameter.flag, dest=parameter.name, type=float, default=None,
+        group.add_argument(parameter.flag, dest=parameter.name, type=finite, default=None,
                            help=f"{parameter.symbol}, {parameter.allowed} ({parameter.source}){needed}")
 
 
@@ -62,7 +62,7 @@ def register(subparsers) -> None:
 
     pdf = commands.add_parser("pdf", help="normalized p(q) at given q")
     add_model_arguments(pdf)
-    pdf.add_argument("--q", type=float, nargs="+", required=True, help="points at which to evaluate p(q)")
+    pdf.add_argument("--q", type=finite, nargs="+", required=True, help="points at which to evaluate p(q)")
     add_json_flag(pdf)
     pdf.set_defaults(handler=_pdf)
 
@@ -73,7 +73,7 @@ def register(subparsers) -> None:
 
     curves = commands.add_parser("curves", help="p(q) with regimes, p(x|q), exact F vs eq. (4): PNG + NetCDF")
     add_model_arguments(curves)
-    curves.add_argument("--out", required=True, help="output directory")
+    curves.add_argument("--out", type=out_path, required=True, help="output directory")
     add_json_flag(curves)
     curves.set_defaults(handler=_curves)
 

@@ -98,7 +98,10 @@ class TrainConfig:
     @classmethod
     def from_run_dir(cls, path: str | Path) -> "TrainConfig":
         """The configuration stored in ``path/run.json``."""
-        return cls.from_dict(RunDirectory(path).read_run_info()["parameters"])
+        parameters = RunDirectory(path).read_run_info().get("parameters")
+        if not isinstance(parameters, dict):
+            raise DataError(f"{Path(path) / 'run.json'} has no 'parameters' object: not a run of statmech-nn train")
+        return cls.from_dict(parameters)
 
     def command_line(self) -> list[str]:
         """An equivalent ``statmech-nn train`` command line (what run.json records as the command)."""
