@@ -77,6 +77,25 @@ def finite(text: str) -> float:
     return value
 
 
+def positive(text: str) -> float:
+    """argparse type of a finite number > 0."""
+    value = finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    return value
+
+
+def count(text: str) -> int:
+    """argparse type of an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return value
+
+
 def out_path(text: str) -> str:
     """argparse type of ``--out``: a non-empty path (an empty one would write into the working directory)."""
     if not text.strip():

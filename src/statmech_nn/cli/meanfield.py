@@ -191,6 +191,7 @@ def _add_hs_query_options(parser) -> None:
     parser.add_argument("--seed", type=seed, default=0)
     parser.add_argument("--details", action="store_true",
                         help="add a 'details' object (every solution with its stability, one-loop term)")
+    add_large_flag(parser)
     add_json_flag(parser)
     parser.set_defaults(handler=_hs_query)
 
@@ -238,6 +239,7 @@ def _hs_query(args) -> None:
         model = base.with_field(base.field + args.h)
     else:
         model = GeneralCouplings(weights, args.h)
+    _require_starts_budget(args, model.n)
     points = model.saddle_points(beta, random_starts=args.random_starts, seed=args.seed)
     payload = {"m": points.m, "V": points.V, "chi": points.chi, "Tc": model.critical_temperature,
                "free_energy": points.free_energy, "solutions": points.count}
@@ -248,11 +250,19 @@ def _hs_query(args) -> None:
     emit(payload, args.json)
 
 
+def _require_starts_budget(args, n: int) -> None:
+    """Each random start is an N-vector solved by Newton steps of O(N³) flops (at 1e9 flop/s, 100 steps)."""
+    starts = require_int("random-starts", args.random_starts, 0)
+    require_budget(f"--random-starts {starts} with N = {n}", memory=8.0 * 4 * (starts + 2) * n,
+                   seconds=(starts + 2) * 100 * n**3 / 1e9, confirmed=args.yes_large)
+
+
 def _hs_scan(args) -> None:
     from ..report.meanfield_figures import plot_hs_scan
     from ..meanfield.hs import GeneralCouplings
     from ..scan.meanfield import hs_scan
     model = GeneralCouplings(_load_matrix(args.weights, "weights"))
+    _require_starts_budget(args, model.n)
     tc = model.critical_temperature
     if args.t is None and tc <= 0:
         raise ParameterError("t", None, "given (--t START:STOP:N): T_c <= 0, so there is no default range")

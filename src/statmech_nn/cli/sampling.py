@@ -29,7 +29,7 @@ from ..sampling.quartic import DEFAULT_DT, DEFAULT_EPSILON, METHODS
 from ..sampling.runs import linearized_run, quartic_run
 from ..scan.langevin_bias import BIAS_FIGURE, BIAS_FILE, DEFAULT_SLOW_TIME, bias_summary, langevin_bias
 from ..quartic.parameters import NAMES
-from ._common import add_command, add_json_flag, add_large_flag, emit, out_path, seed
+from ._common import add_command, add_json_flag, add_large_flag, emit, out_path, positive, seed
 from .quartic import add_model_arguments, model_from_args
 
 
@@ -40,11 +40,11 @@ def register(subparsers) -> None:
     quartic = commands.add_parser("quartic", help="the quartic toy model of 002 section 2")
     add_model_arguments(quartic)
     quartic.add_argument("--method", choices=METHODS, required=True)
-    quartic.add_argument("--epsilon", type=float, default=DEFAULT_EPSILON, help="time-scale ratio of q to x (langevin)")
-    quartic.add_argument("--dt", type=float, default=DEFAULT_DT, help="Euler-Maruyama step of x (langevin)")
+    quartic.add_argument("--epsilon", type=positive, default=DEFAULT_EPSILON, help="time-scale ratio of q to x (langevin)")
+    quartic.add_argument("--dt", type=positive, default=DEFAULT_DT, help="Euler-Maruyama step of x (langevin)")
     quartic.add_argument("--integrator", choices=tuple(INTEGRATORS), default="euler",
                          help="langevin: euler (Euler-Maruyama) or exponential (exact OU step for x)")
-    quartic.add_argument("--step-scale", type=float, default=DEFAULT_STEP_SCALE, help="proposal scale factor (mh)")
+    quartic.add_argument("--step-scale", type=positive, default=DEFAULT_STEP_SCALE, help="proposal scale factor (mh)")
     _add_run_options(quartic)
     quartic.set_defaults(handler=_quartic)
 
@@ -53,7 +53,7 @@ def register(subparsers) -> None:
     bias.add_argument("--grid", action="append", required=True, metavar="AXIS",
                       help="epsilon=START:STOP:N[log] and dt=START:STOP:N[log] (give both)")
     bias.add_argument("--chains", type=int, default=256)
-    bias.add_argument("--slow-time", type=float, default=DEFAULT_SLOW_TIME,
+    bias.add_argument("--slow-time", type=positive, default=DEFAULT_SLOW_TIME,
                       help="run length in q's own time epsilon*t at every grid point")
     bias.add_argument("--integrator", choices=tuple(INTEGRATORS), default="euler")
     bias.add_argument("--seed", type=seed, default=0)
@@ -66,7 +66,7 @@ def register(subparsers) -> None:
     linearized = commands.add_parser("linearized", help="the linearized network model of 002 section 4")
     linearized.add_argument("--model", required=True, help="model spec TOML (e.g. models/linearized_small.toml)")
     linearized.add_argument("--method", choices=LINEARIZED_METHODS, default="mala")
-    linearized.add_argument("--dt", type=float, help="Langevin step in q's time (default: " + ", ".join(
+    linearized.add_argument("--dt", type=positive, help="Langevin step in q's time (default: " + ", ".join(
         f"{method} {value['dt']:g}" for method, value in LINEARIZED_DEFAULTS.items()) + ")")
     _add_run_options(linearized, steps=None)
     linearized.set_defaults(handler=_linearized)
