@@ -137,7 +137,15 @@ def emit(payload: dict, as_json: bool, text: str | None = None) -> None:
     print(text)
 
 
+def close_progress_bars() -> None:
+    """Close any progress bar still drawn (tqdm, stderr), so that an error line starts a line of its own."""
+    tqdm = sys.modules.get("tqdm")
+    for bar in list(getattr(getattr(tqdm, "tqdm", None), "_instances", ())):
+        bar.close()
+
+
 def fail(message: str) -> int:
-    """Print one line on stderr and return the usage exit status."""
+    """Print one line on stderr (after closing any progress bar) and return the usage exit status."""
+    close_progress_bars()
     print(f"statmech-nn: error: {' '.join(str(message).split())}", file=sys.stderr)
     return EXIT_USAGE
