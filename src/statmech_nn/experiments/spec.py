@@ -90,9 +90,8 @@ class AcceptanceSpec:
     require_claims: bool = True
 
     def __post_init__(self):
-        accuracy = require_number("acceptance.min_test_accuracy", self.min_test_accuracy)
-        if not 0 <= accuracy <= 1:
-            raise ParameterError("acceptance.min_test_accuracy", accuracy, "in [0, 1]")
+        if require_number("acceptance.min_test_accuracy", self.min_test_accuracy) < 0:
+            raise ParameterError("acceptance.min_test_accuracy", self.min_test_accuracy, ">= 0")
         require_positive("acceptance.max_sampler_z", require_number("acceptance.max_sampler_z", self.max_sampler_z))
         for name in ("require_equilibrium", "require_claims"):
             if not isinstance(getattr(self, name), bool):
