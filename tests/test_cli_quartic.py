@@ -69,7 +69,7 @@ def test_derive_prints_the_lambert_w_crossover(capsys):
     (["quartic", "pdf", "--lambda-x", "1", "--g", "0", "--lambda-q", "1", "--alpha", "1", "--beta", "1", "--q", "0"], "g=0.0"),
     (["quartic", "pdf", "--lambda-x", "-1", "--g", "1", "--lambda-q", "1", "--alpha", "1", "--beta", "1", "--q", "0"], "mu > 0"),
     (["quartic", "pdf", "--lambda-x", "1", "--q", "0"], "missing --g"),
-    (["quartic", "pdf", "--lambda-x", "abc", "--q", "0"], "invalid float"),
+    (["quartic", "pdf", "--lambda-x", "abc", "--q", "0"], "must be a finite number"),
     (["quartic", "boundaries", "--model", "/nonexistent.toml"], "no model spec"),
     (["quartic"], "required"),
     (["derive", "cw"], "invalid choice"),

@@ -105,8 +105,8 @@ def analyzed_run(tmp_path_factory):
     for flag in ("--json", None):
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
-            status = main(["analyze", str(run), "--out", str(run / "analysis"), "--no-figures",
-                           "--gof-bootstrap", "5"] + ([flag] if flag else []))
+            status = main(["analyze", str(run), "--out", str(run / ("analysis" if flag else "analysis-text")),
+                           "--no-figures", "--gof-bootstrap", "5"] + ([flag] if flag else []))
         out[flag] = (status, buffer.getvalue())
     return run, out
 

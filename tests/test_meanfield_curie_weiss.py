@@ -155,11 +155,11 @@ def test_bad_parameters_name_the_parameter():
 
 def test_model_spec_file_builds_the_model_and_states_its_critical_point():
     import tomllib
-    from pathlib import Path
 
     from statmech_nn.meanfield.exponents import BINDER_AT_TC
+    from statmech_nn.package_data import find_spec
 
-    spec = tomllib.loads((Path(__file__).resolve().parents[1] / "models" / "curie_weiss.toml").read_text())
+    spec = tomllib.loads(find_spec("curie_weiss", "model").read_text())
     p = spec["parameters"]
     model = CurieWeiss(p["j"], p["b"])
     assert model.critical_temperature == p["j"]

@@ -27,7 +27,7 @@ TRAIN = ["train", "--arch", "mlp:64-16-10", "--dataset", "digits", "--lr", "0.01
          "--torch-threads", "1", "--n-train", "200", "--n-test", "50", "--device", "cpu"]
 SAMPLE = ["sample", "quartic", "--lambda-x", "-0.3", "--g", "1", "--lambda-q", "1", "--alpha", "0.5", "--beta", "1",
           "--mu", "0.5", "--chains", "4", "--steps", "3000", "--thin", "5", "--seed", "2", "--json", "--method", "mh"]
-LINEARIZED = ["sample", "linearized", "--model", str(ROOT / "models" / "linearized_small.toml"), "--chains", "4",
+LINEARIZED = ["sample", "linearized", "--model", "linearized_small", "--chains", "4",
               "--steps", "600", "--seed", "1", "--json"]
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -32,3 +32,7 @@ class ConvergenceError(StatmechError):
 class DivergenceError(ConvergenceError):
     """A run left the finite numbers (a loss or weight became NaN or infinite); the message names the likely cause.
     Its run directory records the outcome ``diverged``."""
+
+
+class BudgetError(StatmechError):
+    """A run would need more memory or time than the stated budget (:func:`statmech_nn.params.require_budget`)."""

@@ -371,9 +371,12 @@ def _read_document(path: str | os.PathLike, kind: str, what: str, loads, decode_
     if not path.is_file():
         raise DataError(f"no {what} at {path}")
     try:
-        return loads(path.read_text())
-    except decode_error as exc:
+        document = loads(path.read_text(encoding="utf-8"))
+    except (decode_error, UnicodeDecodeError) as exc:
         raise DataError(f"{path} is not valid {kind}: {exc}") from None
+    if not isinstance(document, dict):
+        raise DataError(f"{path} is not a {kind} object (a table of keys), it holds a {type(document).__name__}")
+    return document
 
 
 def read_json(path: str | os.PathLike) -> dict:

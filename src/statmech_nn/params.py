@@ -4,12 +4,13 @@ JSON values (:func:`jsonable`, for run.json and ``--json`` output)."""
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError, ParameterError
+from .errors import BudgetError, DataError, ParameterError
 
 
 def require_finite(name: str, value) -> float:
@@ -37,6 +38,13 @@ def require_nonnegative(name: str, value) -> float:
     if number < 0:
         raise ParameterError(name, value, ">= 0")
     return number
+
+
+def require_number(name: str, value) -> float:
+    """A finite int or float read from a file (TOML, JSON): a bool or a string is not a number."""
+    if isinstance(value, (bool, str)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ParameterError(name, value, "a finite number")
+    return require_finite(name, value)
 
 
 def require_int(name: str, value, minimum: int = 0) -> int:
@@ -68,6 +76,34 @@ def sample_columns(samples, min_rows: int, what: str, nonfinite: type[Exception]
     return samples
 
 
+LARGE_FLAG = "--yes-large"
+TIME_BUDGET_S = 24 * 3600.0
+"""The budget a run may use without :data:`LARGE_FLAG`: half the machine's physical memory (:func:`memory_budget`)
+and a day of work at a conservative rate (each command states its rate where it estimates)."""
+
+
+def memory_budget() -> float:
+    """Half of this machine's physical memory, in bytes (``os.sysconf``; 8 GiB where it cannot be read)."""
+    try:
+        return 0.5 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 8.0 * 2**30
+
+
+def require_budget(what: str, *, memory: float = 0.0, seconds: float = 0.0, confirmed: bool = False) -> None:
+    """Refuse, before any allocation, a run whose estimated ``memory`` (bytes) exceeds :func:`memory_budget` or whose
+    estimated work (``seconds``) exceeds :data:`TIME_BUDGET_S`, unless the user ``confirmed`` with :data:`LARGE_FLAG`.
+    ``what`` names the inputs that set the size, e.g. ``"--chains 1000000 x --steps 20000"``."""
+    if confirmed:
+        return
+    if memory > memory_budget():
+        raise BudgetError(f"{what} needs about {memory / 2**30:.3g} GiB of memory, more than the budget of "
+                          f"{memory_budget() / 2**30:.3g} GiB (half this machine's RAM); pass {LARGE_FLAG} to run it")
+    if seconds > TIME_BUDGET_S:
+        raise BudgetError(f"{what} needs about {seconds / 3600:.3g} hours at a conservative rate, more than the "
+                          f"budget of {TIME_BUDGET_S / 3600:g} hours; pass {LARGE_FLAG} to run it")
+
+
 def rng_from(seed_or_rng) -> np.random.Generator:
     """A ``numpy.random.Generator`` from a seed, a Generator or ``None`` (fresh entropy)."""
     if isinstance(seed_or_rng, np.random.Generator):
@@ -86,8 +122,15 @@ class GridAxis:
     values: np.ndarray
     scale: str = "linear"
 
+    @staticmethod
+    def points(spec: str) -> int:
+        """The number of points of ``spec`` (its form checked, nothing allocated): for a size budget."""
+        count = spec.partition("=")[2].split(":")[-1].removesuffix("log")
+        return int(count) if count.isdigit() else 1
+
     @classmethod
-    def parse(cls, spec: str) -> "GridAxis":
+    def parse(cls, spec: str, confirmed: bool = False) -> "GridAxis":
+        """``spec`` as values; more points than fit the memory budget is refused unless ``confirmed``."""
         name, sep, body = spec.partition("=")
         name = name.strip().replace("-", "_")
         if not sep or not name:
@@ -103,6 +146,7 @@ class GridAxis:
         count = count[:-3] if logarithmic else count
         if not count.isdigit() or int(count) < 1:
             raise ParameterError(f"{name} count", parts[2], "a positive integer, optionally followed by 'log'")
+        require_budget(f"--grid {spec}", memory=8.0 * int(count), confirmed=confirmed)
         if logarithmic:
             if start <= 0 or stop <= 0:
                 raise ParameterError(f"{name} range", body, "positive at both ends for a log grid")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -56,7 +57,7 @@ def _run(args) -> int | None:
     from ..run_directory import claim
 
     with claim(out, resume=getattr(args, "resume", False), overwrite=getattr(args, "overwrite", False),
-               reuse=args.command == "validate"):
+               reuse=args.command in ("validate", "scan")):   # a scan store checks it is the same scan
         return args.handler(args)
 
 
@@ -86,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(exc))
     except FileNotFoundError as exc:
         return fail(f"no such file: {exc.filename}")
+    except BrokenPipeError:
+        return _closed_stdout()
     except OSError as exc:
         return fail(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
     except KeyboardInterrupt:
@@ -94,7 +97,22 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if on_main_thread:
             signal.signal(signal.SIGTERM, previous)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _closed_stdout()
     return 0 if status is None else int(status)
+
+
+EXIT_SIGPIPE = 141
+
+
+def _closed_stdout() -> int:
+    """The reader of stdout went away (``statmech-nn check | head -1``): stop quietly, as a shell tool killed by
+    SIGPIPE would (exit status 128 + 13 = 141); stdout is pointed at /dev/null so the interpreter's final flush
+    cannot raise again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return EXIT_SIGPIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

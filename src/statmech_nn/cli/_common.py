@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import stat
 import sys
 
-from ..params import jsonable
+from ..params import LARGE_FLAG, jsonable
 
 EXIT_USAGE = 2
 
@@ -52,6 +55,74 @@ def add_command(subparsers, name: str, **kwargs) -> argparse.ArgumentParser:
     return subparsers.add_parser(name, help=COMMANDS[name][1], **kwargs)
 
 
+def seed(text: str) -> int:
+    """argparse type of ``--seed``: an integer in [0, 2**63) (what numpy's and torch's generators take)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, 2^63), got {text!r}")
+    return value
+
+
+def finite(text: str) -> float:
+    """argparse type of a number that must be finite (NaN and infinity refused at parse time)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def positive(text: str) -> float:
+    """argparse type of a finite number > 0."""
+    value = finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
+    return value
+
+
+def count(text: str) -> int:
+    """argparse type of an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
+    return value
+
+
+def out_path(text: str) -> str:
+    """argparse type of ``--out``: a non-empty path (an empty one would write into the working directory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must be a non-empty path")
+    return text
+
+
+def input_file(text: str) -> str:
+    """argparse type of an input file: an existing regular file (a FIFO or a device would block or never end;
+    checked with ``os.stat`` before anything opens it)."""
+    try:
+        mode = os.stat(text).st_mode
+    except FileNotFoundError:
+        raise argparse.ArgumentTypeError(f"no such file: {text!r}") from None
+    except (OSError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {text!r}: {exc}") from None
+    if not stat.S_ISREG(mode):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a regular file")
+    return text
+
+
+def add_large_flag(parser: argparse.ArgumentParser) -> None:
+    """The one flag that confirms a run beyond the memory or time budget (:func:`statmech_nn.params.require_budget`)."""
+    parser.add_argument(LARGE_FLAG, dest="yes_large", action="store_true",
+                        help="run even when the estimated memory exceeds half the RAM or the work a day")
+
+
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
@@ -72,7 +143,15 @@ def emit(payload: dict, as_json: bool, text: str | None = None) -> None:
     print(text)
 
 
+def close_progress_bars() -> None:
+    """Close any progress bar still drawn (tqdm, stderr), so that an error line starts a line of its own."""
+    tqdm = sys.modules.get("tqdm")
+    for bar in list(getattr(getattr(tqdm, "tqdm", None), "_instances", ())):
+        bar.close()
+
+
 def fail(message: str) -> int:
-    """Print one line on stderr and return the usage exit status."""
+    """Print one line on stderr (after closing any progress bar) and return the usage exit status."""
+    close_progress_bars()
     print(f"statmech-nn: error: {' '.join(str(message).split())}", file=sys.stderr)
     return EXIT_USAGE

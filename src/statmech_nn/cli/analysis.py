@@ -11,28 +11,30 @@ from ..observables.fluctuations import MODES
 from ..observables.powerlaw import fit_powerlaw
 from ..observables.spectrum import HIGH_BAND
 from ..observables.tail_models import ALTERNATIVES
-from ..params import require_finite
+from ..params import require_budget, require_finite, require_int
 from ..compare.verdicts import summary_text
 from ..report.analysis import AnalysisOptions, analyze_run
 from ..run_directory import flag_incomplete, require_complete
-from ._common import UsageError, add_allow_incomplete, add_command, add_json_flag, emit
+from ._common import (UsageError, add_allow_incomplete, add_command, add_json_flag, add_large_flag, emit, input_file,
+                      out_path, seed)
 
 
 def register(subparsers) -> None:
     fit = add_command(subparsers, "fit-powerlaw")
-    fit.add_argument("file", help="text file (whitespace/newline separated) or .npy, one value per entry")
+    fit.add_argument("file", type=input_file, help="text file (whitespace/newline separated) or .npy, one value per entry")
     fit.add_argument("--discrete", action="store_true", help="the values are integers (discrete power law)")
     fit.add_argument("--xmin", type=float, help="fix x_min instead of scanning it by minimum KS distance")
     fit.add_argument("--gof", type=int, metavar="N", help="also the bootstrap goodness-of-fit p-value from N synthetic sets")
     fit.add_argument("--compare", action="store_true",
                      help="also likelihood-ratio tests against " + ", ".join(ALTERNATIVES))
-    fit.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
+    fit.add_argument("--seed", type=seed, default=0, help="seed of the bootstrap (default 0)")
+    add_large_flag(fit)
     add_json_flag(fit)
     fit.set_defaults(handler=_fit_powerlaw)
 
     analyze = add_command(subparsers, "analyze")
     analyze.add_argument("run_dir", help="a run directory holding trajectory.h5 (from a sampler or a network)")
-    analyze.add_argument("--out", required=True, help="directory for observables.nc, fits.json and figures/")
+    analyze.add_argument("--out", type=out_path, required=True, help="directory for observables.nc, fits.json and figures/")
     analyze.add_argument("--mode", choices=[m.replace("_", "-") for m in MODES], default="increment",
                          help="fluctuations: q(t+lag)-q(t), or q(t+1) minus the running mean of the last WINDOW rows")
     analyze.add_argument("--lag", type=int, default=1, help="rows between the two ends of an increment (default 1)")
@@ -49,7 +51,7 @@ def register(subparsers) -> None:
     analyze.add_argument("--gof-bootstrap", type=int, default=50, metavar="N",
                          help="CSN bootstrap sets for the p-values of 12 columns chosen as the figures' are "
                               "(default 50; 0: none)")
-    analyze.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and mixture fits (default 0)")
+    analyze.add_argument("--seed", type=seed, default=0, help="seed of the bootstrap and mixture fits (default 0)")
     analyze.add_argument("--units", default="q", help="unit of the tracked variables, for labels (default q)")
     analyze.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     add_allow_incomplete(analyze)
@@ -66,8 +68,8 @@ def read_values(path) -> np.ndarray:
         if path.suffix == ".npy":
             values = np.load(path, allow_pickle=False)
         else:
-            values = np.array(path.read_text().split(), dtype=float)
-    except (ValueError, OSError) as exc:
+            values = np.array(path.read_text(encoding="utf-8").split(), dtype=float)
+    except (ValueError, OSError, EOFError) as exc:
         raise DataError(f"{path} does not hold numbers: {exc}") from None
     return np.asarray(values, float).ravel()
 
@@ -84,8 +86,16 @@ def _band(text, name):
     return (lo, hi)
 
 
+GOF_OPERATIONS_PER_S = 1e7  # a conservative rate of one refit's xmin scan, counted as n² operations
+
+
 def _fit_powerlaw(args) -> int:
-    fit = fit_powerlaw(read_values(args.file), discrete=args.discrete, xmin=args.xmin)
+    values = read_values(args.file)
+    if args.gof is not None:
+        gof = require_int("gof", args.gof, 1)
+        require_budget(f"--gof {gof} on {values.size} values", seconds=gof * values.size**2 / GOF_OPERATIONS_PER_S,
+                       confirmed=args.yes_large)
+    fit = fit_powerlaw(values, discrete=args.discrete, xmin=args.xmin)
     payload = fit.to_dict()
     if args.gof:
         payload["gof_p"] = fit.gof_pvalue(args.gof, seed=args.seed, progress=True)

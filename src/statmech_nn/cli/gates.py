@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from ._common import add_command, add_json_flag, emit
+from ..params import require_budget
+from ._common import add_command, add_json_flag, add_large_flag, count, emit, finite, input_file, out_path, seed
 
 METHODS = ("exact", "mc", "mean-field")
 
@@ -22,20 +23,32 @@ def _floats(text: str) -> tuple[float, ...]:
 
 
 def _ints(text: str) -> tuple[int, ...]:
-    values = _floats(text)
-    if any(v != int(v) for v in values):
-        raise DataError(f"{text!r} is not a comma-separated list of integers")
-    return tuple(int(v) for v in values)
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise DataError(f"{text!r} is not a comma-separated list of integers") from None
+
+
+FLOPS_PER_S = 1e9  # a conservative rate of numpy's matrix products on one core
+
+
+def _require_networks_budget(args, depths, widths, networks: int, steps: int = 1) -> None:
+    """networks x depth matrices of width² float64 at once; steps x networks x depth x width² x 2 flops of work."""
+    depth, width = max(depths, default=1), max(widths, default=1)
+    size = float(networks) * depth * width**2
+    require_budget(f"--depths {max(depths, default=0)} x --widths {width} x {networks} networks x {steps} steps",
+                   memory=8.0 * size, seconds=2.0 * size * steps / FLOPS_PER_S, confirmed=args.yes_large)
 
 
 def register(subparsers) -> None:
     gates = add_command(subparsers, "gates")
-    gates.add_argument("--weights", required=True, help="NPZ with W1, W2, ... (torch Linear layout, n_out x n_in)")
-    gates.add_argument("--input", required=True, help="NPY holding one input vector")
-    gates.add_argument("--temperature", type=float, required=True, help="gate temperature T >= 0 (0: ReLU)")
+    gates.add_argument("--weights", type=input_file, required=True, help="NPZ with W1, W2, ... (torch Linear layout, n_out x n_in)")
+    gates.add_argument("--input", type=input_file, required=True, help="NPY holding one input vector")
+    gates.add_argument("--temperature", type=finite, required=True, help="gate temperature T >= 0 (0: ReLU)")
     gates.add_argument("--method", choices=METHODS, default="exact")
-    gates.add_argument("--samples", type=int, default=10000, help="Monte Carlo draws (method mc)")
-    gates.add_argument("--seed", type=int, default=0)
+    gates.add_argument("--samples", type=count, default=10000, help="Monte Carlo draws (method mc)")
+    gates.add_argument("--seed", type=seed, default=0)
+    add_large_flag(gates)
     add_json_flag(gates)
     gates.set_defaults(handler=_gates)
 
@@ -43,19 +56,20 @@ def register(subparsers) -> None:
     circuits.add_argument("run_dir", help="run directory of statmech-nn train with a bias-free architecture")
     circuits.add_argument("--paths", type=int, default=20000, help="paths sampled per snapshot")
     circuits.add_argument("--inputs", type=int, default=8, help="training inputs the paths are spread over")
-    circuits.add_argument("--seed", type=int, default=0)
-    circuits.add_argument("--out", required=True, help="directory for circuits.nc and the figure")
+    circuits.add_argument("--seed", type=seed, default=0)
+    circuits.add_argument("--out", type=out_path, required=True, help="directory for circuits.nc and the figure")
     add_json_flag(circuits)
     circuits.set_defaults(handler=_circuits)
 
     assembly = add_command(subparsers, "assembly")
     assembly.add_argument("--depths", default="2,3,4,5,6,8")
     assembly.add_argument("--widths", default="16,64")
-    assembly.add_argument("--c", type=float, default=1.0, help="weight scale: W ~ N(0, 2c²/n_in); 1 = edge of chaos")
-    assembly.add_argument("--mu", type=float, default=0.5, help="√n^(1-μ) broken weights per layer; <= 0: none")
-    assembly.add_argument("--networks", type=int, default=2000)
-    assembly.add_argument("--seed", type=int, default=0)
-    assembly.add_argument("--out", required=True, help="directory for assembly.nc and the figure")
+    assembly.add_argument("--c", type=finite, default=1.0, help="weight scale: W ~ N(0, 2c²/n_in); 1 = edge of chaos")
+    assembly.add_argument("--mu", type=finite, default=0.5, help="√n^(1-μ) broken weights per layer; <= 0: none")
+    assembly.add_argument("--networks", type=count, default=2000)
+    assembly.add_argument("--seed", type=seed, default=0)
+    assembly.add_argument("--out", type=out_path, required=True, help="directory for assembly.nc and the figure")
+    add_large_flag(assembly)
     add_json_flag(assembly)
     assembly.set_defaults(handler=_assembly)
 
@@ -65,17 +79,18 @@ def register(subparsers) -> None:
     capacity.add_argument("--n-train", default="64,256,1024", help="numbers of training examples")
     capacity.add_argument("--label-noise", default="0,0.5", help="fractions of labels replaced by a coin")
     capacity.add_argument("--temperatures", default="0,0.1", help="gate temperatures")
-    capacity.add_argument("--steps", type=int, default=1500)
-    capacity.add_argument("--lr", type=float, default=3e-3)
+    capacity.add_argument("--steps", type=count, default=1500)
+    capacity.add_argument("--lr", type=finite, default=3e-3)
     capacity.add_argument("--risk-tol", type=float, default=1e-3, help="plastic when the final risk is below")
     capacity.add_argument("--op-tol", type=float, default=1e-6,
                           help="frustrated when the risk is above --risk-tol and the OP plateau below this")
     capacity.add_argument("--stall-tol", type=float, default=0.05,
                           help="... or when the risk fell by less than this fraction over the second half")
-    capacity.add_argument("--seed", type=int, default=0)
+    capacity.add_argument("--seed", type=seed, default=0)
     capacity.add_argument("--workers", type=int, default=1)
-    capacity.add_argument("--out", required=True, help="NetCDF file to write")
-    capacity.add_argument("--figure", help="phase-diagram PNG (default: next to --out)")
+    capacity.add_argument("--out", type=out_path, required=True, help="NetCDF file to write")
+    capacity.add_argument("--figure", type=out_path, help="phase-diagram PNG (default: next to --out)")
+    add_large_flag(capacity)
     add_json_flag(capacity)
     capacity.set_defaults(handler=_capacity)
 
@@ -84,7 +99,7 @@ def _read_weights(path: str) -> list[np.ndarray]:
     try:
         with np.load(path, allow_pickle=False) as archive:
             found = {name: archive[name] for name in archive.files}
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
         raise DataError(f"{path} is not a readable NPZ file: {exc}") from None
@@ -97,7 +112,7 @@ def _read_weights(path: str) -> list[np.ndarray]:
 def _read_input(path: str) -> np.ndarray:
     try:
         loaded = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, EOFError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
         raise DataError(f"{path} is not a readable NPY file: {exc}") from None
@@ -111,6 +126,9 @@ def _gates(args) -> None:
     from ..gates import stochastic
 
     layers, x = _read_weights(args.weights), _read_input(args.input)
+    if args.method == "mc":
+        require_budget(f"--samples {args.samples}", memory=8.0 * args.samples * sum(w.shape[0] for w in layers),
+                       confirmed=args.yes_large)
     payload = {"method": args.method, "temperature": args.temperature, "sem": None, "patterns": None}
     if args.method == "exact":
         law = stochastic.exact(layers, x, args.temperature)
@@ -151,6 +169,7 @@ def _assembly(args) -> None:
     from ..io import save_dataset
     from ..report.gates_figures import assembly_figure
 
+    _require_networks_budget(args, _ints(args.depths), _ints(args.widths), args.networks)
     moments = assembly_moments(_ints(args.depths), _ints(args.widths), c=args.c,
                                mu=args.mu if args.mu > 0 else None, networks=args.networks, seed=args.seed)
     out = Path(args.out)
@@ -165,6 +184,7 @@ def _capacity(args) -> None:
     from ..scan.capacity import CapacityGrid, capacity_scan, phase_boundary
     from ..scan.executors import LocalPool
 
+    _require_networks_budget(args, _ints(args.depths), _ints(args.widths), max(_ints(args.n_train)), args.steps)
     grid = CapacityGrid(depth=_ints(args.depths), width=_ints(args.widths), n_train=_ints(args.n_train),
                         label_noise=_floats(args.label_noise), temperature=_floats(args.temperatures),
                         steps=args.steps, lr=args.lr, risk_tol=args.risk_tol, op_tol=args.op_tol,

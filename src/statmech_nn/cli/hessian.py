@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import DataError
-from ._common import add_command, add_json_flag, emit
+from ._common import add_command, add_json_flag, emit, out_path, seed
 
 _KEYS = ("P", "n_examples", "loss", "order_parameter", "lanczos_steps", "probes", "negative_mass", "asymmetry",
          "skewness", "skewness_error", "lambda_min", "lambda_max", "trace", "trace_error", "wasserstein_to_exact",
@@ -27,11 +27,11 @@ def register(subparsers) -> None:
     parser.add_argument("--steps", type=int, default=90, help="Lanczos steps per probe (default 90)")
     parser.add_argument("--probes", type=int, default=10, help="Rademacher probes (default 10)")
     parser.add_argument("--examples", type=int, help="use the first N training examples (default: all)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed, default=0)
     parser.add_argument("--device", default="cpu", help="cpu | cuda[:N] | auto (model and data; float64 throughout)")
     parser.add_argument("--chunk", type=int, default=4096, help="examples per pass (the gradient's graph is kept "
                                                                 "between products when the data fit in one)")
-    parser.add_argument("--out", required=True, help="output directory (hessian.nc, hessian.json, figures/)")
+    parser.add_argument("--out", type=out_path, required=True, help="output directory (hessian.nc, hessian.json, figures/)")
     add_json_flag(parser)
     parser.set_defaults(handler=_hessian)
 

@@ -9,7 +9,8 @@ from dataclasses import fields
 from ..networks.config import BACKENDS, DTYPES, OPTIMIZERS, TrainConfig
 from ..networks.data import SCALINGS
 from ..networks.equilibrium import EQUILIBRIUM_CRITERIA
-from ._common import add_allow_incomplete, add_command, add_json_flag, emit
+from ..params import require_budget, require_int
+from ._common import add_allow_incomplete, add_command, add_json_flag, add_large_flag, emit, out_path, seed
 
 _DEFAULTS = {f.name: f.default for f in fields(TrainConfig)}
 
@@ -26,7 +27,7 @@ def register(subparsers) -> None:
     parser.add_argument("--n-train", type=int, help="keep the first N training samples")
     parser.add_argument("--n-test", type=int, help="keep the first N test samples")
     parser.add_argument("--scaling", choices=SCALINGS, default=_DEFAULTS["scaling"])
-    parser.add_argument("--split-seed", type=int, default=_DEFAULTS["split_seed"], help="digits, mnist5k train/test split")
+    parser.add_argument("--split-seed", type=seed, default=_DEFAULTS["split_seed"], help="digits, mnist5k train/test split")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default=_DEFAULTS["optimizer"])
     parser.add_argument("--lr", type=float, default=_DEFAULTS["lr"])
     parser.add_argument("--weight-decay", type=float, default=_DEFAULTS["weight_decay"], help="L2 rate")
@@ -51,17 +52,18 @@ def register(subparsers) -> None:
                         help="torch (eager) or fast (numba engine on the CPU, CUDA graphs on a GPU)")
     parser.add_argument("--device", default=_DEFAULTS["device"], help="auto | cpu | cuda[:N]")
     parser.add_argument("--dtype", choices=DTYPES, default=_DEFAULTS["dtype"])
-    parser.add_argument("--seed", type=int, default=_DEFAULTS["seed"])
+    parser.add_argument("--seed", type=seed, default=_DEFAULTS["seed"])
     parser.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: each epoch)")
     parser.add_argument("--keep-checkpoints", type=int, default=_DEFAULTS["keep_checkpoints"])
     parser.add_argument("--graph-steps", type=int, default=_DEFAULTS["graph_steps"],
                         help="steps per CUDA graph replay (GPU fast path)")
     parser.add_argument("--torch-threads", type=int,
                         help="torch intra-op threads (default: torch's; 1 is best for batch-1 runs on a busy machine)")
-    parser.add_argument("--out", required=True, help="run directory")
+    parser.add_argument("--out", type=out_path, required=True, help="run directory")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its newest checkpoint (parameters from its run.json)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_large_flag(parser)
     add_json_flag(parser)
     parser.set_defaults(handler=_train)
 
@@ -72,8 +74,8 @@ def register(subparsers) -> None:
     probe_parser.add_argument("--split", choices=("train", "test", "all"), default="test")
     probe_parser.add_argument("--neurons", type=int, default=16, help="sampled units per layer for p(x|q)")
     probe_parser.add_argument("--max-samples", type=int, help="probe only the first N inputs")
-    probe_parser.add_argument("--seed", type=int, default=0)
-    probe_parser.add_argument("--out", required=True, help="directory for probes.nc and figures/")
+    probe_parser.add_argument("--seed", type=seed, default=0)
+    probe_parser.add_argument("--out", type=out_path, required=True, help="directory for probes.nc and figures/")
     add_allow_incomplete(probe_parser)
     add_json_flag(probe_parser)
     probe_parser.set_defaults(handler=_probe)
@@ -91,9 +93,31 @@ def _config(args) -> TrainConfig:
     return stored.resumed_with(TrainConfig(**{**stored.to_dict(), **given, "out": args.out}))
 
 
+TRAIN_SIZES = {"digits": 1797, "mnist5k": 5000, "mnist": 60000, "fashion-mnist": 60000, "cifar10": 50000,
+               "mnist1d": 4000, "synthetic": 6000}  # at most this many training samples (the whole set)
+STEPS_PER_S = 1e5  # optimizer steps per second: faster than any backend reaches, so only clear cases are refused
+
+
+def _require_train_budget(args) -> None:
+    """Refuse, before any data is loaded, a training whose optimizer steps (tracked and warm-up) would take more
+    than the time budget at :data:`STEPS_PER_S` (:func:`statmech_nn.params.require_budget`)."""
+    batch = require_int("batch-size", args.batch_size, 1)
+    n_train = args.n_train or TRAIN_SIZES.get(args.dataset.removesuffix("-binary"), 60000)
+    per_epoch = -(-require_int("n-train", n_train, 1) // batch)
+    warmup = args.max_warmup_epochs if args.until_equilibrium else args.warmup_epochs
+    epochs = require_int("warmup-epochs", warmup, 0)
+    steps = require_int("steps", args.steps, 1) if args.steps is not None else (
+        require_int("epochs", args.epochs, 1) * per_epoch)
+    total = steps + epochs * per_epoch
+    require_budget(f"--steps/--epochs ({total:.3g} optimizer steps)", seconds=total / STEPS_PER_S,
+                   confirmed=args.yes_large)
+
+
 def _train(args) -> int:
     from ..networks.training import train
 
+    if not args.resume:
+        _require_train_budget(args)
     config = _config(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

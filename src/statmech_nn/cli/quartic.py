@@ -6,11 +6,13 @@ import argparse
 
 import numpy as np
 
+from ..errors import DataError
 from ..io import read_toml
 from ..package_data import find_spec
+from ..params import require_number
 from ..quartic import QuarticModel
 from ..quartic.parameters import NAMES, PARAMETERS, REQUIRED
-from ._common import UsageError, add_command, add_json_flag, emit
+from ._common import UsageError, add_command, add_json_flag, emit, finite, out_path
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -19,13 +21,13 @@ def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) 
     group.add_argument("--model", help="model spec with a [parameters] table: a TOML file or a shipped name (e.g. quartic)")
     for parameter in PARAMETERS:
         needed = "; required unless given by --model" if required and parameter.required else ""
-        group.add_argument(parameter.flag, dest=parameter.name, type=float, default=None,
+        group.add_argument(parameter.flag, dest=parameter.name, type=finite, default=None,
                            help=f"{parameter.symbol}, {parameter.allowed} ({parameter.source}){needed}")
 
 
 def model_parameters(args: argparse.Namespace, required: bool = True) -> dict:
     """The model's parameters from --model and the flags; a missing required one is a usage error."""
-    values = dict(read_toml(find_spec(args.model, "model")).get("parameters", {})) if args.model else {}
+    values = _spec_parameters(args.model) if args.model else {}
     values.update({name: getattr(args, name) for name in NAMES if getattr(args, name) is not None})
     unknown = sorted(set(values) - set(NAMES))
     if unknown:
@@ -34,6 +36,21 @@ def model_parameters(args: argparse.Namespace, required: bool = True) -> dict:
     if missing:
         raise UsageError("missing " + ", ".join("--" + m.replace("_", "-") for m in missing))
     return values
+
+
+SPEC_KEYS = ("model", "source", "parameters")
+
+
+def _spec_parameters(path: str) -> dict:
+    """The [parameters] table of a model spec; any other table, a non-table or a non-number is refused."""
+    spec = read_toml(find_spec(path, "model"))
+    unknown = sorted(set(spec) - set(SPEC_KEYS))
+    if unknown:
+        raise DataError(f"{path}: unknown key(s) {', '.join(unknown)} (a quartic model spec has {', '.join(SPEC_KEYS)})")
+    table = spec.get("parameters", {})
+    if not isinstance(table, dict):
+        raise DataError(f"{path}: [parameters] must be a table, got {type(table).__name__}")
+    return {name: require_number(f"parameters.{name}", value) for name, value in table.items()}
 
 
 def model_from_args(args: argparse.Namespace) -> QuarticModel:
@@ -46,7 +63,7 @@ def register(subparsers) -> None:
 
     pdf = commands.add_parser("pdf", help="normalized p(q) at given q")
     add_model_arguments(pdf)
-    pdf.add_argument("--q", type=float, nargs="+", required=True, help="points at which to evaluate p(q)")
+    pdf.add_argument("--q", type=finite, nargs="+", required=True, help="points at which to evaluate p(q)")
     add_json_flag(pdf)
     pdf.set_defaults(handler=_pdf)
 
@@ -57,7 +74,7 @@ def register(subparsers) -> None:
 
     curves = commands.add_parser("curves", help="p(q) with regimes, p(x|q), exact F vs eq. (4): PNG + NetCDF")
     add_model_arguments(curves)
-    curves.add_argument("--out", required=True, help="output directory")
+    curves.add_argument("--out", type=out_path, required=True, help="output directory")
     add_json_flag(curves)
     curves.set_defaults(handler=_curves)
 

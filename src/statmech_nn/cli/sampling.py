@@ -15,10 +15,11 @@ from __future__ import annotations
 import sys
 
 import numba
+import numpy as np
 
 from ..errors import ConvergenceError, ParameterError
 from ..linearized import load_model
-from ..params import GridAxis, require_int
+from ..params import GridAxis, require_budget, require_int, require_positive
 from ..report.bias_figures import plot_bias
 from ..run_directory import command_line, open_run, save_results
 from ..sampling.langevin import INTEGRATORS
@@ -28,7 +29,7 @@ from ..sampling.quartic import DEFAULT_DT, DEFAULT_EPSILON, METHODS
 from ..sampling.runs import linearized_run, quartic_run
 from ..scan.langevin_bias import BIAS_FIGURE, BIAS_FILE, DEFAULT_SLOW_TIME, bias_summary, langevin_bias
 from ..quartic.parameters import NAMES
-from ._common import add_command, add_json_flag, emit
+from ._common import add_command, add_json_flag, add_large_flag, emit, out_path, positive, seed
 from .quartic import add_model_arguments, model_from_args
 
 
@@ -39,11 +40,11 @@ def register(subparsers) -> None:
     quartic = commands.add_parser("quartic", help="the quartic toy model of 002 section 2")
     add_model_arguments(quartic)
     quartic.add_argument("--method", choices=METHODS, required=True)
-    quartic.add_argument("--epsilon", type=float, default=DEFAULT_EPSILON, help="time-scale ratio of q to x (langevin)")
-    quartic.add_argument("--dt", type=float, default=DEFAULT_DT, help="Euler-Maruyama step of x (langevin)")
+    quartic.add_argument("--epsilon", type=positive, default=DEFAULT_EPSILON, help="time-scale ratio of q to x (langevin)")
+    quartic.add_argument("--dt", type=positive, default=DEFAULT_DT, help="Euler-Maruyama step of x (langevin)")
     quartic.add_argument("--integrator", choices=tuple(INTEGRATORS), default="euler",
                          help="langevin: euler (Euler-Maruyama) or exponential (exact OU step for x)")
-    quartic.add_argument("--step-scale", type=float, default=DEFAULT_STEP_SCALE, help="proposal scale factor (mh)")
+    quartic.add_argument("--step-scale", type=positive, default=DEFAULT_STEP_SCALE, help="proposal scale factor (mh)")
     _add_run_options(quartic)
     quartic.set_defaults(handler=_quartic)
 
@@ -52,19 +53,20 @@ def register(subparsers) -> None:
     bias.add_argument("--grid", action="append", required=True, metavar="AXIS",
                       help="epsilon=START:STOP:N[log] and dt=START:STOP:N[log] (give both)")
     bias.add_argument("--chains", type=int, default=256)
-    bias.add_argument("--slow-time", type=float, default=DEFAULT_SLOW_TIME,
+    bias.add_argument("--slow-time", type=positive, default=DEFAULT_SLOW_TIME,
                       help="run length in q's own time epsilon*t at every grid point")
     bias.add_argument("--integrator", choices=tuple(INTEGRATORS), default="euler")
-    bias.add_argument("--seed", type=int, default=0)
+    bias.add_argument("--seed", type=seed, default=0)
     bias.add_argument("--threads", type=int, help="numba threads (default: all cores)")
-    bias.add_argument("--out", help="directory for bias.nc, bias.png, run.json")
+    bias.add_argument("--out", type=out_path, help="directory for bias.nc, bias.png, run.json")
+    add_large_flag(bias)
     add_json_flag(bias)
     bias.set_defaults(handler=_quartic_bias)
 
     linearized = commands.add_parser("linearized", help="the linearized network model of 002 section 4")
     linearized.add_argument("--model", required=True, help="model spec: a TOML file or a shipped name (e.g. linearized_small)")
     linearized.add_argument("--method", choices=LINEARIZED_METHODS, default="mala")
-    linearized.add_argument("--dt", type=float, help="Langevin step in q's time (default: " + ", ".join(
+    linearized.add_argument("--dt", type=positive, help="Langevin step in q's time (default: " + ", ".join(
         f"{method} {value['dt']:g}" for method, value in LINEARIZED_DEFAULTS.items()) + ")")
     _add_run_options(linearized, steps=None)
     linearized.set_defaults(handler=_linearized)
@@ -77,13 +79,27 @@ def _add_run_options(parser, steps: int | None = 20000) -> None:
                                                                     " (default: per method, see --dt)"))
     parser.add_argument("--burn-in", type=int, help="unrecorded steps per chain (default: a quarter)")
     parser.add_argument("--thin", type=int, help="record every THIN-th step (default: <= 2000 samples per chain)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed, default=0)
     parser.add_argument("--threads", type=int, help="numba threads (default: all cores)")
-    parser.add_argument("--out", help="directory for trajectory.h5, run.json, summary.json")
+    parser.add_argument("--out", type=out_path, help="directory for trajectory.h5, run.json, summary.json")
+    add_large_flag(parser)
     parser.add_argument("--strict", action="store_true", help="exit with status 2 when the run is not reliable")
     parser.add_argument("--resume", action="store_true",
                         help="continue the interrupted run in --out from its checkpoint (same arguments)")
     add_json_flag(parser)
+
+
+CHAIN_STEPS_PER_S = 1e6  # a conservative rate of the numba samplers (a few 1e7 chain-steps/s on one core)
+BYTES_PER_CHAIN = 64     # state, proposal and running sums of one chain, float64
+
+
+def _require_run_budget(args, steps: int, flops_per_step: float = 0.0) -> None:
+    """Refuse a run beyond the budget (:func:`statmech_nn.params.require_budget`) before anything is allocated:
+    memory 64 bytes per chain, work chains x steps at 1e6 chain-steps/s (or flops_per_step at 1e9 flop/s)."""
+    chains, steps = require_int("chains", args.chains, 1), require_int("steps", steps, 1)
+    seconds = chains * steps * max(1.0 / CHAIN_STEPS_PER_S, flops_per_step / 1e9)
+    require_budget(f"--chains {chains} x --steps {steps}", memory=BYTES_PER_CHAIN * chains, seconds=seconds,
+                   confirmed=args.yes_large)
 
 
 def _command(args, subcommand: str, names: tuple[str, ...]) -> list[str]:
@@ -116,6 +132,7 @@ _LINEARIZED_NAMES = ("model", "method", "dt", "chains", "steps", "burn_in", "thi
 
 def _quartic(args) -> int:
     _set_threads(args)
+    _require_run_budget(args, args.steps)
     summary = quartic_run(model_from_args(args), args.method, chains=args.chains, steps=args.steps, seed=args.seed,
                           epsilon=args.epsilon, dt=args.dt, burn_in=args.burn_in, thin=args.thin,
                           step_scale=args.step_scale, integrator=args.integrator, out=args.out, resume=args.resume,
@@ -126,10 +143,18 @@ def _quartic(args) -> int:
 def _quartic_bias(args) -> int:
     _set_threads(args)
     model = model_from_args(args)
-    axes = {axis.name: axis.values for axis in map(GridAxis.parse, args.grid)}
+    axes = {axis.name: axis.values for axis in (GridAxis.parse(spec, args.yes_large) for spec in args.grid)}
     if set(axes) != {"epsilon", "dt"}:
         raise ParameterError("grid", ",".join(args.grid), "one axis named epsilon and one named dt")
+    for name, values in axes.items():
+        if values.min() <= 0:
+            raise ParameterError(f"{name} grid", float(values.min()), "> 0 at every point")
     chains = require_int("chains", args.chains, 1)
+    slow_time = require_positive("slow-time", args.slow_time)
+    steps = slow_time / np.multiply.outer(axes["epsilon"], axes["dt"])
+    require_budget(f"--chains {chains} x --grid ... x --slow-time {args.slow_time:g} ({steps.sum():.3g} steps)",
+                   memory=BYTES_PER_CHAIN * chains, seconds=chains * steps.sum() / CHAIN_STEPS_PER_S,
+                   confirmed=args.yes_large)
     dataset = langevin_bias(model, axes["epsilon"], axes["dt"], chains=chains, seed=args.seed,
                             slow_time=args.slow_time, integrator=args.integrator)
     summary = bias_summary(dataset)
@@ -152,7 +177,9 @@ def _linearized(args) -> int:
     for name in ("dt", "steps"):           # defaults that keep the default run reliable
         if getattr(args, name) is None:
             setattr(args, name, LINEARIZED_DEFAULTS[args.method][name])
-    summary = linearized_run(load_model(args.model), args.method, dt=args.dt, chains=args.chains, steps=args.steps,
+    model = load_model(args.model, confirmed=args.yes_large)
+    _require_run_budget(args, args.steps, flops_per_step=model.n_neurons ** 3)
+    summary = linearized_run(model, args.method, dt=args.dt, chains=args.chains, steps=args.steps,
                              seed=args.seed, burn_in=args.burn_in, thin=args.thin, out=args.out, resume=args.resume,
                              command=_command(args, "linearized", _LINEARIZED_NAMES))
     return _finish(summary, args)

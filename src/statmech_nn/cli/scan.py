@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._common import UsageError, add_command, add_json_flag, emit
+from math import prod
+
+from ._common import UsageError, add_command, add_json_flag, add_large_flag, emit, out_path
 from .quartic import add_model_arguments, model_parameters
 
 QUARTIC_FIGURES = ("powerlaw_decades", "q2_mean", "mass_powerlaw", "u_gauss")
+
+
+BYTES_PER_POINT = 8 * 24  # a cell's grid values, bookkeeping and results in the store, float64 (quartic: its meshes)
+POINTS_PER_S = 1e3        # a conservative rate of the quartic batch evaluator (a few 1e4 points/s on one core)
 
 
 def register(subparsers) -> None:
@@ -23,16 +29,17 @@ def register(subparsers) -> None:
                       help="a grid axis over a dotted key of the spec (repeat for more axes); also KEY=V1,V2,...")
     scan.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                       help="set a dotted key of the spec (a number, true/false or a word)")
-    scan.add_argument("--out", required=True, help="the Zarr store (re-running the command resumes it)")
+    scan.add_argument("--out", type=out_path, required=True, help="the Zarr store (re-running the command resumes it)")
     where = scan.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, help="local worker processes (default: the machine's cores)")
     where.add_argument("--local-cluster", type=int, metavar="N", help="start a Dask LocalCluster of N workers")
     where.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, tcp://HOST:PORT")
     scan.add_argument("--retries", type=int, default=0, help="re-run a failing cell up to N more times")
     scan.add_argument("--overwrite", action="store_true", help="start the store afresh")
-    scan.add_argument("--figures", help="directory for the figures (default: figures/ next to --out)")
+    scan.add_argument("--figures", type=out_path, help="directory for the figures (default: figures/ next to --out)")
     scan.add_argument("--no-figures", action="store_true", help="skip the figures")
     add_model_arguments(scan, required=False)
+    add_large_flag(scan)
     add_json_flag(scan)
     scan.set_defaults(handler=_scan)
 
@@ -50,20 +57,24 @@ def _value(text: str):
 
 
 def _spec(args):
-    from ..params import GridAxis
+    from ..params import GridAxis, require_budget
     from ..scan.grid import check_quartic_grid
     from ..package_data import find_spec
     from ..scan.spec import ScanSpec
 
+    points = prod(GridAxis.points(text) for text in args.grid)
+    quartic = args.target == "quartic"
+    require_budget(f"--grid {' x '.join(args.grid)} ({points:.3g} cells)", memory=BYTES_PER_POINT * points,
+                   seconds=points / POINTS_PER_S if quartic else 0.0, confirmed=args.yes_large)
     overrides = {}
     for item in args.set:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise UsageError(f"--set {item!r}: expected KEY=VALUE")
         overrides[key.strip()] = _value(value)
-    if args.target == "quartic":
+    if quartic:
         fixed = model_parameters(args, required=False)
-        check_quartic_grid([GridAxis.parse(text) for text in args.grid], fixed)
+        check_quartic_grid([GridAxis.parse(text, args.yes_large) for text in args.grid], fixed)
         header = {"task": "quartic", "name": "quartic", "figures": list(QUARTIC_FIGURES),
                   "boundaries": [{"variable": "normalizable", "level": 0.5, "label": "normalizable"}]}
         return ScanSpec.from_dict({"scan": header, "model": fixed}, [f"model.{text}" for text in args.grid],

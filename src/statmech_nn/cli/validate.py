@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 from ..run_directory import command_line
-from ._common import add_command, add_json_flag, emit
+from ._common import add_command, add_json_flag, emit, out_path
 
 
 def register(subparsers) -> None:
     parser = add_command(subparsers, "validate")
     parser.add_argument("spec", nargs="?", help="experiment spec: a TOML file, or the name of a shipped one (soc_mnist5k "
                         "(default), soc_digits, smoke_digits, soc_mnist, criticality_cifar10, plasticity_digits, ...)")
-    parser.add_argument("--out", help="output directory (default: runs/<spec name>); rerun to resume training")
+    parser.add_argument("--out", type=out_path, help="output directory (default: runs/<spec name>); rerun to resume training")
     parser.add_argument("--data-dir", help="directory with the data files the spec's data set needs (MNIST IDX, CIFAR-10)")
     parser.add_argument("--device", help="override the spec's training device (auto, cpu, cuda)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")

@@ -45,14 +45,14 @@ from .overlay import predicted_densities
 from .steps import DecaySplit, split_decay_steps
 from .verdicts import (STATIONARITY_PREFIX, Verdict, headline, merge_columns, network_verdicts,
                        representative_columns, stationarity_columns, summary_text)
-from ..errors import DataError, StatmechError
+from ..errors import DataError, ParameterError, StatmechError
 from ..io import OBSERVABLES_FILE, RunDirectory, Trajectory, save_dataset, write_json
 from ..observables.activity import bimodality, fit_zipf, pattern_counts
-from ..observables.fluctuations import fluctuation_densities, fluctuation_samples, uniform_step
+from ..observables.fluctuations import MODES, fluctuation_densities, fluctuation_samples, uniform_step
 from ..observables.powerlaw import fit_powerlaw
 from ..observables.spectrum import HIGH_BAND, spectrum_dataset
 from ..observables.stationarity import stationarity_rows
-from ..params import jsonable, require_int, rng_from
+from ..params import jsonable, require_int, require_number, rng_from
 
 FITS_FILE = "fits.json"
 ANALYSIS_FILE = "analysis.json"
@@ -79,6 +79,29 @@ class AnalysisOptions:
     seed: int = 0
     units: str = "q"
     figures: bool = True
+
+    def __post_init__(self):
+        """Checked when given (``analyze``'s flags, a spec's [analysis] table at load), not when first used."""
+        if self.mode not in MODES:
+            raise ParameterError("analysis.mode", self.mode, "one of " + ", ".join(MODES))
+        for name, minimum in (("lag", 1), ("window", 1), ("per_decade", 1), ("quadratic_bins", 1), ("bootstrap", 0),
+                              ("gof_bootstrap", 0), ("seed", 0)):
+            require_int(f"analysis.{name}", getattr(self, name), minimum)
+        if self.segment is not None:
+            require_int("analysis.segment", self.segment, 2)
+        for name in ("low_band", "high_band"):
+            band = getattr(self, name)
+            if band is None:
+                continue
+            if not isinstance(band, (list, tuple)) or len(band) != 2:
+                raise ParameterError(f"analysis.{name}", band, "[LO, HI] with 0 < LO < HI")
+            lo, hi = (require_number(f"analysis.{name}", v) for v in band)
+            if not 0 < lo < hi:
+                raise ParameterError(f"analysis.{name}", band, "[LO, HI] with 0 < LO < HI")
+        if not isinstance(self.units, str):
+            raise ParameterError("analysis.units", self.units, "a string")
+        if not isinstance(self.figures, bool):
+            raise ParameterError("analysis.figures", self.figures, "true or false")
 
 
 def _output_observables(x: np.ndarray, seed) -> tuple[xr.Dataset, list]:

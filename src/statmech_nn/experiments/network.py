@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from ..errors import DataError, StatmechError
+from ..errors import DataError, ParameterError, StatmechError
 from ..io import RunDirectory
 from ..networks import TrainConfig, probe, train
 from ..report.probe_figures import write_probe_outputs
@@ -61,7 +61,9 @@ def probe_network(spec: ExperimentSpec, run_dir: Path, out: Path) -> ProbeResult
     ds = probe(run_dir, split=p.split, n_neurons=p.n_neurons, max_samples=p.max_samples, seed=p.seed)
     paths = write_probe_outputs(ds, out)
     layers = list(ds.layer.values)
-    layer = layers[min(p.layer, len(layers)) - 1]
+    if p.layer > len(layers):
+        raise ParameterError("probe.layer", p.layer, f"at most {len(layers)}, the network's number of probed layers")
+    layer = layers[p.layer - 1]
     index = ds.neuron_index.sel(layer=layer).values
     valid = index >= 0
     outputs = ds.preactivation.sel(layer=layer).values[valid].T

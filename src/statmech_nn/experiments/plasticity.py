@@ -57,7 +57,10 @@ _TABLES = ("experiment", "networks", "snapshots", "hessian", "acceptance")
 
 def spec_kind(path) -> str | None:
     """``[experiment] kind`` of a spec file (None for the 002 protocol's specs, which have none)."""
-    return read_toml(path).get("experiment", {}).get("kind")
+    experiment = read_toml(path).get("experiment", {})
+    if not isinstance(experiment, dict):
+        raise DataError(f"{path}: [experiment] must be a table, got {type(experiment).__name__}")
+    return experiment.get("kind")
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,12 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..compare.analysis import AnalysisOptions
 from ..errors import DataError, ParameterError
 from ..io import read_toml
+from ..networks.config import TrainConfig
 from ..package_data import find_spec
-from ..params import require_int, require_positive
+from ..params import require_int, require_number, require_positive
 from ..quartic.parameters import NAMES as QUARTIC_PARAMETERS
 
 SAMPLER_METHODS = ("exact", "mh", "langevin")
@@ -91,6 +93,14 @@ class AcceptanceSpec:
     max_sampler_z: float = 4.0
     require_claims: bool = True
 
+    def __post_init__(self):
+        if require_number("acceptance.min_test_accuracy", self.min_test_accuracy) < 0:
+            raise ParameterError("acceptance.min_test_accuracy", self.min_test_accuracy, ">= 0")
+        require_positive("acceptance.max_sampler_z", require_number("acceptance.max_sampler_z", self.max_sampler_z))
+        for name in ("require_equilibrium", "require_claims"):
+            if not isinstance(getattr(self, name), bool):
+                raise ParameterError(f"acceptance.{name}", getattr(self, name), "true or false")
+
 
 @dataclass(frozen=True)
 class ExperimentSpec:
@@ -114,11 +124,16 @@ class ExperimentSpec:
         unknown = sorted(set(tables) - set(_TABLES))
         if unknown:
             raise DataError(f"{path}: unknown table(s) {unknown}; a spec has {', '.join(_TABLES)}")
+        for name, table in tables.items():
+            if not isinstance(table, dict):
+                raise DataError(f"{path}: [{name}] must be a table, got {type(table).__name__}")
         experiment = tables.get("experiment", {})
-        try:
+        try:  # every table checked now, not after hours of training
             probe = ProbeSpec(**tables.get("probe", {}))
             samplers = SamplerSpec(**tables.get("samplers", {}))
             acceptance = AcceptanceSpec(**tables.get("acceptance", {}))
+            AnalysisOptions(**tables.get("analysis", {}))
+            TrainConfig.from_dict({**tables.get("training", {}), "out": "."})
         except TypeError as exc:  # an unknown key in one of the tables
             raise DataError(f"{path}: {exc}") from None
         return cls(name=str(experiment.get("name", path.stem)), description=str(experiment.get("description", "")),

@@ -23,19 +23,42 @@
     v_x = 0.05                  # V̂_x: one number or N numbers, > 0
     v_q = 0.5                   # V̂_q: one number or K numbers, > 0
 
-Any error names the key, e.g. ``base.scale``.
+Any error names the key, e.g. ``base.scale``; an unknown table or key is refused (as in a quartic spec), and so is a
+boolean where a number belongs (TOML ``true`` is not 1). A model whose N x N matrices exceed the memory budget
+(:func:`statmech_nn.params.require_budget`: four of them, 32 N² bytes) is refused unless ``confirmed``.
 """
 
 from __future__ import annotations
 
-import tomllib
 
 import numpy as np
 
 from ..errors import DataError, ParameterError
+from ..io import read_toml
 from ..package_data import find_spec
-from ..params import require_int, require_positive
+from ..params import require_budget, require_int, require_number, require_positive
 from .model import LinearizedModel
+
+KEYS = {"model": ("name", "neurons", "alpha", "beta"), "base": ("matrix", "seed", "scale"),
+        "trainable": ("entries", "q_bar"), "activation": ("slopes",), "potentials": ("v_x", "v_q")}
+MATRICES_PER_MODEL = 4  # ŵ₀, the precision matrix, its Cholesky factor and a work matrix: N x N float64 each
+
+
+def _check_keys(spec: dict) -> None:
+    """Every table and key of ``spec`` is one of :data:`KEYS`, and numbers are numbers (not booleans)."""
+    unknown = sorted(set(spec) - set(KEYS))
+    if unknown:
+        raise DataError(f"model spec: unknown table(s) {', '.join(unknown)} (allowed: {', '.join(KEYS)})")
+    for section, table in spec.items():
+        if not isinstance(table, dict):
+            raise DataError(f"model spec: [{section}] must be a table, got {type(table).__name__}")
+        unknown = sorted(set(table) - set(KEYS[section]))
+        if unknown:
+            raise DataError(f"model spec: unknown key(s) {', '.join(f'{section}.{k}' for k in unknown)} "
+                            f"(allowed: {', '.join(KEYS[section])})")
+        for key, value in table.items():
+            if key != "name" and any(isinstance(v, bool) for v in np.ravel(np.asarray(value, object))):
+                raise ParameterError(f"{section}.{key}", value, "numbers (a boolean is not a number)")
 
 
 def _table(spec: dict, key: str) -> dict:
@@ -63,10 +86,15 @@ def base_matrix(base: dict, neurons: int) -> np.ndarray:
     return scale / np.sqrt(neurons) * np.random.default_rng(seed).standard_normal((neurons, neurons))
 
 
-def model_from_spec(spec: dict, name: str = "linearized") -> LinearizedModel:
-    """A :class:`LinearizedModel` from a parsed spec (see the module docstring)."""
+def model_from_spec(spec: dict, name: str = "linearized", confirmed: bool = False) -> LinearizedModel:
+    """A :class:`LinearizedModel` from a parsed spec (see the module docstring); ``confirmed``: the user passed
+    :data:`~statmech_nn.params.LARGE_FLAG` for a model beyond the memory budget."""
+    _check_keys(spec)
     model = _table(spec, "model")
     neurons = require_int("model.neurons", _require(model, "model", "neurons"), 1)
+    require_budget(f"model.neurons = {neurons}", memory=MATRICES_PER_MODEL * 8.0 * neurons**2, confirmed=confirmed)
+    for key in ("alpha", "beta"):
+        require_number(f"model.{key}", _require(model, "model", key))
     trainable = _table(spec, "trainable")
     entries = _require(trainable, "trainable", "entries")
     potentials = _table(spec, "potentials")
@@ -79,11 +107,8 @@ def model_from_spec(spec: dict, name: str = "linearized") -> LinearizedModel:
         q_bar=trainable.get("q_bar"), name=str(model.get("name", name)))
 
 
-def load_model(path) -> LinearizedModel:
-    """Read a ``models/linearized_*.toml`` spec: a file, or a shipped one by name (``linearized_small``)."""
+def load_model(path, confirmed: bool = False) -> LinearizedModel:
+    """Read a ``models/linearized_*.toml`` spec: a file, or a shipped one by name (``linearized_small``)
+    (``confirmed``: see :func:`model_from_spec`)."""
     path = find_spec(path, "model")
-    try:
-        spec = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(f"{path} is not valid TOML: {exc}") from None
-    return model_from_spec(spec, name=path.stem)
+    return model_from_spec(read_toml(path), name=path.stem, confirmed=confirmed)

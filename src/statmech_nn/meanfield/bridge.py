@@ -48,7 +48,10 @@ def _as_array(value, name: str) -> np.ndarray:
     """A numpy array from a numpy array, a list or a torch tensor (duck-typed: no torch import here)."""
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
-    array = np.asarray(value, dtype=float)
+    array = np.asarray(value)
+    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+        raise ParameterError(name, f"array of dtype {array.dtype}", "real numbers")
+    array = array.astype(float)
     if not np.isfinite(array).all():
         raise ParameterError(name, "an array with NaN or infinite entries", "finite")
     return array

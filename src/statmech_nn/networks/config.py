@@ -100,7 +100,10 @@ class TrainConfig:
     @classmethod
     def from_run_dir(cls, path: str | Path) -> "TrainConfig":
         """The configuration stored in ``path/run.json``."""
-        return cls.from_dict(RunDirectory(path).read_run_info()["parameters"])
+        parameters = RunDirectory(path).read_run_info().get("parameters")
+        if not isinstance(parameters, dict):
+            raise DataError(f"{Path(path) / 'run.json'} has no 'parameters' object: not a run of statmech-nn train")
+        return cls.from_dict(parameters)
 
     def resumed_with(self, requested: "TrainConfig") -> "TrainConfig":
         """This (stored) run continued as ``requested`` asks: the run directory is ``requested.out``; settings that

@@ -43,7 +43,7 @@ import torch
 import xarray as xr
 from torch import nn
 
-from ..errors import ParameterError
+from ..errors import DataError, ParameterError
 from ..params import require_int
 from ..patterns import packed_pattern_counts
 from .architectures import Architecture
@@ -124,7 +124,13 @@ def probe(source, dataset: ArrayDataset | None = None, *, split: str = "test", n
     chosen, pre, post, packed, counts, means, fractions, widths = {}, {}, {}, {}, {}, {}, {}, {}
     try:
         for start in range(0, len(x), batch):
-            model(torch.as_tensor(x[start:start + batch], dtype=first.dtype, device=first.device))
+            try:
+                model(torch.as_tensor(x[start:start + batch], dtype=first.dtype, device=first.device))
+            except RuntimeError as exc:  # another data set's input width: a shape mismatch in the first layer
+                if start:
+                    raise
+                raise DataError(f"the data set's inputs (shape {tuple(x.shape[1:])}) do not fit the network: "
+                                f"{str(exc).splitlines()[0]}") from None
             for name, _ in layers:
                 before, after = (t.reshape(t.shape[0], -1).cpu().numpy() for t in captured[name])
                 if name not in chosen:

@@ -107,12 +107,18 @@ class PowerLawFit:
         rng = rng_from(seed)
         body = self.data[: self.n - self.ntail]
         distances = np.empty(n_boot)
-        for b in tqdm(range(n_boot), desc="bootstrap", unit="fit", disable=not progress):
-            n_tail = self.n if body.size == 0 else int(rng.binomial(self.n, self.ntail / self.n))
-            synthetic = np.concatenate([self.sample(n_tail, rng), body[rng.integers(0, body.size, self.n - n_tail)]])
-            refit = fit_powerlaw(synthetic, discrete=self.discrete, xmin=self.xmin if self.xmin_fixed else None,
-                                 alpha_range=self.alpha_range)
-            distances[b] = refit.D
+        with warnings.catch_warnings(record=True) as caught:   # one summary line, not one per refit
+            warnings.simplefilter("always")
+            for b in tqdm(range(n_boot), desc="bootstrap", unit="fit", disable=not progress):
+                n_tail = self.n if body.size == 0 else int(rng.binomial(self.n, self.ntail / self.n))
+                synthetic = np.concatenate([self.sample(n_tail, rng),
+                                            body[rng.integers(0, body.size, self.n - n_tail)]])
+                refit = fit_powerlaw(synthetic, discrete=self.discrete, xmin=self.xmin if self.xmin_fixed else None,
+                                     alpha_range=self.alpha_range)
+                distances[b] = refit.D
+        if caught:
+            warnings.warn(f"{len(caught)} warnings in {n_boot} bootstrap refits, the first: {caught[0].message}",
+                          stacklevel=2)
         return float(np.mean(distances >= self.D))
 
     def sample(self, size: int, seed=None) -> np.ndarray:

@@ -22,6 +22,7 @@ from scipy.special import logsumexp
 from ..distributions import Distribution
 from ..errors import NotNormalizableError, ParameterError
 from .free_energy import log_unnormalized_marginal
+from .parameters import COMPUTABLE, require_computable
 from .quadrature import LOG, Params, build_panels, log_integrals, panel_log_jacobian, panel_t
 
 PANELS_PER_SEGMENT = 12
@@ -116,6 +117,8 @@ class QuarticMarginal(Distribution):
         if code:
             raise NotNormalizableError(NORMALIZABILITY_PROBLEMS[code])
         _require_resolvable_peak(model)
+        for name in COMPUTABLE:
+            require_computable(name, getattr(model, name))
         self.model = model
         self.q_bar = model.q_bar
         self._params = Params.of(model.lambda_x, model.g, model.lambda_q, model.alpha, model.beta, model.mu)

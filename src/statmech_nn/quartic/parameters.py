@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import ParameterError
 from ..params import require_finite, require_nonnegative, require_positive
 
 # allowed range: (scalar validator that names the parameter, vectorized test)
@@ -67,3 +68,19 @@ NAMES = tuple(p.name for p in PARAMETERS)
 REQUIRED = tuple(p.name for p in PARAMETERS if p.required)
 # the centres only shift p(q): the shape of the marginal (regimes, scans) depends on the other six
 SHAPE_PARAMETERS = tuple(name for name in NAMES if name not in ("x_bar", "q_bar"))
+
+# Where p(q) and the scan's quantities are computed to 1e-8 (checked against 40-digit quadrature,
+# tests/test_hostile_inputs.py): beyond these bounds the panel quadrature loses its scales (20-46 % off at β = 1e308,
+# g = 1e308, α = 1e-306), so the marginal and the scan refuse instead of answering.
+COMPUTABLE = {"beta": (0.0, 1e300), "g": (0.0, 1e50), "alpha": (1e-50, np.inf)}
+
+
+def require_computable(name: str, values) -> None:
+    """Refuse ``values`` of parameter ``name`` outside :data:`COMPUTABLE` (a ParameterError naming it)."""
+    if name not in COMPUTABLE:
+        return
+    low, high = COMPUTABLE[name]
+    values = np.asarray(values, float)
+    if values.size and (values.min() < low or values.max() > high):
+        bad = values.min() if values.min() < low else values.max()
+        raise ParameterError(name, float(bad), f"within [{low:g}, {high:g}], where p(q) is computed to 1e-8")

@@ -20,7 +20,7 @@ from .. import __version__
 from ..errors import ParameterError
 from ..params import GridAxis
 from ..quartic import batch
-from ..quartic.parameters import BY_NAME, SHAPE_PARAMETERS
+from ..quartic.parameters import BY_NAME, SHAPE_PARAMETERS, require_computable
 from .tasks import DEFAULT_CHUNK, batched
 
 # the grid axes: the parameters that shape p(q) (the table's, :mod:`statmech_nn.quartic.parameters`)
@@ -35,14 +35,19 @@ def check_quartic_grid(axes: Sequence[GridAxis], fixed: dict) -> None:
             raise ParameterError("grid", name, "one of " + ", ".join(QUARTIC_SCAN_PARAMETERS))
     if len(set(names)) != len(names):
         raise ParameterError("grid", names, "a list of distinct parameters")
+    fixed = {p: BY_NAME[p].default for p in QUARTIC_SCAN_PARAMETERS if BY_NAME[p].default is not None} | {
+        p: BY_NAME[p].require(v) for p, v in fixed.items() if p not in names}
     missing = [p for p in QUARTIC_SCAN_PARAMETERS if p not in names and p not in fixed]
     if missing:
         raise ParameterError(missing[0], None, "given, either as a grid axis or as a fixed value")
+    for name, value in fixed.items():
+        require_computable(name, value)
     for axis in axes:
         parameter = BY_NAME[axis.name]
         if not np.all(parameter.holds(axis.values)):
             raise ParameterError(axis.name, f"{axis.values.min()}..{axis.values.max()}",
                                  parameter.allowed + " over the whole grid")
+        require_computable(axis.name, axis.values)
 
 
 def quartic_scan(axes: Sequence[GridAxis], fixed: dict, progress: bool = True) -> xr.Dataset:

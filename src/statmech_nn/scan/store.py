@@ -29,6 +29,7 @@ import xarray as xr
 
 from .. import __version__
 from ..errors import DataError
+from ..run_directory import LOCK_FILE, holds_run
 from .spec import ScanSpec
 
 PENDING, DONE, FAILED = 0, 1, 2
@@ -88,8 +89,10 @@ class ScanStore:
         path = Path(path)
         signature = _signature(spec)
         if path.exists() and overwrite:
-            shutil.rmtree(path)
-        if path.exists():
+            for entry in path.iterdir():   # all but the writer's lock (run_directory.claim), which it holds
+                if entry.name != LOCK_FILE:
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        if holds_run(path):
             try:
                 attrs = xr.open_zarr(path, consolidated=False).attrs
             except Exception as exc:  # noqa: BLE001 - any unreadable store
