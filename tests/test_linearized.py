@@ -167,7 +167,7 @@ def test_bad_specs_name_what_is_wrong(change, error, match):
 
 
 def test_missing_or_broken_spec_files(tmp_path):
-    with pytest.raises(DataError, match="no spec file"):
+    with pytest.raises(DataError, match="no model spec"):
         load_model(tmp_path / "none.toml")
     (tmp_path / "bad.toml").write_text("[model\n")
     with pytest.raises(DataError, match="not valid TOML"):

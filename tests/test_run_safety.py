@@ -167,9 +167,15 @@ def test_an_existing_run_is_never_overwritten_without_overwrite(tmp_path, capsys
     scan = ["scan", "quartic", "--grid", "alpha=0.5:1:2", "--lambda-x", "-0.3", "--g", "1", "--lambda-q", "1",
             "--beta", "1", "--mu", "0", "--no-figures", "--out", tmp_path / "scan.nc"]
     assert run(capsys, *scan)[0] == 0
-    status, _, err = run(capsys, *scan)
-    assert status == 2 and "already exists" in err and "--overwrite" in err
-    assert run(capsys, *scan, "--overwrite")[0] == 0
+    # a scan's store is its run: the same command again resumes it (nothing recomputed, issue 13), another grid into
+    # the same store is refused, --overwrite starts afresh
+    status, payload, _ = run(capsys, *scan, "--json")
+    assert status == 0 and json.loads(payload)["computed"] == 0
+    other = [*scan[:3], "alpha=0.5:1:3", *scan[4:]]
+    status, _, err = run(capsys, *other)
+    assert status == 2 and "another scan" in err
+    status, payload, _ = run(capsys, *scan, "--overwrite", "--json")
+    assert status == 0 and json.loads(payload)["computed"] == 2
 
 
 def test_a_train_stopped_before_its_first_checkpoint_resumes_from_step_zero_or_restarts(tmp_path, capsys,

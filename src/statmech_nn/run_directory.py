@@ -207,10 +207,11 @@ def claim(out, *, resume: bool = False, overwrite: bool = False, reuse: bool = F
         finally:
             _held[lock][1] -= 1
         return
+    directory = Path(out)
+    existed = directory.exists()
     descriptor = _acquire(lock)
     _held[lock] = [descriptor, 1]
     try:
-        directory = Path(out)
         if lock.name == LOCK_FILE and not (resume or reuse) and holds_run(directory):
             if not overwrite:
                 raise DataError(f"{directory} already holds a run: resume it (--resume), replace it (--overwrite) "
@@ -228,7 +229,22 @@ def claim(out, *, resume: bool = False, overwrite: bool = False, reuse: bool = F
         record_outcome(directory, COMPLETED)
     finally:
         del _held[lock]
+        _discard_if_unused(lock, directory, existed)
         os.close(descriptor)
+
+
+def _discard_if_unused(lock: Path, out: Path, existed: bool) -> None:
+    """A command that wrote nothing (refused its input, say) leaves nothing behind: neither its lock file nor the
+    directory the lock created."""
+    wrote = holds_run(out) if lock.name == LOCK_FILE else out.exists()
+    if wrote:
+        return
+    lock.unlink(missing_ok=True)
+    if lock.name == LOCK_FILE and not existed:
+        try:
+            out.rmdir()
+        except OSError:
+            pass
 
 
 def require_complete(run_dir, allow_incomplete: bool = False) -> str | None:

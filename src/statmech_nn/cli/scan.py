@@ -73,8 +73,8 @@ def _spec(args):
             raise UsageError(f"--set {item!r}: expected KEY=VALUE")
         overrides[key.strip()] = _value(value)
     if quartic:
-        fixed = model_parameters(args, required=False)
-        check_quartic_grid([GridAxis.parse(text, args.yes_large) for text in args.grid], fixed)
+        fixed = check_quartic_grid([GridAxis.parse(text, args.yes_large) for text in args.grid],
+                                   model_parameters(args, required=False))
         header = {"task": "quartic", "name": "quartic", "figures": list(QUARTIC_FIGURES),
                   "boundaries": [{"variable": "normalizable", "level": 0.5, "label": "normalizable"}]}
         return ScanSpec.from_dict({"scan": header, "model": fixed}, [f"model.{text}" for text in args.grid],
@@ -99,7 +99,7 @@ def _scan(args) -> None:
     payload = {**outcome.summary(), "figures": [str(f) for f in figures]}
     if store != out:
         payload["netcdf"] = str(save_dataset(dataset, out))
-    if spec.task == "quartic":
+    if spec.task == "quartic" and "normalizable" in dataset:   # absent only when every cell failed
         payload.update({"points": outcome.cells, "points_per_s": outcome.cells_per_s,
                         "normalizable_fraction": float(dataset["normalizable"].where(dataset["status"] == 1).mean())})
     emit(payload, args.json)

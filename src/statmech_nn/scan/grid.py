@@ -27,8 +27,9 @@ from .tasks import DEFAULT_CHUNK, batched
 QUARTIC_SCAN_PARAMETERS = SHAPE_PARAMETERS
 
 
-def check_quartic_grid(axes: Sequence[GridAxis], fixed: dict) -> None:
-    """Every shape parameter given once, as an axis or a fixed value, and allowed over the whole grid."""
+def check_quartic_grid(axes: Sequence[GridAxis], fixed: dict) -> dict:
+    """Every shape parameter given once, as an axis or a fixed value, and allowed over the whole grid; returns the
+    fixed values with the table's defaults (e.g. mu = 0) filled in."""
     names = [axis.name for axis in axes]
     for name in names:
         if name not in QUARTIC_SCAN_PARAMETERS:
@@ -48,11 +49,12 @@ def check_quartic_grid(axes: Sequence[GridAxis], fixed: dict) -> None:
             raise ParameterError(axis.name, f"{axis.values.min()}..{axis.values.max()}",
                                  parameter.allowed + " over the whole grid")
         require_computable(axis.name, axis.values)
+    return fixed
 
 
 def quartic_scan(axes: Sequence[GridAxis], fixed: dict, progress: bool = True) -> xr.Dataset:
     """The quartic model's regimes, <(q - q̄)²> and regime masses over the grid (002 eqs. (6)-(7))."""
-    check_quartic_grid(axes, fixed)
+    fixed = check_quartic_grid(axes, fixed)
     names = [axis.name for axis in axes]
     mesh = dict(zip(names, np.meshgrid(*(axis.values for axis in axes), indexing="ij")))
     shape = mesh[names[0]].shape if names else ()

@@ -123,8 +123,8 @@ class ScanStore:
                    "name": self.spec.name, "description": self.spec.description,
                    "spec": json.dumps(_jsonable(self.spec.to_dict())), "package_version": __version__})
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with quiet_zarr():
-            template.to_zarr(self.path, mode="w-", compute=False, zarr_format=3, consolidated=False)
+        with quiet_zarr():   # "a": the directory may hold the writer's lock file (run_directory.claim), nothing else
+            template.to_zarr(self.path, mode="a", compute=False, zarr_format=3, consolidated=False)
 
     # ----------------------------------------------------------------- blocks
     def blocks(self) -> list[Block]:
