@@ -73,7 +73,7 @@ def test_too_short_chains_warn_loudly_but_do_not_fail(capsys):
     (QUARTIC, "--method"),
     (QUARTIC + ["--method", "mh", "--chains", "0"], "chains"),
     (QUARTIC + ["--method", "langevin", "--dt", "3", "--chains", "2", "--steps", "3000"], "reduce the step size"),
-    (["sample", "linearized", "--model", "models/none.toml"], "no spec file"),
+    (["sample", "linearized", "--model", "models/none.toml"], "no model spec"),
     (QUARTIC + ["--method", "langevin", "--grid", "epsilon=0.1:1:2"], "unrecognized arguments"),
 ])
 def test_bad_input_is_one_line_and_exit_status_2(capsys, argv, match):

@@ -94,7 +94,8 @@ class ScanStore:
                     shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
         if holds_run(path):
             try:
-                attrs = xr.open_zarr(path, consolidated=False).attrs
+                with quiet_zarr():
+                    attrs = xr.open_zarr(path, consolidated=False).attrs
             except Exception as exc:  # noqa: BLE001 - any unreadable store
                 raise DataError(f"{path} exists and is not a scan store ({exc})") from None
             if attrs.get("signature") != signature:
@@ -221,9 +222,11 @@ def _jsonable(value):
 
 
 class quiet_zarr(warnings.catch_warnings):
-    """Silence zarr's notice that fixed-width strings are not yet in the v3 specification (they round-trip)."""
+    """Silence zarr's notice that fixed-width strings are not yet in the v3 specification (they round-trip), and
+    its notice about the writer's lock file in the store's directory (:func:`statmech_nn.run_directory.claim`)."""
 
     def __enter__(self):
         super().__enter__()
+        warnings.filterwarnings("ignore", message=f".*Object at {LOCK_FILE} is not recognized.*")
         warnings.filterwarnings("ignore", message=".*not part of the Zarr format 3.*")
         warnings.filterwarnings("ignore", message=".*does not have a Zarr V3 specification.*")
