@@ -2,7 +2,7 @@
 
 Prints one JSON line per case:
 
-- ``scan_engine_training_scaling``: a tiny network SOC scan (002 §5 protocol, digits, mlp:64-16-10, 18
+- ``scan_engine_training_scaling``: a small network SOC scan (002 §5 protocol, digits, mlp:64-16-10, 90
   epochs, a few seconds a cell; 8 cells of lr x weight decay) with 1 and 2 local worker processes; ours = 2 workers, reference = 1
   worker, ratio = speed-up, scaling efficiency = speed-up / 2 (target >= 0.8), measured on pools whose workers
   have started (imported torch) beforehand, and cold (start-up included); check: both scans equal cell by cell.
@@ -33,7 +33,7 @@ from statmech_nn.scan.grid import quartic_scan
 from statmech_nn.scan.spec import ScanSpec
 
 TRAINING = {"arch": "mlp:64-16-10", "dataset": "digits", "lr": 1e-2, "weight_decay": 5e-4, "batch_size": 1,
-            "until_equilibrium": False, "warmup_epochs": 12, "epochs": 6, "track": 8, "backend": "fast",
+            "until_equilibrium": False, "warmup_epochs": 60, "epochs": 30, "track": 8, "backend": "fast",
             "device": "cpu", "torch_threads": 1, "seed": 0}
 QUARTIC = {"g": 1.0, "lambda_q": 1.0, "alpha": 0.5, "beta": 1.0, "mu": 1e-3}
 
