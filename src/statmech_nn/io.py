@@ -388,6 +388,20 @@ def read_toml(path: str | os.PathLike) -> dict:
     return _read_document(path, "TOML", "spec file", tomllib.loads, tomllib.TOMLDecodeError)
 
 
+def read_spec_tables(path, allowed, what: str, arrays=()) -> dict:
+    """The tables of a TOML spec file whose top level may hold only ``allowed`` (``what`` names the kind of spec in
+    the error): each a table, or, for the names in ``arrays``, an array of tables."""
+    tables = read_toml(path)
+    unknown = sorted(set(tables) - set(allowed))
+    if unknown:
+        raise DataError(f"{path}: unknown table(s) {unknown}; {what} has {', '.join(allowed)}")
+    for name, table in tables.items():
+        entries = table if name in arrays and isinstance(table, list) else [table]
+        if not all(isinstance(entry, dict) for entry in entries):
+            raise DataError(f"{path}: [{name}] must be a table, got {type(table).__name__}")
+    return tables
+
+
 def git_revision() -> str | None:
     """The git revision of the source tree this package runs from, if it is a checkout."""
     try:

@@ -32,7 +32,7 @@ from scipy import stats
 
 from ..compare.claims import run_claims
 from ..errors import DataError
-from ..io import RunDirectory, load_dataset, read_json, read_toml, save_dataset, write_json
+from ..io import RunDirectory, load_dataset, read_json, read_spec_tables, read_toml, save_dataset, write_json
 from ..networks import TrainConfig, train
 from ..networks.hessian import operator_from_run
 from ..observables.hessian_measure import HessianOptions, measure_hessian
@@ -90,10 +90,7 @@ class PlasticitySpec:
     @classmethod
     def load(cls, path) -> "PlasticitySpec":
         path = Path(path)
-        tables = read_toml(path)
-        unknown = sorted(set(tables) - set(_TABLES))
-        if unknown:
-            raise DataError(f"{path}: unknown table(s) {unknown}; a plasticity spec has {', '.join(_TABLES)}")
+        tables = read_spec_tables(path, _TABLES, "a plasticity spec", arrays=("networks",))
         experiment = tables.get("experiment", {})
         if experiment.get("kind") != KIND:
             raise DataError(f"{path}: [experiment] kind must be {KIND!r}")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..compare.analysis import AnalysisOptions
 from ..errors import DataError, ParameterError
-from ..io import read_toml
+from ..io import read_spec_tables
 from ..networks.config import TrainConfig
 from ..package_data import find_spec
 from ..params import require_int, require_number, require_positive
@@ -120,13 +120,7 @@ class ExperimentSpec:
     @classmethod
     def load(cls, path) -> "ExperimentSpec":
         path = Path(path)
-        tables = read_toml(path)
-        unknown = sorted(set(tables) - set(_TABLES))
-        if unknown:
-            raise DataError(f"{path}: unknown table(s) {unknown}; a spec has {', '.join(_TABLES)}")
-        for name, table in tables.items():
-            if not isinstance(table, dict):
-                raise DataError(f"{path}: [{name}] must be a table, got {type(table).__name__}")
+        tables = read_spec_tables(path, _TABLES, "a spec")
         experiment = tables.get("experiment", {})
         try:  # every table checked now, not after hours of training
             probe = ProbeSpec(**tables.get("probe", {}))
