@@ -55,45 +55,35 @@ def add_command(subparsers, name: str, **kwargs) -> argparse.ArgumentParser:
     return subparsers.add_parser(name, help=COMMANDS[name][1], **kwargs)
 
 
+def _checked(text: str, kind, holds, requirement: str):
+    """``kind(text)`` if it parses and ``holds`` for it, else argparse's error ``must be <requirement>``."""
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not holds(value):
+        raise argparse.ArgumentTypeError(f"must be {requirement}, got {text!r}")
+    return value
+
+
 def seed(text: str) -> int:
     """argparse type of ``--seed``: an integer in [0, 2**63) (what numpy's and torch's generators take)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"must be an integer in [0, 2^63), got {text!r}")
-    return value
+    return _checked(text, int, lambda v: 0 <= v < 2**63, "an integer in [0, 2^63)")
 
 
 def finite(text: str) -> float:
     """argparse type of a number that must be finite (NaN and infinity refused at parse time)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
-    return value
+    return _checked(text, float, math.isfinite, "a finite number")
 
 
 def positive(text: str) -> float:
     """argparse type of a finite number > 0."""
-    value = finite(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text!r}")
-    return value
+    return _checked(text, float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
 
 
 def count(text: str) -> int:
     """argparse type of an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
-    return value
+    return _checked(text, int, lambda v: v >= 1, "an integer >= 1")
 
 
 def out_path(text: str) -> str:
