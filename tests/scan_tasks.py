@@ -32,3 +32,13 @@ def die_once(x, marker_dir, **_spec):
 def unmarked(x, **_spec):
     """Not a scan task: a spec naming it is refused."""
     return {"y": x}
+
+
+@task
+def fail_once(x, marker_dir, **_spec):
+    """The first attempt at each x fails (it leaves a marker); later attempts succeed."""
+    marker = Path(marker_dir) / f"failed_{x:g}"
+    if not marker.exists():
+        marker.write_text("1")
+        raise RuntimeError(f"first attempt at x = {x}")
+    return {"y": 3 * x}

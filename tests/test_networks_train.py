@@ -66,6 +66,19 @@ def test_train_writes_a_complete_run_directory(tmp_path, capsys):
     np.testing.assert_array_equal(Trajectory.load(rerun).q, trajectory.q)
 
 
+@pytest.mark.parametrize("batch, resolved", [(1, "fast"), (4, "torch")])
+def test_backend_auto_is_fast_where_the_fast_path_applies(tmp_path, capsys, batch, resolved):
+    runs = {}
+    for backend in ("auto", resolved):
+        out = tmp_path / backend
+        assert run_cli(capsys, "train", *TINY, "--n-train", "200", "--n-test", "100", "--epochs", "1",
+                       "--batch-size", str(batch), "--backend", backend, "--device", "cpu", "--out", str(out))[0] == 0
+        runs[backend] = Trajectory.load(out)
+    assert runs["auto"].metadata["backend"] == resolved and RunDirectory(tmp_path / "auto").read_run_info()[
+        "parameters"]["backend"] == "auto"
+    np.testing.assert_array_equal(runs["auto"].q, runs[resolved].q)
+
+
 def test_steps_limit_adam_batches_and_other_architectures(tmp_path, capsys):
     small = ["--n-train", "200", "--n-test", "100"]
     status, stdout, _ = run_cli(capsys, "train", *TINY, *small, "--steps", "50", "--optimizer", "adam", "--lr", "1e-3",

@@ -68,6 +68,16 @@ def test_grid_axes_lists_and_dotted_keys():
         ScanSpec.from_dict({"grid": {"x": [1, 2]}})
 
 
+def test_set_pins_an_axis_of_the_spec_grid_and_refuses_a_command_line_axis():
+    tables = {"scan": {"task": "network-soc"}, "grid": {"training.lr": [1e-3, 1e-2], "training.weight_decay": [0, 1e-4]},
+              "training": {"lr": 1e-3, "weight_decay": 0.0}}
+    spec = ScanSpec.from_dict(tables, ["training.batch_size=1,4"], {"training.weight_decay": 1e-4})
+    assert [axis.name for axis in spec.axes] == ["training.lr", "training.batch_size"]
+    assert spec.base["training"]["weight_decay"] == 1e-4 and spec.shape == (2, 2)
+    with pytest.raises(ParameterError, match="--grid"):
+        ScanSpec.from_dict(tables, ["training.batch_size=1,4"], {"training.batch_size": 2})
+
+
 @pytest.mark.parametrize("shape, cells, expected", [((10, 20), 1, (1, 1)), ((10, 20), 45, (2, 20)),
                                                     ((10, 20), 15, (1, 15)), ((3, 4), 10**6, (3, 4))])
 def test_blocks_take_whole_trailing_axes(shape, cells, expected):
@@ -112,6 +122,29 @@ def test_the_local_pool_retries_a_cell_whose_worker_died(tmp_path, monkeypatch):
     outcome = run_scan(spec, tmp_path / "s.zarr", LocalPool(2), retries=2, progress=False)
     assert (outcome.done, outcome.failed) == (3, 0)
     assert load_scan(tmp_path / "s.zarr")["y"].values.tolist() == [0.0, 2.0, 4.0]
+
+
+def test_a_cell_that_failed_and_then_succeeds_keeps_no_stale_error(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(TESTS))
+    spec = _spec("scan_tasks:fail_once", cells=1, marker_dir=str(tmp_path))
+    first = run_scan(spec, tmp_path / "s.zarr", LocalPool(2), progress=False)
+    assert (first.done, first.failed) == (0, 1)
+    assert "first attempt at x = 0.0" in str(load_scan(tmp_path / "s.zarr")["error"].values[0])
+    again = run_scan(spec, tmp_path / "s.zarr", LocalPool(2), progress=False)   # re-running resumes
+    scan = load_scan(tmp_path / "s.zarr")
+    assert (again.done, again.failed, again.computed) == (1, 0, 1)
+    assert scan["error"].values.tolist() == [""] and scan["y"].values.tolist() == [0.0]
+
+
+def test_a_started_pool_serves_several_scans_and_stays_open(tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", PYTHONPATH)
+    with LocalPool(2) as pool:
+        run_scan(_spec(cells=2), tmp_path / "a.zarr", pool, progress=False)
+        workers = set(pool._pool._processes)
+        run_scan(_spec(cells=4), tmp_path / "b.zarr", pool, progress=False)
+        assert pool.started and set(pool._pool._processes) == workers   # the same worker processes
+    assert not pool.started
+    assert load_scan(tmp_path / "b.zarr")["y"].values.tolist() == [0.0, 1.0, 4.0, 9.0]
 
 
 def _status(store: Path) -> np.ndarray:
@@ -199,3 +232,26 @@ def test_a_spec_runs_scan_tasks_and_nothing_else(reference, monkeypatch):
     monkeypatch.syspath_prepend(str(TESTS))
     with pytest.raises(ParameterError):
         resolve(reference)
+
+
+def test_the_exponent_trend_figure_has_a_line_per_batch_size(tmp_path, monkeypatch):
+    import xarray as xr
+
+    from statmech_nn.report import scan_figures
+
+    lr, batch = np.array([1e-3, 1e-2]), np.array([1, 4, 16])
+    exponent = 1.0 + np.log10(lr)[:, None] * 0.1 + np.log2(batch)[None, :] * 0.02
+    exponent[0, 2] = np.nan   # an unresolved cell
+    dims = ("lr", "batch_size")
+    scan = xr.Dataset({"median_exponent_2s": (dims, exponent), "exponent_2s_lo": (dims, exponent - 0.05),
+                       "exponent_2s_hi": (dims, exponent + 0.05), "status": (dims, np.ones((2, 3), np.int8))},
+                      coords={"lr": lr, "batch_size": batch})
+    drawn = []
+    monkeypatch.setattr(scan_figures, "save_figure", lambda fig, path: drawn.append(fig) or Path(path))
+    scan_figures.exponent_trend_figure(scan, tmp_path / "trend.png")
+    ax = drawn[0].axes[0]
+    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ["batch_size = 1", "batch_size = 16",
+                                                                        "batch_size = 4"]
+    assert ax.get_xlabel() == "lr / batch_size" and ax.get_xscale() == "log"
+    x = [line.get_xdata() for line in ax.get_lines() if len(line.get_xdata()) == 2]
+    assert any(np.allclose(sorted(v), [1e-3 / 4, 1e-2 / 4]) for v in x)

@@ -11,16 +11,9 @@ Track any torch model in your own training loop with ``statmech_nn.track``
 Both are imported on first use, so that ``import statmech_nn`` stays light (no torch, numba or matplotlib).
 """
 
-from importlib import import_module
+from .lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-_LAZY = {"track": "statmech_nn.networks.tracker",
-         "analyze": "statmech_nn.report.analysis",
-         "AnalysisOptions": "statmech_nn.compare.analysis"}
-
-
-def __getattr__(name):
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(_LAZY[name]), name)
+__getattr__, __dir__ = lazy_exports(__name__, {"track": "networks.tracker", "analyze": "report.analysis",
+                                               "AnalysisOptions": "compare.analysis"})

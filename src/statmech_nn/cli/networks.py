@@ -49,7 +49,8 @@ def register(subparsers) -> None:
     parser.add_argument("--track-biases", action="store_true", help="draw tracked parameters from biases too")
     parser.add_argument("--track-layers", help="comma-separated layer names or patterns, e.g. fc1,fc2")
     parser.add_argument("--backend", choices=BACKENDS, default=_DEFAULTS["backend"],
-                        help="torch (eager) or fast (numba engine on the CPU, CUDA graphs on a GPU)")
+                        help="torch (eager), fast (numba engine on the CPU, CUDA graphs on a GPU) or auto (fast where it "
+                             "applies: a GPU, or a plain MLP with batch-1 SGD on the CPU; torch otherwise)")
     parser.add_argument("--device", default=_DEFAULTS["device"], help="auto | cpu | cuda[:N]")
     parser.add_argument("--dtype", choices=DTYPES, default=_DEFAULTS["dtype"])
     parser.add_argument("--seed", type=seed, default=_DEFAULTS["seed"])

@@ -28,7 +28,8 @@ def register(subparsers) -> None:
     scan.add_argument("--grid", action="append", default=[], metavar="KEY=START:STOP:N[log]",
                       help="a grid axis over a dotted key of the spec (repeat for more axes); also KEY=V1,V2,...")
     scan.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                      help="set a dotted key of the spec (a number, true/false or a word)")
+                      help="set a dotted key of the spec (a number, true/false or a word); setting an axis of the "
+                           "spec's [grid] pins it (the axis is dropped)")
     scan.add_argument("--out", type=out_path, required=True, help="the Zarr store (re-running the command resumes it)")
     where = scan.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, help="local worker processes (default: the machine's cores)")

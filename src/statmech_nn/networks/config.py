@@ -17,7 +17,7 @@ from .data import SCALINGS
 from .equilibrium import EQUILIBRIUM_CRITERIA, EquilibriumCriterion
 
 OPTIMIZERS = ("sgd", "adam")
-BACKENDS = ("torch", "fast")
+BACKENDS = ("torch", "fast", "auto")
 DTYPES = ("float32", "float64")
 # Settings a resumed run may change: where it is, and what does not change its numbers.
 FREE_ON_RESUME = ("out", "torch_threads", "keep_checkpoints")

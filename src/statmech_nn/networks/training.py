@@ -133,10 +133,19 @@ def evaluate(model: torch.nn.Module, objective: Objective, x: np.ndarray, y: np.
     return total_loss / len(x), accuracy
 
 
-def _make_stepper(config: TrainConfig, arch: Architecture, model, objective, data: ArrayDataset, tracked,
-                  device: torch.device):
-    graphs = config.backend == "fast" and device.type == "cuda"
-    if config.backend == "fast" and not graphs:
+def resolve_backend(config: TrainConfig, arch: Architecture, device: torch.device) -> str:
+    """The backend a run uses: ``auto`` is ``fast`` where the fast path applies (CUDA graphs on a GPU; on the CPU
+    the numba engine, for a plain MLP trained by batch-1 SGD) and ``torch`` elsewhere; the others as given."""
+    if config.backend != "auto":
+        return config.backend
+    fast_cpu = arch.is_plain_mlp and config.optimizer == "sgd" and config.batch_size == 1
+    return "fast" if device.type == "cuda" or fast_cpu else "torch"
+
+
+def _make_stepper(config: TrainConfig, backend: str, arch: Architecture, model, objective, data: ArrayDataset,
+                  tracked, device: torch.device):
+    graphs = backend == "fast" and device.type == "cuda"
+    if backend == "fast" and not graphs:
         if not arch.is_plain_mlp or config.optimizer != "sgd" or config.batch_size != 1:
             raise ParameterError("backend", "fast", "used on the CPU with an mlp/ff architecture, optimizer sgd "
                                  "and batch size 1 (use --backend torch otherwise)")
@@ -194,11 +203,12 @@ class _Run:
         self.objective = Objective(self.arch.loss)
         self.tracked = TrackedParameters.choose(self.model, config.track, config.seed,
                                                 include_biases=config.track_biases, layers=config.track_layers)
-        self.stepper = _make_stepper(config, self.arch, self.model, self.objective, self.data, self.tracked,
+        self.backend = resolve_backend(config, self.arch, self.device)
+        self.stepper = _make_stepper(config, self.backend, self.arch, self.model, self.objective, self.data, self.tracked,
                                      self.device)
         self.steps_per_epoch = -(-self.data.x_train.shape[0] // config.batch_size)
         self.criterion = EquilibriumCriterion(config.eq_window, config.eq_rtol)
-        graphs = config.graph_steps if config.backend == "fast" and self.device.type == "cuda" else 1
+        graphs = config.graph_steps if self.backend == "fast" and self.device.type == "cuda" else 1
         self.weight_criterion = (WeightCriterion(config.eq_window, self.steps_per_epoch, align=graphs)
                                  if config.equilibrium_criterion != "loss" else None)
         self.probe_columns = WeightCriterion.probe_columns(self.tracked.k)
@@ -214,7 +224,7 @@ class _Run:
     def _metadata(self) -> dict:
         c = self.config
         return {"architecture": self.arch.spec(), "dataset": c.dataset, "optimizer": c.optimizer, "lr": c.lr,
-                "weight_decay": c.weight_decay, "batch_size": c.batch_size, "backend": c.backend,
+                "weight_decay": c.weight_decay, "batch_size": c.batch_size, "backend": self.backend,
                 "device": str(self.device), "dtype": c.dtype, "steps_per_epoch": self.steps_per_epoch,
                 "names_scheme": NAMES_SCHEME,
                 "t_meaning": "optimizer steps applied when the row was taken; first row = start of tracking"}
@@ -223,7 +233,7 @@ class _Run:
         """A new run (the directory was claimed empty): run.json, then the trajectory from step 0."""
         self.run_dir.create()
         self.run_dir.write_run_info(command=command or self.config.command_line(), parameters=self.config.to_dict(),
-                                    seed=self.config.seed, device=str(self.device), backend=self.config.backend)
+                                    seed=self.config.seed, device=str(self.device), backend=self.backend)
         self._from_step_zero()
 
     def _from_step_zero(self) -> None:
@@ -411,7 +421,7 @@ class _Run:
                         rows = self.stepper.run(order[loop.batch * bs:min(stop * bs, n_train)],
                                                 track=loop.phase == "tracking")
                     except (ZeroDivisionError, FloatingPointError, OverflowError) as exc:
-                        raise _NonFinite(f"weights ({type(exc).__name__} in the {self.config.backend} "
+                        raise _NonFinite(f"weights ({type(exc).__name__} in the {self.backend} "
                                          "engine)") from None
                     n = stop - loop.batch
                     if rows is not None:

@@ -61,7 +61,8 @@ def _panel(ax, fig, scan: xr.Dataset, field: xr.DataArray, dims: list[str], boun
             continue
         level = scan[variable].sel({d: field[d] for d in field.coords if d not in (x, y) and d in scan[variable].dims})
         values = level.transpose(y, x).values.astype(float)
-        if np.nanmin(values) < boundary["level"] < np.nanmax(values):
+        finite = values[np.isfinite(values)]
+        if finite.size and finite.min() < boundary["level"] < finite.max():
             lines = ax.contour(field[x], field[y], values, levels=[boundary["level"]], colors="k", linewidths=1.2)
             ax.clabel(lines, fmt={boundary["level"]: boundary.get("label", variable)}, fontsize=7)
     ax.set(xlabel=x, ylabel=y)
@@ -104,12 +105,12 @@ def scan_figures(scan: xr.Dataset, out_dir, variables=None, boundaries=()) -> li
 
 
 def exponent_trend_figure(scan: xr.Dataset, path, lr: str = "lr", batch: str = "batch_size") -> Path:
-    """The median exponent 2s (with its interval) against lr / batch size, one line per further setting,
-    with the literature's expected direction drawn as an arrow."""
+    """The median exponent 2s (with its interval) against lr / batch size, one line per batch size and further
+    setting, with the literature's expected direction drawn as an arrow."""
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     exponent = scan["median_exponent_2s"].where(scan["status"] == 1)
     ratio = scan[lr] / scan[batch] if batch in scan.dims else scan[lr]
-    others = [d for d in exponent.dims if d not in (lr, batch)]
+    others = [d for d in exponent.dims if d != lr]
     groups = list(itertools.product(*(range(scan.sizes[d]) for d in others)))
     for group in groups:
         where = dict(zip(others, group))
@@ -120,6 +121,8 @@ def exponent_trend_figure(scan: xr.Dataset, path, lr: str = "lr", batch: str = "
         hi = scan["exponent_2s_hi"].isel(where).values.ravel()
         order = np.argsort(x)
         label = ", ".join(f"{d} = {scan[d].values[i]:.3g}" for d, i in where.items()) or "median over weights"
+        if np.all(np.isnan(y)):
+            continue
         ax.errorbar(x[order], y[order], yerr=[np.clip(y - lo, 0, None)[order], np.clip(hi - y, 0, None)[order]],
                     marker="o", capsize=3, label=label)
     ax.set_xscale("log")

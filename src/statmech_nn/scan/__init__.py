@@ -5,7 +5,8 @@ scans: the quartic model's grids (:mod:`.grid`), the mean-field phase diagrams a
 (:mod:`.meanfield`), the two-timescale Langevin bias over (ε, dt) (:mod:`.langevin_bias`) and the network SOC
 scan (:mod:`.network`). Their figures are in :mod:`statmech_nn.report`."""
 
-from .engine import ScanOutcome, load_scan, run_scan
-from .spec import ScanSpec
+from ..lazy import lazy_exports
 
-__all__ = ["ScanOutcome", "ScanSpec", "load_scan", "run_scan"]
+_EXPORTS = {"ScanOutcome": "engine", "load_scan": "engine", "run_scan": "engine", "ScanSpec": "spec"}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -45,12 +45,17 @@ class LocalPool:
         self.inline = tasks == 1
 
     def __enter__(self):
+        if not self.inline:
+            self._start()
         return self
 
     def __exit__(self, *exc):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    def _start(self) -> None:
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
 
     def submit(self, function, *args):
         if self.inline:
@@ -60,7 +65,7 @@ class LocalPool:
         if self._pool is None or getattr(self._pool, "_broken", False):
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            self._start()
         return self._pool.submit(function, *args)
 
     def as_completed(self, futures):

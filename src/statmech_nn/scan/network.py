@@ -14,7 +14,6 @@ NaN inconclusive.
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
 from pathlib import Path
 
@@ -101,11 +100,12 @@ soc_cell.attributes = {
 
 
 @registered_check
-def exponent_trend_with_lr(lrs, weight_decay: float, spec: str = "soc_digits_lr_wd", gof_bootstrap: int = 0,
-                           epochs: int | None = None):
-    """The check of the claim that the tail exponent falls as lr / batch rises (Şimşekli et al. 2019): the
-    network SOC scan (the shipped scan spec ``spec``) over ``lrs`` at one weight decay, in a temporary store;
-    deviation = max(0, Spearman ρ(lr, median 2s)) (0 when 2s falls with lr)."""
+def exponent_trend_with_noise_scale(lrs, weight_decay: float, batch_sizes=(1,), spec: str = "soc_digits_lr_wd",
+                                    gof_bootstrap: int = 0, epochs: int | None = None):
+    """The check of the claim that the tail exponent falls as the SGD noise scale lr / batch rises (Şimşekli et
+    al. 2019): the network SOC scan (the shipped scan spec ``spec``) over ``lrs`` x ``batch_sizes`` at one weight
+    decay, in a temporary store; deviation = max(0, Spearman ρ(lr / batch, median 2s)) (0 when 2s falls as
+    lr / batch rises)."""
     from scipy.stats import spearmanr
 
     from .engine import load_scan, run_scan
@@ -115,16 +115,19 @@ def exponent_trend_with_lr(lrs, weight_decay: float, spec: str = "soc_digits_lr_
     overrides = {"training.weight_decay": float(weight_decay), "analysis.gof_bootstrap": int(gof_bootstrap)}
     if epochs is not None:
         overrides["training.epochs"] = int(epochs)
-    grid = ["training.lr=" + ",".join(repr(float(lr)) for lr in lrs)]
-    scan_spec = ScanSpec.load(find_spec(spec, "scan"), grid, overrides)
-    scan_spec = dataclasses.replace(scan_spec, axes=tuple(a for a in scan_spec.axes if a.name == "training.lr"))
+    grid = ["training.lr=" + ",".join(repr(float(lr)) for lr in lrs),
+            "training.batch_size=" + ",".join(str(int(b)) for b in batch_sizes)]
+    scan_spec = ScanSpec.load(find_spec(spec, "scan"), grid, overrides)   # the set decay pins the spec's axis
     with tempfile.TemporaryDirectory(prefix="statmech-nn-claim-") as work:
         run_scan(scan_spec, Path(work) / "scan.zarr", LocalPool(1), progress=False)
         scan = load_scan(Path(work) / "scan.zarr")
-    exponent = scan["median_exponent_2s"].values
+    exponent = scan["median_exponent_2s"].values.ravel()
+    cells = [(float(lr), int(b)) for lr in scan["lr"].values for b in scan["batch_size"].values]
     if not np.all(np.isfinite(exponent)):
-        return np.nan, f"no resolved exponent at some lr: 2s = {exponent.tolist()}"
-    rho = float(spearmanr(scan["lr"].values, exponent).statistic)
-    detail = ", ".join(f"lr {lr:.3g}: 2s = {e:.3f} [{lo:.3f}, {hi:.3f}]" for lr, e, lo, hi in
-                       zip(scan["lr"].values, exponent, scan["exponent_2s_lo"].values, scan["exponent_2s_hi"].values))
-    return max(0.0, rho), f"Spearman rho(lr, 2s) = {rho:+.2f}; {detail}"
+        return np.nan, f"no resolved exponent in some cell: 2s = {exponent.tolist()}"
+    noise = np.array([lr / b for lr, b in cells])
+    rho = float(spearmanr(noise, exponent).statistic)
+    low, high = scan["exponent_2s_lo"].values.ravel(), scan["exponent_2s_hi"].values.ravel()
+    detail = ", ".join(f"lr {lr:.3g} / batch {b}: 2s = {e:.3f} [{lo:.3f}, {hi:.3f}]"
+                       for (lr, b), e, lo, hi in zip(cells, exponent, low, high))
+    return max(0.0, rho), f"Spearman rho(lr / batch, 2s) = {rho:+.2f}; {detail}"

@@ -58,7 +58,8 @@ class ScanSpec:
 
     @classmethod
     def load(cls, path, grid: list[str] | None = None, overrides: dict | None = None) -> "ScanSpec":
-        """Read a spec; ``grid`` (``--grid`` strings) replaces or adds axes; ``overrides`` sets dotted keys."""
+        """Read a spec; ``grid`` (``--grid`` strings) replaces or adds axes; ``overrides`` sets dotted keys (one
+        that is an axis of the spec's ``[grid]`` is pinned to the value: that axis is dropped)."""
         path = Path(path)
         tables = read_toml(path)
         return cls.from_dict(tables, grid, overrides, str(path))
@@ -78,10 +79,15 @@ class ScanSpec:
             raise DataError(f"{path or 'scan spec'}: [grid] must be a table of KEY = 'START:STOP:N' or [values]")
         axes = {key: GridAxis.from_values(key, value) if isinstance(value, list) else GridAxis.parse(f"{key}={value}")
                 for key, value in table.items()}
+        command_line = set()
         for text in grid or []:
             axis = GridAxis.parse(text)
             axes[axis.name] = axis
+            command_line.add(axis.name)
         for key, value in (overrides or {}).items():
+            if key in command_line:
+                raise ParameterError("set", key, "a key that is not also a --grid axis")
+            axes.pop(key, None)   # a value set for an axis of the spec's [grid] pins it: the axis is dropped
             set_key(tables, key, value)
         boundaries = tuple(dict(b) for b in header.get("boundaries", []))
         for boundary in boundaries:

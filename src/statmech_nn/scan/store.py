@@ -168,7 +168,8 @@ class ScanStore:
 
     def _bookkeeping(self, group, block: Block, message: str, attempts: int, seconds: float, status: int) -> None:
         shape = tuple(r.stop - r.start for r in block.region)
-        group["error"][block.region] = np.full(shape, " ".join(message.split())[:ERROR_WIDTH], f"<U{ERROR_WIDTH}")
+        if message or np.any(group["status"][block.region] == FAILED):   # "" is the fill: clear only a stale message
+            group["error"][block.region] = np.full(shape, " ".join(message.split())[:ERROR_WIDTH], f"<U{ERROR_WIDTH}")
         group["attempts"][block.region] = np.full(shape, attempts, np.int16)
         group["seconds"][block.region] = np.full(shape, seconds)
         group["status"][block.region] = np.full(shape, status, np.int8)   # last: the commit record
