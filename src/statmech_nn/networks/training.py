@@ -133,20 +133,24 @@ def evaluate(model: torch.nn.Module, objective: Objective, x: np.ndarray, y: np.
     return total_loss / len(x), accuracy
 
 
+def _numba_engine_applies(config: TrainConfig, arch: Architecture) -> bool:
+    """The CPU fast path (:class:`FastMLPEngine`) trains a plain MLP by batch-1 SGD, nothing else."""
+    return arch.is_plain_mlp and config.optimizer == "sgd" and config.batch_size == 1
+
+
 def resolve_backend(config: TrainConfig, arch: Architecture, device: torch.device) -> str:
     """The backend a run uses: ``auto`` is ``fast`` where the fast path applies (CUDA graphs on a GPU; on the CPU
     the numba engine, for a plain MLP trained by batch-1 SGD) and ``torch`` elsewhere; the others as given."""
     if config.backend != "auto":
         return config.backend
-    fast_cpu = arch.is_plain_mlp and config.optimizer == "sgd" and config.batch_size == 1
-    return "fast" if device.type == "cuda" or fast_cpu else "torch"
+    return "fast" if device.type == "cuda" or _numba_engine_applies(config, arch) else "torch"
 
 
 def _make_stepper(config: TrainConfig, backend: str, arch: Architecture, model, objective, data: ArrayDataset,
                   tracked, device: torch.device):
     graphs = backend == "fast" and device.type == "cuda"
     if backend == "fast" and not graphs:
-        if not arch.is_plain_mlp or config.optimizer != "sgd" or config.batch_size != 1:
+        if not _numba_engine_applies(config, arch):
             raise ParameterError("backend", "fast", "used on the CPU with an mlp/ff architecture, optimizer sgd "
                                  "and batch size 1 (use --backend torch otherwise)")
         return FastMLPEngine(model, data.x_train, data.y_train, lr=config.lr, weight_decay=config.weight_decay,
@@ -204,8 +208,8 @@ class _Run:
         self.tracked = TrackedParameters.choose(self.model, config.track, config.seed,
                                                 include_biases=config.track_biases, layers=config.track_layers)
         self.backend = resolve_backend(config, self.arch, self.device)
-        self.stepper = _make_stepper(config, self.backend, self.arch, self.model, self.objective, self.data, self.tracked,
-                                     self.device)
+        self.stepper = _make_stepper(config, self.backend, self.arch, self.model, self.objective, self.data,
+                                     self.tracked, self.device)
         self.steps_per_epoch = -(-self.data.x_train.shape[0] // config.batch_size)
         self.criterion = EquilibriumCriterion(config.eq_window, config.eq_rtol)
         graphs = config.graph_steps if self.backend == "fast" and self.device.type == "cuda" else 1

@@ -117,12 +117,12 @@ def exponent_trend_figure(scan: xr.Dataset, path, lr: str = "lr", batch: str = "
         series = exponent.isel(where)
         x = (ratio.isel({d: i for d, i in where.items() if d in ratio.dims}) * xr.ones_like(series)).values.ravel()
         y = series.values.ravel()
+        if np.all(np.isnan(y)):   # no resolved cell on this line
+            continue
         lo = scan["exponent_2s_lo"].isel(where).values.ravel()
         hi = scan["exponent_2s_hi"].isel(where).values.ravel()
         order = np.argsort(x)
         label = ", ".join(f"{d} = {scan[d].values[i]:.3g}" for d, i in where.items()) or "median over weights"
-        if np.all(np.isnan(y)):
-            continue
         ax.errorbar(x[order], y[order], yerr=[np.clip(y - lo, 0, None)[order], np.clip(hi - y, 0, None)[order]],
                     marker="o", capsize=3, label=label)
     ax.set_xscale("log")

@@ -121,13 +121,13 @@ def exponent_trend_with_noise_scale(lrs, weight_decay: float, batch_sizes=(1,), 
     with tempfile.TemporaryDirectory(prefix="statmech-nn-claim-") as work:
         run_scan(scan_spec, Path(work) / "scan.zarr", LocalPool(), progress=False)
         scan = load_scan(Path(work) / "scan.zarr")
-    exponent = scan["median_exponent_2s"].values.ravel()
+    exponent, low, high = (scan[name].transpose("lr", "batch_size").values.ravel()
+                           for name in ("median_exponent_2s", "exponent_2s_lo", "exponent_2s_hi"))
     cells = [(float(lr), int(b)) for lr in scan["lr"].values for b in scan["batch_size"].values]
     if not np.all(np.isfinite(exponent)):
         return np.nan, f"no resolved exponent in some cell: 2s = {exponent.tolist()}"
     noise = np.array([lr / b for lr, b in cells])
     rho = float(spearmanr(noise, exponent).statistic)
-    low, high = scan["exponent_2s_lo"].values.ravel(), scan["exponent_2s_hi"].values.ravel()
     detail = ", ".join(f"lr {lr:.3g} / batch {b}: 2s = {e:.3f} [{lo:.3f}, {hi:.3f}]"
                        for (lr, b), e, lo, hi in zip(cells, exponent, low, high))
     return max(0.0, rho), f"Spearman rho(lr / batch, 2s) = {rho:+.2f}; {detail}"
