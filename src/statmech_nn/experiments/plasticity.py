@@ -14,7 +14,8 @@ A spec (``validation/experiments/plasticity_*.toml``, ``[experiment] kind = "pla
   ``exact_max_parameters`` (the exact spectrum is computed beside SLQ where P is at most this) and
   ``chunk`` (examples per pass; the Hessian is measured on the training run's device) and ``examples``
   (the Hessian of the loss on the first N training examples; default all);
-- ``[acceptance]``: the thresholds of the verdicts (:data:`DEFAULT_ACCEPTANCE`).
+- ``[acceptance]``: the thresholds of the verdicts (:data:`statmech_nn.compare.plasticity.DEFAULT_ACCEPTANCE`;
+  the verdicts P1 … P6 and their tests are in :mod:`statmech_nn.compare.plasticity`).
 
 Stages, into the output directory: ``<network>/`` (a ``statmech-nn train`` run directory, resumed when
 rerun), ``<network>/hessian/epoch-<e>.nc`` (every instrument at each snapshot), ``summary.json``
@@ -27,10 +28,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-from scipy import stats
-
 from ..compare.claims import run_claims
+from ..compare.plasticity import DEFAULT_ACCEPTANCE, control_answers, verdicts
 from ..errors import DataError
 from ..io import RunDirectory, load_dataset, read_json, read_spec_tables, read_toml, save_dataset, write_json
 from ..networks import TrainConfig, train
@@ -40,17 +39,6 @@ from ..report.plasticity import write_plasticity_report
 
 KIND = "plasticity"
 ROLES = ("main", "control")
-DEFAULT_ACCEPTANCE = {
-    "max_asymmetry": 0.2,            # ∫|ρ(λ) − ρ(−λ)| dλ of the broadened density (0 … 2)
-    "max_negative_mass_offset": 0.05,  # |negative mass − 0.5|
-    "max_abs_skewness": 0.3,         # |tr H³/(tr H²)^{3/2}|
-    "min_t_fraction": 0.95,          # 003 Fig. 7b
-    "min_sparsity": 0.5,             # at least half the correlations indistinguishable from 0
-    "op_ratio_band": [0.03, 0.3],    # η·OP/R "about an order of magnitude below" the risk (003 Fig. 4b)
-    "min_op_risk_rank_correlation": 0.5,
-    "max_final_risk": 0.01,          # risk → 0
-    "min_live_entries": 30,          # fewer entries with a t: the entry claims are inconclusive
-}
 _OPERATOR_KEYS = ("exact_max_parameters", "chunk", "examples")   # [hessian] keys that are not HessianOptions
 _TABLES = ("experiment", "networks", "snapshots", "hessian", "acceptance")
 
@@ -176,110 +164,6 @@ def _snapshots(network: NetworkSpec, spec: PlasticitySpec, run_dir: Path, config
                   f"asymmetry {summary['asymmetry']:.3g}, {summary['seconds']:.1f} s", flush=True)
         rows.append({"epoch": epoch, "summary": summary, "dataset": dataset})
     return rows
-
-
-def _verdict(status: str, claim: str, numbers: dict, test: str) -> dict:
-    return {"claim": claim, "verdict": status, "numbers": numbers, "test": test}
-
-
-def _finite(values):
-    return [v for v in values if v is not None and np.isfinite(v)]
-
-
-def verdicts(snapshots: list[dict], metrics: dict, acceptance: dict) -> list[dict]:
-    """003's claims about one main network, each supported / not supported / inconclusive with its numbers."""
-    a = acceptance
-    s = [row["summary"] for row in snapshots]
-    epochs = [row["epoch"] for row in snapshots]
-    out = []
-
-    def pick(key):
-        return [x.get(f"exact_{key}", x.get(key)) for x in s]
-
-    asym, negative, skew = pick("asymmetry"), pick("negative_mass"), pick("skewness")
-    if len(_finite(asym)) < len(s):
-        out.append(_verdict("inconclusive", "symmetric Hessian spectrum throughout training (Fig. 8a)",
-                            {"asymmetry": asym}, "no spectrum at some snapshot"))
-    else:
-        vanishing = [x.get("exact_lambda_min", x["lambda_min"]) == x.get("exact_lambda_max", x["lambda_max"]) == 0
-                     for x in s]   # H = 0 (zero risk): symmetric, with no skewness to speak of
-        ok = [v or (x <= a["max_asymmetry"] and abs(n - 0.5) <= a["max_negative_mass_offset"]
-                    and abs(k) <= a["max_abs_skewness"]) for v, x, n, k in zip(vanishing, asym, negative, skew)]
-        out.append(_verdict("supported" if all(ok) else "not supported",
-                            "symmetric Hessian spectrum throughout training (Fig. 8a)",
-                            {"epochs": epochs, "asymmetry": asym, "negative_mass": negative, "skewness": skew,
-                             "zero_hessian_epochs": [e for e, v in zip(epochs, vanishing) if v]},
-                            f"every snapshot: ∫|ρ(λ)−ρ(−λ)| ≤ {a['max_asymmetry']}, |negative mass − 0.5| ≤ "
-                            f"{a['max_negative_mass_offset']}, |skewness| ≤ {a['max_abs_skewness']} (exact spectrum "
-                            "where computed, else SLQ), or H = 0"))
-    live = [x["entries"] - x["structural_zero_entries"] if x.get("entries") else 0 for x in s]
-    used = [i for i, n in enumerate(live) if n >= a["min_live_entries"]]
-    excluded = [epochs[i] for i in range(len(s)) if i not in used]
-    why = (f"snapshots with fewer than {a['min_live_entries']} sampled entries with a t are left out (epochs "
-           f"{excluded}: near zero risk most per-example contributions vanish, at zero risk H = 0)")
-    for key, reading in (("frac_t_below_0_15", "bootstrap t = mean/std of the replicate means"),
-                         ("frac_effect_below_0_15", "each entry over the spread of its per-example contributions")):
-        claim = f"frac(|t| < 0.15) ≥ {a['min_t_fraction']} and rising (Fig. 7b); reading: {reading}"
-        values = [s[i][key] for i in used]
-        bands = [s[i].get("frac_t_below_0_15_band") or 0.0 for i in used]
-        if len(used) < 2:
-            out.append(_verdict("inconclusive", claim, {"live_entries": live}, why + "; fewer than 2 remain"))
-            continue
-        above = [v >= a["min_t_fraction"] for v in values]
-        far_below = [v < a["min_t_fraction"] - 2 * b for v, b in zip(values, bands)]
-        rising = values[-1] >= values[0]
-        status = ("supported" if all(above) and rising else
-                  "not supported" if any(far_below) or not rising else "inconclusive")
-        out.append(_verdict(status, claim, {"epochs": [epochs[i] for i in used], "fraction": values, "band": bands,
-                                            "live_entries": [live[i] for i in used], "excluded_epochs": excluded},
-                            f"all ≥ {a['min_t_fraction']} and last ≥ first; not supported if any is 2 bands below or "
-                            f"the fraction falls; {why}"))
-    sparsity = [s[i].get("correlation_sparsity") for i in used]
-    claim = "correlations among Hessian entries sparse, growing denser over training (Figs. 6b,c, 7c)"
-    if len(used) < 2 or len(_finite(sparsity)) < len(used):
-        out.append(_verdict("inconclusive", claim, {"sparsity": sparsity}, why + "; fewer than 2 remain"))
-    else:
-        sparse = all(v >= a["min_sparsity"] for v in sparsity)
-        denser = sparsity[-1] < sparsity[0]
-        out.append(_verdict("supported" if sparse and denser else "not supported", claim,
-                            {"epochs": [epochs[i] for i in used], "sparsity": sparsity,
-                             "coupling_alpha": [s[i].get("coupling_alpha") for i in used], "excluded_epochs": excluded},
-                            f"sparsity (share of coefficients not distinguishable from 0, Fisher z + BH at q = 0.05) ≥ "
-                            f"{a['min_sparsity']} at every snapshot and lower at the last than at the first; {why}"))
-    risk = [x["loss"] for x in s]
-    eta_op = [x["eta_op"] for x in s]
-    ratios = [o / r for o, r in zip(eta_op, risk) if r > 0]
-    rho = stats.spearmanr(eta_op, risk).statistic if len(s) >= 3 and np.ptp(risk) > 0 else float("nan")
-    low, high = a["op_ratio_band"]
-    claim = ("order parameter η·OP = η‖∇R‖² falls with the risk, about an order of magnitude below it "
-             "(eq. (15), Fig. 4b)")
-    if not ratios or not np.isfinite(rho):
-        out.append(_verdict("inconclusive", claim, {"risk": risk, "eta_op": eta_op}, "risk zero or fewer than 3 snapshots"))
-    else:
-        median = float(np.median(ratios))
-        ok = low <= median <= high and rho >= a["min_op_risk_rank_correlation"]
-        out.append(_verdict("supported" if ok else "not supported", claim,
-                            {"epochs": epochs, "risk": risk, "eta_op": eta_op, "median_ratio": median, "spearman": rho},
-                            f"median η·OP/R in [{low}, {high}] and Spearman ρ(η·OP, R) ≥ "
-                            f"{a['min_op_risk_rank_correlation']}"))
-    losses = metrics["columns"]["train_loss"]
-    accuracy = metrics["columns"]["train_accuracy"]
-    final, first = losses[-1], losses[0]
-    status = ("supported" if final <= a["max_final_risk"] else
-              "inconclusive" if final <= 0.1 * first else "not supported")
-    out.append(_verdict(status, "the risk goes to zero (Fig. 8b)",
-                        {"first_epoch_risk": first, "final_risk": final, "final_train_accuracy": accuracy[-1]},
-                        f"final training risk ≤ {a['max_final_risk']}; inconclusive when it fell tenfold but not that far"))
-    return out
-
-
-def control_answers(snapshots: list[dict]) -> dict:
-    """The control's spectrum: the Gauss–Newton term of cross-entropy should push its skewness and mass positive."""
-    s = [row["summary"] for row in snapshots]
-    skew = [x.get("exact_skewness", x.get("skewness")) for x in s]
-    negative = [x.get("exact_negative_mass", x.get("negative_mass")) for x in s]
-    return {"epochs": [row["epoch"] for row in snapshots], "skewness": skew, "negative_mass": negative,
-            "skewed_positive": all(k is not None and k > 0 for k in skew[1:] or skew)}
 
 
 def run_plasticity(spec: PlasticitySpec, out, *, data_dir=None, device=None, progress: bool = True,

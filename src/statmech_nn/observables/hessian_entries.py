@@ -1,4 +1,4 @@
-"""Bootstrap statistics of Hessian entries, their correlations and coupling-set sizes (003 Figs. 6, 7).
+"""Statistics of Hessian entries, their correlations and coupling-set sizes (003 Figs. 6, 7).
 
 The loss is a mean over examples, so every Hessian entry is a mean of per-example contributions,
 H_ab = (1/n) Σ_i h_i,ab. Given those contributions (an (n, N) array for N sampled entries; the torch side
@@ -9,20 +9,30 @@ replicate. 003's supp. I (its bootstrap) is not in the source; our choices:
 - **entries**: N entries drawn uniformly without replacement from the P(P+1)/2 distinct entries, or from
   those outside the same-layer blocks (:func:`sample_entries`; for the hinge loss those blocks are exactly
   zero, and in a small net they hold most entries: 78 % for a 64-12-8-1 MLP);
-- **replicates**: B resamples of ``resample_size`` examples with replacement (default n, the standard
+- **replicates**: B resamples of m = ``resample_size`` examples with replacement (default n, the standard
   bootstrap of the full-data Hessian; a training batch size gives the spread of mini-batch Hessians);
-- per entry: the bootstrap mean and standard deviation of the replicate means and t = mean/std
-  (003 Fig. 7a, "means normalized by the standard deviations"); entries with std = 0 (structural zeros,
-  e.g. same-layer entries of a bias-free ReLU net with the hinge loss, or weights of always-zero inputs)
-  have no t and are counted apart. With m = n the bootstrap std is the standard error, so an entry whose
-  mean is 0 has t ~ N(0, 1) and frac(|t| < 0.15) ≈ 0.12; the other reading of 003's normalization, each
-  entry against the spread of its per-example contributions (std_i h_i,ab ≈ √m · bootstrap std), is
-  :meth:`EntryBootstrap.effect_fraction`;
-- frac(|t| < 0.15) (003 Fig. 7b) with a band: per replicate r, the fraction of |est_r/std| < 0.15, and the
+- **two readings of 003 Fig. 7b's "means normalized by their standard deviations"**, each with its value
+  under the null (every entry's mean 0), which is the largest fraction the reading can show:
+
+  - *bootstrap t* = mean/std of the replicate means ≈ √m·H_ab/σ_ab (σ_ab: the spread of the per-example
+    contributions). With every mean 0, H_ab ~ N(0, σ²/n), so t ~ N(0, m/n) and
+    frac(|t| < c) → 2Φ(c√(n/m)) − 1 (:func:`t_null_fraction`): 0.119 at m = n and c = 0.15, so a criterion
+    "≥ 0.95" cannot be met under this reading (it needs m ≤ n (c/1.96)², n/171 at c = 0.15);
+  - *effect* e = |H_ab|/σ_ab: each entry against the spread of its per-example contributions; with every
+    mean 0, e ~ |N(0, 1)|/√n and frac(e < c) → 2Φ(c√n) − 1 (:func:`effect_null_fraction`, 1 − 1e-8 at
+    n = 1437). Its band is its own: the binomial standard error √(f(1 − f)/N) of a fraction over N entries
+    drawn independently (:meth:`EntryBootstrap.effect_band`), not the t reading's replicate band;
+- frac(|t| < 0.15) with the t reading's band: per replicate r, the fraction of |est_r/std| < 0.15, and the
   standard deviation of that fraction over replicates;
-- correlations: the Pearson correlation matrix of a uniformly drawn 100-entry subset across the replicates
-  (003 Fig. 6b,c); a coefficient counts as non-zero when Fisher's z test (z = atanh(r)·√(B − 3)) rejects
-  r = 0 under Benjamini–Hochberg control of the false discovery rate at q = 0.05 over the off-diagonal pairs;
+- **correlations** (003 Figs. 6b,c): a bootstrap correlation of two entries across B replicates converges
+  to the correlation of their per-example contributions over the n examples, and a test of it with √(B − 3)
+  measures B, not the network (share of "non-zero" pairs 0.89/0.71/0.55/0.43 at B = 50/200/1000/4000). We
+  compute the per-example Pearson correlation of a uniformly drawn subset of k entries over the n examples
+  directly (:func:`correlation_sparsity`); a coefficient counts as non-zero when Fisher's z test
+  (z = atanh(r)·√(n − 3); under independence var r ≈ 1/n for any law with finite fourth moments) rejects
+  r = 0 under Benjamini–Hochberg control of the false discovery rate at q = 0.05 over the k(k − 1)/2 pairs.
+  It does not depend on B. With independent entries BH rejects any pair with probability ≤ q, so the share
+  of pairs not distinguishable from 0 (the sparsity) is 1 but for that;
 - coupling-set size (003 Fig. 7c): the mean number of non-zero correlations per entry, extrapolated from
   the k − 1 partners in the subset to all P(P+1)/2 − 1 entries, as the exponent α = log(count)/log P.
 """
@@ -90,6 +100,8 @@ class EntryBootstrap:
     replicates: np.ndarray
     full: np.ndarray          # the full-data entries (mean of all contributions)
     example_std: np.ndarray   # the spread of the per-example contributions of each entry
+    resample_size: int        # m, the examples per replicate
+    n_examples: int           # n, the examples the contributions come from
 
     @property
     def mean(self) -> np.ndarray:
@@ -126,6 +138,23 @@ class EntryBootstrap:
         live = ~self.structural_zero
         return float((np.abs(self.full[live] / self.example_std[live]) < threshold).mean()) if live.any() else float("nan")
 
+    def effect_band(self, threshold: float = T_THRESHOLD) -> float:
+        """The effect reading's own band: the binomial standard error √(f(1 − f)/N) of its fraction f over the
+        N entries with a t (entries drawn independently; module docstring)."""
+        live = int((~self.structural_zero).sum())
+        fraction = self.effect_fraction(threshold)
+        return float(np.sqrt(fraction * (1 - fraction) / live)) if live else float("nan")
+
+
+def t_null_fraction(n: int, resample_size: int, threshold: float = T_THRESHOLD) -> float:
+    """frac(|t| < threshold) when every entry's mean is 0: 2Φ(c√(n/m)) − 1 (t ~ N(0, m/n); module docstring)."""
+    return float(2 * stats.norm.cdf(threshold * np.sqrt(n / resample_size)) - 1)
+
+
+def effect_null_fraction(n: int, threshold: float = T_THRESHOLD) -> float:
+    """frac(|H_ab|/σ_ab < threshold) when every entry's mean is 0: 2Φ(c√n) − 1 (module docstring)."""
+    return float(2 * stats.norm.cdf(threshold * np.sqrt(n)) - 1)
+
 
 def bootstrap_entries(contributions: np.ndarray, indices: np.ndarray) -> EntryBootstrap:
     """Replicate means of per-example contributions (n, N) over resamples ``indices`` (B, m)."""
@@ -135,8 +164,10 @@ def bootstrap_entries(contributions: np.ndarray, indices: np.ndarray) -> EntryBo
     n = contributions.shape[0]
     if indices.ndim != 2 or indices.min() < 0 or indices.max() >= n:
         raise DataError(f"resample indices must be a (B, m) array of example indices below {n}")
-    counts = np.stack([np.bincount(row, minlength=n) for row in indices]).astype(np.float64) / indices.shape[1]
-    return EntryBootstrap(counts @ contributions, contributions.mean(axis=0), contributions.std(axis=0, ddof=1))
+    replicates, size = indices.shape
+    offsets = (indices + n * np.arange(replicates)[:, None]).ravel()
+    counts = np.bincount(offsets, minlength=n * replicates).reshape(replicates, n) / size
+    return EntryBootstrap(counts @ contributions, contributions.mean(axis=0), contributions.std(axis=0, ddof=1), size, n)
 
 
 def benjamini_hochberg(p_values: np.ndarray, level: float = FDR_LEVEL) -> np.ndarray:
@@ -152,25 +183,38 @@ def benjamini_hochberg(p_values: np.ndarray, level: float = FDR_LEVEL) -> np.nda
 
 @dataclass(frozen=True)
 class CorrelationSparsity:
-    """The correlation matrix of a subset of entries across replicates and which coefficients are non-zero."""
+    """The per-example correlation matrix of a subset of entries over n examples and which coefficients are
+    non-zero (module docstring)."""
 
     entries: np.ndarray        # positions (into the N sampled entries) of the subset
     correlation: np.ndarray    # (k, k)
     nonzero: np.ndarray        # (k, k) bool, False on the diagonal
     dim: int
+    n_examples: int
+
+    @property
+    def pairs(self) -> int:
+        return self.entries.size * (self.entries.size - 1) // 2
+
+    @property
+    def nonzero_pairs(self) -> int:
+        return int(self.nonzero.sum() // 2)
 
     @property
     def sparsity(self) -> float:
         """Fraction of off-diagonal coefficients not distinguishable from 0."""
-        k = self.entries.size
-        return float(1.0 - self.nonzero.sum() / (k * (k - 1)))
+        return float(1.0 - self.nonzero_pairs / self.pairs)
+
+    @property
+    def degree(self) -> np.ndarray:
+        """Per entry of the subset, the share of its k − 1 partners with a non-zero correlation."""
+        return self.nonzero.sum(axis=1) / (self.entries.size - 1)
 
     @property
     def mean_count(self) -> float:
         """Mean number of non-zero correlations per entry, extrapolated to all P(P+1)/2 − 1 partners."""
-        k = self.entries.size
         partners = self.dim * (self.dim + 1) / 2 - 1
-        return float(self.nonzero.sum(axis=1).mean() / (k - 1) * partners)
+        return float(self.degree.mean() * partners)
 
     @property
     def alpha(self) -> float:
@@ -179,20 +223,57 @@ class CorrelationSparsity:
         return float(np.log(count) / np.log(self.dim)) if count > 0 and self.dim > 1 else float("nan")
 
 
-def correlation_sparsity(boot: EntryBootstrap, dim: int, *, subset: int = CORRELATION_SUBSET, level: float = FDR_LEVEL,
-                         seed=0) -> CorrelationSparsity:
-    """Correlations across replicates of ``subset`` entries drawn uniformly among those with a t (module docstring)."""
-    live = np.flatnonzero(~boot.structural_zero)
+def correlation_sparsity(contributions: np.ndarray, dim: int, *, subset: int = CORRELATION_SUBSET,
+                         level: float = FDR_LEVEL, seed=0) -> CorrelationSparsity:
+    """Per-example correlations over the n examples of ``subset`` entries drawn uniformly among those whose
+    contributions vary (module docstring); independent of any bootstrap."""
+    contributions = np.asarray(contributions, dtype=np.float64)
+    n = contributions.shape[0]
+    live = np.flatnonzero(contributions.std(axis=0) > 0)
     if live.size < 3:
-        raise DataError(f"only {live.size} sampled entries vary over the replicates; correlations need at least 3")
+        raise DataError(f"only {live.size} sampled entries vary over the examples; correlations need at least 3")
+    if n < 4:
+        raise DataError("Fisher's z test needs at least 4 examples")
     chosen = np.sort(rng_from(seed).choice(live, size=min(subset, live.size), replace=False))
-    replicates = boot.replicates.shape[0]
-    if replicates < 4:
-        raise DataError("Fisher's z test needs at least 4 bootstrap replicates")
-    correlation = np.corrcoef(boot.replicates[:, chosen], rowvar=False)
+    correlation = np.corrcoef(contributions[:, chosen], rowvar=False)
     upper = np.triu_indices(chosen.size, 1)
     r = np.clip(correlation[upper], -1 + 1e-15, 1 - 1e-15)
-    p = 2 * stats.norm.sf(np.abs(np.arctanh(r)) * np.sqrt(replicates - 3))
+    p = 2 * stats.norm.sf(np.abs(np.arctanh(r)) * np.sqrt(n - 3))
     nonzero = np.zeros_like(correlation, dtype=bool)
     nonzero[upper] = benjamini_hochberg(p, level)
-    return CorrelationSparsity(chosen, correlation, nonzero | nonzero.T, int(dim))
+    return CorrelationSparsity(chosen, correlation, nonzero | nonzero.T, int(dim), int(n))
+
+
+def entry_statistics(contributions: np.ndarray, dim: int, *, bootstrap: int, resample_size: int | None = None,
+                     correlation_subset: int = CORRELATION_SUBSET, seed: int = 0) -> tuple[dict, dict]:
+    """Every statistic of N sampled entries from their per-example contributions (n, N): a flat, JSON-ready
+    summary (both readings of 003 Fig. 7b with their bands and null values, the correlation sparsity and the
+    coupling exponent) and the per-entry arrays (name → (dims, values)). The plasticity protocol and the
+    planted truths of :mod:`statmech_nn.compare.planted.hessian` both go through here."""
+    n = np.shape(contributions)[0]
+    boot = bootstrap_entries(contributions, resample_indices(n, bootstrap, resample_size, seed + 1))
+    fraction, band = boot.t_fraction(T_THRESHOLD)
+    live = int((~boot.structural_zero).sum())
+    summary = {"entries": int(boot.full.size), "bootstrap": int(bootstrap), "n_examples": int(n),
+               "resample_size": boot.resample_size, "structural_zero_entries": int(boot.full.size - live),
+               "frac_t_below_0_15": fraction, "frac_t_below_0_15_band": band,
+               "frac_t_null": t_null_fraction(n, boot.resample_size),
+               "frac_effect_below_0_15": boot.effect_fraction(T_THRESHOLD),
+               "frac_effect_below_0_15_band": boot.effect_band(T_THRESHOLD),
+               "frac_effect_null": effect_null_fraction(n)}
+    variables = {"entry_value": (("entry",), boot.full), "entry_mean": (("entry",), boot.mean),
+                 "entry_std": (("entry",), boot.std), "entry_t": (("entry",), boot.t),
+                 "entry_example_std": (("entry",), boot.example_std)}
+    if live >= 3:
+        sparsity = correlation_sparsity(contributions, dim, subset=correlation_subset, seed=seed + 2)
+        summary.update({"correlation_subset": int(sparsity.entries.size), "correlation_sparsity": sparsity.sparsity,
+                        "correlation_pairs": sparsity.pairs, "correlation_nonzero_pairs": sparsity.nonzero_pairs,
+                        "correlation_degree_mean": float(sparsity.degree.mean()),
+                        "correlation_degree_std": float(sparsity.degree.std(ddof=1)),
+                        "coupling_count": sparsity.mean_count, "coupling_alpha": sparsity.alpha})
+        variables.update({"correlation": (("entry_a", "entry_b"), sparsity.correlation),
+                          "correlation_nonzero": (("entry_a", "entry_b"), sparsity.nonzero.astype(np.int8))})
+    else:
+        summary.update({"correlation_subset": 0, "correlation_sparsity": None, "coupling_count": None,
+                        "coupling_alpha": None})
+    return summary, variables

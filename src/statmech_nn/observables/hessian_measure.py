@@ -27,8 +27,7 @@ from scipy import stats
 from ..params import require_int
 from .hessian import (DEFAULT_PROBES, DEFAULT_STEPS, SpectralMeasure, density, slq, spectrum_summary,
                       symmetric_grid, wasserstein_to_spectrum)
-from .hessian_entries import (CORRELATION_SUBSET, T_THRESHOLD, bootstrap_entries, correlation_sparsity,
-                              resample_indices, sample_entries)
+from .hessian_entries import CORRELATION_SUBSET, entry_statistics, sample_entries
 
 HISTOGRAM_BINS = 81
 HISTOGRAM_SPAN = 6.0
@@ -157,28 +156,11 @@ def _entries(operator, options: HessianOptions, summary: dict, variables: dict, 
         summary.update({"entries": 0, "frac_t_below_0_15": None, "coupling_alpha": None})
         return
     contributions = operator.per_example_entries(rows, cols)
-    indices = resample_indices(operator.n_examples, options.bootstrap, options.resample_size, options.seed + 1)
-    boot = bootstrap_entries(contributions, indices)
-    fraction, band = boot.t_fraction(T_THRESHOLD)
-    summary.update({"entries": int(rows.size), "bootstrap": options.bootstrap,
-                    "resample_size": int(indices.shape[1]), "structural_zero_entries": int(boot.structural_zero.sum()),
-                    "frac_t_below_0_15": fraction, "frac_t_below_0_15_band": band,
-                    "frac_effect_below_0_15": boot.effect_fraction(T_THRESHOLD),
-                    "same_layer_skipped": options.skip_same_layer})
-    variables.update({"entry_row": (("entry",), rows), "entry_col": (("entry",), cols),
-                      "entry_value": (("entry",), boot.full), "entry_mean": (("entry",), boot.mean),
-                      "entry_std": (("entry",), boot.std), "entry_t": (("entry",), boot.t),
-                      "entry_example_std": (("entry",), boot.example_std)})
-    live = int((~boot.structural_zero).sum())
-    if live >= 3:
-        sparsity = correlation_sparsity(boot, operator.dim, subset=options.correlation_subset, seed=options.seed + 2)
-        summary.update({"correlation_subset": int(sparsity.entries.size), "correlation_sparsity": sparsity.sparsity,
-                        "coupling_count": sparsity.mean_count, "coupling_alpha": sparsity.alpha})
-        variables.update({"correlation": (("entry_a", "entry_b"), sparsity.correlation),
-                          "correlation_nonzero": (("entry_a", "entry_b"), sparsity.nonzero.astype(np.int8))})
-    else:
-        summary.update({"correlation_subset": 0, "correlation_sparsity": None, "coupling_count": None,
-                        "coupling_alpha": None})
+    stats_summary, stats_variables = entry_statistics(contributions, operator.dim, bootstrap=options.bootstrap,
+                                                      resample_size=options.resample_size,
+                                                      correlation_subset=options.correlation_subset, seed=options.seed)
+    summary.update({**stats_summary, "same_layer_skipped": options.skip_same_layer})
+    variables.update({"entry_row": (("entry",), rows), "entry_col": (("entry",), cols), **stats_variables})
     timings["entries"] = time.perf_counter() - started
 
 
