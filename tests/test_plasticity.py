@@ -84,6 +84,10 @@ def test_tiny_protocol_end_to_end(tmp_path, capsys):
     main_net = summary["networks"]["mlp"]
     assert [s["epoch"] for s in main_net["snapshots"]] == [0, 1, 3]
     assert {v["verdict"] for v in main_net["verdicts"]} <= VERDICTS and len(main_net["verdicts"]) == 6
+    assert [v["id"] for v in main_net["verdicts"]] == [f"P{k}" for k in range(1, 7)]
+    p2 = main_net["verdicts"][1]   # bootstrap t at m = n: the null value 0.119 is below 0.95, and it says so
+    assert p2["verdict"] == "inconclusive" and p2["numbers"]["reachable"] is False
+    assert p2["numbers"]["null_fraction"][0] == pytest.approx(0.1192, abs=1e-4)
     for snapshot in main_net["snapshots"]:
         assert snapshot["exact_trace"] == pytest.approx(0.0, abs=1e-12)
     assert [s["epoch"] for s in summary["networks"]["ce"]["snapshots"]] == [0, 3]
@@ -97,9 +101,13 @@ def test_tiny_protocol_end_to_end(tmp_path, capsys):
 
 
 def _snapshot(epoch, **values):
-    base = {"asymmetry": 0.01, "negative_mass": 0.5, "skewness": 0.0, "lambda_min": -1.0, "lambda_max": 1.0, "entries": 100, "structural_zero_entries": 0,
-            "frac_t_below_0_15": 0.97, "frac_t_below_0_15_band": 0.01, "frac_effect_below_0_15": 0.97,
-            "correlation_sparsity": 0.9, "coupling_alpha": 1.0, "loss": 1.0 / (1 + epoch), "eta_op": 0.1 / (1 + epoch)}
+    base = {"asymmetry": 0.01, "negative_mass": 0.5, "skewness": 0.0, "lambda_min": -1.0, "lambda_max": 1.0,
+            "entries": 300, "structural_zero_entries": 0, "n_examples": 1437,
+            "frac_t_below_0_15": 0.99, "frac_t_below_0_15_band": 0.01, "frac_t_null": 0.999,
+            "frac_effect_below_0_15": 0.99, "frac_effect_below_0_15_band": 0.006, "frac_effect_null": 1.0,
+            "correlation_sparsity": 0.9, "correlation_subset": 100, "correlation_degree_mean": 0.01 + epoch / 200,
+            "correlation_degree_std": 0.02, "coupling_alpha": 1.0, "loss": 1.0 / (1 + epoch),
+            "eta_op": 0.1 / (1 + epoch)}
     return {"epoch": epoch, "summary": {**base, **values}}
 
 
@@ -107,10 +115,15 @@ def test_verdicts_follow_their_thresholds():
     from statmech_nn.experiments.plasticity import DEFAULT_ACCEPTANCE
 
     metrics = {"columns": {"train_loss": [0.9, 0.001], "train_accuracy": [0.5, 1.0]}}
-    good = [_snapshot(0, frac_t_below_0_15=0.96, correlation_sparsity=0.95), _snapshot(5), _snapshot(9)]
-    result = {v["claim"].split(" (")[0]: v["verdict"] for v in verdicts(good, metrics, DEFAULT_ACCEPTANCE)}
-    assert set(result.values()) == {"supported"}
-    bad = [_snapshot(0), _snapshot(5, asymmetry=0.5), _snapshot(9, frac_t_below_0_15=0.5, eta_op=1e-6)]
+    good = [_snapshot(e) for e in range(12)]
+    result = {v["id"]: v["verdict"] for v in verdicts(good, metrics, DEFAULT_ACCEPTANCE)}
+    assert result == {f"P{k}": "supported" for k in range(1, 7)}
+    # the t reading at m = n: even perfect data cannot reach 0.95, and the verdict says so
+    at_n = [_snapshot(e, frac_t_null=0.1192, frac_t_below_0_15=0.12) for e in range(12)]
+    p2 = next(v for v in verdicts(at_n, metrics, DEFAULT_ACCEPTANCE) if v["id"] == "P2")
+    assert p2["verdict"] == "inconclusive" and not p2["numbers"]["reachable"] and "unreachable" in p2["test"]
+    bad = [_snapshot(0), _snapshot(5, asymmetry=0.5), _snapshot(9, frac_effect_below_0_15=0.5, eta_op=1e-6)]
     metrics = {"columns": {"train_loss": [0.9, 0.5], "train_accuracy": [0.5, 0.7]}}
-    result = [v["verdict"] for v in verdicts(bad, metrics, DEFAULT_ACCEPTANCE)]
-    assert result[0] == "not supported" and result[1] == "not supported" and result[-1] == "not supported"
+    result = {v["id"]: v["verdict"] for v in verdicts(bad, metrics, DEFAULT_ACCEPTANCE)}
+    assert result["P1"] == result["P3"] == result["P6"] == "not supported"
+    assert result["P5"] == "inconclusive"   # 3 snapshots: fewer than 10

@@ -2,7 +2,9 @@
 
 ``statmech_nn/data/`` holds ``models/*.toml``, ``validation/closed_forms/*.toml`` (the claims of
 ``statmech-nn check``), ``validation/experiments/*.toml`` (the protocols of ``statmech-nn validate``) and
-``validation/scans/*.toml``; it is package data, so a wheel carries it (read with :mod:`importlib.resources`).
+``validation/scans/*.toml`` and ``calibration/verdicts.json`` (the shipped calibration table, the output of
+``statmech-nn calibrate --json``: :func:`calibration_table`); it is package data, so a wheel carries it (read
+with :mod:`importlib.resources`).
 
 :func:`find_spec` turns what a user types into a file: a file on disk first (relative to the working
 directory), else the same relative path inside the package data (``models/quartic.toml``,
@@ -12,6 +14,7 @@ directory), else the same relative path inside the package data (``models/quarti
 
 from __future__ import annotations
 
+import json
 import os
 from importlib import resources
 from pathlib import Path
@@ -21,6 +24,7 @@ from .errors import DataError
 # kind -> its folder inside the package data
 KINDS = {"model": "models", "experiment": "validation/experiments", "claims": "validation/closed_forms",
          "scan": "validation/scans"}
+CALIBRATION_TABLE = "calibration/verdicts.json"
 
 
 def data_root() -> Path:
@@ -55,3 +59,18 @@ def find_spec(name: str | os.PathLike, kind: str) -> Path:
             return shipped
     raise DataError(f"no {kind} spec {str(name)!r}: not a file, nor a shipped {kind} spec "
                     f"(names: {', '.join(spec_names(kind)) or 'none'})")
+
+
+def calibration_table() -> dict | None:
+    """The shipped calibration table (``statmech-nn calibrate --json`` output: ``rows`` per verdict and
+    scenario, with ``replicates``, ``seed``, ``size``), or None when the package ships none."""
+    path = data_root() / CALIBRATION_TABLE
+    if not path.is_file():
+        return None
+    try:
+        table = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not a calibration table ({exc})") from None
+    if not isinstance(table, dict) or not isinstance(table.get("rows"), list):
+        raise DataError(f"{path}: a calibration table is a JSON object with a list of rows")
+    return table

@@ -1,7 +1,15 @@
-"""``statmech-nn calibrate``: the verdicts' error rates on planted data with a known truth (issue 19)."""
+"""``statmech-nn calibrate``: the verdicts' error rates on planted data with a known truth (issue 19).
+
+Exit status 0 when every row is within its design, 1 when some row is outside it (like ``check``), 2 on bad
+input. A progress bar goes to stderr when stderr is a terminal.
+"""
 
 from __future__ import annotations
 
+import sys
+
+MAX_REPLICATES = 100_000   # a Wilson interval is ±0.003 there; more is a typo, not a measurement
+MAX_WORKERS = 64
 from ._common import add_command, add_json_flag, count, emit, seed
 
 
@@ -23,8 +31,12 @@ def register(subparsers) -> None:
 def _calibrate(args) -> int:
     from ..compare.calibration import calibrate, table_text
     from ..compare.planted import scenarios, verdict_ids
-    from .. errors import StatmechError
+    from ..errors import StatmechError
 
+    if args.replicates > MAX_REPLICATES:
+        raise StatmechError(f"--replicates must be at most {MAX_REPLICATES}, got {args.replicates}")
+    if args.workers > MAX_WORKERS:
+        raise StatmechError(f"--workers must be at most {MAX_WORKERS}, got {args.workers}")
     known = scenarios()
     for name in args.scenario or ():
         if name not in known:
@@ -41,8 +53,8 @@ def _calibrate(args) -> int:
              "\n".join(f"{s['scenario']}: {s['description']}; truth {s['truth']}" for s in listing))
         return 0
     rows = calibrate(args.verdict, args.scenario, args.replicates, args.seed, args.size, args.workers,
-                     progress=not args.json)
+                     progress=sys.stderr.isatty())
     payload = {"replicates": args.replicates, "seed": args.seed, "size": args.size,
                "all_within_design": all(r.within_design for r in rows), "rows": [r.to_dict() for r in rows]}
     emit(payload, args.json, table_text(rows))
-    return 0
+    return 0 if payload["all_within_design"] else 1

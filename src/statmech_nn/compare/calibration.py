@@ -137,3 +137,37 @@ def table_text(rows: list[CalibrationRow]) -> str:
         lines.append(f"{r.verdict:<3} {r.scenario:<28} truth {r.truth:<13} n={r.replicates:<4} {cells}  "
                      f"{'within design' if r.within_design else 'OUTSIDE DESIGN'} ({r.design})")
     return "\n".join(lines)
+
+
+def trust_rows(verdict_id: str, table: dict | None = None) -> list[dict]:
+    """The rows of the shipped calibration table (:func:`statmech_nn.package_data.calibration_table`, or
+    ``table``) for one verdict."""
+    if table is None:
+        from ..package_data import calibration_table
+
+        table = calibration_table() or {"rows": []}
+    return [row for row in table["rows"] if row["verdict"] == verdict_id]
+
+
+def trust_text(verdict_id: str, table: dict | None = None) -> str:
+    """One sentence on how far to trust an answer of ``verdict_id``: its worst wrong-answer rate and its
+    lowest power on the stated alternatives, with their Wilson intervals, from the shipped table."""
+    rows = trust_rows(verdict_id, table)
+    if not rows:
+        return "not calibrated: no planted scenario for this verdict in the shipped table"
+    worst = max(rows, key=lambda r: r["wrong_rate"])
+    wrong_word = OTHER[worst["truth"]]
+    low, high = worst["intervals"][wrong_word]
+    parts = [f"{len(rows)} planted scenarios, {worst['replicates']} sets each: wrong answer at most "
+             f"{worst['wrong_rate']:.0%} [{low:.0%}, {high:.0%}] ({worst['scenario']})"]
+    powered = [r for r in rows if r["powered"]]
+    if powered:
+        weakest = min(powered, key=lambda r: r["power"])
+        low, high = weakest["intervals"][weakest["truth"]]
+        parts.append(f"right answer on the stated alternatives at least {weakest['power']:.0%} [{low:.0%}, "
+                     f"{high:.0%}] ({weakest['scenario']})")
+    else:
+        parts.append("no stated alternative: never shown to reach a definite right answer")
+    outside = [r["scenario"] for r in rows if not r["within_design"]]
+    parts.append("OUTSIDE DESIGN on " + ", ".join(outside) if outside else "within design")
+    return "; ".join(parts)

@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from ..compare.calibration import trust_text
 from .html import Figure, Section, Table, write_report
 from .savefig import plt, save_figure
+from .trust import TRUST_COLUMN, trust_table
 
 _T_BINS = np.linspace(-4, 4, 41)
 
@@ -66,7 +68,7 @@ def hessian_figures(dataset: xr.Dataset, out_dir) -> list[Path]:
         if "correlation" in dataset:
             image = axes[1].imshow(dataset["correlation"].values, cmap="RdBu_r", vmin=-1, vmax=1)
             fig.colorbar(image, ax=axes[1], shrink=0.8)
-            axes[1].set_title("correlations of sampled entries across replicates (003 Fig. 6b)", fontsize=9)
+            axes[1].set_title("per-example correlations of sampled entries (003 Fig. 6b)", fontsize=9)
         paths.append(save_figure(fig, out_dir / "entries.png", tight=False))
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     bins = dataset["bin"].values
@@ -140,13 +142,16 @@ def _network_figures(name: str, result: dict, out_dir: Path) -> list[Figure]:
         axes[0].set_xlabel("t")
         axes[0].set_title("density of t over sampled entries (Fig. 7a)", fontsize=9)
         axes[0].legend(fontsize=6)
-        fraction = np.array([s.get("frac_t_below_0_15") or np.nan for s in summaries], dtype=float)
-        band = np.array([s.get("frac_t_below_0_15_band") or 0.0 for s in summaries], dtype=float)
-        axes[1].plot(epochs, fraction, "o-", label="bootstrap t")
-        axes[1].fill_between(epochs, fraction - band, fraction + band, alpha=0.25)
-        axes[1].plot(epochs, [s.get("frac_effect_below_0_15") for s in summaries], "s--",
-                     label="entry / per-example std")
-        axes[1].axhline(0.95, color="k", lw=0.8, ls=":")
+        for color, (key, label) in zip(("C0", "C1"), (("frac_t", "bootstrap t"),
+                                                      ("frac_effect", "entry / per-example std"))):
+            fraction = np.array([s.get(f"{key}_below_0_15") or np.nan for s in summaries], dtype=float)
+            band = np.array([s.get(f"{key}_below_0_15_band") or 0.0 for s in summaries], dtype=float)
+            axes[1].plot(epochs, fraction, "o-", color=color, label=label)
+            axes[1].fill_between(epochs, fraction - band, fraction + band, color=color, alpha=0.25)
+            null = [s.get(f"{key}_null") for s in summaries]
+            if None not in null:
+                axes[1].plot(epochs, null, ":", color=color, lw=1, label=f"{label}: all means 0 (null)")
+        axes[1].axhline(0.95, color="k", lw=0.8, ls="--", label="003's threshold 0.95")
         axes[1].set_ylim(-0.03, 1.03)
         axes[1].set_xlabel("epoch")
         axes[1].set_title("frac(|t| < 0.15) (Fig. 7b)", fontsize=9)
@@ -186,15 +191,19 @@ def write_plasticity_report(root, *, spec, summary: dict, results: dict, outcome
     sections = [Section("Protocol", [spec.description, f"Source: {spec.source}. Snapshots at epochs "
                                      f"{list(spec.snapshot_epochs)}; Hessian options {spec.hessian}; exact spectrum "
                                      f"beside SLQ where P ≤ {spec.exact_max_parameters}."])]
-    rows = []
+    rows, ids = [], []
     for name, entry in summary["networks"].items():
         for verdict in entry.get("verdicts", []):
             numbers = "; ".join(f"{k} = {_fmt(v)}" for k, v in verdict["numbers"].items())
-            rows.append([name, verdict["claim"], verdict["verdict"], numbers, verdict["test"]])
+            rows.append([name, f"{verdict['id']}: {verdict['claim']}", verdict["verdict"], numbers, verdict["test"],
+                         trust_text(verdict["id"])])
+            ids.append(verdict["id"])
     sections.append(Section("Verdicts on 003's claims", [
         "supported / not supported / inconclusive, with the numbers and the test; the entry claims under both readings "
-        "of 003's normalization (its supp. I is not in the source)."],
-        tables=[Table(["network", "claim", "verdict", "numbers", "test"], rows)]))
+        "of 003's normalization (its supp. I is not in the source), each with its value under the null (every entry "
+        "mean 0) beside the threshold: a reading whose null value is below the threshold cannot show the claim and "
+        "says so."],
+        tables=[Table(["network", "claim", "verdict", "numbers", "test", TRUST_COLUMN], rows), trust_table(ids)]))
     sections.append(Section("Exact identities (statmech-nn check --select hessian-)", tables=[Table(
         ["claim", "status", "deviation", "tolerance", "detail"],
         [[o.claim.id, o.status, o.deviation, o.claim.tolerance, o.detail] for o in outcomes])]))

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..compare.calibration import trust_text
 from ..compare.verdicts import theory_preferred
 from ..io import read_json
 from ..observables._numerics.binning import log_binned_density
 from .html import Figure, Section, Table, write_report
 from .savefig import plt, save_figure
+from .trust import TRUST_COLUMN, trust_table
 
 _METHOD_COLORS = {"exact": "tab:blue", "mh": "tab:orange", "langevin": "tab:green"}
 
@@ -136,8 +138,9 @@ def _weight_tables(rows: list[dict]) -> list[Table]:
 
 
 def _verdict_table(verdicts: list[dict]) -> Table:
-    return Table(["question", "verdict", "what the data say", "test"],
-                 [[f"{v['id']}: {v['question']}", v["verdict"], v["detail"], v["test"]] for v in verdicts],
+    return Table(["question", "verdict", "what the data say", "test", TRUST_COLUMN],
+                 [[f"{v['id']}: {v['question']}", v["verdict"], v["detail"], v["test"], trust_text(v["id"])]
+                  for v in verdicts],
                  "The sources' questions, answered by this run (separate from whether the pipeline worked)")
 
 
@@ -177,7 +180,8 @@ def write_validation_report(path, *, spec, summary, analysis, probed, model, sam
             "(boundary fits fill up when fewer than four are resolved).")
     probe_summary = probed.summary()
     sections = [
-        Section("Verdicts on the sources' questions", [spec.description], [_verdict_table(summary["verdicts"])]),
+        Section("Verdicts on the sources' questions", [spec.description],
+                [_verdict_table(summary["verdicts"]), trust_table(v["id"] for v in summary["verdicts"])]),
         Section("Pipeline checks (did the machinery work?)", _answer_paragraphs(summary)[:1],
                 [Table(["criterion", "value", "result"],
                        [[c["criterion"], _number(c["value"]) if isinstance(c["value"], float) else str(c["value"]),
