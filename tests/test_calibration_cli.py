@@ -42,3 +42,21 @@ def test_hostile_flags_exit_two_with_one_line(capsys, flags):
     captured = capsys.readouterr()
     assert status == 2 and captured.out == ""
     assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+
+
+def test_the_shipped_table_and_the_reports_trust_column():
+    from statmech_nn.compare.calibration import trust_text
+    from statmech_nn.compare.planted import verdict_ids
+    from statmech_nn.package_data import calibration_table
+    from statmech_nn.report.trust import trust_table
+
+    shipped = calibration_table()
+    assert shipped is not None and {r["verdict"] for r in shipped["rows"]} <= set(verdict_ids())
+    rows = calibration.calibrate(names=["op-tracks-risk", "op-no-trend"], replicates=4, seed=3)
+    table = {"rows": [r.to_dict() for r in rows]}
+    text = trust_text("P5", table)
+    assert text.startswith("2 planted scenarios, 4 sets each") and "op-tracks-risk" in text
+    assert trust_text("Q9", table).startswith("not calibrated")
+    rendered = trust_table(["P5", "P5"], table)
+    assert len(rendered.rows) == 2 and rendered.rows[0][0] == "P5"
+    assert rendered.rows[0][4].startswith(f"{rows[0].wrong_rate:.2f} [")

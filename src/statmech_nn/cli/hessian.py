@@ -9,8 +9,8 @@ from ._common import add_command, add_json_flag, emit, out_path, seed
 
 _KEYS = ("P", "n_examples", "loss", "order_parameter", "lanczos_steps", "probes", "negative_mass", "asymmetry",
          "skewness", "skewness_error", "lambda_min", "lambda_max", "trace", "trace_error", "wasserstein_to_exact",
-         "frac_t_below_0_15", "frac_t_below_0_15_band", "frac_effect_below_0_15", "correlation_sparsity",
-         "coupling_alpha")
+         "frac_t_below_0_15", "frac_t_below_0_15_band", "frac_t_null", "frac_effect_below_0_15",
+         "frac_effect_below_0_15_band", "frac_effect_null", "correlation_sparsity", "coupling_alpha")
 
 
 def register(subparsers) -> None:

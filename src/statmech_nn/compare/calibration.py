@@ -158,13 +158,13 @@ def trust_text(verdict_id: str, table: dict | None = None) -> str:
     worst = max(rows, key=lambda r: r["wrong_rate"])
     wrong_word = OTHER[worst["truth"]]
     low, high = worst["intervals"][wrong_word]
-    parts = [f"{len(rows)} planted scenarios, {worst['replicates']} sets each: wrong answer at most "
-             f"{worst['wrong_rate']:.0%} [{low:.0%}, {high:.0%}] ({worst['scenario']})"]
+    parts = [(f"{len(rows)} planted scenarios, {worst['replicates']} sets each: wrong answer in at most "
+              f"{worst['wrong_rate']:.0%} [{low:.0%}, {high:.0%}] of sets ({worst['scenario']})")]
     powered = [r for r in rows if r["powered"]]
     if powered:
         weakest = min(powered, key=lambda r: r["power"])
         low, high = weakest["intervals"][weakest["truth"]]
-        parts.append(f"right answer on the stated alternatives at least {weakest['power']:.0%} [{low:.0%}, "
+        parts.append(f"right answer on the stated alternatives in at least {weakest['power']:.0%} [{low:.0%}, "
                      f"{high:.0%}] ({weakest['scenario']})")
     else:
         parts.append("no stated alternative: never shown to reach a definite right answer")

@@ -210,7 +210,8 @@ def risk_verdict(metrics: dict, a: dict) -> dict:
               "inconclusive" if final <= 0.1 * first else "not supported")
     return _verdict("P6", status, "the risk goes to zero (Fig. 8b)",
                     {"first_epoch_risk": first, "final_risk": final, "final_train_accuracy": accuracy[-1]},
-                    f"final training risk ≤ {a['max_final_risk']}; inconclusive when it fell tenfold but not that far")
+                    f"final training risk ≤ {a['max_final_risk']}; inconclusive when it fell tenfold but not that "
+                    "far")
 
 
 def entry_verdicts(summaries: list[dict], epochs: list[int], a: dict) -> list[dict]:

@@ -101,7 +101,6 @@ class EntryBootstrap:
     full: np.ndarray          # the full-data entries (mean of all contributions)
     example_std: np.ndarray   # the spread of the per-example contributions of each entry
     resample_size: int        # m, the examples per replicate
-    n_examples: int           # n, the examples the contributions come from
 
     @property
     def mean(self) -> np.ndarray:
@@ -167,7 +166,7 @@ def bootstrap_entries(contributions: np.ndarray, indices: np.ndarray) -> EntryBo
     replicates, size = indices.shape
     offsets = (indices + n * np.arange(replicates)[:, None]).ravel()
     counts = np.bincount(offsets, minlength=n * replicates).reshape(replicates, n) / size
-    return EntryBootstrap(counts @ contributions, contributions.mean(axis=0), contributions.std(axis=0, ddof=1), size, n)
+    return EntryBootstrap(counts @ contributions, contributions.mean(axis=0), contributions.std(axis=0, ddof=1), size)
 
 
 def benjamini_hochberg(p_values: np.ndarray, level: float = FDR_LEVEL) -> np.ndarray:

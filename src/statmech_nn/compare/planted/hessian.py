@@ -54,7 +54,7 @@ def contributions(rng: np.random.Generator, n: int, entries: int, *, nonzero_sha
     |μ/σ| = ``effect``, correlation ``rho`` within groups of ``group`` entries (1: independent)."""
     scale = np.exp(rng.standard_normal(entries))
     mean = np.zeros(entries)
-    moved = rng.choice(entries, size=int(round(nonzero_share * entries)), replace=False)
+    moved = rng.choice(entries, size=round(nonzero_share * entries), replace=False)
     mean[moved] = effect * rng.choice([-1.0, 1.0], size=moved.size)
     noise = rng.standard_t(STUDENT_DOF, size=(n, entries)) * np.sqrt((STUDENT_DOF - 2) / STUDENT_DOF)
     groups = rng.permutation(entries) // group
@@ -126,5 +126,6 @@ _OP_SCENARIOS = (
 for _name, _description, _count, _ratio, _answer, _is_powered in _OP_SCENARIOS:
     register(Scenario(
         name=_name, description=_description, truth={"P5": _answer}, powered=("P5",) if _is_powered else (),
-        analysis="plasticity", generate=lambda rng, snapshots, ratio=_ratio: order_parameter_series(rng, snapshots, ratio),
+        analysis="plasticity",
+        generate=lambda rng, snapshots, ratio=_ratio: order_parameter_series(rng, snapshots, ratio),
         sizes={"full": {"snapshots": _count}, "reduced": {"snapshots": _count}}))
