@@ -179,7 +179,7 @@ def _network_figures(name: str, result: dict, out_dir: Path) -> list[Figure]:
 def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.3g}"
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_fmt(v) for v in value) + "]"
     return str(value)
 
