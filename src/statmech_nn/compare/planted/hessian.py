@@ -106,7 +106,8 @@ _ENTRY_SCENARIOS = (
     ("hessian-sparse-densifying", "means 0; independent entries first, groups of 10 with ρ = 0.5 at the end",
      _INDEPENDENT, {"group": 10, "rho": 0.5}, {"P3": "supported", "P4": "supported"}, ("P3", "P4")),
     ("hessian-dense", "means 0; every entry loads on one common factor, ρ = 0.2 for every pair",
-     {"group": 10_000, "rho": 0.2}, {"group": 10_000, "rho": 0.2}, {"P4": "not supported"}, ("P4",)),
+     {"group": 10_000, "rho": 0.2}, {"group": 10_000, "rho": 0.2}, {"P3": "supported", "P4": "not supported"},
+     ("P3", "P4")),
 )
 for _name, _description, _first, _last, _truth, _powered in _ENTRY_SCENARIOS:
     register(Scenario(
