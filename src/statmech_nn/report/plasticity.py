@@ -144,8 +144,8 @@ def _network_figures(name: str, result: dict, out_dir: Path) -> list[Figure]:
         axes[0].legend(fontsize=6)
         for color, (key, label) in zip(("C0", "C1"), (("frac_t", "bootstrap t"),
                                                       ("frac_effect", "entry / per-example std"))):
-            fraction = np.array([s.get(f"{key}_below_0_15") or np.nan for s in summaries], dtype=float)
-            band = np.array([s.get(f"{key}_below_0_15_band") or 0.0 for s in summaries], dtype=float)
+            fraction = np.array([s.get(f"{key}_below_0_15") for s in summaries], dtype=float)   # None → NaN
+            band = np.nan_to_num(np.array([s.get(f"{key}_below_0_15_band") for s in summaries], dtype=float))
             axes[1].plot(epochs, fraction, "o-", color=color, label=label)
             axes[1].fill_between(epochs, fraction - band, fraction + band, color=color, alpha=0.25)
             null = [s.get(f"{key}_null") for s in summaries]
