@@ -28,7 +28,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy import stats
 
-from ..observables.stationarity import stationarity_verdict as weight_stationarity_verdict
+from ..autocorrelation import LENGTH_FACTOR
+from ..observables.stationarity import DRIFT_BOUND, stationarity_verdict as weight_stationarity_verdict
 from .columns import STATUSES
 
 VERDICTS = ("supported", "not supported", "inconclusive")
@@ -295,14 +296,23 @@ def stationarity_verdict(rows) -> Verdict:
                   "failed": [f for f in str(row.get(STATIONARITY_PREFIX + "failed", "")).split(",") if f]}
                  for row in moved]
     result = weight_stationarity_verdict(diagnosed)
-    numbers = {key: result[key] for key in ("stationary", "judged", "drifting", "halves_differ", "window_too_short",
-                                            "rhat_above", "median_drift_ratio", "median_window_over_tau")}
+    numbers = {key: result[key] for key in ("stationary", "judged", "evidence", "drifting", "rhat_above",
+                                            "halves_differ", "window_too_short", "drift_unbounded", "median_tau",
+                                            "median_window_over_tau", "median_drift_ratio", "median_drift_z")}
     numbers["decay_only_left_out"] = sum(row.get("status") == "decay-only" for row in rows)
-    summary = (f"{result['stationary']} of {result['judged']} weights stationary; {result['drifting']} drift, "
-               f"{result['halves_differ']} change their increment law between halves, "
-               f"{result['window_too_short']} have a window shorter than 50 tau")
+    summary = (f"{result['stationary']} of {result['judged']} weights resolved as stationary; evidence of change "
+               f"in {result['evidence']} ({result['drifting']} drift, {result['rhat_above']} segments disagree, "
+               f"{result['halves_differ']} change their innovations between halves; Holm, alpha = "
+               f"{result['alpha']:g}); {result['window_too_short']} have a window shorter than {LENGTH_FACTOR:g} tau, "
+               f"{result['drift_unbounded']} a drift not bounded below {DRIFT_BOUND:g} sd; median tau = "
+               f"{_number(result['median_tau'])} rows, window/tau = {_number(result['median_window_over_tau'])}, "
+               f"drift z = {_number(result['median_drift_z'])}")
     return Verdict("S", result["question"] + " (002 §5's equilibrium)", result["verdict"], result["test"], numbers,
                    summary)
+
+
+def _number(value) -> str:
+    return "n/a" if value is None else f"{value:.3g}"
 
 
 def network_verdicts(rows: list[dict], outputs_bimodal: int | None = None, outputs_tested: int | None = None,

@@ -21,11 +21,12 @@ checks of precision:
   that F's p, so the R̂ that counts as "the segments disagree" grows with τ/L (the fixed R̂ ≤ 1.01 of
   Vehtari et al. 2021 is meant for ≥ 4 independent chains of hundreds of effective draws; on one series at
   n/τ = 100 it flags 3 of 4 stationary columns).
-- **halves**: the two-sample Kolmogorov–Smirnov distance D between the innovations e(t) = d(t+1) − ρ̂₁ d(t)
-  (d the detrended w, ρ̂₁ its lag-1 autocorrelation) of the first and the second half of the window.
+- **halves**: the two-sample Kolmogorov–Smirnov distance D between the innovations e(t) = c(t+1) − ρ̂₁ c(t)
+  (c = w − mean, ρ̂₁ its lag-1 autocorrelation) of the first and the second half of the window.
   The raw increments of a stationary series sum to w(end) − w(start), which suppresses the location part
   of D and makes Kolmogorov's p far too conservative (none below 0.05 in 200 stationary columns); the
-  innovations of an AR(1) are independent under the null. ``halves_ks_p`` is Kolmogorov's asymptotic p
+  innovations of an AR(1) are independent under the null (those of the detrended w are not: the fitted
+  line absorbs the halves' location difference, and the p is conservative again). ``halves_ks_p`` is Kolmogorov's asymptotic p
   with each half's size divided by max(τ_e, 1), τ_e the innovations' own AR τ (``tau_innovation``).
 
 Multiple testing: the 3K p-values of the K judged columns are one family, Holm-adjusted (``drift_q``,
@@ -128,10 +129,11 @@ def _column_numbers(w: np.ndarray, alpha: float) -> dict[str, np.ndarray]:
     dof = n / (2.0 * tau)
     scale = np.sqrt(12.0 * tau / n)                       # sd of the drift ratio of a stationary series
     ratio = drift_ratio(w)
+    centered = w - w.mean(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = ratio / scale
-        lag1 = np.einsum("ik,ik->k", detrended[1:], detrended[:-1]) / np.einsum("ik,ik->k", detrended, detrended)
-    innovation = detrended[1:] - lag1 * detrended[:-1]
+        lag1 = np.einsum("ik,ik->k", centered[1:], centered[:-1]) / np.einsum("ik,ik->k", centered, centered)
+    innovation = centered[1:] - lag1 * centered[:-1]
     tau_innovation = spectral_time(innovation)
     half = innovation.shape[0] // 2
     statistic = _two_sample_ks(innovation[:half], innovation[innovation.shape[0] - half:])
