@@ -296,12 +296,13 @@ def stationarity_verdict(rows) -> Verdict:
                   "failed": [f for f in str(row.get(STATIONARITY_PREFIX + "failed", "")).split(",") if f]}
                  for row in moved]
     result = weight_stationarity_verdict(diagnosed)
-    numbers = {key: result[key] for key in ("stationary", "judged", "evidence", "drifting", "rhat_above",
+    numbers = {key: result[key] for key in ("stationary", "judged", "evidence", "drifting", "too_slow", "rhat_above",
                                             "halves_differ", "window_too_short", "drift_unbounded", "median_tau",
                                             "median_window_over_tau", "median_drift_ratio", "median_drift_z")}
     numbers["decay_only_left_out"] = sum(row.get("status") == "decay-only" for row in rows)
     summary = (f"{result['stationary']} of {result['judged']} weights resolved as stationary; evidence of change "
-               f"in {result['evidence']} ({result['drifting']} drift, {result['rhat_above']} segments disagree, "
+               f"in {result['evidence']} ({result['drifting']} drift, {result['too_slow']} have tau beyond a tenth of "
+               f"the window, {result['rhat_above']} segments disagree, "
                f"{result['halves_differ']} change their innovations between halves; Holm, alpha = "
                f"{result['alpha']:g}); {result['window_too_short']} have a window shorter than {LENGTH_FACTOR:g} tau, "
                f"{result['drift_unbounded']} a drift not bounded below {DRIFT_BOUND:g} sd; median tau = "

@@ -2,9 +2,11 @@
 calibrated in issue 19)
 
 002 §5 studies the fluctuations of weights "after equilibrium is reached". Every tracked column w(t) of a
-Trajectory (rows equally spaced in time) gets three tests of the null "w is stationary", each with a p-value
-that has its nominal size on stationary autoregressive (Ornstein–Uhlenbeck) columns at n/τ ≥ 10, and two
-checks of precision:
+Trajectory (rows equally spaced in time) gets four tests of the null "w is stationary in the window" (its law
+does not change, and the window holds at least ``MIN_WINDOW`` = 10 autocorrelation times, the shortest window
+at which the tests below are calibrated: a weight whose τ is longer has not sampled a stationary law in the
+window), each with a p-value that has at most its nominal size on stationary autoregressive
+(Ornstein–Uhlenbeck) columns at n/τ ≥ 10, and two checks of precision:
 
 - **τ**: the integrated autocorrelation time of the detrended w from an AR(p) fit
   (:func:`statmech_nn.autocorrelation.spectral_time`, spectral density at 0 with the trend-removal bias
@@ -15,6 +17,10 @@ checks of precision:
   window| / sd of w about that line. Stationary: r ≈ |N(0, 1)| √(12 τ / n), so z = r / √(12 τ̂ / n) is a
   Student t with ν degrees of freedom (the slope over the estimated long-run variance); ``drift_p`` is its
   two-sided p. ``drift_upper`` = r + t_ν(1 − α) √(12 τ̂ / n) is the upper confidence bound of the drift.
+- **slow**: n/τ̂ significantly below ``MIN_WINDOW``. log τ̂ is taken as normal about log τ with sd
+  √(``SLOW_SPREAD`` τ/n), twice the AR(1) variance: at n/τ = 10 the upper tail of log τ̂ is heavier than
+  the normal one (its 99.9 % quantile is 1.1× the normal's); ``slow_p`` = P(τ̂ this long | τ = n/10).
+  A random walk (τ̂ ≈ n/3) is rejected here; a stationary window of 10 τ only at the nominal rate.
 - **split R̂** of w across ``SEGMENTS`` = 4 consecutive segments of length L
   (:func:`statmech_nn.autocorrelation.segment_rhat`, rank-normalized). R̂² − (L−1)/L is the variance of the
   segment means over the within-segment variance, ≈ (τ/L) F(3, ν) for a stationary series: ``rhat_p`` is
@@ -26,20 +32,22 @@ checks of precision:
   The raw increments of a stationary series sum to w(end) − w(start), which suppresses the location part
   of D and makes Kolmogorov's p far too conservative (none below 0.05 in 200 stationary columns); the
   innovations of an AR(1) are independent under the null (those of the detrended w are not: the fitted
-  line absorbs the halves' location difference, and the p is conservative again). ``halves_ks_p`` is Kolmogorov's asymptotic p
-  with each half's size divided by max(τ_e, 1), τ_e the innovations' own AR τ (``tau_innovation``).
+  line absorbs the halves' location difference, and the p is conservative again). ``halves_ks_p`` is
+  Kolmogorov's asymptotic p with each half's size divided by max(τ_e, 1), τ_e the innovations' own AR τ
+  (``tau_innovation``).
 
-Multiple testing: the 3K p-values of the K judged columns are one family, Holm-adjusted (``drift_q``,
-``rhat_q``, ``halves_ks_q``): the probability that a stationary set shows any evidence is ≤ ``alpha``.
-A column shows **evidence of change** where an adjusted p is below ``alpha`` (``drift``, ``rhat``,
-``halves``). It is **resolved as stationary** when, besides, its window holds ≥ ``LENGTH_FACTOR`` = 50 τ̂
-(``window``) and its drift is bounded: ``drift_upper`` < ``DRIFT_BOUND`` = 2 (``bound``: the trend moves w
+Multiple testing: the 4K p-values of the K judged columns are one family, Holm-adjusted (``drift_q``,
+``slow_q``, ``rhat_q``, ``halves_ks_q``): the probability that a stationary set shows any evidence is
+≤ ``alpha``. A column shows **evidence of change** where an adjusted p is below ``alpha`` (``drift``,
+``slow``, ``rhat``, ``halves``). It is **resolved as stationary** when, besides, its window holds
+≥ ``LENGTH_FACTOR`` = 50 τ̂ (``window``) and its drift is bounded: ``drift_upper`` < ``DRIFT_BOUND`` = 2 (``bound``: the trend moves w
 by less than two of its fluctuations over the window, at confidence 1 − α). ``stationary`` is true when no
 check fails; ``reason`` lists what failed.
 
 A constant column (a weight that never moves, e.g. a dead unit without decay), a column with NaN or
 infinite values and a window of fewer than ``MIN_ROWS`` rows cannot be judged: they get a row with that
-reason, never an exception. A decay-only column (Δ = −ηλw at every step) is a smooth exponential: it drifts.
+reason, never an exception. A decay-only column (Δ = −ηλw at every step) is a smooth exponential: its τ
+fills the window (``slow``).
 
 The verdict (:func:`stationarity_verdict`) on "weights stationary in the tracked window", over the judged
 columns: ``not supported`` when any column shows evidence of change (family-wise error ≤ α); ``supported``
@@ -54,7 +62,7 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from scipy.stats import f as fisher, kstwobign, t as student
+from scipy.stats import f as fisher, kstwobign, norm, t as student
 
 from ..autocorrelation import LENGTH_FACTOR, drift_ratio, segment_rhat, spectral_time
 from ..errors import DataError
@@ -63,21 +71,25 @@ SEGMENTS = 4
 MIN_ROWS = 4 * SEGMENTS
 DEFAULT_ALPHA = 0.01
 DRIFT_BOUND = 2.0          # "supported" needs each drift bounded below this many fluctuations (sd) over the window
+MIN_WINDOW = 10.0          # the null "stationary in the window" includes a window of at least this many τ
+SLOW_SPREAD = 2.0          # sd of log τ̂ taken as √(SLOW_SPREAD τ/n): twice the AR(1) variance (its heavy upper tail)
 QUESTION = "weights stationary in the tracked window"
-TEST = (f"per weight, three tests of stationarity with the autocorrelation time tau of an AR(p) fit (spectral "
+TEST = (f"per weight, four tests of stationarity with the autocorrelation time tau of an AR(p) fit (spectral "
         f"density at 0, trend-removal bias corrected): the linear drift z = r / sqrt(12 tau / n) against Student t "
-        f"with n/(2 tau) dof, the split R-hat over {SEGMENTS} segments against its F(3, n/(2 tau)) null scaled by "
-        f"tau/L, and a two-sample KS test of the AR(1) innovations of the two halves; the 3K p-values are "
+        f"with n/(2 tau) dof, a window n/tau significantly below {MIN_WINDOW:g}, the split R-hat over {SEGMENTS} "
+        f"segments against its F(3, n/(2 tau)) null scaled by tau/L, and a two-sample KS test of the AR(1) "
+        f"innovations of the two halves; the 4K p-values are "
         f"Holm-adjusted at alpha (not supported: any rejection); supported: no rejection, every window >= "
         f"{LENGTH_FACTOR:g} tau and every drift's upper {{confidence}} bound < {DRIFT_BOUND:g} sd")
 
 _NUMBERS = ("drift_ratio", "drift_z", "drift_p", "drift_upper", "tau_w", "tau_innovation", "window_over_tau", "dof",
-            "split_rhat", "rhat_p", "halves_ks_stat", "halves_ks_p", "drift_q", "rhat_q", "halves_ks_q")
-_P_VALUES = ("drift_p", "rhat_p", "halves_ks_p")      # one Holm family over the judged columns
-_ADJUSTED = ("drift_q", "rhat_q", "halves_ks_q")
+            "slow_p", "split_rhat", "rhat_p", "halves_ks_stat", "halves_ks_p", "drift_q", "slow_q", "rhat_q",
+            "halves_ks_q")
+_P_VALUES = ("drift_p", "slow_p", "rhat_p", "halves_ks_p")      # one Holm family over the judged columns
+_ADJUSTED = ("drift_q", "slow_q", "rhat_q", "halves_ks_q")
 # failed checks that leave a column unjudged; those that show a change; those that say the window is too short
 _UNJUDGED = ("rows", "nonfinite", "constant")
-EVIDENCE = ("drift", "rhat", "halves")
+EVIDENCE = ("drift", "slow", "rhat", "halves")
 PRECISION = ("window", "bound")
 
 
@@ -141,9 +153,12 @@ def _column_numbers(w: np.ndarray, alpha: float) -> dict[str, np.ndarray]:
     rhat = segment_rhat(w, SEGMENTS)
     length = n // SEGMENTS
     between = np.maximum(rhat ** 2 - (length - 1) / length, 0.0) * length / tau
+    with np.errstate(divide="ignore"):
+        slow = np.log(tau * MIN_WINDOW / n) / np.sqrt(SLOW_SPREAD / MIN_WINDOW)
     return {"drift_ratio": ratio, "drift_z": z, "drift_p": np.minimum(2.0 * student.sf(z, dof), 1.0),
             "drift_upper": ratio + student.ppf(1.0 - alpha, dof) * scale, "tau_w": tau,
-            "tau_innovation": tau_innovation, "window_over_tau": n / tau, "dof": dof, "split_rhat": rhat,
+            "tau_innovation": tau_innovation, "window_over_tau": n / tau, "dof": dof, "slow_p": norm.sf(slow),
+            "split_rhat": rhat,
             "rhat_p": fisher.sf(between, SEGMENTS - 1, dof), "halves_ks_stat": statistic,
             "halves_ks_p": kstwobign.sf(statistic * np.sqrt(effective / 2.0))}
 
@@ -154,8 +169,9 @@ def _decide(numbers: dict[str, np.ndarray], alpha: float) -> list[list[str]]:
     adjusted = holm(np.concatenate([numbers[key] for key in _P_VALUES]))
     for j, key in enumerate(_ADJUSTED):
         numbers[key] = adjusted[j * k:(j + 1) * k]
-    checks = {"drift": numbers["drift_q"] < alpha, "rhat": numbers["rhat_q"] < alpha,
-              "halves": numbers["halves_ks_q"] < alpha, "window": ~(numbers["window_over_tau"] >= LENGTH_FACTOR),
+    checks = {"drift": numbers["drift_q"] < alpha, "slow": numbers["slow_q"] < alpha,
+              "rhat": numbers["rhat_q"] < alpha, "halves": numbers["halves_ks_q"] < alpha,
+              "window": ~(numbers["window_over_tau"] >= LENGTH_FACTOR),
               "bound": ~(numbers["drift_upper"] < DRIFT_BOUND)}
     return [[name for name, failed in checks.items() if failed[j]] for j in range(k)]
 
@@ -167,6 +183,9 @@ def _reason(failed: list[str], row: dict, alpha: float) -> str:
         "constant": "constant: the weight never moves",
         "drift": f"drift: the trend moves the weight by {row['drift_ratio']:.3g} sd of its fluctuations "
                  f"(z = {row['drift_z']:.3g}, Holm-adjusted p = {row['drift_q']:.3g} < {alpha:g})",
+        "slow": f"the window holds n/tau = {row['window_over_tau']:.3g}, significantly fewer than {MIN_WINDOW:g} tau: "
+                f"the weight has not sampled a stationary law in it "
+                f"(Holm-adjusted p = {row['slow_q']:.3g} < {alpha:g})",
         "rhat": f"split R-hat over {SEGMENTS} segments = {row['split_rhat']:.4g}, more than a stationary series with "
                 f"n/tau = {row['window_over_tau']:.3g} gives (Holm-adjusted p = {row['rhat_q']:.3g} < {alpha:g})",
         "halves": f"innovations of the two halves differ (KS D = {row['halves_ks_stat']:.3g}, "
@@ -182,10 +201,10 @@ def stationarity_rows(q, names=None, alpha: float = DEFAULT_ALPHA) -> list[dict]
     """One row per column of ``q`` (time, K): the numbers of the module docstring, ``stationary``, ``reason``.
 
     Row keys: ``name``, the numbers ``drift_ratio, drift_z, drift_p, drift_upper, tau_w, tau_innovation`` (τ in
-    rows), ``window_over_tau, dof, split_rhat, rhat_p, halves_ks_stat, halves_ks_p``, the Holm-adjusted
-    ``drift_q, rhat_q, halves_ks_q`` (one family over the judged columns), ``stationary``, ``failed`` (names of
-    the failed checks: rows, nonfinite, constant, drift, rhat, halves, window, bound) and ``reason`` (empty
-    when stationary). Never raises for a column; a q that is not 1-D or 2-D is a DataError.
+    rows), ``window_over_tau, dof, slow_p, split_rhat, rhat_p, halves_ks_stat, halves_ks_p``, the Holm-adjusted
+    ``drift_q, slow_q, rhat_q, halves_ks_q`` (one family over the judged columns), ``stationary``, ``failed``
+    (names of the failed checks: rows, nonfinite, constant, drift, slow, rhat, halves, window, bound) and
+    ``reason`` (empty when stationary). Never raises for a column; a q that is not 1-D or 2-D is a DataError.
     """
     q = _as_columns(q)
     n, k = q.shape
@@ -272,7 +291,8 @@ def stationarity_verdict(rows: list[dict], alpha: float = DEFAULT_ALPHA) -> dict
         verdict = "inconclusive"
     return {"verdict": verdict, "question": QUESTION, "stationary": stationary, "total": len(rows),
             "judged": len(judged), "unjudged": len(rows) - len(judged), "evidence": evidence,
-            "drifting": counts["drift"], "rhat_above": counts["rhat"], "halves_differ": counts["halves"],
+            "drifting": counts["drift"], "too_slow": counts["slow"], "rhat_above": counts["rhat"],
+            "halves_differ": counts["halves"],
             "window_too_short": counts["window"], "drift_unbounded": counts["bound"],
             "median_tau": _median(judged, "tau_w"), "median_drift_ratio": _median(judged, "drift_ratio"),
             "median_drift_z": _median(judged, "drift_z"), "median_window_over_tau": _median(judged, "window_over_tau"),
