@@ -17,7 +17,12 @@ from statmech_nn.autocorrelation import column_times, segment_rhat, spectral_tim
 from statmech_nn.compare.calibration import calibrate
 from statmech_nn.compare.planted import scenarios
 from statmech_nn.compare.planted.stationarity import ornstein_uhlenbeck
-from statmech_nn.observables.stationarity import _detrended, _two_sample_ks, stationarity_rows, stationarity_verdict
+from statmech_nn.observables.stationarity import (
+    _detrended,
+    _two_sample_ks,
+    stationarity_rows,
+    stationarity_verdict,
+)
 
 WRONG_AT_MOST = 4          # of 40: the ≤ 5 % design (module docstring)
 RIGHT_AT_LEAST = 28        # of 40: the ≥ 80 % design

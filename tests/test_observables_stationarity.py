@@ -8,11 +8,23 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.signal import lfilter
 
-from statmech_nn.autocorrelation import column_times, drift_ratio, integrated_time, segment_rhat, split_rhat
+from statmech_nn.autocorrelation import (
+    DRIFT_LIMIT,
+    column_times,
+    drift_ratio,
+    integrated_time,
+    segment_rhat,
+    split_rhat,
+)
 from statmech_nn.errors import DataError
-from statmech_nn.autocorrelation import DRIFT_LIMIT
 from statmech_nn.observables.stationarity import (
-    DRIFT_BOUND, MIN_ROWS, _two_sample_ks, holm, stationarity_dataset, stationarity_rows, stationarity_verdict,
+    DRIFT_BOUND,
+    MIN_ROWS,
+    _two_sample_ks,
+    holm,
+    stationarity_dataset,
+    stationarity_rows,
+    stationarity_verdict,
 )
 
 

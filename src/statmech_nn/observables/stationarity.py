@@ -62,7 +62,9 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from scipy.stats import f as fisher, kstwobign, norm, t as student
+from scipy.stats import f as fisher
+from scipy.stats import kstwobign, norm
+from scipy.stats import t as student
 
 from ..autocorrelation import LENGTH_FACTOR, drift_ratio, segment_rhat, spectral_time
 from ..errors import DataError
