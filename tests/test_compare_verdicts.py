@@ -142,7 +142,7 @@ def test_analysis_object_api(tmp_path):
     table = analysis.table()
     assert list(table.index) == ["q0", "q1", "q2"] and set(table["status"]) == {"resolved"}
     assert [v.id for v in analysis.verdicts()] == ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "S"]
-    # q is a random walk: its columns drift, so the weights are not stationary in the window
+    # q is a random walk: its τ fills the window (and it may drift), so the weights are not stationary in it
     assert analysis.verdicts()[-1].verdict == "not supported" and not table["stationarity_stationary"].any()
     paths = analysis.plot(tmp_path / "figures")
     assert set(paths) == {"fig2_fluctuations", "fig3_powerlaw", "fig3_gaussian", "fig4_spectrum", "weight_traces"}
@@ -151,7 +151,7 @@ def test_analysis_object_api(tmp_path):
     analysis.add_columns([{"column": j, "drift_ratio": 0.5, "reason": "test"} for j in range(3)], prefix="extra_")
     summary = analysis.save(tmp_path / "saved", draw=False)
     assert [v["id"] for v in summary["verdicts"]][-2:] == ["S", "X1"]
-    assert summary["verdicts"][-2]["numbers"]["stationary"] == 0 and summary["verdicts"][-2]["numbers"]["drifting"] >= 1
+    assert summary["verdicts"][-2]["numbers"]["stationary"] == 0 and summary["verdicts"][-2]["numbers"]["evidence"] >= 1
     table = analysis.table()
     assert table.loc["q1", "extra_drift_ratio"] == 0.5 and table.loc["q1", "reason"] != "test"
     for name in ("observables.nc", "fits.json", "summary.json", "analysis.json"):

@@ -11,6 +11,9 @@ c = 5 (as emcee, Foreman-Mackey et al. 2013). A chain shorter than ``tol`` = 50 
 :class:`ChainTooShortError`, or a :class:`ChainTooShortWarning` with ``quiet=True``.
 
 :func:`column_times` gives each column's own τ (no averaging over columns), vectorized.
+:func:`spectral_time` gives each column's τ from an AR(p) fit (spectral density at frequency 0) with the
+mean/trend-removal bias added back: right to a few % at n/τ ≥ 10, where Sokal's window reads 40–60 % low
+(the stationarity verdict S uses it; the samplers keep :func:`integrated_time`, whose chains are ≥ 50 τ).
 
 R̂: the rank-normalized split R̂ of Vehtari, Gelman, Simpson, Carpenter & Bürkner (2021), i.e. the
 larger of the bulk R̂ (split chains, ranks mapped to normal scores) and the tail R̂ (the same on
@@ -177,3 +180,66 @@ def drift_ratio(series) -> np.ndarray:
     scale = np.sqrt((residual ** 2).sum(axis=0) / (n - 2))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.abs(slope) * (n - 1) / scale
+
+
+SPECTRAL_MAX_ORDER = 10       # the largest AR order spectral_time considers
+
+
+def _levinson_durbin(acf: np.ndarray, order: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """Yule–Walker AR coefficients of every order 1 … ``order`` for every column of ρ (lags × columns), by the
+    Levinson–Durbin recursion vectorized over columns; returns the coefficients of each order and the
+    innovation variance over γ(0) of each order (orders × columns)."""
+    k = acf.shape[1]
+    phi = np.zeros((0, k))
+    variance = np.ones(k)
+    coefficients, variances = [], []
+    for p in range(1, order + 1):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            reflection = (acf[p] - np.einsum("ik,ik->k", phi, acf[p - 1:0:-1])) / variance
+        phi = np.vstack([phi - reflection * phi[::-1], reflection])
+        variance = variance * (1.0 - reflection ** 2)
+        coefficients.append(phi)
+        variances.append(variance)
+    return coefficients, np.array(variances)
+
+
+def spectral_time(series, removed: int = 1, max_order: int = SPECTRAL_MAX_ORDER) -> np.ndarray:
+    """Each column's integrated autocorrelation time from an AR(p) fit: τ = 2π f(0)/γ(0) = σ_e² / (γ(0) (1 − Σφ)²),
+    in samples (K,); inf for a column that never moves or whose fit has a unit root.
+
+    The spectral-density-at-zero estimator of R's ``coda::spectrum0.ar`` (Plummer et al. 2006; Heidelberger &
+    Welch 1981): Yule–Walker coefficients by Levinson–Durbin, the order p ≤ ``max_order`` chosen per column by
+    Schwarz's criterion (BIC). ``removed`` is how many smooth regressors were taken out of ``series`` before
+    (1: its mean, as here; 2: a least-squares line, for a detrended series): each lowers every sample
+    autocovariance by ≈ γ(0) τ / n (Priestley 1981, §5.3), which this estimator adds back, iterated to its
+    fixed point. That correction removes the O(τ/n) bias that makes windowed estimators (:func:`column_times`,
+    Sokal) read low when n/τ is tens. What is left, measured on detrended AR(1) columns (τ known, 400 columns
+    of n = 2e4 each): mean τ̂/τ − 1 = −4 %, −2 %, −1 %, −1 %, 0 % at n/τ = 10, 25, 50, 100, 1000 (the
+    Yule–Walker φ̂'s remaining O(1/n) bias and Jensen's inequality on (1+φ)/(1−φ) partly cancel; Sokal's
+    window: −61 %, −39 %, −20 %, −13 %, −1 %), with a relative spread ≈ √(τ/n) per column. For a series that
+    is not autoregressive of order ≤ ``max_order`` the estimate is that of its best AR approximation.
+    """
+    chains = as_chains(series)
+    n, k = chains.shape
+    centered = chains - chains.mean(axis=0)
+    order_max = min(max_order, n - 2)
+    acov = np.array([np.einsum("ik,ik->k", centered[lag:], centered[:n - lag]) for lag in range(order_max + 1)])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acf = acov / acov[0]
+    usable = np.all(np.isfinite(acf), axis=0)
+    acf = np.where(usable, acf, 0.0)
+    _, variances = _levinson_durbin(acf, order_max)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bic = n * np.log(np.maximum(variances, 1e-300)) + np.log(n) * np.arange(1, order_max + 1)[:, None]
+    order = np.argmin(bic, axis=0) + 1
+    tau = np.ones(k)
+    for _ in range(4):                     # the mean/trend-removal correction, to its fixed point
+        shift = removed * np.minimum(tau, n) / n       # a unit root (τ = inf) stays one
+        corrected = (acf + shift) / (1.0 + shift)
+        corrected[0] = 1.0
+        coefficients, variances = _levinson_durbin(corrected, order_max)
+        phi_sum = np.array([c.sum(axis=0) for c in coefficients])[order - 1, np.arange(k)]
+        innovation = variances[order - 1, np.arange(k)]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tau = np.where(phi_sum < 1.0, innovation / (1.0 - phi_sum) ** 2, np.inf)
+    return np.where(usable, np.maximum(tau, 1.0 / n), np.inf)

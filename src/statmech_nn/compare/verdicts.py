@@ -28,7 +28,11 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy import stats
 
-from ..observables.stationarity import stationarity_verdict as weight_stationarity_verdict
+from ..autocorrelation import LENGTH_FACTOR
+from ..observables.stationarity import DRIFT_BOUND
+from ..observables.stationarity import (
+    stationarity_verdict as weight_stationarity_verdict,
+)
 from .columns import STATUSES
 
 VERDICTS = ("supported", "not supported", "inconclusive")
@@ -289,18 +293,27 @@ def stationarity_verdict(rows) -> Verdict:
     """S: the weights were stationary in the tracked window (the premise of 002 §5's equilibrium analysis).
 
     The rule is :func:`statmech_nn.observables.stationarity.stationarity_verdict`, applied to the weights that
-    moved by more than weight decay (a decay-only weight is a deterministic exponential: not a fluctuation)."""
+    moved by more than weight decay (a decay-only weight is a deterministic exponential: not a fluctuation); its
+    tests are Holm-adjusted over those weights, so both paths answer alike on the same columns."""
     moved = [row for row in rows if row.get(STATIONARY_KEY) is not None and row.get("status") != "decay-only"]
     diagnosed = [{**{k[len(STATIONARITY_PREFIX):]: v for k, v in row.items() if k.startswith(STATIONARITY_PREFIX)},
                   "failed": [f for f in str(row.get(STATIONARITY_PREFIX + "failed", "")).split(",") if f]}
                  for row in moved]
     result = weight_stationarity_verdict(diagnosed)
-    numbers = {key: result[key] for key in ("stationary", "judged", "drifting", "halves_differ", "window_too_short",
-                                            "rhat_above", "median_drift_ratio", "median_window_over_tau")}
+    text = {key: "n/a" if result[key] is None else f"{result[key]:.3g}"
+            for key in ("median_tau", "median_window_over_tau", "median_drift_z")}
+    numbers = {key: result[key] for key in ("stationary", "judged", "evidence", "drifting", "too_slow", "rhat_above",
+                                            "halves_differ", "window_too_short", "drift_unbounded", "median_tau",
+                                            "median_window_over_tau", "median_drift_ratio", "median_drift_z")}
     numbers["decay_only_left_out"] = sum(row.get("status") == "decay-only" for row in rows)
-    summary = (f"{result['stationary']} of {result['judged']} weights stationary; {result['drifting']} drift, "
-               f"{result['halves_differ']} change their increment law between halves, "
-               f"{result['window_too_short']} have a window shorter than 50 tau")
+    summary = (f"{result['stationary']} of {result['judged']} weights resolved as stationary; evidence of change "
+               f"in {result['evidence']} ({result['drifting']} drift, {result['too_slow']} a window significantly "
+               f"shorter than 10 tau, {result['rhat_above']} segments disagree, "
+               f"{result['halves_differ']} change their innovations between halves; Holm, alpha = "
+               f"{result['alpha']:g}); {result['window_too_short']} have a window shorter than {LENGTH_FACTOR:g} tau, "
+               f"{result['drift_unbounded']} a drift not bounded below {DRIFT_BOUND:g} sd; median tau = "
+               f"{text['median_tau']} rows, window/tau = {text['median_window_over_tau']}, "
+               f"drift z = {text['median_drift_z']}")
     return Verdict("S", result["question"] + " (002 §5's equilibrium)", result["verdict"], result["test"], numbers,
                    summary)
 
