@@ -227,7 +227,8 @@ def write_validation_report(path, *, spec, summary, analysis, probed, model, sam
                     ("layer_mean_activation", "Distribution over inputs of the mean activation of each layer "
                                               "(001 class 4)."))]),
         _sampler_section(summary, model, samplers, figures_dir),
-        Section("Theory checks (statmech-nn check)", [],
+        Section("Theory checks (statmech-nn check)",
+                [] if outcomes else [f"{spec.name} does not require the claims; statmech-nn check runs them."],
                 [Table(["claim", "source", "status", "deviation", "tolerance", "assumption or detail"],
                        [[o.claim.id, f"{o.claim.source} {o.claim.equation}", o.status, o.deviation, o.claim.tolerance,
                          o.claim.assumption or o.detail] for o in outcomes])]),
@@ -235,7 +236,7 @@ def write_validation_report(path, *, spec, summary, analysis, probed, model, sam
                 [Table(["stage", "seconds"], [[k, v] for k, v in summary["timings_s"].items()])]),
     ]
     return write_report(path, f"statmech-nn validation: {spec.name}", sections,
-                        {"spec": spec.path, "source": spec.source})
+                        {"spec": spec.name, "source": spec.source})
 
 
 def _q(summary: dict, verdict_id: str) -> str:
