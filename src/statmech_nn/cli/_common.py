@@ -45,6 +45,11 @@ class UsageError(Exception):
     """Raised instead of argparse's multi-line usage message."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) during a long command, carrying what was done, e.g. "2 of 6 cells done"; still a
+    KeyboardInterrupt, so that the run's outcome is recorded as interrupted."""
+
+
 # A negative number in any notation: -2, -.5, -0.5, -2e-02, -1E3, -inf. argparse's own pattern (-2, -.5) takes
 # "-2e-02" for an option ("expected one argument"); no option of ours looks like a number, so this is safe.
 NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from math import prod
 
-from ._common import UsageError, add_command, add_json_flag, add_large_flag, emit, out_path
+from ._common import Interrupted, UsageError, add_command, add_json_flag, add_large_flag, emit, out_path
 from .quartic import add_model_arguments, model_parameters
 
 QUARTIC_FIGURES = ("powerlaw_decades", "q2_mean", "mass_powerlaw", "u_gauss")
@@ -83,6 +83,18 @@ def _spec(args):
     return ScanSpec.load(find_spec(args.target, "scan"), args.grid, overrides)
 
 
+def _cells_done(store: Path, cells: int) -> str:
+    """"2 of 6 cells done", read from the store (what a resumed scan will not compute again)."""
+    from ..scan.engine import load_scan
+    from ..scan.store import DONE
+
+    try:
+        done = int((load_scan(store)["status"] == DONE).sum())
+    except (OSError, KeyError, ValueError):   # no store yet, or one cut off before its first cell
+        done = 0
+    return f"{done} of {cells} cells done"
+
+
 def _scan(args) -> None:
     from ..io import save_dataset
     from ..report.scan_figures import draw_scan
@@ -92,8 +104,11 @@ def _scan(args) -> None:
     spec = _spec(args)
     out = Path(args.out)
     store = out.with_suffix(".zarr") if out.suffix == ".nc" else out
-    outcome = run_scan(spec, store, make_executor(args.workers, args.local_cluster, args.scheduler),
-                       retries=args.retries, progress=not args.json, overwrite=args.overwrite)
+    try:
+        outcome = run_scan(spec, store, make_executor(args.workers, args.local_cluster, args.scheduler),
+                           retries=args.retries, progress=not args.json, overwrite=args.overwrite)
+    except KeyboardInterrupt:
+        raise Interrupted(_cells_done(store, spec.cells)) from None
     dataset = load_scan(store)
     figures = [] if args.no_figures else draw_scan(dataset, Path(args.figures) if args.figures else
                                                    store.parent / "figures", spec.figures, spec.boundaries)
