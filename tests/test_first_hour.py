@@ -228,3 +228,50 @@ def test_frustrated_boundaries_at_mu_zero_are_the_closed_forms(capsys):
     normalizable = json.loads(capsys.readouterr().out)
     assert normalizable["density"] == "normalizable" and normalizable["mass_powerlaw"] > 0
     assert all(normalizable[key] == pytest.approx(value) for key, value in closed.items() if value is not None)
+
+
+# ---------------------------------------------------------------- item 3: scan figures
+def test_cells_have_edges_at_the_grid_midpoints():
+    from statmech_nn.report.scan_figures import cell_edges
+
+    lr = np.array([3e-3, 9.5e-3, 3e-2])
+    edges = cell_edges(lr, log=True)
+    assert np.allclose(edges[1:-1], np.sqrt(lr[1:] * lr[:-1]))   # geometric midpoints on a log axis
+    assert np.allclose(np.log(edges[1:] / edges[:-1]), np.log(lr[1] / lr[0]), rtol=0.1)   # every cell full size
+    assert np.allclose(cell_edges([0.0, 1.0, 2.0], log=False), [-0.5, 0.5, 1.5, 2.5])
+
+
+def test_verdict_maps_are_categorical_and_figures_belong_to_the_store(tmp_path):
+    import matplotlib
+
+    import xarray as xr
+
+    from statmech_nn.cli.scan import figures_directory
+    from statmech_nn.report import scan_figures
+
+    dims = ("lr", "weight_decay")
+    scan = xr.Dataset({"status": (dims, [[1, 1], [1, 2], [1, 0]]),
+                       "law_holds": (dims, [[1.0, 0.0], [np.nan, np.nan], [0.0, np.nan]]),
+                       "median_exponent_2s": (dims, [[1.16, 1.2], [1.25, np.nan], [1.35, np.nan]])},
+                      coords={"lr": ("lr", [3e-3, 9.5e-3, 3e-2], {"scale": "log"}), "weight_decay": [1e-4, 1e-3]})
+    scan["exponent_2s_lo"], scan["exponent_2s_hi"] = scan["median_exponent_2s"] - 0.1, scan["median_exponent_2s"] + 0.1
+    codes, labels = scan_figures._categories(scan, scan["law_holds"], (scan["status"] == 1).values)
+    assert labels == ["supported", "not supported", "inconclusive"]
+    assert codes.tolist()[0] == [0, 1] and codes[1, 0] == 2 and np.isnan(codes[1, 1]) and np.isnan(codes[2, 1])
+    assert scan_figures._categories(scan, scan["median_exponent_2s"], None) is None
+    meshes = []
+    original = scan_figures.save_figure
+
+    def keep(fig, path, **kwargs):
+        meshes.extend(c for ax in fig.axes for c in ax.collections if isinstance(c, matplotlib.collections.QuadMesh))
+        return original(fig, path, **kwargs)
+
+    scan_figures.save_figure = keep
+    try:
+        written = scan_figures.draw_scan(scan, tmp_path / "f", ["law_holds"])
+    finally:
+        scan_figures.save_figure = original
+    assert {p.name for p in written} == {"scan_law_holds.png", "scan_status.png", "exponent_vs_lr.png"}
+    assert all(mesh.norm.__class__.__name__ == "BoundaryNorm" for mesh in meshes)   # no continuous colour bar
+    assert figures_directory(Path("runs/a.zarr")) != figures_directory(Path("runs/b.zarr"))
+    assert figures_directory(Path("runs/a.zarr")) == Path("runs/a_figures")

@@ -37,7 +37,8 @@ def register(subparsers) -> None:
     where.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, tcp://HOST:PORT")
     scan.add_argument("--retries", type=int, default=0, help="re-run a failing cell up to N more times")
     scan.add_argument("--overwrite", action="store_true", help="start the store afresh")
-    scan.add_argument("--figures", type=out_path, help="directory for the figures (default: figures/ next to --out)")
+    scan.add_argument("--figures", type=out_path,
+                      help="directory for the figures (default: STORE_figures/ beside the store, one per store)")
     scan.add_argument("--no-figures", action="store_true", help="skip the figures")
     add_model_arguments(scan, required=False)
     add_large_flag(scan)
@@ -83,6 +84,12 @@ def _spec(args):
     return ScanSpec.load(find_spec(args.target, "scan"), args.grid, overrides)
 
 
+def figures_directory(store: Path) -> Path:
+    """The figures of the scan in ``store`` (``runs/a.zarr`` -> ``runs/a_figures``): a folder of its own, so that
+    two scans in one folder never overwrite each other's figures."""
+    return store.with_name(store.stem + "_figures")
+
+
 def _cells_done(store: Path, cells: int) -> str:
     """"2 of 6 cells done", read from the store (what a resumed scan will not compute again)."""
     from ..scan.engine import load_scan
@@ -110,8 +117,8 @@ def _scan(args) -> None:
     except KeyboardInterrupt:
         raise Interrupted(_cells_done(store, spec.cells)) from None
     dataset = load_scan(store)
-    figures = [] if args.no_figures else draw_scan(dataset, Path(args.figures) if args.figures else
-                                                   store.parent / "figures", spec.figures, spec.boundaries)
+    figures_dir = Path(args.figures) if args.figures else figures_directory(store)
+    figures = [] if args.no_figures else draw_scan(dataset, figures_dir, spec.figures, spec.boundaries)
     payload = {**outcome.summary(), "figures": [str(f) for f in figures]}
     if store != out:
         payload["netcdf"] = str(save_dataset(dataset, out))
