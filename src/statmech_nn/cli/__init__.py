@@ -116,7 +116,7 @@ def _interrupted(args, exc: KeyboardInterrupt) -> int:
     """One line on stderr: what was done (when the command said) and how to go on; exit status 130 (128 + SIGINT)."""
     close_progress_bars()
     command = getattr(args, "command", None)
-    hint = RESUMABLE.get(command)
+    hint = RESUMABLE.get(command) if command == "validate" or getattr(args, "out", None) else None
     if hint and getattr(args, "resume", False):
         hint = "run the same command to resume"
     parts = [part for part in (str(exc) if isinstance(exc, Interrupted) else "", hint) if part]
