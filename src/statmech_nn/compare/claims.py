@@ -28,12 +28,13 @@ directory without a single claim is an error: an empty check never reports succe
 
 :func:`run_claims` runs the claims on a process pool (``workers``) and can keep each measured deviation in a
 cache (``cache=True``): one JSON file per claim under :func:`cache_dir`, keyed by the package version, the
-check, the source of its module and its params; a changed tolerance re-classifies a cached deviation without
-running the check again.
+package's code and specs (:func:`package_digest`), the check and its params; a changed tolerance re-classifies a
+cached deviation without running the check again.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import inspect
@@ -208,19 +209,21 @@ def cache_dir() -> Path:
     return Path(base) / "statmech-nn"
 
 
-def _module_source(check_name: str) -> bytes:
-    """The source of the module a check names, read without importing it (b"" outside :data:`CHECK_MODULES`)."""
-    module_name = check_name.partition(":")[0]
-    if module_name not in CHECK_MODULES:
-        return b""
-    path = Path(__file__).resolve().parents[1].joinpath(*module_name.split(".")[1:]).with_suffix(".py")
-    return path.read_bytes() if path.is_file() else b""
+@functools.lru_cache(maxsize=1)
+def package_digest() -> str:
+    """A SHA-256 of the package's code and shipped specs (every ``*.py`` and ``*.toml`` under it, with their paths):
+    any change to what a check runs or reads gives new cache keys, in a release and in a working copy alike."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(p for pattern in ("*.py", "*.toml") for p in root.rglob(pattern)):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def cache_key(claim: Claim) -> str:
-    """The claim's inputs: package version, check, the source of the check's module, params (a SHA-256)."""
-    inputs = {"version": __version__, "check": claim.check, "params": claim.params,
-              "module": hashlib.sha256(_module_source(claim.check)).hexdigest()}
+    """The claim's inputs: the package version and :func:`package_digest`, the check and its params (a SHA-256)."""
+    inputs = {"version": __version__, "package": package_digest(), "check": claim.check, "params": claim.params}
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
