@@ -275,3 +275,23 @@ def test_verdict_maps_are_categorical_and_figures_belong_to_the_store(tmp_path):
     assert all(mesh.norm.__class__.__name__ == "BoundaryNorm" for mesh in meshes)   # no continuous colour bar
     assert figures_directory(Path("runs/a.zarr")) != figures_directory(Path("runs/b.zarr"))
     assert figures_directory(Path("runs/a.zarr")) == Path("runs/a_figures")
+
+
+def test_an_interrupted_check_says_how_many_claims_are_done(monkeypatch, capsys, cache):
+    from statmech_nn.compare import claims as module
+
+    measure = module._measure
+    calls = []
+
+    def interrupt_on_the_third(claim, check=None):
+        calls.append(claim.id)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return measure(claim, check)
+
+    monkeypatch.setattr(module, "_measure", interrupt_on_the_third)
+    assert main(["check", "--select", "quartic-eq", "--workers", "1"]) == 130
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    total = sum("quartic-eq" in c.id for c in module.load_claims())
+    assert last == (f"statmech-nn: interrupted: 2 of {total} claims done; run the same command to resume "
+                    "(finished claims are kept in the cache)")

@@ -21,6 +21,7 @@ from ._common import COMMANDS, Interrupted, Parser, UsageError, close_progress_b
 
 # How an interrupted command is continued; the others have nothing to resume.
 RESUMABLE = {"scan": "run the same command to resume", "validate": "run the same command to resume",
+             "check": "run the same command to resume (finished claims are kept in the cache)",
              "train": "add --resume to the same command to continue", "sample": "add --resume to the same command to continue"}
 
 
@@ -116,7 +117,9 @@ def _interrupted(args, exc: KeyboardInterrupt) -> int:
     """One line on stderr: what was done (when the command said) and how to go on; exit status 130 (128 + SIGINT)."""
     close_progress_bars()
     command = getattr(args, "command", None)
-    hint = RESUMABLE.get(command) if command == "validate" or getattr(args, "out", None) else None
+    hint = RESUMABLE.get(command) if command in ("validate", "check") or getattr(args, "out", None) else None
+    if command == "check" and not getattr(args, "cache", True):
+        hint = None
     if hint and getattr(args, "resume", False):
         hint = "run the same command to resume"
     parts = [part for part in (str(exc) if isinstance(exc, Interrupted) else "", hint) if part]

@@ -11,7 +11,7 @@ import os
 import sys
 
 from ..compare.claims import CACHE_ENV, run_claims
-from ._common import add_command, add_json_flag, count, emit
+from ._common import Interrupted, add_command, add_json_flag, count, emit
 
 
 def register(subparsers) -> None:
@@ -45,6 +45,7 @@ class _Progress:
     """A line per finished claim on stderr, or a progress bar when stderr is a terminal."""
 
     def __init__(self):
+        self.done, self.total = 0, None
         self.bar = None
         if sys.stderr.isatty():
             from tqdm import tqdm
@@ -52,6 +53,7 @@ class _Progress:
             self.bar = tqdm(total=0, unit="claim", desc="check", file=sys.stderr)
 
     def __call__(self, outcome, done: int, total: int) -> None:
+        self.done, self.total = done, total
         mark = "" if outcome.as_expected else "  (UNEXPECTED)"
         when = "cached" if outcome.cached else f"{outcome.seconds:.1f} s"
         if self.bar is not None:
@@ -72,6 +74,9 @@ def _check(args) -> int:
     try:
         outcomes = run_claims(args.claims_dir, args.select, workers=args.workers, cache=args.cache,
                               on_outcome=progress)
+    except KeyboardInterrupt:
+        raise Interrupted(f"{progress.done} claims done" if progress.total is None else
+                          f"{progress.done} of {progress.total} claims done") from None
     finally:
         progress.close()
     payload = {"claims": [o.to_dict() for o in outcomes], "all_as_expected": all(o.as_expected for o in outcomes)}
