@@ -138,7 +138,7 @@ def test_an_interrupted_scan_says_how_many_cells_are_done_and_how_to_resume(tmp_
 
 
 def test_interrupt_line_names_the_resume_flag(monkeypatch, capsys, tmp_path):
-    import statmech_nn.networks.training as training
+    from statmech_nn.networks import training
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -165,7 +165,7 @@ def test_resume_of_a_complete_run_says_so(tmp_path, capsys):
 # ---------------------------------------------------------------- item 5: one warning line, a short table
 def test_an_analysis_gathers_its_warnings_into_one(monkeypatch):
     import statmech_nn
-    import statmech_nn.compare.analysis as analysis
+    from statmech_nn.compare import analysis
 
     original = analysis.stationarity_rows
 
@@ -185,7 +185,8 @@ def test_an_analysis_gathers_its_warnings_into_one(monkeypatch):
     assert 8 <= short.shape[1] <= 14 < full.shape[1]
     assert {"status", "exponent", "exponent_lo", "exponent_hi", "c", "sigma", "peak_mass"} <= set(short.columns)
     resolved = short[short["status"] == "resolved"]
-    assert (resolved["exponent_lo"] <= resolved["exponent"]).all() and (resolved["exponent"] <= resolved["exponent_hi"]).all()
+    assert (resolved["exponent_lo"] <= resolved["exponent"]).all()
+    assert (resolved["exponent"] <= resolved["exponent_hi"]).all()
 
 
 def test_the_python_api_draws_no_progress_bar(capfd):
@@ -243,7 +244,6 @@ def test_cells_have_edges_at_the_grid_midpoints():
 
 def test_verdict_maps_are_categorical_and_figures_belong_to_the_store(tmp_path):
     import matplotlib
-
     import xarray as xr
 
     from statmech_nn.cli.scan import figures_directory

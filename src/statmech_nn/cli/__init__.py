@@ -22,7 +22,8 @@ from ._common import COMMANDS, Interrupted, Parser, UsageError, close_progress_b
 # How an interrupted command is continued; the others have nothing to resume.
 RESUMABLE = {"scan": "run the same command to resume", "validate": "run the same command to resume",
              "check": "run the same command to resume (finished claims are kept in the cache)",
-             "train": "add --resume to the same command to continue", "sample": "add --resume to the same command to continue"}
+             "train": "add --resume to the same command to continue",
+             "sample": "add --resume to the same command to continue"}
 
 
 def build_parser(command: str | None = None) -> Parser:

@@ -32,7 +32,8 @@ def _validate(args) -> int:
         return _validate_plasticity(args)
     spec = ExperimentSpec.load(args.spec)
     out = args.out or f"runs/{spec.name}"
-    command = command_line(["validate", args.typed_spec or spec.name], {"out": out, "data_dir": args.data_dir, "device": args.device})
+    command = command_line(["validate", args.typed_spec or spec.name],
+                           {"out": out, "data_dir": args.data_dir, "device": args.device})
     summary = run_validation(spec, out, data_dir=args.data_dir, device=args.device,
                              progress=not (args.no_progress or args.json), command=command)
     verdicts = verdict_lines(summary["verdicts"])

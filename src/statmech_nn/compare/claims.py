@@ -42,7 +42,6 @@ import json
 import math
 import multiprocessing
 import os
-import sys
 import time
 import tomllib
 from concurrent.futures import ProcessPoolExecutor, as_completed

@@ -57,7 +57,8 @@ def cell_edges(values, log: bool) -> np.ndarray:
         edges = np.concatenate([scaled - half, scaled + half])
     else:
         middle = 0.5 * (scaled[1:] + scaled[:-1])
-        edges = np.concatenate([[scaled[0] - (middle[0] - scaled[0])], middle, [scaled[-1] + (scaled[-1] - middle[-1])]])
+        first, last = scaled[0] - (middle[0] - scaled[0]), scaled[-1] + (scaled[-1] - middle[-1])
+        edges = np.concatenate([[first], middle, [last]])
     return np.exp(edges) if log else edges
 
 
@@ -86,14 +87,15 @@ def _categories(scan: xr.Dataset, field: xr.DataArray, done) -> tuple[np.ndarray
     values = field.values
     if name in VERDICT_NUMBERS:
         mapping = VERDICT_NUMBERS[name]
-        labels = [label for label in dict.fromkeys(mapping.values())]
+        labels = list(dict.fromkeys(mapping.values()))
         numeric = values.astype(float)
         codes = np.full(numeric.shape, np.nan)
         for value, label in mapping.items():
             codes[np.isnan(numeric) if value == "nan" else numeric == value] = labels.index(label)
     elif values.dtype.kind in "OUS":
         present = [str(v) for v in np.unique(values.astype(str)) if str(v)]
-        labels = [label for label in VERDICT_COLORS if label in present] + [v for v in present if v not in VERDICT_COLORS]
+        labels = [label for label in VERDICT_COLORS if label in present]
+        labels += [value for value in present if value not in VERDICT_COLORS]
         text = values.astype(str)
         codes = np.full(values.shape, np.nan)
         for index, label in enumerate(labels):
