@@ -264,7 +264,8 @@ def run_claims(directory: str | Path | None = None, select: str | None = None, *
                cache: bool = False, on_outcome=None) -> list[ClaimOutcome]:
     """Evaluate every claim (or those whose id contains ``select``), in file order.
 
-    ``workers`` > 1 runs the checks on a process pool of that many processes (the long scan checks first);
+    ``workers`` > 1 runs the checks on a process pool of that many processes (one long scan check first, the
+    short ones beside it, so that lines come at once);
     ``cache`` reuses and keeps measured deviations (:func:`cache_dir`); ``on_outcome(outcome, done, total)``
     is called as each claim finishes (from the cache first).
     """
@@ -285,7 +286,8 @@ def run_claims(directory: str | Path | None = None, select: str | None = None, *
 
     for index, hit in hits.items():
         finished(index, hit)
-    pending.sort(key=lambda i: claims[i].check.partition(":")[0] not in _LONG_CHECK_MODULES)
+    long = [i for i in pending if claims[i].check.partition(":")[0] in _LONG_CHECK_MODULES]
+    pending = long[:1] + [i for i in pending if i not in long] + long[1:]   # one long check beside the short ones
     if workers <= 1 or len(pending) <= 1:
         for index in pending:
             finished(index, _classify(claims[index], *_measure(claims[index], checks[index])))
@@ -297,7 +299,10 @@ def run_claims(directory: str | Path | None = None, select: str | None = None, *
             try:
                 for future in as_completed(futures):
                     finished(futures[future], _classify(claims[futures[future]], *future.result()))
-            except BaseException:
+            except BaseException:   # Ctrl-C, SIGTERM or a failing check: the checks still running are stopped
+                running = list((getattr(pool, "_processes", None) or {}).values())   # shutdown forgets them
+                for process in running:
+                    process.terminate()
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
     return [outcomes[index] for index in range(len(claims))]
