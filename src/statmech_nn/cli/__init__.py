@@ -17,7 +17,13 @@ import threading
 
 from .. import __version__
 from ..errors import StatmechError
-from ._common import COMMANDS, Parser, UsageError, fail
+from ._common import COMMANDS, Interrupted, Parser, UsageError, close_progress_bars, fail
+
+# How an interrupted command is continued; the others have nothing to resume.
+RESUMABLE = {"scan": "run the same command to resume", "validate": "run the same command to resume",
+             "check": "run the same command to resume (finished claims are kept in the cache)",
+             "train": "add --resume to the same command to continue",
+             "sample": "add --resume to the same command to continue"}
 
 
 def build_parser(command: str | None = None) -> Parser:
@@ -74,6 +80,7 @@ def _command_of(argv: list[str]) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; user errors print one line on stderr and return 2."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    args = None
     on_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if on_main_thread else None
     try:
@@ -91,9 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         return _closed_stdout()
     except OSError as exc:
         return fail(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""))
-    except KeyboardInterrupt:
-        print("statmech-nn: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(args, exc)
     finally:
         if on_main_thread:
             signal.signal(signal.SIGTERM, previous)
@@ -105,6 +111,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 EXIT_SIGPIPE = 141
+EXIT_INTERRUPTED = 130
+
+
+def _interrupted(args, exc: KeyboardInterrupt) -> int:
+    """One line on stderr: what was done (when the command said) and how to go on; exit status 130 (128 + SIGINT)."""
+    close_progress_bars()
+    command = getattr(args, "command", None)
+    hint = RESUMABLE.get(command) if command in ("validate", "check") or getattr(args, "out", None) else None
+    if command == "check" and not getattr(args, "cache", True):
+        hint = None
+    if hint and getattr(args, "resume", False):
+        hint = "run the same command to resume"
+    parts = [part for part in (str(exc) if isinstance(exc, Interrupted) else "", hint) if part]
+    print("statmech-nn: interrupted" + (": " + "; ".join(parts) if parts else ""), file=sys.stderr, flush=True)
+    return EXIT_INTERRUPTED
 
 
 def _closed_stdout() -> int:

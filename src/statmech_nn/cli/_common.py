@@ -10,6 +10,7 @@ import argparse
 import json
 import math
 import os
+import re
 import stat
 import sys
 
@@ -44,8 +45,23 @@ class UsageError(Exception):
     """Raised instead of argparse's multi-line usage message."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) during a long command, carrying what was done, e.g. "2 of 6 cells done"; still a
+    KeyboardInterrupt, so that the run's outcome is recorded as interrupted."""
+
+
+# A negative number in any notation: -2, -.5, -0.5, -2e-02, -1E3, -inf. argparse's own pattern (-2, -.5) takes
+# "-2e-02" for an option ("expected one argument"); no option of ours looks like a number, so this is safe.
+NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE)
+
+
 class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors become one line and exit status 2 (via :func:`main`)."""
+    """An ArgumentParser whose errors become one line and exit status 2 (via :func:`main`), and that reads a
+    negative number in any notation as a value (:data:`NEGATIVE_NUMBER`); its subcommands' parsers are Parsers."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = NEGATIVE_NUMBER
 
     def error(self, message):  # noqa: D401 - argparse API
         raise UsageError(f"{self.prog}: {message}")

@@ -6,12 +6,13 @@ import argparse
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, NotNormalizableError
 from ..io import read_toml
 from ..package_data import find_spec
 from ..params import require_number
 from ..quartic import QuarticModel
 from ..quartic.parameters import NAMES, PARAMETERS, REQUIRED
+from ..quartic.regimes import closed_form_boundaries
 from ._common import UsageError, add_command, add_json_flag, emit, finite, out_path
 
 
@@ -91,9 +92,16 @@ def _pdf(args) -> None:
 
 
 def _boundaries(args) -> None:
-    regimes = model_from_args(args).regimes()
-    payload = {"u_frustration": regimes.u_frustration, "u_gauss": regimes.u_gauss, "u_slope": regimes.u_slope,
-               "powerlaw_exponent": regimes.powerlaw_exponent, **regimes.to_dict()}
+    """The regime boundaries (closed forms, any parameters) and, where p(q) is normalizable, each regime's mass;
+    where it is not (μ = 0 with λx < 0, 002's frustrated case), the masses are null and ``density`` says why."""
+    model = model_from_args(args)
+    boundaries = closed_form_boundaries(model.lambda_x, model.g, model.lambda_q, model.alpha, model.beta, model.mu)
+    try:
+        payload = {**boundaries, **model.regimes().to_dict(), "density": "normalizable"}
+    except NotNormalizableError as exc:
+        masses = ("mass_frustrated", "mass_core", "mass_powerlaw", "mass_gauss")
+        payload = {**boundaries, **dict.fromkeys(masses),
+                   "density": f"not normalizable, so no regime masses (the boundaries above are closed forms): {exc}"}
     emit(payload, args.json)
 
 

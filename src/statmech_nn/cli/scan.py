@@ -11,7 +11,7 @@ from pathlib import Path
 
 from math import prod
 
-from ._common import UsageError, add_command, add_json_flag, add_large_flag, emit, out_path
+from ._common import Interrupted, UsageError, add_command, add_json_flag, add_large_flag, emit, out_path
 from .quartic import add_model_arguments, model_parameters
 
 QUARTIC_FIGURES = ("powerlaw_decades", "q2_mean", "mass_powerlaw", "u_gauss")
@@ -37,7 +37,8 @@ def register(subparsers) -> None:
     where.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, tcp://HOST:PORT")
     scan.add_argument("--retries", type=int, default=0, help="re-run a failing cell up to N more times")
     scan.add_argument("--overwrite", action="store_true", help="start the store afresh")
-    scan.add_argument("--figures", type=out_path, help="directory for the figures (default: figures/ next to --out)")
+    scan.add_argument("--figures", type=out_path,
+                      help="directory for the figures (default: STORE_figures/ beside the store, one per store)")
     scan.add_argument("--no-figures", action="store_true", help="skip the figures")
     add_model_arguments(scan, required=False)
     add_large_flag(scan)
@@ -83,6 +84,24 @@ def _spec(args):
     return ScanSpec.load(find_spec(args.target, "scan"), args.grid, overrides)
 
 
+def figures_directory(store: Path) -> Path:
+    """The figures of the scan in ``store`` (``runs/a.zarr`` -> ``runs/a_figures``): a folder of its own, so that
+    two scans in one folder never overwrite each other's figures."""
+    return store.with_name(store.stem + "_figures")
+
+
+def _cells_done(store: Path, cells: int) -> str:
+    """"2 of 6 cells done", read from the store (what a resumed scan will not compute again)."""
+    from ..scan.engine import load_scan
+    from ..scan.store import DONE
+
+    try:
+        done = int((load_scan(store)["status"] == DONE).sum())
+    except (OSError, KeyError, ValueError):   # no store yet, or one cut off before its first cell
+        done = 0
+    return f"{done} of {cells} cells done"
+
+
 def _scan(args) -> None:
     from ..io import save_dataset
     from ..report.scan_figures import draw_scan
@@ -92,11 +111,14 @@ def _scan(args) -> None:
     spec = _spec(args)
     out = Path(args.out)
     store = out.with_suffix(".zarr") if out.suffix == ".nc" else out
-    outcome = run_scan(spec, store, make_executor(args.workers, args.local_cluster, args.scheduler),
-                       retries=args.retries, progress=not args.json, overwrite=args.overwrite)
+    try:
+        outcome = run_scan(spec, store, make_executor(args.workers, args.local_cluster, args.scheduler),
+                           retries=args.retries, progress=not args.json, overwrite=args.overwrite)
+    except KeyboardInterrupt:
+        raise Interrupted(_cells_done(store, spec.cells)) from None
     dataset = load_scan(store)
-    figures = [] if args.no_figures else draw_scan(dataset, Path(args.figures) if args.figures else
-                                                   store.parent / "figures", spec.figures, spec.boundaries)
+    figures_dir = Path(args.figures) if args.figures else figures_directory(store)
+    figures = [] if args.no_figures else draw_scan(dataset, figures_dir, spec.figures, spec.boundaries)
     payload = {**outcome.summary(), "figures": [str(f) for f in figures]}
     if store != out:
         payload["netcdf"] = str(save_dataset(dataset, out))

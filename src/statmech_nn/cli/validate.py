@@ -26,12 +26,14 @@ def _validate(args) -> int:
     from ..experiments.spec import ExperimentSpec, default_spec_path
     from ..package_data import find_spec
 
+    args.typed_spec = args.spec   # the reproduce line names the spec as the user typed it
     args.spec = find_spec(args.spec, "experiment") if args.spec else default_spec_path()
     if spec_kind(args.spec) == KIND:
         return _validate_plasticity(args)
     spec = ExperimentSpec.load(args.spec)
     out = args.out or f"runs/{spec.name}"
-    command = command_line(["validate", spec.path], {"out": out, "data_dir": args.data_dir, "device": args.device})
+    command = command_line(["validate", args.typed_spec or spec.name],
+                           {"out": out, "data_dir": args.data_dir, "device": args.device})
     summary = run_validation(spec, out, data_dir=args.data_dir, device=args.device,
                              progress=not (args.no_progress or args.json), command=command)
     verdicts = verdict_lines(summary["verdicts"])
@@ -49,7 +51,7 @@ def _validate_plasticity(args) -> int:
 
     spec = PlasticitySpec.load(args.spec)
     out = args.out or f"runs/{spec.name}"
-    command = ["statmech-nn", "validate", spec.path, "--out", str(out)]
+    command = ["statmech-nn", "validate", args.typed_spec or spec.name, "--out", str(out)]
     for flag, value in (("--data-dir", args.data_dir), ("--device", args.device)):
         if value is not None:
             command += [flag, str(value)]

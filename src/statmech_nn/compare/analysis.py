@@ -21,7 +21,11 @@ directory or a ``trajectory.h5``) and runs the same chain for a sampler and a ne
    the prefix ``stationarity_``);
 8. the verdicts Q1-Q6 and S (:mod:`statmech_nn.compare.verdicts`).
 
-The result, an :class:`Analysis`, has ``.table()`` (a pandas DataFrame, one row per column),
+Warnings raised on the way (e.g. the xmin scan's budget, once per refit) are gathered into one
+:class:`AnalysisWarning` per analysis, one line without a source line.
+
+The result, an :class:`Analysis`, has ``.table()`` (a pandas DataFrame, one row per column: a short view,
+``table(full=True)`` for every column),
 ``.verdicts()`` (a list of :class:`~statmech_nn.compare.verdicts.Verdict`), ``.summary()`` (the dict
 ``analyze --json`` prints), ``.dataset()`` (everything as one xarray Dataset) and ``.write(directory)``:
 ``observables.nc`` (the per-column table as variables prefixed ``fit_``), ``fits.json`` (headline and rows)
@@ -32,6 +36,8 @@ and ``analysis.json`` (what was analysed, with which options). More per-column r
 
 from __future__ import annotations
 
+import warnings
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -60,6 +66,29 @@ MAX_OUTPUT_COLUMNS = 64      # neurons tested for bimodality (the first ones)
 MAX_OUTPUT_SAMPLES = 20_000  # a seeded subsample of outputs per neuron keeps the EM fits quick
 CSN_COLUMNS = 12             # columns given a CSN bootstrap p by default (chosen as the figures' are)
 _SPECTRUM_KEYS = ("exponent_low", "exponent_low_err", "exponent_high", "exponent_high_err")
+# The short view of Analysis.table(): the answer per column (status and why, the fitted exponent 2s of 002 eq. (21)
+# with its 95% interval, c, σ, the decades of power law in u inside the data, the peak mass, the binned χ² p of the
+# fit and the CSN p of the power law, whether the column was stationary).
+TABLE_COLUMNS = ("status", "exponent", "exponent_lo", "exponent_hi", "c", "sigma", "decades_in_data", "peak_mass",
+                 "gof_p", "power_law_gof_p", f"{STATIONARITY_PREFIX}stationary", "reason")
+
+
+class AnalysisWarning(UserWarning):
+    """The warnings of one analysis, gathered into one line."""
+
+
+def _warn_once(caught: list) -> None:
+    """One AnalysisWarning for the ``caught`` warnings (counted by kind, the first message of each), shown without a
+    source line (``warn_explicit`` at a location that is no file)."""
+    if not caught:
+        return
+    kinds = Counter(warning.category.__name__ for warning in caught)
+    first = {}
+    for warning in caught:
+        first.setdefault(warning.category.__name__, str(warning.message))
+    text = "; ".join(f"{count} x {name} (the first: {first[name]})" for name, count in kinds.items())
+    warnings.warn_explicit(f"{len(caught)} warning(s) in this analysis: {text}", AnalysisWarning,
+                           "statmech_nn.analyze", 0, module="statmech_nn.analyze")
 
 
 @dataclass(frozen=True)
@@ -174,11 +203,17 @@ class Analysis:
     extra_verdicts: list[Verdict] = field(default_factory=list)
 
     # ------------------------------------------------------------------ answers
-    def table(self):
-        """One row per tracked column (pandas DataFrame indexed by the column's name)."""
+    def table(self, full: bool = False):
+        """One row per tracked column (a pandas DataFrame indexed by the column's name): the short view of
+        :data:`TABLE_COLUMNS` (those present), or every column of the rows with ``full=True``."""
         import pandas as pd
 
-        return pd.DataFrame(self.rows).set_index("name")
+        table = pd.DataFrame(self.rows).set_index("name")
+        if full:
+            return table
+        if {"s_lo", "s_hi"} <= set(table.columns):   # the exponent is 2s: its interval is twice s's
+            table = table.assign(exponent_lo=2.0 * table["s_lo"], exponent_hi=2.0 * table["s_hi"])
+        return table[[key for key in TABLE_COLUMNS if key in table.columns]]
 
     def headline(self) -> dict:
         return headline(self.rows)
@@ -260,7 +295,16 @@ class Analysis:
 
 
 def analyze_trajectory(source, options: AnalysisOptions = AnalysisOptions(), progress: bool = False) -> Analysis:
-    """Analyse a trajectory, an array q (T, K) or a run directory / trajectory.h5, in memory."""
+    """Analyse a trajectory, an array q (T, K) or a run directory / trajectory.h5, in memory; the warnings raised
+    on the way come out as one :class:`AnalysisWarning`."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _analyze(source, options, progress)
+    _warn_once(caught)
+    return result
+
+
+def _analyze(source, options: AnalysisOptions, progress: bool) -> Analysis:
     trajectory = _as_trajectory(source)
     step = uniform_step(trajectory.t)
     names, chain, units = trajectory.names, trajectory.chain, options.units

@@ -8,7 +8,9 @@ Stages, each writing into the output directory (a run directory itself: ``run.js
 3. ``network/analysis/``: every observable and theory fit of the weight trajectory (``analyze``);
 4. ``samplers/<method>/``: the quartic toy model sampled exactly, by Metropolis–Hastings and by two-timescale
    Langevin dynamics, each analyzed by the same code;
-5. the source documents' claims (``statmech-nn check``);
+5. the source documents' claims (``statmech-nn check``) when the spec requires them
+   (``[acceptance] require_claims``), on the cores in parallel and through the claims cache (a claim
+   measured before by this version is not run again); a spec that does not require them runs none;
 6. ``report.html`` and ``summary.json``: the verdicts on the sources' questions (``verdicts``: Q1-Q6 of
    :mod:`statmech_nn.compare.verdicts`, Q5 from the probe), the headline numbers (``answers``) and,
    separately, whether the machinery worked (``acceptance``, ``passed``).
@@ -16,6 +18,7 @@ Stages, each writing into the output directory (a run directory itself: ``run.js
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import contextmanager
 
@@ -79,7 +82,7 @@ def run_validation(spec: ExperimentSpec, out, *, data_dir=None, device=None, pro
     with _stage(timings, "samplers", progress):
         model, samplers = run_samplers(spec, root.path / "samplers", progress=progress)
     with _stage(timings, "claims", progress):
-        outcomes = run_claims()
+        outcomes = run_claims(workers=os.cpu_count() or 1, cache=True) if spec.acceptance.require_claims else []
     checks = _acceptance(spec, training, samplers, outcomes)
     summary = {
         "spec": spec.name, "out": str(root.path), "passed": all(c["passed"] for c in checks), "acceptance": checks,

@@ -12,7 +12,10 @@
   logarithmic slopes in u (dimensionally consistent, unlike u_G);
 - the intermediate power law p(q) ∝ |q - q̄|^{-α/β}.
 
-Infinite crossovers mean "never" (λq = 0: no Gaussian regime).
+Infinite crossovers mean "never" (λq = 0: no Gaussian regime). Every boundary is a closed form of the
+parameters and exists whether or not p(q) is normalizable: at μ = 0 and λx < 0 (002's frustrated case)
+u_F, u_G and u_S are finite, while the density, and so each regime's mass, needs μ > 0
+(:func:`closed_form_boundaries`).
 """
 
 from __future__ import annotations
@@ -94,3 +97,16 @@ def powerlaw_decades(lambda_x, g, lambda_q, beta, mu):
         ratio = np.where(u_gauss > u_low, u_gauss / np.where(u_low > 0, u_low, 1.0), 1.0)
         decades = np.where(u_low > 0, np.log10(ratio), np.where(u_gauss > 0, np.inf, 0.0))
     return decades[()]
+
+
+def closed_form_boundaries(lambda_x, g, lambda_q, alpha, beta, mu) -> dict:
+    """Every boundary above and the power-law exponent as floats (u_F None when λx ≥ 0): the closed forms alone,
+    valid at any parameters, including μ = 0 with λx < 0 where the density itself does not exist."""
+    u_frustration = float(frustration_boundary(lambda_x, g))
+    return {"u_frustration": None if np.isnan(u_frustration) else u_frustration,
+            "u_gauss": float(gauss_crossover(lambda_x, g, lambda_q, beta)),
+            "u_slope": float(slope_crossover(lambda_x, g, lambda_q, beta)),
+            "powerlaw_exponent": float(powerlaw_exponent(alpha, beta)),
+            "u_low": float(lower_scale(lambda_x, g, beta, mu)),
+            "u_quartic": float(quartic_scale(g, beta, mu)),
+            "powerlaw_decades": float(powerlaw_decades(lambda_x, g, lambda_q, beta, mu))}

@@ -67,7 +67,7 @@ def analyze(source, options: AnalysisOptions = AnalysisOptions(), progress: bool
     return Analysis(**{field.name: getattr(result, field.name) for field in fields(result)})
 
 
-def analyze_run(run_dir, out, options: AnalysisOptions = AnalysisOptions(), progress: bool = True) -> dict:
+def analyze_run(run_dir, out, options: AnalysisOptions = AnalysisOptions(), progress: bool = False) -> dict:
     """``analyze(run_dir).save(out)``; returns the summary."""
     run = RunDirectory(run_dir)
     if not run.trajectory.is_file():

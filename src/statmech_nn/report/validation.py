@@ -94,6 +94,12 @@ def _number(value, digits=3):
     return value
 
 
+PREFERENCE_LEGEND = ("Comparison cells: “theory preferred”: AIC favours the theory (ΔAIC > 0) and it describes "
+                     "its data (binned χ² p ≥ 0.01); “alternative preferred”: AIC favours the alternative "
+                     "(ΔAIC ≤ 0); “theory by AIC, poor fit”: AIC favours the theory but its χ² p < 0.01, so "
+                     "neither is preferred; “–”: not compared (no fit).")
+
+
 def _preference(row: dict, alternative: str) -> str:
     """AIC's preference, but never "theory preferred" for a fit that does not describe its data."""
     delta = row.get(f"{alternative}_delta_aic")
@@ -131,9 +137,8 @@ def _weight_tables(rows: list[dict]) -> list[Table]:
                           _preference(row, "power_law"), _number(row.get("spectrum_exponent_low")),
                           _number(row.get("spectrum_exponent_high"))] + [_number(row.get(key)) for key, _ in extra]
                          for row in rows],
-                        "Per tracked weight: AIC preferences (the theory is preferred only where it also describes its "
-                        "data, χ² p ≥ 0.01), P(f) ∝ f^(-a) on two frequency bands, and the stationarity diagnostics "
-                        "of w(t) in the tracked window")
+                        "Per tracked weight: AIC preferences, P(f) ∝ f^(-a) on two frequency bands, and the "
+                        f"stationarity diagnostics of w(t) in the tracked window. {PREFERENCE_LEGEND}")
     return [fits, diagnostics]
 
 
@@ -231,7 +236,8 @@ def write_validation_report(path, *, spec, summary, analysis, probed, model, sam
                     ("layer_mean_activation", "Distribution over inputs of the mean activation of each layer "
                                               "(001 class 4)."))]),
         _sampler_section(summary, model, samplers, figures_dir),
-        Section("Theory checks (statmech-nn check)", [],
+        Section("Theory checks (statmech-nn check)",
+                [] if outcomes else [f"{spec.name} does not require the claims; statmech-nn check runs them."],
                 [Table(["claim", "source", "status", "deviation", "tolerance", "assumption or detail"],
                        [[o.claim.id, f"{o.claim.source} {o.claim.equation}", o.status, o.deviation, o.claim.tolerance,
                          o.claim.assumption or o.detail] for o in outcomes])]),
@@ -239,7 +245,7 @@ def write_validation_report(path, *, spec, summary, analysis, probed, model, sam
                 [Table(["stage", "seconds"], [[k, v] for k, v in summary["timings_s"].items()])]),
     ]
     return write_report(path, f"statmech-nn validation: {spec.name}", sections,
-                        {"spec": spec.path, "source": spec.source})
+                        {"spec": spec.name, "source": spec.source})
 
 
 def _q(summary: dict, verdict_id: str) -> str:
