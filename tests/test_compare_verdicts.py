@@ -123,7 +123,7 @@ def test_one_headline_everywhere(analyzed_run):
     resolved = [row["exponent"] for row in fits["columns"] if row["status"] == "resolved"]
     assert printed["headline"]["median_exponent_2s"] == pytest.approx(float(np.median(resolved)), rel=1e-12)
     assert printed["headline"]["status_counts"]["decay-only"] == 1
-    assert [v["id"] for v in printed["verdicts"]] == ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "S"]
+    assert [v["id"] for v in printed["verdicts"]] == ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "S", "D"]
     assert {v["verdict"] for v in printed["verdicts"]} <= set(V.VERDICTS)
 
 
@@ -141,7 +141,7 @@ def test_analysis_object_api(tmp_path):
     analysis = statmech_nn.analyze(q)
     table = analysis.table()
     assert list(table.index) == ["q0", "q1", "q2"] and set(table["status"]) == {"resolved"}
-    assert [v.id for v in analysis.verdicts()] == ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "S"]
+    assert [v.id for v in analysis.verdicts()] == ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "S", "D"]
     # q is a random walk: its columns drift, so the weights are not stationary in the window
     assert analysis.verdicts()[-1].verdict == "not supported" and not table["stationarity_stationary"].any()
     paths = analysis.plot(tmp_path / "figures")
