@@ -200,8 +200,10 @@ class Analysis:
         bimodal = None if self.outputs is None else int(sum(r.bimodal for r in self.outputs))
         tested = None if self.outputs is None else len(self.outputs)
         verdicts = network_verdicts(self.rows, bimodal, tested, "columns of x recorded in the trajectory",
-                                    self.decay.source) + list(self.extra_verdicts)
-        return verdicts if self.steps is None else qualify(verdicts, self.steps, self.correlation)
+                                    self.decay.source)
+        if self.steps is not None:
+            verdicts = qualify(verdicts, self.steps, self.correlation)
+        return verdicts + list(self.extra_verdicts)
 
     def add_verdict(self, verdict: Verdict) -> None:
         """Append one more verdict (e.g. whether the weights were stationary in the tracked window)."""
