@@ -151,7 +151,7 @@ def test_analysis_object_api(tmp_path):
     analysis.add_columns([{"column": j, "drift_ratio": 0.5, "reason": "test"} for j in range(3)], prefix="extra_")
     summary = analysis.save(tmp_path / "saved", draw=False)
     assert [v["id"] for v in summary["verdicts"]][-3:] == ["S", "D", "X1"]
-    assert summary["verdicts"][-2]["numbers"]["stationary"] == 0 and summary["verdicts"][-2]["numbers"]["drifting"] >= 1
+    assert summary["verdicts"][-3]["numbers"]["stationary"] == 0 and summary["verdicts"][-3]["numbers"]["drifting"] >= 1
     table = analysis.table()
     assert table.loc["q1", "extra_drift_ratio"] == 0.5 and table.loc["q1", "reason"] != "test"
     for name in ("observables.nc", "fits.json", "summary.json", "analysis.json"):
