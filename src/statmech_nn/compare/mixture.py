@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_limits
 from ..params import rng_from
 
 BINS = 40             # equal-count bins of |Δ|
-GRID = 2000           # trapezoid nodes in log|Δ| for eq. (6)'s bin probabilities
+GRID = 1000           # trapezoid nodes in log|Δ| for eq. (6)'s bin probabilities
 ALPHA = 0.025         # a weight's peak test rejects at this level (with B = 39: LR above every bootstrap LR)
 MIN_MASS = 0.01       # and the narrow component holds at least 1% of the gradient steps
 BOOTSTRAP = 39        # default bootstrap replicates (pooled over the tested weights)
@@ -53,31 +53,55 @@ class BinnedSteps:
         self._x = np.exp(self._u)
         self._inner_u = np.log(inner)
 
-    def law(self, c: float, s: float, sigma: float) -> np.ndarray:
-        """Bin probabilities of eq. (6) truncated at ``high``."""
-        log_f = -s * np.log1p((self._x / c) ** 2) - self._x ** 2 / (2.0 * sigma * sigma)
+    def _at_edges(self, cumulative: np.ndarray) -> np.ndarray:
+        """Cumulative masses (grid, ...) at the bin edges (0 at the first, the total at the last)."""
+        inner = np.stack([np.interp(self._inner_u, self._u, column) for column in cumulative.T], axis=1)
+        return np.concatenate([np.zeros((1, cumulative.shape[1])), inner, cumulative[-1:]])
+
+    def law(self, c: float, s: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+        """Bin probabilities of eq. (6) truncated at ``high`` and their Jacobian in (log c, s, log σ)."""
+        v = (self._x / c) ** 2
+        w = self._x ** 2 / (sigma * sigma)
+        log_f = -s * np.log1p(v) - 0.5 * w
         f = np.exp(log_f - log_f.max()) * self._x                      # density in u = log|Δ|
-        cumulative = np.concatenate([[f[0]], f[0] + np.cumsum(0.5 * (f[1:] + f[:-1]) * np.diff(self._u))])
-        at_edges = np.concatenate([[0.0], np.interp(self._inner_u, self._u, cumulative), [cumulative[-1]]])
-        return np.diff(at_edges) / cumulative[-1]
+        scores = np.stack([2.0 * s * v / (1.0 + v), -np.log1p(v), w], axis=1)
+        integrand = np.concatenate([f[:, None], f[:, None] * scores], axis=1)
+        steps = 0.5 * (integrand[1:] + integrand[:-1]) * np.diff(self._u)[:, None]
+        cumulative = integrand[:1] + np.concatenate([np.zeros((1, 4)), np.cumsum(steps, axis=0)])
+        edges = self._at_edges(cumulative)
+        masses, total = np.diff(edges, axis=0), edges[-1]
+        p = masses[:, 0] / total[0]
+        jacobian = masses[:, 1:] / total[0] - p[:, None] * total[1:] / total[0]
+        return p, jacobian
 
-    def gaussian(self, tau: float) -> np.ndarray:
-        """Bin probabilities of |N(0, τ²)| truncated at ``high``."""
-        mass = special.erf(self.edges / (np.sqrt(2.0) * tau))
-        return np.diff(mass) / mass[-1]
+    def gaussian(self, tau: float) -> tuple[np.ndarray, np.ndarray]:
+        """Bin probabilities of |N(0, τ²)| truncated at ``high`` and their derivative in log τ."""
+        z = self.edges / (np.sqrt(2.0) * tau)
+        mass = special.erf(z)
+        dmass = -2.0 / np.sqrt(np.pi) * np.exp(-z * z) * z       # d erf(z) / d log τ
+        p = np.diff(mass) / mass[-1]
+        return p, np.diff(dmass) / mass[-1] - p * dmass[-1] / mass[-1]
 
-    def probabilities(self, theta: np.ndarray) -> np.ndarray:
-        """H0 (θ = log c, s, log σ) or H1 (θ also logit π, log(τ/c))."""
+    def probabilities(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Bin probabilities and their Jacobian: H0 (θ = log c, s, log σ) or H1 (θ also logit π, log(τ/c))."""
         c, s, sigma = np.exp(theta[0]), theta[1], np.exp(theta[2])
-        p = self.law(c, s, sigma)
-        if theta.size == 5:
-            weight = special.expit(theta[3])
-            p = (1.0 - weight) * p + weight * self.gaussian(c * np.exp(theta[4]))
-        return p
+        p, jacobian = self.law(c, s, sigma)
+        if theta.size == 3:
+            return p, jacobian
+        weight = special.expit(theta[3])
+        g, dg = self.gaussian(c * np.exp(theta[4]))
+        mixed = np.empty((p.size, 5))
+        mixed[:, :3] = (1.0 - weight) * jacobian
+        mixed[:, 0] += weight * dg
+        mixed[:, 3] = weight * (1.0 - weight) * (g - p)
+        mixed[:, 4] = weight * dg
+        return (1.0 - weight) * p + weight * g, mixed
 
-    def loglik(self, theta: np.ndarray, counts: np.ndarray) -> float:
-        p = self.probabilities(theta)
-        return float(np.sum(counts * np.log(np.maximum(p, 1e-300))))
+    def loglik(self, theta: np.ndarray, counts: np.ndarray) -> tuple[float, np.ndarray]:
+        """The binned log-likelihood and its gradient."""
+        p, jacobian = self.probabilities(theta)
+        p = np.maximum(p, 1e-300)
+        return float(np.sum(counts * np.log(p))), (counts / p) @ jacobian
 
     def bounds(self, mixture: bool) -> list:
         scale = [(np.log(self.low * 10.0), np.log(self.high)), (-5.0, 60.0),
@@ -91,8 +115,8 @@ class BinnedSteps:
             start = np.asarray(start, float)
             bounds = self.bounds(start.size == 5)
             start = np.clip(start, [b[0] for b in bounds], [b[1] for b in bounds])
-            result = optimize.minimize(lambda theta: -self.loglik(theta, counts), start, method="L-BFGS-B",
-                                       bounds=bounds)
+            result = optimize.minimize(lambda theta: tuple(-v for v in self.loglik(theta, counts)), start,
+                                       jac=True, method="L-BFGS-B", bounds=bounds)
             if -result.fun > best_value:
                 best, best_value = result.x, -result.fun
         return best, best_value
@@ -155,7 +179,7 @@ def pooled_pvalues(gradients: dict, rows: dict, replicates: int = BOOTSTRAP, see
         for b in range(replicates):
             j = columns[b % len(columns)]
             theta0 = np.array([rows[j][key] for key in _H0_KEYS])
-            counts = rng.multinomial(binned[j].n, binned[j].probabilities(theta0)).astype(float)
+            counts = rng.multinomial(binned[j].n, binned[j].probabilities(theta0)[0]).astype(float)
             null[b] = binned[j].test(theta0, counts)["lr"]
     return {j: float((1 + np.sum(null >= rows[j]["gradient_peak_lr"])) / (replicates + 1)) for j in columns}
 
