@@ -115,10 +115,11 @@ class BinnedSteps:
             start = np.asarray(start, float)
             bounds = self.bounds(start.size == 5)
             start = np.clip(start, [b[0] for b in bounds], [b[1] for b in bounds])
-            result = optimize.minimize(lambda theta: tuple(-v for v in self.loglik(theta, counts)), start,
+            scale = 1.0 / counts.sum()   # a per-step objective: L-BFGS-B's stopping rule is relative
+            result = optimize.minimize(lambda theta: tuple(-scale * v for v in self.loglik(theta, counts)), start,
                                        jac=True, method="L-BFGS-B", bounds=bounds)
-            if -result.fun > best_value:
-                best, best_value = result.x, -result.fun
+            if -result.fun / scale > best_value:
+                best, best_value = result.x, -result.fun / scale
         return best, best_value
 
     def test(self, h0_start, counts: np.ndarray | None = None) -> dict:
