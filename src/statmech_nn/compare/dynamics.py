@@ -156,7 +156,7 @@ def qualify(verdicts: list[Verdict], step: StepTreatment, correlation: Verdict |
     out = []
     for verdict in verdicts:
         reason = reasons.get(verdict.id)
-        if reason is not None and verdict.verdict != "inconclusive":
+        if reason is not None:
             verdict = replace(verdict, verdict="inconclusive", detail=f"not covered: {reason} (the data alone said "
                               f"'{verdict.verdict}': {verdict.detail})",
                               numbers={**verdict.numbers, "uncovered": reason, "uncovered_answer": verdict.verdict})
