@@ -34,7 +34,7 @@ def test_the_header_is_plain_json_attributes_and_round_trips(tmp_path):
         attrs = {key: f.attrs[key] for key in ("source", "model", "dynamics", "seed", "version")}
     assert json.loads(attrs["model"]) == {"width": 7} and attrs["seed"] == 3 and attrs["source"] == "test"
     stored = json.loads(attrs["dynamics"])
-    assert stored["kind"] == "sgd" and stored["momentum"] == 0.9 and stored["nesterov"] is True and stored["eps"] is None
+    assert (stored["kind"], stored["momentum"], stored["nesterov"], stored["eps"]) == ("sgd", 0.9, True, None)
     loaded = Trajectory.load(tmp_path)
     assert loaded.header == original.header and loaded.metadata == {"note": "free-form"}
     assert loaded.step_size == 0.01
@@ -122,7 +122,8 @@ def _train(optimizer_class, steps=300, **settings):
     model = Architecture.parse("mlp:6-8-3").build((6,), 3, seed=0, dtype=torch.float64)
     optimizer = optimizer_class(model.parameters(), **settings)
     generator = torch.Generator().manual_seed(0)
-    x, y = torch.randn(steps, 6, dtype=torch.float64, generator=generator), torch.randint(0, 3, (steps,), generator=generator)
+    x = torch.randn(steps, 6, dtype=torch.float64, generator=generator)
+    y = torch.randint(0, 3, (steps,), generator=generator)
     with statmech_nn.track(model, k=12, seed=0, optimizer=optimizer) as tracker:
         for i in range(steps):
             optimizer.zero_grad()

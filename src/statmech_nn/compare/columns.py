@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from scipy import stats
 from tqdm import tqdm
 
 from ..errors import StatmechError
