@@ -228,6 +228,8 @@ class Analysis:
                    "columns_fitted": head["weights_resolved"], "headline": head,
                    "decay_rate": {"source": self.decay.source,
                                   "kappa": _json_float(np.nanmedian(self.decay.kappa)) if np.isfinite(self.decay.kappa).any() else None},
+                   "dynamics": (self.trajectory.dynamics if self.steps is None else self.steps.dynamics).to_dict(),
+                   "steps": None if self.steps is None else self.steps.description,
                    "representative_columns": [self.rows[j]["name"] for j in self.representative()],
                    "verdicts": [v.to_dict() for v in self.verdicts()]}
         if self.outputs is not None:

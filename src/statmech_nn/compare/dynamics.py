@@ -23,7 +23,8 @@ previous one (eq. (23)). That holds for plain SGD; for other update rules:
 
 Without recorded dynamics (or with them), ``D`` reports the median over weights of the lag-1 autocorrelation of
 the analysed steps: plain SGD gives ≈ 0, momentum 0.9 ≈ 0.88. ``D`` is "supported" (steps uncorrelated, as 002
-assumes) below :data:`UNCORRELATED`, "not supported" at or above :data:`CORRELATED`, "inconclusive" between; when
+assumes) when |ρ| is below :data:`UNCORRELATED`, "not supported" when |ρ| is at or above :data:`CORRELATED` (a
+wrongly recorded momentum leaves innovations anti-correlated), "inconclusive" between; when
 it is "not supported" the step-law verdicts Q1-Q4 and Q6 answer "inconclusive" (the increments are not the steps
 of eq. (6): pass the dynamics, e.g. ``analyze(..., dynamics={"kind": "sgd", "momentum": 0.9, ...})``).
 """
@@ -40,7 +41,7 @@ from .verdicts import Verdict
 
 STEP_VERDICTS = ("Q1", "Q2", "Q3", "Q4", "Q6")   # the verdicts about the step law and the spectrum of the steps
 UNCORRELATED = 0.2   # |median lag-1 ρ| below this: the steps are uncorrelated as plain SGD's
-CORRELATED = 0.5     # median lag-1 ρ at or above this: the increments are filtered (e.g. by momentum)
+CORRELATED = 0.5     # |median lag-1 ρ| at or above this: the increments are filtered (e.g. by momentum)
 _TRANSIENT = 1e-12   # a Nesterov inversion drops rows until its start-up transient is below this
 
 
@@ -127,7 +128,7 @@ def correlation_verdict(rho: np.ndarray, step: StepTreatment) -> Verdict:
     """``D``: the analysed steps are uncorrelated, as 002 eq. (23) assumes of plain SGD (see the module docstring)."""
     question = "steps uncorrelated, as plain SGD's (002 eq. (23); the premise of the step analysis)"
     test = (f"median over moved weights of the lag-1 autocorrelation of the analysed steps ({step.description}): "
-            f"supported below {UNCORRELATED}, not supported at or above {CORRELATED} (momentum 0.9 gives ≈ 0.88); "
+            f"supported for |ρ| < {UNCORRELATED}, not supported for |ρ| ≥ {CORRELATED} (momentum 0.9 gives ≈ 0.88); "
             "when not supported, Q1-Q4 and Q6 are inconclusive")
     finite = rho[np.isfinite(rho)]
     numbers = {"weights": int(finite.size), "median_lag1": float(np.median(finite)) if finite.size else None,
@@ -138,7 +139,7 @@ def correlation_verdict(rho: np.ndarray, step: StepTreatment) -> Verdict:
     detail = f"median lag-1 ρ = {median:.2f} over {finite.size} weights ({step.description})"
     if abs(median) < UNCORRELATED:
         return Verdict("D", question, "supported", test, numbers, detail)
-    if median >= CORRELATED:
+    if abs(median) >= CORRELATED:
         hint = ("" if step.dynamics.recorded else "; dynamics not recorded: pass them to analyze "
                 "(e.g. dynamics={'kind': 'sgd', 'momentum': 0.9, ...})")
         return Verdict("D", question, "not supported", test, numbers, detail + hint)
