@@ -19,7 +19,8 @@ previous one (eq. (23)). That holds for plain SGD; for other update rules:
   that changes the law's scales over time) nor the filter can be undone from one weight's trajectory: the
   verdicts about the step law and the spectrum (Q1-Q4, Q6) are not covered and answer "inconclusive" with that
   reason; Q5 (neuron outputs) and S (stationarity of the weights) do not depend on the update rule;
-- **samplers** (Langevin, MALA, MH, exact): each row is a state of the chain; nothing changes.
+- **samplers** (Langevin, MALA, MH, exact, heat-bath): each row is a state of the chain; nothing changes, and ``D``
+  does not apply (independent exact draws have increments with lag-1 ρ = -1/2 by construction).
 
 Without recorded dynamics (or with them), ``D`` reports the median over weights of the lag-1 autocorrelation of
 the analysed steps: plain SGD gives ≈ 0, momentum 0.9 ≈ 0.88. ``D`` is "supported" (steps uncorrelated, as 002
@@ -36,7 +37,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy.signal import lfilter
 
-from ..io import Dynamics, Trajectory
+from ..io import SAMPLER_KINDS, Dynamics, Trajectory
 from .verdicts import Verdict
 
 STEP_VERDICTS = ("Q1", "Q2", "Q3", "Q4", "Q6")   # the verdicts about the step law and the spectrum of the steps
@@ -133,6 +134,9 @@ def correlation_verdict(rho: np.ndarray, step: StepTreatment) -> Verdict:
     finite = rho[np.isfinite(rho)]
     numbers = {"weights": int(finite.size), "median_lag1": float(np.median(finite)) if finite.size else None,
                "dynamics": step.dynamics.kind, "steps": step.description}
+    if step.dynamics.kind in SAMPLER_KINDS:
+        return Verdict("D", question, "inconclusive", test, numbers,
+                       f"not applicable: the rows are states of a {step.dynamics.kind} sampler's chain, not optimizer steps")
     if finite.size < 3:
         return Verdict("D", question, "inconclusive", test, numbers, f"only {finite.size} weights moved")
     median = float(np.median(finite))
