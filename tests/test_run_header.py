@@ -155,3 +155,28 @@ def test_track_records_adam_and_the_uncovered_verdicts_say_so():
         verdicts = {v.id: v for v in statmech_nn.analyze(trajectory, QUICK).verdicts()}
         for verdict in ("Q1", "Q2", "Q3", "Q4", "Q6"):
             assert verdicts[verdict].verdict == "inconclusive" and "Adam" in verdicts[verdict].numbers["uncovered"]
+
+
+@pytest.mark.parametrize("nesterov, dampening", [(False, 0.0), (False, 0.3), (True, 0.0), (True, 0.3)])
+def test_the_innovations_recover_the_steps_of_torch_sgd(nesterov, dampening):
+    """torch's SGD update (buf = μ buf + (1-d) d_p, d_p = g + λw; step d_p + μ buf with Nesterov, else buf; the first
+    buf is d_p) simulated in float64: the treatment's steps are -lr·(1-d)·d_p (heavy ball) or -lr·d_p (Nesterov)
+    to 1e-9 relative, and its κ is the decay rate of those steps."""
+    from statmech_nn.compare.dynamics import treatment
+
+    lr, mu, wd, n = 0.01, 0.9, 1e-3, 400
+    rng = np.random.default_rng(0)
+    gradient = rng.standard_t(3, size=(n, 3))
+    w, buf, d_ps = np.zeros((n + 1, 3)), None, []
+    w[0] = rng.uniform(0.5, 1.5, 3)
+    for t in range(n):
+        d_p = gradient[t] + wd * w[t]
+        buf = d_p.copy() if buf is None else mu * buf + (1.0 - dampening) * d_p
+        w[t + 1] = w[t] - lr * (d_p + mu * buf if nesterov else buf)
+        d_ps.append(d_p)
+    step = treatment(Dynamics("sgd", lr=lr, momentum=mu, dampening=dampening, nesterov=nesterov, weight_decay=wd))
+    before, steps = step.steps(w)
+    expected = -lr * (1.0 if nesterov else 1.0 - dampening) * np.array(d_ps)[step.drop:]
+    np.testing.assert_allclose(steps, expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(before, w[step.drop:-1])
+    assert step.kappa == pytest.approx(lr * wd * (1.0 if nesterov else 1.0 - dampening))
