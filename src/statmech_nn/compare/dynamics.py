@@ -136,7 +136,8 @@ def correlation_verdict(rho: np.ndarray, step: StepTreatment) -> Verdict:
                "dynamics": step.dynamics.kind, "steps": step.description}
     if step.dynamics.kind in SAMPLER_KINDS:
         return Verdict("D", question, "inconclusive", test, numbers,
-                       f"not applicable: the rows are states of a sampler's chain ({step.dynamics.kind}), not optimizer steps")
+                       f"not applicable: the rows are states of a sampler's chain ({step.dynamics.kind}), "
+                       "not optimizer steps")
     if finite.size < 3:
         return Verdict("D", question, "inconclusive", test, numbers, f"only {finite.size} weights moved")
     median = float(np.median(finite))
