@@ -180,3 +180,8 @@ def test_the_innovations_recover_the_steps_of_torch_sgd(nesterov, dampening):
     np.testing.assert_allclose(steps, expected, rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(before, w[step.drop:-1])
     assert step.kappa == pytest.approx(lr * wd * (1.0 if nesterov else 1.0 - dampening))
+
+
+def test_an_old_track_file_without_an_optimizer_has_unknown_dynamics(tmp_path):
+    path = _hand_made(tmp_path / "t.h5", {"source": "networks.track", "optimizer": "json:null", "lr": "json:null"})
+    assert Trajectory.load(path).dynamics == Dynamics()

@@ -178,10 +178,11 @@ class Dynamics:
     def from_legacy(cls, source: str, parameters: dict, metadata: dict, step_size) -> "Dynamics":
         """The documented fallback for files without a ``dynamics`` attribute (see the module docstring): each
         field from ``parameters``, then ``metadata``; a value that is not valid for its field is left unknown."""
-        lookup = {**{k: v for k, v in metadata.items()}, **parameters}
+        lookup = {**metadata, **parameters}
         sampler = str(source).startswith("sampler")
-        kind = str(lookup.get("method" if sampler else "optimizer", "unknown")).lower()
-        kind = kind if kind in DYNAMICS_KINDS else ("other" if not sampler and "optimizer" in lookup else "unknown")
+        named = lookup.get("method" if sampler else "optimizer")
+        kind = "unknown" if named is None else str(named).lower()
+        kind = kind if kind in DYNAMICS_KINDS else "unknown" if sampler else "other"
         payload = {name: lookup.get(name) for name in ("lr", "momentum", "dampening", "weight_decay", "batch_size",
                                                        "dt", "epsilon", "integrator")}
         step_key = "dt" if sampler else "lr"
