@@ -5,8 +5,9 @@ import pytest
 
 import statmech_nn
 from statmech_nn.compare.columns import STATUSES, column_row, fit_table
-from statmech_nn.compare.steps import metadata_rate, split_decay_steps
-from statmech_nn.io import Trajectory
+from statmech_nn.compare.dynamics import treatment
+from statmech_nn.compare.steps import rounding, split_decay_steps
+from statmech_nn.io import Dynamics, Trajectory
 from statmech_nn.quartic import QuarticModel
 
 # the theory law with c = 0.1, s = 1, σ = 1 (see tests/test_fits.py)
@@ -43,7 +44,7 @@ def awkward_trajectory():
     }
     q = np.stack([np.asarray(v, np.float32) for v in columns.values()], axis=1)
     return Trajectory(q=q, t=np.arange(steps), names=list(columns), chain=None, source="test",
-                      parameters={"optimizer": "sgd", "lr": LR, "weight_decay": WD})
+                      dynamics=Dynamics("sgd", lr=LR, weight_decay=WD, momentum=0.0))
 
 
 def test_every_hard_column_gets_a_status_never_an_exception(awkward_trajectory):
@@ -64,14 +65,16 @@ def test_every_hard_column_gets_a_status_never_an_exception(awkward_trajectory):
 
 
 def test_decay_steps_are_identified_to_rounding(awkward_trajectory):
-    """κ from the metadata and from the decay-only column agree to 10% (float32 rounding of a 1e-7 step);
+    """κ from the recorded dynamics and from the decay-only column agree to 10% (float32 rounding of a 1e-7 step);
     every step of the decay-only column is decay and no step of the ordinary weight is."""
-    assert metadata_rate({"optimizer": "sgd", "lr": LR, "weight_decay": WD}) == pytest.approx(LR * WD, rel=1e-12)
-    assert metadata_rate({"optimizer": "adam", "lr": LR, "weight_decay": WD}) is None
-    with_metadata = split_decay_steps(awkward_trajectory.q, awkward_trajectory.parameters)
-    alone = split_decay_steps(awkward_trajectory.q)
+    q = awkward_trajectory.q
+    assert treatment(awkward_trajectory.dynamics).kappa == pytest.approx(LR * WD, rel=1e-12)
+    assert treatment(Dynamics("adam", lr=LR, weight_decay=WD)).kappa is None
+    steps = (q[:-1].astype(float), np.diff(q.astype(float), axis=0), rounding(q))
+    with_metadata = split_decay_steps(*steps, treatment(awkward_trajectory.dynamics).kappa)
+    alone = split_decay_steps(*steps)
     names = awkward_trajectory.names
-    assert alone.source == "decay-only columns" and with_metadata.source.startswith("metadata")
+    assert alone.source == "decay-only columns" and with_metadata.source == "recorded dynamics"
     assert alone.kappa[names.index("ordinary")] == pytest.approx(LR * WD, rel=0.1)
     for split in (with_metadata, alone):
         assert split.decay[:, names.index("decay_only")].all()

@@ -123,7 +123,7 @@ def test_one_headline_everywhere(analyzed_run):
     resolved = [row["exponent"] for row in fits["columns"] if row["status"] == "resolved"]
     assert printed["headline"]["median_exponent_2s"] == pytest.approx(float(np.median(resolved)), rel=1e-12)
     assert printed["headline"]["status_counts"]["decay-only"] == 1
-    assert [v["id"] for v in printed["verdicts"]] == ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "S"]
+    assert [v["id"] for v in printed["verdicts"]] == ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "S", "D"]
     assert {v["verdict"] for v in printed["verdicts"]} <= set(V.VERDICTS)
 
 
@@ -141,18 +141,18 @@ def test_analysis_object_api(tmp_path):
     analysis = statmech_nn.analyze(q)
     table = analysis.table()
     assert list(table.index) == ["q0", "q1", "q2"] and set(table["status"]) == {"resolved"}
-    assert [v.id for v in analysis.verdicts()] == ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "S"]
+    assert [v.id for v in analysis.verdicts()] == ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "S", "D"]
     # q is a random walk: its τ fills the window (and it may drift), so the weights are not stationary in it
-    assert analysis.verdicts()[-1].verdict == "not supported" and not table["stationarity_stationary"].any()
+    assert analysis.verdicts()[-2].verdict == "not supported" and not table["stationarity_stationary"].any()
     paths = analysis.plot(tmp_path / "figures")
     assert set(paths) == {"fig2_fluctuations", "fig3_powerlaw", "fig3_gaussian", "fig4_spectrum", "weight_traces"}
     assert all(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for path in paths.values())
     analysis.add_verdict(V.Verdict("X1", "another question", "inconclusive", "none"))
     analysis.add_columns([{"column": j, "drift_ratio": 0.5, "reason": "test"} for j in range(3)], prefix="extra_")
     summary = analysis.save(tmp_path / "saved", draw=False)
-    assert [v["id"] for v in summary["verdicts"]][-2:] == ["S", "X1"]
-    assert summary["verdicts"][-2]["numbers"]["stationary"] == 0 and summary["verdicts"][-2]["numbers"]["evidence"] >= 1
-    table = analysis.table()
+    assert [v["id"] for v in summary["verdicts"]][-3:] == ["S", "D", "X1"]
+    assert summary["verdicts"][-3]["numbers"]["stationary"] == 0 and summary["verdicts"][-3]["numbers"]["evidence"] >= 1
+    table = analysis.table(full=True)
     assert table.loc["q1", "extra_drift_ratio"] == 0.5 and table.loc["q1", "reason"] != "test"
     for name in ("observables.nc", "fits.json", "summary.json", "analysis.json"):
         assert (tmp_path / "saved" / name).is_file()

@@ -6,14 +6,14 @@ import pytest
 import xarray as xr
 
 from statmech_nn.errors import DataError
-from statmech_nn.io import RunDirectory, Trajectory, TrajectoryWriter, load_dataset, save_dataset
+from statmech_nn.io import Dynamics, RunDirectory, RunHeader, Trajectory, TrajectoryWriter, load_dataset, save_dataset
 
 
 def test_trajectory_round_trip_keeps_every_field(tmp_path):
     rng = np.random.default_rng(0)
     original = Trajectory(q=rng.normal(size=(50, 3)), t=np.arange(50) * 2, names=["a", "b", "a"], chain=[0, 0, 1],
-                          source="test", parameters={"beta": 1.5, "nested": {"k": [1, 2]}}, seed=7, step_size=0.1,
-                          x=rng.normal(size=(20, 4)), metadata={"flag": True, "note": "n"})
+                          source="test", parameters={"beta": 1.5, "nested": {"k": [1, 2]}}, seed=7,
+                          dynamics=Dynamics("langevin", dt=0.1, epsilon=0.02), x=rng.normal(size=(20, 4)), metadata={"flag": True, "note": "n"})
     original.save(tmp_path / "trajectory.h5")
     loaded = Trajectory.load(tmp_path)
     np.testing.assert_array_equal(loaded.q, original.q)
@@ -23,12 +23,13 @@ def test_trajectory_round_trip_keeps_every_field(tmp_path):
     assert loaded.names == ["a", "b", "a"]
     assert loaded.parameters == {"beta": 1.5, "nested": {"k": [1, 2]}}
     assert (loaded.seed, loaded.step_size, loaded.source) == (7, 0.1, "test")
+    assert loaded.header == original.header and loaded.dynamics.epsilon == 0.02
     assert loaded.metadata == {"flag": True, "note": "n"}
 
 
 def test_writer_appends_in_chunks_and_resumes_from_a_checkpoint(tmp_path):
     path = tmp_path / "trajectory.h5"
-    with TrajectoryWriter.create(path, ["w0", "w1"], source="test") as writer:
+    with TrajectoryWriter.create(path, ["w0", "w1"], header=RunHeader("test")) as writer:
         writer.append([0, 1], [[0.0, 1.0], [2.0, 3.0]])
         writer.append([2], [[4.0, 5.0]])
     with h5py.File(path) as f:  # each chunk is flushed: readable by another handle
@@ -42,7 +43,7 @@ def test_writer_appends_in_chunks_and_resumes_from_a_checkpoint(tmp_path):
 
 def test_resume_truncates_x_samples_too(tmp_path):
     path = tmp_path / "trajectory.h5"
-    with TrajectoryWriter.create(path, ["q"], source="test", x_dim=2) as writer:
+    with TrajectoryWriter.create(path, ["q"], header=RunHeader("test"), x_dim=2) as writer:
         writer.append([0, 1, 2], [[0.0], [1.0], [2.0]])
         writer.append_x(np.arange(12.0).reshape(6, 2))
     with TrajectoryWriter.open_existing(path, keep_rows=2, keep_x_rows=4) as writer:

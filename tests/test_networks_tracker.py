@@ -59,7 +59,8 @@ def test_tracked_trajectory_equals_the_torch_backends_bit_for_bit(tmp_path):
     assert ours.q.dtype == reference.q.dtype == np.float64
     assert np.array_equal(ours.q, reference.q)           # 0 ulp
     assert ours.source == "networks.track" and ours.seed == SEED and ours.step_size == LR
-    assert ours.metadata["lr"] == LR and ours.metadata["weight_decay"] == WD
+    for dynamics in (ours.dynamics, reference.dynamics):   # the run header's dynamics, from param_groups / the config
+        assert (dynamics.kind, dynamics.lr, dynamics.weight_decay, dynamics.momentum) == ("sgd", LR, WD, 0.0)
 
 
 def test_record_calls_hook_and_file_give_the_same_rows_across_block_boundaries(tmp_path):

@@ -52,8 +52,11 @@ def test_train_writes_a_complete_run_directory(tmp_path, capsys):
     assert trajectory.q.shape == (1437 + 1, 12)
     np.testing.assert_array_equal(trajectory.t, np.arange(1437, 2 * 1437 + 1))  # first row: start of tracking
     assert any(".bias[" in name for name in trajectory.names) and trajectory.names[0].startswith("fc1.weight[")
-    for key in ("architecture", "dataset", "optimizer", "lr", "weight_decay", "batch_size", "backend", "device"):
+    for key in ("architecture", "dataset", "backend", "device"):
         assert key in trajectory.metadata
+    dynamics = trajectory.dynamics   # the run header: what the analysis reads
+    assert (dynamics.kind, dynamics.lr, dynamics.weight_decay, dynamics.batch_size, dynamics.momentum) == (
+        "sgd", info["parameters"]["lr"], info["parameters"]["weight_decay"], info["parameters"]["batch_size"], 0.0)
     assert trajectory.seed == 0 and trajectory.metadata["tracking_start_step"] == 1437
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["columns"]["phase"] == ["warmup", "tracking"] and metrics["tracking"]["start_step"] == 1437

@@ -35,7 +35,7 @@ def sampler_run(tmp_path_factory, innovations):
     """As a sampler writes it: independent chains as columns of one trajectory, a Langevin-like AR(1)."""
     run = tmp_path_factory.mktemp("sampler")
     Trajectory(q=_ar1(innovations, 0.995), t=np.arange(ROWS), names=[f"q[{i}]" for i in range(COLUMNS)],
-               chain=np.arange(COLUMNS), source="sampler:ar1", parameters=TOY, seed=0, step_size=0.01).save(
+               chain=np.arange(COLUMNS), source="sampler:ar1", parameters=TOY, seed=0).save(
         run / "trajectory.h5")
     return run
 

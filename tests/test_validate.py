@@ -152,7 +152,7 @@ def test_bad_spec_on_the_command_line_is_one_line_and_exit_2(tmp_path, capsys):
 def test_the_report_opens_with_the_verdicts_and_holds_no_python_reprs(tiny_run):
     _, out = tiny_run
     summary = json.loads((out / "summary.json").read_text())
-    assert [v["id"] for v in summary["verdicts"]] == ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "S"]
+    assert [v["id"] for v in summary["verdicts"]] == ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "S", "D"]
     assert {v["verdict"] for v in summary["verdicts"]} <= {"supported", "not supported", "inconclusive"}
     assert sum(summary["answers"]["status_counts"].values()) == summary["answers"]["weights"] == 6
     html = (out / "report.html").read_text()

@@ -1,6 +1,7 @@
-"""The shared file contracts (DESIGN: contracts): Trajectory (HDF5), labelled results (NetCDF), run directories.
+"""The shared file contracts (DESIGN: contracts): Trajectory and its run header (HDF5), labelled results (NetCDF),
+run directories.
 
-Every source of data (a sampler, a trained network) writes a :class:`Trajectory`; every
+Every source of data (a sampler, a trained network, the public tracker) writes a :class:`Trajectory`; every
 observable reads one. The file ``trajectory.h5`` holds
 
 - ``q``: (time, K) float, the trainable variables;
@@ -8,8 +9,20 @@ observable reads one. The file ``trajectory.h5`` holds
 - ``names``: (K,) strings, which variable each column is;
 - ``chain``: (K,) int64, which independent chain each column belongs to (0 when one);
 - ``x`` (optional): (samples, N) float, samples of the non-trainable variables;
-- attributes: ``source``, ``parameters`` (a JSON object), ``seed``, ``step_size``, ``version`` and
-  any further JSON-encodable metadata.
+- the **run header** (:class:`RunHeader`) as attributes: ``source`` (a string), ``model`` (a plain JSON object:
+  the model's or configuration's parameters), ``dynamics`` (a plain JSON object: the fields of
+  :class:`Dynamics`, null where not known), ``seed`` (an integer; absent when none) and ``version`` (the writer's
+  package version);
+- any further attributes: free-form metadata (numbers, strings, or JSON prefixed ``json:``). The analysis reads
+  the header and nothing else.
+
+Files written before the header existed (attributes ``parameters`` and ``step_size`` instead of ``model`` and
+``dynamics``) are read by a documented fallback, :meth:`Dynamics.from_legacy`: ``parameters`` (a ``json:`` or a
+plain JSON object) is the model; the dynamics are taken from the keys ``optimizer``/``method``, ``lr``,
+``momentum``, ``weight_decay``, ``batch_size``, ``dt``, ``epsilon``, ``integrator`` of ``parameters``, then of the
+metadata, with ``step_size`` as the learning rate (networks) or dt (samplers); what none of them records stays
+unknown (None). A header that is present but malformed is a :class:`~statmech_nn.errors.DataError` naming the
+attribute, as is a non-numeric ``q`` or ``t``.
 
 It is appended in chunks and flushed after each one, so a killed run loses at most its last chunk;
 :meth:`TrajectoryWriter.open_existing` truncates back to a checkpoint so a resumed run continues
@@ -27,7 +40,7 @@ import subprocess
 import sys
 import time
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import h5py
@@ -35,8 +48,8 @@ import numpy as np
 import xarray as xr
 
 from . import __version__
-from .errors import DataError
-from .params import jsonable
+from .errors import DataError, ParameterError
+from .params import jsonable, require_int, require_nonnegative, require_positive
 
 TRAJECTORY_FILE = "trajectory.h5"
 RUN_FILE = "run.json"
@@ -45,29 +58,234 @@ OBSERVABLES_FILE = "observables.nc"
 REPORT_FILE = "report.html"
 FIGURES_DIR = "figures"
 
-_RESERVED_ATTRS = ("source", "parameters", "seed", "step_size", "version")
+_HEADER_ATTRS = ("source", "model", "dynamics", "seed", "version")
+_LEGACY_ATTRS = ("parameters", "step_size")   # the header of files written before RunHeader
+_RESERVED_ATTRS = _HEADER_ATTRS + _LEGACY_ATTRS
+
+OPTIMIZER_KINDS = ("sgd", "adam", "adamw", "other")          # networks (the torch optimizer's class)
+SAMPLER_KINDS = ("langevin", "mala", "mh", "exact", "heat-bath")   # samplers (the method)
+DYNAMICS_KINDS = OPTIMIZER_KINDS + SAMPLER_KINDS + ("unknown",)
+
+
+@dataclass(frozen=True)
+class Dynamics:
+    """How a source moved its variables from one row to the next (DESIGN: the run header's ``dynamics``).
+
+    Networks: ``kind`` is the optimizer (sgd, adam, adamw, other), with its ``lr``, ``momentum``, ``dampening``,
+    ``nesterov``, Adam's ``betas`` and ``eps``, ``weight_decay`` and whether it is ``decoupled`` from the gradient
+    (AdamW) or an L2 term added to it (SGD, Adam), and ``batch_size``. Samplers: ``kind`` is the method (langevin,
+    mala, mh, exact, heat-bath) with ``dt``, ``epsilon`` and ``integrator``. ``unknown``/None: not recorded. Checked at
+    construction: a bad field is a :class:`~statmech_nn.errors.ParameterError` (a ValueError) naming it.
+    """
+
+    kind: str = "unknown"
+    lr: float | None = None
+    momentum: float | None = None
+    dampening: float | None = None
+    nesterov: bool | None = None
+    betas: tuple | None = None
+    eps: float | None = None
+    weight_decay: float | None = None
+    decoupled: bool | None = None
+    batch_size: int | None = None
+    dt: float | None = None
+    epsilon: float | None = None
+    integrator: str | None = None
+
+    def __post_init__(self):
+        if self.kind not in DYNAMICS_KINDS:
+            raise ParameterError("dynamics.kind", self.kind, "one of " + ", ".join(DYNAMICS_KINDS))
+        checks = {"lr": require_positive, "eps": require_nonnegative, "weight_decay": require_nonnegative,
+                  "dt": require_positive, "epsilon": require_positive}
+        for name, check in checks.items():
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, _field_number(name, getattr(self, name), check))
+        for name, closed in (("momentum", False), ("dampening", True)):
+            value = getattr(self, name)
+            if value is not None:
+                value = _field_number(name, value, require_nonnegative)
+                if value > 1 or (value == 1 and not closed):
+                    raise ParameterError(f"dynamics.{name}", value, "in [0, 1]" if closed else "in [0, 1)")
+                object.__setattr__(self, name, value)
+        for name in ("nesterov", "decoupled"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ParameterError(f"dynamics.{name}", getattr(self, name), "true, false or null")
+        if self.betas is not None:
+            betas = self.betas
+            if not (isinstance(betas, (list, tuple)) and len(betas) == 2):
+                raise ParameterError("dynamics.betas", betas, "a pair [beta1, beta2] in [0, 1)")
+            betas = tuple(_field_number("betas", b, require_nonnegative) for b in betas)
+            if not all(b < 1 for b in betas):
+                raise ParameterError("dynamics.betas", self.betas, "a pair [beta1, beta2] in [0, 1)")
+            object.__setattr__(self, "betas", betas)
+        if self.batch_size is not None:
+            if isinstance(self.batch_size, str):
+                raise ParameterError("dynamics.batch_size", self.batch_size, "an integer >= 1")
+            object.__setattr__(self, "batch_size", require_int("dynamics.batch_size", self.batch_size, 1))
+        if self.integrator is not None and not isinstance(self.integrator, str):
+            raise ParameterError("dynamics.integrator", self.integrator, "a string")
+
+    @property
+    def recorded(self) -> bool:
+        return self.kind != "unknown"
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["betas"] = None if self.betas is None else list(self.betas)
+        return out
+
+    @classmethod
+    def from_dict(cls, payload) -> "Dynamics":
+        """From a JSON object (the ``dynamics`` attribute, or ``analyze(..., dynamics={...})``)."""
+        if isinstance(payload, Dynamics):
+            return payload
+        if not isinstance(payload, dict):
+            raise ParameterError("dynamics", payload, "a Dynamics or a dict of its fields")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(payload) - known)
+        if unknown:
+            raise ParameterError(f"dynamics.{unknown[0]}", payload[unknown[0]], "a field of Dynamics: " +
+                                 ", ".join(sorted(known)))
+        return cls(**payload)
+
+    @classmethod
+    def from_optimizer(cls, optimizer, batch_size: int | None = None) -> "Dynamics":
+        """What a torch optimizer's ``param_groups`` say (their shared values; None where groups differ).
+        SGD: lr, momentum, dampening, nesterov, weight_decay (an L2 term); Adam: lr, betas, eps, weight_decay
+        (L2); AdamW: the same with decoupled decay; any other class: ``other`` with its lr and weight decay."""
+        name = type(optimizer).__name__.lower()
+        kind = name if name in OPTIMIZER_KINDS else "other"
+        groups = list(getattr(optimizer, "param_groups", []))
+
+        def shared(key):
+            values = {repr(group.get(key)) for group in groups}
+            value = groups[0].get(key) if groups and len(values) == 1 else None
+            if isinstance(value, (list, tuple)):
+                return tuple(float(v) for v in value)
+            if hasattr(value, "item"):    # a tensor lr
+                value = value.item()
+            return value
+
+        payload = {"lr": shared("lr"), "weight_decay": shared("weight_decay"), "batch_size": batch_size}
+        if kind == "sgd":
+            payload.update(momentum=shared("momentum"), dampening=shared("dampening"), nesterov=shared("nesterov"),
+                           decoupled=False)
+        elif kind in ("adam", "adamw"):
+            payload.update(betas=shared("betas"), eps=shared("eps"), decoupled=kind == "adamw")
+        return cls(kind, **{k: v for k, v in payload.items() if v is not None})
+
+    @classmethod
+    def from_legacy(cls, source: str, parameters: dict, metadata: dict, step_size) -> "Dynamics":
+        """The documented fallback for files without a ``dynamics`` attribute (see the module docstring): each
+        field from ``parameters``, then ``metadata``; a value that is not valid for its field is left unknown."""
+        lookup = {**metadata, **parameters}
+        sampler = str(source).startswith("sampler")
+        named = lookup.get("method" if sampler else "optimizer")
+        kind = "unknown" if named is None else str(named).lower()
+        kind = kind if kind in DYNAMICS_KINDS else "unknown" if sampler else "other"
+        payload = {name: lookup.get(name) for name in ("lr", "momentum", "dampening", "weight_decay", "batch_size",
+                                                       "dt", "epsilon", "integrator")}
+        step_key = "dt" if sampler else "lr"
+        if payload[step_key] is None:
+            payload[step_key] = step_size
+        if kind == "sgd" and str(source) == "networks.train":   # statmech-nn train ran plain SGD (no momentum)
+            payload.update(momentum=0.0, dampening=0.0, nesterov=False, decoupled=False)
+        if kind == "adam" and str(source) == "networks.train":  # torch's Adam defaults, L2 weight decay
+            payload.update(betas=(0.9, 0.999), eps=1e-8, decoupled=False)
+        valid = {}
+        for name, value in payload.items():
+            try:
+                if value is not None:
+                    cls(**{name: value})
+                    valid[name] = value
+            except (ParameterError, TypeError):
+                continue
+        return cls(kind, **valid)
+
+
+def _field_number(name: str, value, check) -> float:
+    if isinstance(value, (bool, str, np.bool_)):
+        raise ParameterError(f"dynamics.{name}", value, "a finite number")
+    return check(f"dynamics.{name}", value)
+
+
+@dataclass(frozen=True)
+class RunHeader:
+    """The typed run header of a trajectory (DESIGN: Trajectory + run header): what produced it (``source``), the
+    model's or configuration's parameters (``model``), how it moved (``dynamics``), its ``seed`` and the
+    package ``version`` that wrote it."""
+
+    source: str
+    model: dict = field(default_factory=dict)
+    dynamics: Dynamics = field(default_factory=Dynamics)
+    seed: int | None = None
+    version: str = __version__
+
+    def __post_init__(self):
+        if not isinstance(self.model, dict):
+            raise ParameterError("header.model", self.model, "a dict (a JSON object)")
+        object.__setattr__(self, "dynamics", Dynamics.from_dict(self.dynamics))
+
+    def attributes(self) -> dict:
+        """The HDF5 attributes holding this header (plain JSON objects, see the module docstring)."""
+        attrs = {"source": str(self.source), "model": json.dumps(jsonable(self.model), default=_json_default),
+                 "dynamics": json.dumps(self.dynamics.to_dict()), "version": str(self.version)}
+        if self.seed is not None:
+            attrs["seed"] = int(self.seed)
+        return attrs
+
+    @classmethod
+    def from_attributes(cls, attrs: dict, where: str = "trajectory") -> tuple["RunHeader", dict]:
+        """(header, free-form metadata) from a file's attributes, by the fallback for files without a header."""
+        metadata = {}
+        for key, value in attrs.items():
+            if key not in _RESERVED_ATTRS:
+                metadata[key] = _decode_checked(value, f"{where}: attribute {key!r}")
+        source = str(_decode_checked(attrs.get("source", "unknown"), f"{where}: attribute 'source'"))
+        if "model" in attrs:
+            model = _json_object(attrs["model"], f"{where}: attribute 'model'")
+        else:
+            model = _json_object(attrs.get("parameters", "{}"), f"{where}: attribute 'parameters'")
+        seed = _decode_checked(attrs.get("seed"), f"{where}: attribute 'seed'")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, float)) or seed != int(seed)):
+            raise DataError(f"{where}: attribute 'seed' is not an integer: {seed!r}")
+        version = str(_decode_checked(attrs.get("version", "unknown"), f"{where}: attribute 'version'"))
+        if "dynamics" in attrs:
+            try:
+                dynamics = Dynamics.from_dict(_json_object(attrs["dynamics"], f"{where}: attribute 'dynamics'"))
+            except ParameterError as exc:
+                raise DataError(f"{where}: attribute 'dynamics' is not valid: {exc}") from None
+        else:
+            step = _decode_checked(attrs.get("step_size"), f"{where}: attribute 'step_size'")
+            dynamics = Dynamics.from_legacy(source, model, metadata, step)
+        return cls(source, model, dynamics, None if seed is None else int(seed), version), metadata
 
 
 @dataclass
 class Trajectory:
-    """What every source of data emits: q(t) for K tracked variables, optionally samples of x."""
+    """What every source of data emits: q(t) for K tracked variables, optionally samples of x, and its run header
+    (``source``, ``parameters`` = the header's model, ``dynamics``, ``seed``, ``version``; :attr:`header`)."""
 
     q: np.ndarray
     t: np.ndarray
     names: list[str]
     chain: np.ndarray
     source: str
-    parameters: dict = field(default_factory=dict)
+    parameters: dict = field(default_factory=dict)    # the header's ``model``
     seed: int | None = None
-    step_size: float | None = None
+    dynamics: Dynamics = field(default_factory=Dynamics)
     x: np.ndarray | None = None
     metadata: dict = field(default_factory=dict)
     version: str = __version__
 
     def __post_init__(self):
         self.q = np.asarray(self.q)
+        if not (np.issubdtype(self.q.dtype, np.number) and not np.issubdtype(self.q.dtype, np.complexfloating)):
+            raise DataError(f"trajectory q must hold real numbers, got dtype {self.q.dtype}")
         if self.q.ndim != 2:
             raise DataError(f"trajectory q must be 2-D (time, K), got shape {self.q.shape}")
+        if not np.issubdtype(np.asarray(self.t).dtype, np.number):
+            raise DataError(f"trajectory t must hold step numbers, got dtype {np.asarray(self.t).dtype}")
         self.t = np.asarray(self.t, dtype=np.int64)
         if self.t.shape != (self.q.shape[0],):
             raise DataError(f"trajectory t has shape {self.t.shape}, expected ({self.q.shape[0]},)")
@@ -77,6 +295,19 @@ class Trajectory:
         self.chain = np.zeros(self.q.shape[1], np.int64) if self.chain is None else np.asarray(self.chain, np.int64)
         if self.chain.shape != (self.q.shape[1],):
             raise DataError(f"trajectory chain has shape {self.chain.shape}, expected ({self.q.shape[1]},)")
+        if not isinstance(self.parameters, dict):
+            raise DataError(f"trajectory parameters must be a dict, got {type(self.parameters).__name__}")
+        self.dynamics = Dynamics.from_dict(self.dynamics)
+
+    @property
+    def header(self) -> RunHeader:
+        """The typed run header (what the analysis reads)."""
+        return RunHeader(self.source, self.parameters, self.dynamics, self.seed, self.version)
+
+    @property
+    def step_size(self) -> float | None:
+        """The step of the dynamics: the learning rate (networks) or dt (samplers); None when not recorded."""
+        return self.dynamics.lr if self.dynamics.lr is not None else self.dynamics.dt
 
     @property
     def n_times(self) -> int:
@@ -89,8 +320,7 @@ class Trajectory:
     def save(self, path: str | os.PathLike) -> Path:
         """Write the whole trajectory at once (a sampler that holds it in memory)."""
         with TrajectoryWriter.create(
-            path, self.names, source=self.source, parameters=self.parameters, seed=self.seed,
-            step_size=self.step_size, chain=self.chain, x_dim=None if self.x is None else self.x.shape[1],
+            path, self.names, header=self.header, chain=self.chain, x_dim=None if self.x is None else self.x.shape[1],
             dtype=self.q.dtype, metadata=self.metadata,
         ) as writer:
             writer.append(self.t, self.q)
@@ -113,16 +343,13 @@ class Trajectory:
                 names = [n.decode() if isinstance(n, bytes) else str(n) for n in f["names"][...]]
                 chain = f["chain"][...] if "chain" in f else None
                 x = f["x"][...] if "x" in f else None
-        except (OSError, KeyError) as exc:
+        except (OSError, KeyError, ValueError, TypeError) as exc:
             raise DataError(f"{path} is not a valid trajectory file: {exc}") from None
-        metadata = {k: _decode_attr(v) for k, v in attrs.items() if k not in _RESERVED_ATTRS}
-        seed = _decode_attr(attrs.get("seed"))
-        step = _decode_attr(attrs.get("step_size"))
-        return cls(
-            q=q, t=t, names=names, chain=chain, source=str(_decode_attr(attrs.get("source", "unknown"))),
-            parameters=_decode_attr(attrs.get("parameters", "{}")) or {}, seed=seed, step_size=step, x=x,
-            metadata=metadata, version=str(_decode_attr(attrs.get("version", "unknown"))),
-        )
+        header, metadata = RunHeader.from_attributes(attrs, str(path))
+        if x is not None and not np.issubdtype(x.dtype, np.number):
+            raise DataError(f"{path}: x must hold numbers, got dtype {x.dtype}")
+        return cls(q=q, t=t, names=names, chain=chain, source=header.source, parameters=header.model,
+                   seed=header.seed, dynamics=header.dynamics, x=x, metadata=metadata, version=header.version)
 
 
 def _encode_attr(value):
@@ -144,6 +371,26 @@ def _decode_attr(value):
     return value
 
 
+def _decode_checked(value, what: str):
+    """:func:`_decode_attr`, a malformed ``json:`` value being a DataError naming ``what``."""
+    try:
+        return _decode_attr(value)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{what} is not valid JSON: {exc}") from None
+
+
+def _json_object(value, what: str) -> dict:
+    """A JSON object stored as an attribute: plain (``'{"a": 1}'``) or prefixed ``json:``; else a DataError."""
+    if isinstance(value, bytes):
+        value = value.decode(errors="replace")
+    if isinstance(value, str) and not value.startswith("json:"):
+        value = "json:" + value
+    decoded = _decode_checked(value, what)
+    if not isinstance(decoded, dict):
+        raise DataError(f"{what} is not a JSON object: {str(decoded)[:80]!r}")
+    return decoded
+
+
 def _json_default(value):
     if isinstance(value, np.generic):
         return value.item()
@@ -161,10 +408,12 @@ class TrajectoryWriter:
         self._file = handle
 
     @classmethod
-    def create(cls, path, names, *, source: str, parameters: dict | None = None, seed=None, step_size=None,
-               chain=None, x_dim: int | None = None, dtype=np.float64, metadata: dict | None = None,
-               chunk_rows: int = 1024) -> "TrajectoryWriter":
-        """Start a new trajectory file with K = len(names) columns (overwrites an existing one)."""
+    def create(cls, path, names, *, header: RunHeader, chain=None, x_dim: int | None = None, dtype=np.float64,
+               metadata: dict | None = None, chunk_rows: int = 1024) -> "TrajectoryWriter":
+        """Start a new trajectory file with K = len(names) columns and its run header (overwrites an existing
+        one)."""
+        if not isinstance(header, RunHeader):
+            raise DataError(f"a trajectory needs a RunHeader, got {type(header).__name__}")
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         k = len(names)
@@ -176,11 +425,8 @@ class TrajectoryWriter:
         if x_dim is not None:
             f.create_dataset("x", shape=(0, x_dim), maxshape=(None, x_dim), dtype=dtype,
                              chunks=(chunk_rows, max(x_dim, 1)))
-        f.attrs["source"] = source
-        f.attrs["parameters"] = _encode_attr(parameters or {})
-        f.attrs["seed"] = _encode_attr(seed)
-        f.attrs["step_size"] = _encode_attr(step_size)
-        f.attrs["version"] = __version__
+        for key, value in header.attributes().items():
+            f.attrs[key] = value
         for key, value in (metadata or {}).items():
             if key in _RESERVED_ATTRS:
                 raise DataError(f"metadata key {key!r} is reserved by the trajectory format")
@@ -279,6 +525,8 @@ class TrajectoryWriter:
 
     def set_metadata(self, **metadata) -> None:
         for key, value in metadata.items():
+            if key in _RESERVED_ATTRS:
+                raise DataError(f"metadata key {key!r} is reserved by the trajectory format")
             self._file.attrs[key] = _encode_attr(value)
         self._file.flush()
 

@@ -4,14 +4,20 @@ lives in compare/; its figures and files are :mod:`statmech_nn.report.analysis`)
 :func:`analyze_trajectory` takes a :class:`~statmech_nn.io.Trajectory`, an array q (T, K) or a path (a run
 directory or a ``trajectory.h5``) and runs the same chain for a sampler and a network:
 
+0. the run's dynamics (the run header's, or ``dynamics=`` for an array or a foreign file) decide which series
+   the step analysis works on: the weights themselves (plain SGD, samplers), or the innovation walk whose
+   increments undo heavy-ball or Nesterov momentum; with Adam the step-law verdicts are not covered
+   (:mod:`statmech_nn.compare.dynamics`);
 1. fluctuation samples per column (increments at a lag, or deviations from a running mean; 002 §5), and
-   the split of the lag-1 increments into weight-decay and gradient steps
-   (:mod:`statmech_nn.compare.steps`);
+   the split of the lag-1 steps into weight-decay and gradient steps (:mod:`statmech_nn.compare.steps`: κ recorded,
+   or from the data);
 2. their densities in both views (:mod:`statmech_nn.observables.fluctuations`);
 3. per column a status, the MLE fit of 002 eqs. (6)/(21) to the gradient steps, its goodness of fit,
    crossovers and alternatives, and the peak's mixture weight (:mod:`statmech_nn.compare.columns`);
    the CSN bootstrap p of the |Δ| power law of the gradient steps for every column (``bootstrap``) or, by
-   default, for :data:`CSN_COLUMNS` columns chosen by the figures' rule (``gof_bootstrap``);
+   default, for :data:`CSN_COLUMNS` columns chosen by the figures' rule (``gof_bootstrap``); the pooled
+   parametric-bootstrap p of a narrow extra component in each weight's gradient steps (``peak_bootstrap``,
+   :mod:`statmech_nn.compare.mixture`);
 4. the predicted bin averages of every fitted model on the measured bins (:mod:`statmech_nn.compare.overlay`);
 5. the power spectrum of q(t), f²·P(f) and its band exponents (:mod:`statmech_nn.observables.spectrum`);
 6. when the trajectory holds samples x of the non-trainable variables: the bimodality of each of the first
@@ -19,7 +25,8 @@ directory or a ``trajectory.h5``) and runs the same chain for a sampler and a ne
    activation patterns x > 0 (:mod:`statmech_nn.observables.activity`);
 7. the stationarity of every column in the window (:mod:`statmech_nn.observables.stationarity`, joined with
    the prefix ``stationarity_``);
-8. the verdicts Q1-Q6 and S (:mod:`statmech_nn.compare.verdicts`).
+8. the verdicts Q1-Q6 and S (:mod:`statmech_nn.compare.verdicts`), then D (the steps' lag-1 autocorrelation),
+   with the verdicts that the dynamics leave uncovered, or that rest on correlated increments, "inconclusive".
 
 Warnings raised on the way (e.g. the xmin scan's budget, once per refit) are gathered into one
 :class:`AnalysisWarning` per analysis, one line without a source line.
@@ -47,12 +54,14 @@ from tqdm import tqdm
 
 from .. import __version__
 from .columns import fit_table, rows_dataset
+from .dynamics import StepTreatment, correlation_verdict, lag1_autocorrelation, qualify, treatment
+from .mixture import BOOTSTRAP as PEAK_BOOTSTRAP, gradient_peak_columns
 from .overlay import predicted_densities
-from .steps import DecaySplit, split_decay_steps
+from .steps import DecaySplit, rounding, split_decay_steps
 from .verdicts import (STATIONARITY_PREFIX, Verdict, headline, merge_columns, network_verdicts,
                        representative_columns, stationarity_columns, summary_text)
 from ..errors import DataError, ParameterError, StatmechError
-from ..io import OBSERVABLES_FILE, RunDirectory, Trajectory, save_dataset, write_json
+from ..io import OBSERVABLES_FILE, Dynamics, RunDirectory, Trajectory, save_dataset, write_json
 from ..observables.activity import bimodality, fit_zipf, pattern_counts
 from ..observables.fluctuations import MODES, fluctuation_densities, fluctuation_samples, uniform_step
 from ..observables.powerlaw import fit_powerlaw
@@ -105,6 +114,7 @@ class AnalysisOptions:
     high_band: tuple = HIGH_BAND
     bootstrap: int = 0          # CSN bootstrap sets for every column (0: only the representative ones)
     gof_bootstrap: int = 50     # CSN bootstrap sets for CSN_COLUMNS representative columns when ``bootstrap`` is 0
+    peak_bootstrap: int = PEAK_BOOTSTRAP   # pooled bootstrap sets of the gradient-peak test (0: Q1 untested)
     seed: int = 0
     units: str = "q"
     figures: bool = True
@@ -114,7 +124,7 @@ class AnalysisOptions:
         if self.mode not in MODES:
             raise ParameterError("analysis.mode", self.mode, "one of " + ", ".join(MODES))
         for name, minimum in (("lag", 1), ("window", 1), ("per_decade", 1), ("quadratic_bins", 1), ("bootstrap", 0),
-                              ("gof_bootstrap", 0), ("seed", 0)):
+                              ("gof_bootstrap", 0), ("peak_bootstrap", 0), ("seed", 0)):
             require_int(f"analysis.{name}", getattr(self, name), minimum)
         if self.segment is not None:
             require_int("analysis.segment", self.segment, 2)
@@ -201,6 +211,8 @@ class Analysis:
     output_data: xr.Dataset | None = None
     origin: str | None = None   # the run directory or file analysed, if any
     extra_verdicts: list[Verdict] = field(default_factory=list)
+    steps: StepTreatment | None = None   # how the dynamics turned the trajectory into steps
+    correlation: Verdict | None = None   # D, the steps' lag-1 autocorrelation
 
     # ------------------------------------------------------------------ answers
     def table(self, full: bool = False):
@@ -222,8 +234,11 @@ class Analysis:
         """Q1-Q6 (Q5 from the neuron outputs x of the trajectory, when it holds them), then any added ones."""
         bimodal = None if self.outputs is None else int(sum(r.bimodal for r in self.outputs))
         tested = None if self.outputs is None else len(self.outputs)
-        return network_verdicts(self.rows, bimodal, tested, "columns of x recorded in the trajectory") + \
-            list(self.extra_verdicts)
+        verdicts = network_verdicts(self.rows, bimodal, tested, "columns of x recorded in the trajectory",
+                                    self.decay.source)
+        if self.steps is not None:
+            verdicts = qualify(verdicts, self.steps, self.correlation)
+        return verdicts + list(self.extra_verdicts)
 
     def add_verdict(self, verdict: Verdict) -> None:
         """Append one more verdict (e.g. whether the weights were stationary in the tracked window)."""
@@ -248,6 +263,8 @@ class Analysis:
                    "columns_fitted": head["weights_resolved"], "headline": head,
                    "decay_rate": {"source": self.decay.source,
                                   "kappa": _json_float(np.nanmedian(self.decay.kappa)) if np.isfinite(self.decay.kappa).any() else None},
+                   "dynamics": (self.trajectory.dynamics if self.steps is None else self.steps.dynamics).to_dict(),
+                   "steps": None if self.steps is None else self.steps.description,
                    "representative_columns": [self.rows[j]["name"] for j in self.representative()],
                    "verdicts": [v.to_dict() for v in self.verdicts()]}
         if self.outputs is not None:
@@ -294,31 +311,41 @@ class Analysis:
                                                       "columns": self.rows}))]
 
 
-def analyze_trajectory(source, options: AnalysisOptions = AnalysisOptions(), progress: bool = False) -> Analysis:
-    """Analyse a trajectory, an array q (T, K) or a run directory / trajectory.h5, in memory; the warnings raised
-    on the way come out as one :class:`AnalysisWarning`."""
+def analyze_trajectory(source, options: AnalysisOptions = AnalysisOptions(), progress: bool = False, *,
+                       dynamics: Dynamics | dict | None = None) -> Analysis:
+    """Analyse a trajectory, an array q (T, K) or a run directory / trajectory.h5, in memory. ``dynamics`` (a
+    :class:`~statmech_nn.io.Dynamics` or a dict of its fields, checked: a ValueError names a bad field) replaces
+    the run header's, e.g. for an array or a file written by another program. The warnings raised on the way come
+    out as one :class:`AnalysisWarning`."""
+    recorded = None if dynamics is None else Dynamics.from_dict(dynamics)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = _analyze(source, options, progress)
+        result = _analyze(source, options, progress, recorded)
     _warn_once(caught)
     return result
 
 
-def _analyze(source, options: AnalysisOptions, progress: bool) -> Analysis:
+def _analyze(source, options: AnalysisOptions, progress: bool, recorded) -> Analysis:
     trajectory = _as_trajectory(source)
-    step = uniform_step(trajectory.t)
+    step = treatment(trajectory.dynamics if recorded is None else recorded)
+    analysed = step.series(trajectory)
+    spacing = uniform_step(analysed.t)
     names, chain, units = trajectory.names, trajectory.chain, options.units
     lag, window = require_int("lag", options.lag, 1), require_int("window", options.window, 1)
-    samples = fluctuation_samples(trajectory, options.mode, lag, window)
-    finite = np.all(np.isfinite(trajectory.q), axis=0)  # a diverged column gets a status; its observables are zeros
-    split = split_decay_steps(trajectory.q, trajectory.parameters)
+    samples = fluctuation_samples(analysed, options.mode, lag, window)
+    finite = np.all(np.isfinite(analysed.q), axis=0)  # a diverged column gets a status; its observables are zeros
+    weights, step_values = step.steps(trajectory.q)
+    split = split_decay_steps(weights, step_values, rounding(trajectory.q)[step.drop:] * step.rounding_gain, step.kappa)
     steps_are_increments = options.mode == "increment" and lag == 1
     densities = fluctuation_densities(np.where(finite, samples, 0.0), names, chain, options.per_decade,
                                       options.quadratic_bins, units, options.mode)
     decay = split.decay if steps_are_increments else None
     rows, _ = fit_table(samples, names, chain, decay=decay, decay_only=split.decay_only, progress=progress, units=units)
-    spectra = spectrum_dataset(np.where(finite, trajectory.q, 0.0), names, chain, options.segment, options.per_decade, options.low_band,
-                               options.high_band, units, step)
+    if options.peak_bootstrap:
+        rows = merge_columns(rows, gradient_peak_columns(np.where(finite, samples, 0.0), decay, rows,
+                                                         options.peak_bootstrap, options.seed))
+    spectra = spectrum_dataset(np.where(finite, analysed.q, 0.0), names, chain, options.segment, options.per_decade,
+                               options.low_band, options.high_band, units, spacing)
     for j, row in enumerate(rows):
         for key in _SPECTRUM_KEYS:
             row[f"spectrum_{key}"] = float(spectra[key].values[j])
@@ -328,11 +355,14 @@ def _analyze(source, options: AnalysisOptions, progress: bool) -> Analysis:
         pvalues = _csn_pvalues(samples, decay, tested, require_int("bootstrap", n_boot, 1), options.seed, progress)
         rows = merge_columns(rows, [{"column": j, "power_law_gof_p": p} for j, p in pvalues.items()])
     rows = merge_columns(rows, stationarity_columns(stationarity_rows(trajectory.q, names)), STATIONARITY_PREFIX)
+    moved = finite & np.any(step_values != 0, axis=0) & ~split.decay_only
+    correlation = correlation_verdict(lag1_autocorrelation(step_values[:, moved]), step)
     outputs = output_data = None
     if trajectory.x is not None and trajectory.x.shape[0] >= 10:
         output_data, outputs = _output_observables(np.asarray(trajectory.x, float), options.seed)
     origin = str(Path(source).resolve()) if isinstance(source, (str, Path)) else None
-    return Analysis(trajectory, options, rows, densities, spectra, split, outputs, output_data, origin)
+    return Analysis(trajectory, options, rows, densities, spectra, split, outputs, output_data, origin,
+                    steps=step, correlation=correlation)
 
 
 def _json_float(value) -> float | None:

@@ -20,28 +20,25 @@ The peak of 002 Fig. 2 is then analysed as a two-part mixture of all steps (:fun
 a point mass at Δ = -κ w(t) (the decay steps) plus the theory law. Because the theory law is continuous
 and the point mass sits at a known place once κ is known, the mixture's MLE assigns every decay step to
 the point mass: the mixture weight is π̂ = n_decay/n (Wilson 95% interval) and the law's parameters are
-the MLE on the gradient steps, with their intervals. Whether a peak remains in the gradient steps alone:
-the fraction of gradient steps with |Δ| < c/3 (inside the core, where the fitted law is flat) against
-the fitted law's probability of it, with a one-sided binomial p.
+the MLE on the gradient steps, with their intervals. Whether a peak remains in the gradient steps alone: a
+likelihood-ratio test of eq. (6) against eq. (6) plus a narrow Gaussian component, calibrated by a parametric
+bootstrap (:mod:`statmech_nn.compare.mixture`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from scipy import stats
 from tqdm import tqdm
 
 from ..errors import StatmechError
-from .fits import fit_row, theory_log_tail
+from .fits import fit_row
+from .mixture import peak_statistics
 
 STATUSES = ("resolved", "boundary", "unresolved", "decay-only")
 MIN_DISTINCT = 10        # distinct non-zero |Δ| values a theory fit needs (3 parameters, a shape)
 MIN_NONZERO = 20         # non-zero increments a theory fit needs (compare.fits)
 MAX_EXPONENT_ERR = 1.0   # a fit whose exponent 2s has a larger standard error has not determined it
-PEAK_MIN_MASS = 0.01     # a peak holds at least 1% of the steps above the fitted law
-PEAK_ALPHA = 0.01        # ... and is significant at this level
-_CORE_FRACTION = 1.0 / 3.0
 
 
 def _wilson(k: int, n: int, z: float = 1.959964) -> tuple:
@@ -88,28 +85,16 @@ def decades_in_data(row: dict, gradient: np.ndarray) -> float:
 
 
 def peak_row(delta: np.ndarray, decay: np.ndarray, row: dict) -> dict:
-    """The peak of 002 Fig. 2 in one weight's increments: mixture weight of the decay steps and the
-    excess of small gradient steps over the fitted law (see the module docstring)."""
+    """The peak of 002 Fig. 2 in one weight's increments: the mixture weight of the decay steps (Wilson interval)
+    and the statistics of the test for a narrow extra component in its gradient steps
+    (:func:`statmech_nn.compare.mixture.peak_statistics`; its bootstrap p, whether a peak remains and the peak's
+    origin come from the population step :func:`statmech_nn.compare.mixture.gradient_peak_columns`)."""
     n, n_decay = delta.size, int(decay.sum())
     lo, hi = _wilson(n_decay, n)
     out = {"n_steps": n, "n_decay_steps": n_decay, "peak_mass": n_decay / n if n else np.nan,
            "peak_mass_lo": lo, "peak_mass_hi": hi,
            "decay_band": float(np.abs(delta[decay]).max()) if n_decay else np.nan}
-    gradient = delta[~decay]
-    if not np.isfinite(row.get("c", np.nan)) or gradient.size == 0:
-        return {**out, "peak_in_gradient_steps": None, "peak_origin": "no fit of the gradient steps"}
-    x_core = _CORE_FRACTION * row["c"]
-    expected = float(-np.expm1(theory_log_tail(x_core, row["c"], row["s"], row["sigma"])))
-    small = int(np.sum(np.abs(gradient) < x_core))
-    excess = small / gradient.size - expected
-    p = float(stats.binom.sf(small - 1, gradient.size, min(max(expected, 0.0), 1.0)))
-    in_gradient = bool(excess > PEAK_MIN_MASS and p < PEAK_ALPHA)
-    decay_peak = bool(lo > PEAK_MIN_MASS)
-    origin = ("frustrated regime: a peak remains in the gradient steps" if in_gradient else
-              "weight decay on zero inputs (the decay steps)" if decay_peak else "no peak")
-    return {**out, "core_small_fraction": small / gradient.size, "core_small_expected": expected,
-            "gradient_peak_excess": excess, "gradient_peak_p": p, "peak_in_gradient_steps": in_gradient,
-            "peak_origin": origin}
+    return {**out, **peak_statistics(delta[~decay], row)}
 
 
 def column_row(delta, decay=None, decay_only: bool = False) -> dict:

@@ -119,33 +119,40 @@ def _too_small(rows) -> bool:
     return len(rows) < MIN_WEIGHTS or np.median([row.get("n", 0) for row in rows]) < MIN_STEPS
 
 
-def peak_verdict(rows) -> Verdict:
-    """Q1: a peak of p(Δ) at very small fluctuations above the law of the gradient steps, and its origin."""
+def peak_verdict(rows, decay_source: str | None = None) -> Verdict:
+    """Q1: a peak of p(Δ) at very small fluctuations (002 Fig. 2) and its origin: exact weight-decay steps
+    Δ = -κw (:mod:`statmech_nn.compare.steps`), or a narrow extra component inside the gradient steps (the
+    frustrated regime, 002 §2/§4; :mod:`statmech_nn.compare.mixture`). ``decay_source``: where κ came from."""
+    question = "a peak at very small fluctuations (002 Fig. 2)"
     fitted = [row for row in rows if row.get("peak_in_gradient_steps") is not None]
     decay_only = len(_with_status(rows, "decay-only"))
     decay_peak = [row for row in fitted if row.get("peak_mass_lo", 0) > 0.01]
     gradient_peak = [row for row in fitted if row["peak_in_gradient_steps"]]
     numbers = {"weights_tested": len(fitted), "weights_decay_only": decay_only,
                "weights_with_decay_peak": len(decay_peak), "weights_with_gradient_peak": len(gradient_peak),
-               "median_peak_mass": _median(fitted, "peak_mass"),
-               "median_gradient_peak_excess": _median(fitted, "gradient_peak_excess")}
-    test = ("peak mass = share of decay steps Δ = -κw (Wilson 95% lower bound > 1%); gradient peak = excess "
-            "> 1% of gradient steps with |Δ| < c/3 over the fitted law, one-sided binomial p < 0.01")
+               "decay_rate_source": decay_source, "median_peak_mass": _median(fitted, "peak_mass"),
+               "median_gradient_peak_mass": _median(gradient_peak, "gradient_peak_mass"),
+               "median_gradient_peak_p": _median(fitted, "gradient_peak_p")}
+    test = ("decay peak: share of exact weight-decay steps Δ = -κw (κ recorded, from decay-only weights or the "
+            "mode of -Δ/w), Wilson 95% lower bound > 1%; gradient peak: eq. (6) plus a narrow Gaussian (τ ≤ c/3) "
+            "against eq. (6), binned likelihood ratio with a pooled parametric-bootstrap p ≤ 0.025 and mass ≥ 1%; "
+            "supported when ≥ 2/3 of the tested weights have either, not supported below 10%")
     peaked = {row["column"] for row in decay_peak + gradient_peak}
     if _too_small(fitted):
-        return Verdict("Q1", "a peak at very small fluctuations (002 Fig. 2)", "inconclusive", test, numbers,
-                       f"only {len(fitted)} weights with a fit of their gradient steps")
+        return Verdict("Q1", question, "inconclusive", test, numbers,
+                       f"only {len(fitted)} weights with a tested fit of their gradient steps")
     share = len(peaked) / len(fitted)
     numbers["share_with_peak"] = share
     if share >= MAJORITY:
         origin = ("the frustrated regime (a peak remains in the gradient steps)" if len(gradient_peak) >= len(peaked) / 2
                   else "weight decay on zero inputs (it vanishes from the gradient steps)")
         numbers["origin"] = origin
-        return Verdict("Q1", "a peak at very small fluctuations (002 Fig. 2)", "supported", test, numbers,
+        return Verdict("Q1", question, "supported", test, numbers,
                        f"{len(peaked)} of {len(fitted)} weights; origin: {origin}")
     verdict = "not supported" if share < 0.1 else "inconclusive"
-    return Verdict("Q1", "a peak at very small fluctuations (002 Fig. 2)", verdict, test, numbers,
-                   f"{len(peaked)} of {len(fitted)} weights show a peak")
+    return Verdict("Q1", question, verdict, test, numbers,
+                   f"{len(peaked)} of {len(fitted)} weights show a peak ({len(decay_peak)} decay, "
+                   f"{len(gradient_peak)} in the gradient steps)")
 
 
 def powerlaw_verdict(rows) -> Verdict:
@@ -319,10 +326,10 @@ def stationarity_verdict(rows) -> Verdict:
 
 
 def network_verdicts(rows: list[dict], outputs_bimodal: int | None = None, outputs_tested: int | None = None,
-                     outputs_what: str = "neuron outputs") -> list[Verdict]:
+                     outputs_what: str = "neuron outputs", decay_source: str | None = None) -> list[Verdict]:
     """Q1-Q6 for one analysed run (Q5 from the bimodality counts of its neuron outputs, if any), then the
     stationarity verdict S when the rows carry the stationarity columns."""
-    verdicts = [peak_verdict(rows), powerlaw_verdict(rows), cutoff_verdict(rows), spectrum_verdict(rows),
+    verdicts = [peak_verdict(rows, decay_source), powerlaw_verdict(rows), cutoff_verdict(rows), spectrum_verdict(rows),
                 bimodality_verdict(outputs_bimodal, outputs_tested, outputs_what), range_amplitude_verdict(rows)]
     if any(STATIONARY_KEY in row for row in rows):
         verdicts.append(stationarity_verdict(rows))

@@ -29,9 +29,12 @@ per step. When the buffer is full (``block`` rows) it is copied to the host once
 
 Rows (as the trainer's): the first row is the state when tracking starts, at ``t = start_step``; then one
 row every ``every`` steps, at ``t = start_step + every·n``. ``tracker.trajectory`` is an
-:class:`~statmech_nn.io.Trajectory` with source ``networks.track``, the seed, the step size (the
-optimizer's learning rate when one is given and all its groups share it, or ``step_size``) and, when
-known, ``lr`` and ``weight_decay`` in its metadata.
+:class:`~statmech_nn.io.Trajectory` with source ``networks.track``, the seed and the run header's dynamics
+(:class:`~statmech_nn.io.Dynamics`): read from the optimizer's ``param_groups`` when one is given (its class,
+lr, momentum, dampening, Nesterov, betas, eps, weight decay; a value the groups do not share is left unknown),
+or given as ``dynamics=`` (a Dynamics or a dict of its fields; it wins over the optimizer's), else only the
+learning rate ``step_size`` when given. The analysis uses them (momentum: the update's innovations;
+Adam: the verdicts it does not cover say so).
 
 The parameters must stay the same tensors while tracked: in-place updates (optimizers,
 ``load_state_dict``) are seen; replacing a parameter's tensor (``param.data = …``) is not.
@@ -48,7 +51,7 @@ import torch
 from torch import nn
 
 from ..errors import DataError, ParameterError
-from ..io import TRAJECTORY_FILE, Trajectory, TrajectoryWriter
+from ..io import TRAJECTORY_FILE, Dynamics, RunHeader, Trajectory, TrajectoryWriter
 from ..params import require_int, require_positive
 from .tracking import NAMES_SCHEME, TrackedParameters
 
@@ -63,7 +66,7 @@ class Tracker:
     def __init__(self, model: nn.Module, tracked: TrackedParameters, *, seed: int, selection: dict,
                  optimizer: torch.optim.Optimizer | None = None, out: str | Path | None = None, every: int = 1,
                  block: int = DEFAULT_BLOCK, start_step: int = 0, step_size: float | None = None,
-                 overwrite: bool = False):
+                 dynamics: Dynamics | dict | None = None, overwrite: bool = False):
         self.tracked = tracked
         self.every = require_int("every", every, 1)
         self.block = require_int("block", block, 1)
@@ -82,18 +85,14 @@ class Tracker:
         self._blocks: list[np.ndarray] = []
         self._closed = False
         self.path = _trajectory_path(out, overwrite)
-        lr, weight_decay = _optimizer_rates(optimizer)
-        step_size = lr if step_size is None else require_positive("step_size", step_size)
-        self._header = dict(
-            source=SOURCE, seed=seed, step_size=step_size,
-            parameters={**selection, "k": tracked.k, "every": self.every, "start_step": self.start_step},
-            metadata={"names_scheme": NAMES_SCHEME, "model": type(model).__name__,
-                      "optimizer": None if optimizer is None else type(optimizer).__name__, "lr": lr,
-                      "weight_decay": weight_decay, "devices": sorted({str(b.device) for b in self._buffers}),
-                      "t_meaning": "start_step + optimizer steps since tracking began; first row = the state then"})
+        self.header = RunHeader(
+            SOURCE, {**selection, "k": tracked.k, "every": self.every, "start_step": self.start_step,
+                     "model": type(model).__name__}, _dynamics(optimizer, dynamics, step_size), seed)
+        self._metadata = {"names_scheme": NAMES_SCHEME, "devices": sorted({str(b.device) for b in self._buffers}),
+                          "t_meaning": "start_step + optimizer steps since tracking began; first row = the state then"}
         self._dtype = np.result_type(*(_host(b[:0]).dtype for b in self._buffers))
         self._writer = None if self.path is None else TrajectoryWriter.create(
-            self.path, tracked.names, dtype=self._dtype, **self._header)
+            self.path, tracked.names, header=self.header, dtype=self._dtype, metadata=self._metadata)
         self._take_row()
         self._hook = None if optimizer is None else optimizer.register_step_post_hook(self._after_step)
 
@@ -169,13 +168,16 @@ class Tracker:
             return Trajectory.load(self.path)
         q = np.concatenate(self._blocks) if self._blocks else np.empty((0, self.k), self._dtype)
         t = self.start_step + self.every * np.arange(len(q), dtype=np.int64)
-        return Trajectory(q=q, t=t, names=list(self.names), chain=None, **self._header)
+        header = self.header
+        return Trajectory(q=q, t=t, names=list(self.names), chain=None, source=header.source,
+                          parameters=header.model, seed=header.seed, dynamics=header.dynamics,
+                          metadata=dict(self._metadata))
 
 
 def track(model: nn.Module, k: int | None = 64, seed: int = 0, names: str | re.Pattern | Sequence | None = None, *,
           include_biases: bool = False, optimizer: torch.optim.Optimizer | None = None, out: str | Path | None = None,
           every: int = 1, block: int = DEFAULT_BLOCK, start_step: int = 0, step_size: float | None = None,
-          overwrite: bool = False) -> Tracker:
+          dynamics: Dynamics | dict | None = None, overwrite: bool = False) -> Tracker:
     """Start tracking ``model`` (see the module docstring); use as a context manager or call ``close()``.
 
     ``names``: None draws ``k`` entries as the trainer does (``include_biases`` adds the biases to the
@@ -184,7 +186,9 @@ def track(model: nn.Module, k: int | None = 64, seed: int = 0, names: str | re.P
     tuple) pairs tracks exactly those (``k`` is not used). ``optimizer``: record after each of its steps
     (otherwise call ``tracker.record()``). ``out``: a directory (the file is ``trajectory.h5`` in it) or
     an ``.h5`` path; an existing file is replaced only with ``overwrite=True``. ``every``: one row every
-    that many steps. ``block``: rows held on the device between copies to the host.
+    that many steps. ``block``: rows held on the device between copies to the host. ``dynamics``: the update
+    rule (a :class:`~statmech_nn.io.Dynamics` or a dict of its fields) when no optimizer says it, or to correct it;
+    ``step_size``: only the learning rate.
     """
     if not isinstance(model, nn.Module):
         raise ParameterError("model", type(model).__name__, "a torch.nn.Module")
@@ -208,7 +212,7 @@ def track(model: nn.Module, k: int | None = 64, seed: int = 0, names: str | re.P
         raise ParameterError("names", names, "None, a glob string, a compiled regular expression or a list of "
                              "(parameter name, index) pairs")
     return Tracker(model, tracked, seed=seed, selection=selection, optimizer=optimizer, out=out, every=every,
-                   block=block, start_step=start_step, step_size=step_size, overwrite=overwrite)
+                   block=block, start_step=start_step, step_size=step_size, dynamics=dynamics, overwrite=overwrite)
 
 
 def _trajectory_path(out: str | Path | None, overwrite: bool) -> Path | None:
@@ -229,13 +233,10 @@ def _host(values: torch.Tensor) -> np.ndarray:
     return values.cpu().numpy()
 
 
-def _optimizer_rates(optimizer: torch.optim.Optimizer | None) -> tuple[float | None, float | None]:
-    """The learning rate and weight decay shared by all of the optimizer's parameter groups, else None."""
-    if optimizer is None:
-        return None, None
-    rates = []
-    for key in ("lr", "weight_decay"):
-        values = {group.get(key) for group in optimizer.param_groups}
-        value = values.pop() if len(values) == 1 else None
-        rates.append(float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None)
-    return rates[0], rates[1]
+def _dynamics(optimizer, dynamics, step_size) -> Dynamics:
+    """The run header's dynamics: ``dynamics`` as given, else the optimizer's param_groups, else the step size."""
+    if dynamics is not None:
+        return Dynamics.from_dict(dynamics)
+    if optimizer is not None:
+        return Dynamics.from_optimizer(optimizer)
+    return Dynamics(lr=None if step_size is None else require_positive("step_size", step_size))

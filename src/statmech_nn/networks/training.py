@@ -51,7 +51,7 @@ import torch
 from tqdm import tqdm
 
 from ..errors import DataError, DivergenceError, ParameterError
-from ..io import RunDirectory, TrajectoryWriter, read_json, write_json
+from ..io import Dynamics, RunDirectory, RunHeader, TrajectoryWriter, read_json, write_json
 from ..run_directory import claim
 from .architectures import Architecture
 from .checkpoint import (CHECKPOINT_DIR, Checkpoint, intact_checkpoints, load_model_arrays, model_arrays,
@@ -136,6 +136,16 @@ def evaluate(model: torch.nn.Module, objective: Objective, x: np.ndarray, y: np.
 def _numba_engine_applies(config: TrainConfig, arch: Architecture) -> bool:
     """The CPU fast path (:class:`FastMLPEngine`) trains a plain MLP by batch-1 SGD, nothing else."""
     return arch.is_plain_mlp and config.optimizer == "sgd" and config.batch_size == 1
+
+
+def train_dynamics(config: TrainConfig) -> Dynamics:
+    """The run header's dynamics of a training run, either backend: plain SGD (no momentum, L2 weight decay) or
+    torch's Adam with its default betas and eps (L2 weight decay, not AdamW)."""
+    common = {"lr": config.lr, "weight_decay": config.weight_decay, "batch_size": config.batch_size,
+              "decoupled": False}
+    if config.optimizer == "sgd":
+        return Dynamics("sgd", momentum=0.0, dampening=0.0, nesterov=False, **common)
+    return Dynamics("adam", betas=(0.9, 0.999), eps=1e-8, **common)
 
 
 def resolve_backend(config: TrainConfig, arch: Architecture, device: torch.device) -> str:
@@ -227,8 +237,7 @@ class _Run:
     # set-up -------------------------------------------------------------------------------
     def _metadata(self) -> dict:
         c = self.config
-        return {"architecture": self.arch.spec(), "dataset": c.dataset, "optimizer": c.optimizer, "lr": c.lr,
-                "weight_decay": c.weight_decay, "batch_size": c.batch_size, "backend": self.backend,
+        return {"architecture": self.arch.spec(), "dataset": c.dataset, "backend": self.backend,
                 "device": str(self.device), "dtype": c.dtype, "steps_per_epoch": self.steps_per_epoch,
                 "names_scheme": NAMES_SCHEME,
                 "t_meaning": "optimizer steps applied when the row was taken; first row = start of tracking"}
@@ -241,10 +250,9 @@ class _Run:
         self._from_step_zero()
 
     def _from_step_zero(self) -> None:
-        self.writer = TrajectoryWriter.create(
-            self.run_dir.trajectory, self.tracked.names, source="networks.train", parameters=self.config.to_dict(),
-            seed=self.config.seed, step_size=self.config.lr, dtype=np.dtype(self.config.dtype),
-            metadata=self._metadata())
+        header = RunHeader("networks.train", self.config.to_dict(), train_dynamics(self.config), self.config.seed)
+        self.writer = TrajectoryWriter.create(self.run_dir.trajectory, self.tracked.names, header=header,
+                                              dtype=np.dtype(self.config.dtype), metadata=self._metadata())
         self.loop = _Loop()
         self._start_tracking_now = self.config.warmup_epochs == 0 and not self.config.until_equilibrium
 

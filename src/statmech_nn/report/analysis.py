@@ -17,7 +17,7 @@ from pathlib import Path
 from ..compare import analysis as computed
 from ..compare.analysis import AnalysisOptions
 from ..errors import DataError
-from ..io import FIGURES_DIR, SUMMARY_FILE, RunDirectory, write_json
+from ..io import FIGURES_DIR, SUMMARY_FILE, Dynamics, RunDirectory, write_json
 from ..params import jsonable
 from . import figures
 
@@ -60,10 +60,15 @@ class Analysis(computed.Analysis):
         return summary
 
 
-def analyze(source, options: AnalysisOptions = AnalysisOptions(), progress: bool = False) -> Analysis:
+def analyze(source, options: AnalysisOptions | None = None, progress: bool = False, *,
+            dynamics: Dynamics | dict | None = None) -> Analysis:
     """Analyse a trajectory, an array q (T, K) or a run directory / trajectory.h5, in memory
-    (:func:`statmech_nn.compare.analysis.analyze_trajectory`), with figures and files at hand."""
-    result = computed.analyze_trajectory(source, options, progress)
+    (:func:`statmech_nn.compare.analysis.analyze_trajectory`), with figures and files at hand. ``dynamics``: the
+    update rule that produced the data (a :class:`~statmech_nn.io.Dynamics` or a dict of its fields, e.g.
+    ``{"kind": "sgd", "lr": 2e-3, "momentum": 0.9, "weight_decay": 5e-4}``) when the source does not record it
+    (an array, a foreign file) or records it wrongly; a bad field is a ValueError naming it."""
+    result = computed.analyze_trajectory(source, AnalysisOptions() if options is None else options, progress,
+                                         dynamics=dynamics)
     return Analysis(**{field.name: getattr(result, field.name) for field in fields(result)})
 
 

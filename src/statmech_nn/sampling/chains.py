@@ -19,7 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import DataError, DivergenceError, ParameterError
-from ..io import SUMMARY_FILE, RunDirectory, Trajectory, write_json
+from ..io import SUMMARY_FILE, Dynamics, RunDirectory, Trajectory, write_json
 from ..params import require_int
 
 # Each block of a run holds about this many chain-steps (a fraction of a second of work).
@@ -97,8 +97,13 @@ class ChainRun:
         return {"method": self.method, **self.length.to_dict(), **settings, **self.stats,
                 "x_rows": "time-major: row r is chain r % chains at sample r // chains", **(extra or {})}
 
+    def dynamics(self) -> Dynamics:
+        """The run header's dynamics: the method with its dt, ε and integrator where it has them."""
+        return Dynamics(self.method, **{key: self.settings[key] for key in ("dt", "epsilon", "integrator")
+                                        if self.settings.get(key) is not None})
+
     def to_trajectory(self, *, source: str, parameters: dict, names: list[str], seed=None,
-                      step_size=None, metadata: dict | None = None) -> Trajectory:
+                      metadata: dict | None = None) -> Trajectory:
         """The shared Trajectory: columns chain-major (column c·K + k is variable k of chain c).
 
         ``x`` holds one row per (time, chain), time-major: row r is chain r % C at sample r // C.
@@ -106,7 +111,7 @@ class ChainRun:
         T, C, K = self.q.shape
         return Trajectory(q=self.q.reshape(T, C * K), t=self.t, names=list(names) * C,
                           chain=np.repeat(np.arange(C), K), source=source, parameters=parameters, seed=seed,
-                          step_size=step_size, x=self.x.reshape(T * C, self.x.shape[2]),
+                          dynamics=self.dynamics(), x=self.x.reshape(T * C, self.x.shape[2]),
                           metadata=self.metadata(metadata))
 
 

@@ -169,7 +169,7 @@ def sample_linearized(model, method: str, *, dt: float, chains: int, steps: int,
     expansion = compare_expansion(model, seed=seed)
     summary["expansion"] = _expansion_summary(model, expansion, run)
     trajectory = run.to_trajectory(source=f"sampler:linearized:{method}", parameters=model.to_dict(),
-                                   names=model.names, seed=seed, step_size=dt, metadata={"model": model.name})
+                                   names=model.names, seed=seed, metadata={"model_name": model.name})
     parameters = {"model": model.to_dict(), "method": method, **run.settings, **run.length.to_dict()}
     return LinearizedResult(run, trajectory, summary, expansion, parameters)
 

@@ -51,5 +51,5 @@ def quartic_reference(model: QuarticModel) -> Reference:
 def quartic_trajectory(model: QuarticModel, run: ChainRun) -> Trajectory:
     """The run as a Trajectory: one column "q" per chain, x (one per chain and sample), the model and settings."""
     return run.to_trajectory(source=f"sampler:quartic:{run.method}", parameters=model.to_dict(), names=["q"],
-                             seed=run.settings.get("seed"), step_size=run.settings.get("dt"),
-                             metadata={"model": "quartic"})
+                             seed=run.settings.get("seed"),
+                             metadata={"model_name": "quartic"})

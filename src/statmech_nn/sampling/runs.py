@@ -16,12 +16,13 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 
 from ..errors import ParameterError
-from ..io import SUMMARY_FILE, save_dataset, write_json
+from ..io import SUMMARY_FILE, Dynamics, RunHeader, save_dataset, write_json
 from ..linearized import LinearizedModel
 from ..params import jsonable
 from ..run_directory import claim, open_run
 from ..quartic import QuarticModel
 from .chains import write_run_directory
+from .langevin import INTEGRATORS
 from .linearized_sampler import sample_linearized
 from .metropolis import DEFAULT_STEP_SCALE
 from .quartic import DEFAULT_DT, DEFAULT_EPSILON, quartic_reference, quartic_trajectory, sample_quartic
@@ -31,14 +32,16 @@ from .summary import summarize
 EXPANSION_FILE = "expansion.nc"
 
 
-def _store(out, resume: bool, command: Sequence[str], parameters: dict, chains: int, seed, **header) -> RunStore:
+def _store(out, resume: bool, command: Sequence[str], parameters: dict, chains: int, seed, *, names, x_dim,
+           source: str, dynamics: Dynamics) -> RunStore:
     """The streaming store of ``out``: a new run (run.json first), or, resuming, the interrupted one (from step 0
     when it was killed before its first checkpoint)."""
     directory = open_run(out, command=command, parameters=parameters, seed=seed, resume=resume)
     started = (directory.path / CHECKPOINT_FILE).is_file() or (directory.path / SUMMARY_FILE).is_file()
     if resume and started:
         return RunStore.reopen(out, chains=chains)
-    return RunStore.create(out, chains=chains, seed=seed, parameters=jsonable(parameters["model"]), **header)
+    header = RunHeader(source, jsonable(parameters["model"]), dynamics, seed)
+    return RunStore.create(out, names=names, chains=chains, x_dim=x_dim, header=header)
 
 
 def _streamed(store: RunStore | None, sample, run_of, metadata: dict):
@@ -84,15 +87,17 @@ def _quartic_run(model, method, parameters, out, resume, command, progress) -> d
     chains, seed = p["chains"], p["seed"]
     store = None
     if out is not None and method != "exact":
+        langevin = {"dt": p["dt"], "epsilon": p["epsilon"], "integrator": INTEGRATORS[p["integrator"]]}
         store = _store(out, resume, command, parameters, chains, seed, names=["q"], x_dim=1,
-                       source=f"sampler:quartic:{method}", step_size=p["dt"] if method == "langevin" else None)
+                       source=f"sampler:quartic:{method}",
+                       dynamics=Dynamics(method, **(langevin if method == "langevin" else {})))
 
     def sample(store):
         return sample_quartic(model, method, chains=chains, steps=p["steps"], seed=seed, epsilon=p["epsilon"],
                               dt=p["dt"], burn_in=p["burn_in"], thin=p["thin"], step_scale=p["step_scale"],
                               integrator=p["integrator"], progress=progress, store=store)
 
-    run = _streamed(store, sample, lambda run: run, {"model": "quartic"})
+    run = _streamed(store, sample, lambda run: run, {"model_name": "quartic"})
     summary = summarize(run, model.q_bar, quartic_reference(model))
     if store is not None:
         write_json(store.directory.path / SUMMARY_FILE, summary)
@@ -121,13 +126,14 @@ def _linearized_run(model, method, parameters, out, resume, command, progress) -
     store = None
     if out is not None:
         store = _store(out, resume, command, parameters, chains, seed, names=model.names, x_dim=model.n_neurons,
-                       source=f"sampler:linearized:{method}", step_size=dt)
+                       source=f"sampler:linearized:{method}",
+                       dynamics=Dynamics(method, dt=dt, integrator="euler-maruyama"))
 
     def sample(store):
         return sample_linearized(model, method, dt=dt, chains=chains, steps=p["steps"], seed=seed,
                                  burn_in=p["burn_in"], thin=p["thin"], progress=progress, store=store)
 
-    result = _streamed(store, sample, lambda result: result.run, {"model": model.name})
+    result = _streamed(store, sample, lambda result: result.run, {"model_name": model.name})
     if store is not None:
         write_json(store.directory.path / SUMMARY_FILE, result.summary)
         save_dataset(result.expansion, store.directory.path / EXPANSION_FILE)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DataError
-from ..io import RunDirectory, TrajectoryWriter
+from ..io import RunDirectory, RunHeader, TrajectoryWriter
 
 CHECKPOINT_FILE = "checkpoint.npz"
 _STATE_PREFIX = "state_"
@@ -55,13 +55,12 @@ class RunStore:
         return self.directory.path / CHECKPOINT_FILE
 
     @classmethod
-    def create(cls, out, *, names: list[str], chains: int, x_dim: int, source: str, parameters: dict, seed,
-               step_size=None) -> "RunStore":
-        """Start ``trajectory.h5`` in ``out`` with K = len(names) columns per chain (chain-major columns)."""
+    def create(cls, out, *, names: list[str], chains: int, x_dim: int, header: RunHeader) -> "RunStore":
+        """Start ``trajectory.h5`` in ``out`` with K = len(names) columns per chain (chain-major columns) and the
+        run's header."""
         directory = RunDirectory(out).create()
         (directory.path / CHECKPOINT_FILE).unlink(missing_ok=True)
-        writer = TrajectoryWriter.create(directory.trajectory, list(names) * chains, source=source,
-                                         parameters=parameters, seed=seed, step_size=step_size,
+        writer = TrajectoryWriter.create(directory.trajectory, list(names) * chains, header=header,
                                          chain=np.repeat(np.arange(chains), len(names)), x_dim=x_dim)
         return cls(directory, writer, chains)
 
