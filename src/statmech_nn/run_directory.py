@@ -383,3 +383,26 @@ def flag_incomplete(out, outcome: str | None) -> dict:
     if path.is_file():
         write_json(path, {**json.loads(path.read_text()), **flag})
     return flag
+
+
+def plain_name(name, what: str) -> str:
+    """``name`` as one path component of a run directory (a network's or a spec's name): a non-empty string with
+    no path separator, not ``.`` or ``..``, no NUL; a DataError naming ``what`` otherwise."""
+    text = str(name)
+    if not text.strip() or text in (".", "..") or any(c in text for c in ("/", "\\", "\0")):
+        raise DataError(f"{what} = {text!r} is not a plain name (one path component: no '/', '..' or absolute "
+                        "path), so that what it names stays inside --out")
+    return text
+
+
+def inside(out, relative, what: str) -> Path:
+    """``out / relative``, refused (DataError naming ``what``) unless it stays inside ``out``: no absolute path,
+    no ``..``, and no symbolic link on the way that leads outside."""
+    relative = Path(relative)
+    if relative.is_absolute() or ".." in relative.parts or "\0" in str(relative):
+        raise DataError(f"{what} = {str(relative)!r} leads outside {out}: use a relative path without '..'")
+    root = Path(out).resolve()
+    path = Path(out) / relative
+    if not path.resolve().is_relative_to(root):
+        raise DataError(f"{what} = {str(relative)!r} leads outside {out} (through a symbolic link)")
+    return path
