@@ -42,7 +42,14 @@ def register(subparsers) -> None:
     add_model_arguments(scan, required=False)
     add_large_flag(scan)
     add_json_flag(scan)
-    scan.set_defaults(handler=_scan)
+    scan.set_defaults(handler=_scan, claimed=store_path)
+
+
+def store_path(out) -> Path:
+    """The store of ``--out``: an ``--out`` ending in ``.nc`` keeps it beside (``.zarr``). The store is what the
+    command claims, so that ``--out X.nc`` and ``--out X.zarr`` share one lock."""
+    out = Path(out)
+    return out.with_suffix(".zarr") if out.suffix == ".nc" else out
 
 
 def _value(text: str):
@@ -79,8 +86,8 @@ def _spec(args):
         header = {"task": "quartic", "name": "quartic", "figures": list(QUARTIC_FIGURES),
                   "boundaries": [{"variable": "normalizable", "level": 0.5, "label": "normalizable"}]}
         return ScanSpec.from_dict({"scan": header, "model": fixed}, [f"model.{text}" for text in args.grid],
-                                  overrides)
-    return ScanSpec.load(find_spec(args.target, "scan"), args.grid, overrides)
+                                  overrides, confirmed=args.yes_large)
+    return ScanSpec.load(find_spec(args.target, "scan"), args.grid, overrides, confirmed=args.yes_large)
 
 
 def _scan(args) -> None:
@@ -91,9 +98,10 @@ def _scan(args) -> None:
 
     spec = _spec(args)
     out = Path(args.out)
-    store = out.with_suffix(".zarr") if out.suffix == ".nc" else out
+    store = store_path(out)
     outcome = run_scan(spec, store, make_executor(args.workers, args.local_cluster, args.scheduler),
-                       retries=args.retries, progress=not args.json, overwrite=args.overwrite)
+                       retries=args.retries, progress=not args.json, overwrite=args.overwrite,
+                       confirmed=args.yes_large)
     dataset = load_scan(store)
     figures = [] if args.no_figures else draw_scan(dataset, Path(args.figures) if args.figures else
                                                    store.parent / "figures", spec.figures, spec.boundaries)
