@@ -38,7 +38,7 @@ from .params import jsonable
 PROGRAM = "statmech-nn"
 LOCK_FILE = ".lock"
 RUNNING, COMPLETED, DIVERGED, INTERRUPTED = "running", "completed", "diverged", "interrupted"
-_FILE_OUTPUTS = (".nc", ".h5", ".json", ".npz")
+_FILE_OUTPUTS = (".nc", ".h5", ".json", ".npz", ".png", ".pdf", ".svg")
 _held: dict[Path, list] = {}          # lock file -> [open descriptor, depth] of the claims this process holds
 
 
