@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -102,10 +103,13 @@ def register(subparsers) -> None:
 
 def _read_weights(path: str) -> list[np.ndarray]:
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise DataError(f"{path} must be an NPZ archive holding W1, W2, ... (it is an NPY array)")
+        with archive:
             found = {name: archive[name] for name in archive.files}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        if isinstance(exc, FileNotFoundError):
+        if isinstance(exc, (FileNotFoundError, DataError)):
             raise
         raise DataError(f"{path} is not a readable NPZ file: {exc}") from None
     numbers = sorted(int(m.group(1)) for name in found if (m := re.fullmatch(r"W(\d+)", name)))
@@ -128,13 +132,25 @@ def _read_input(path: str) -> np.ndarray:
 
 
 def _gates(args) -> None:
-    from ..gates import stochastic
-
     layers, x = _read_weights(args.weights), _read_input(args.input)
     if args.method == "mc":
         require_budget(f"--samples {args.samples}", memory=8.0 * args.samples * sum(w.shape[0] for w in layers),
                        confirmed=args.yes_large)
     payload = {"method": args.method, "temperature": args.temperature, "sem": None, "patterns": None}
+    with np.errstate(all="ignore"):   # an overflow is reported below, as one error line
+        _gate_law(args, layers, x, payload)
+    numbers = [v for key in ("mean", "variance", "sem", "std") if payload.get(key) is not None
+               for v in np.ravel(payload[key])]
+    if not np.all(np.isfinite(numbers)):
+        raise DataError("the output law is not finite for these weights and input (an overflow in float64); "
+                        "rescale the weights or the input")
+    emit(payload, args.json)
+
+
+def _gate_law(args, layers, x, payload: dict) -> None:
+    """The output law by ``args.method``, into ``payload``."""
+    from ..gates import stochastic
+
     if args.method == "exact":
         law = stochastic.exact(layers, x, args.temperature)
         payload.update(mean=law.mean, variance=law.variance, patterns=law.patterns,
@@ -144,7 +160,6 @@ def _gates(args) -> None:
         payload.update(mean=sample.mean, sem=sample.sem, std=sample.std, samples=sample.samples, seed=args.seed)
     else:
         payload.update(mean=stochastic.mean_field(layers, x, args.temperature))
-    emit(payload, args.json)
 
 
 def _circuits(args) -> None:
@@ -184,7 +199,9 @@ def _assembly(args) -> None:
                                mu=args.mu if args.mu > 0 else None, networks=args.networks, seed=args.seed)
     out = Path(args.out)
     nc = save_dataset(moments, out / "assembly.nc")
-    figure = assembly_figure(moments, out / "figures" / "assembly_moments.png")
+    with warnings.catch_warnings():   # moments that underflowed to 0 leave a log axis empty: the figure says so
+        warnings.simplefilter("ignore", UserWarning)
+        figure = assembly_figure(moments, out / "figures" / "assembly_moments.png")
     emit({"out": str(nc), "figures": [str(figure)], "rates": decay_rates(moments)}, args.json)
 
 
