@@ -202,6 +202,7 @@ def claim(out, *, resume: bool = False, overwrite: bool = False, reuse: bool = F
         return
     directory = Path(out)
     existed = directory.exists()
+    created = _missing_directories(lock.parent)
     descriptor = _acquire(lock)
     _held[lock] = [descriptor, 1]
     aside = replaced_path(directory)
@@ -229,7 +230,7 @@ def claim(out, *, resume: bool = False, overwrite: bool = False, reuse: bool = F
     finally:
         del _held[lock]
         _remove(aside)
-        _discard_if_unused(lock, directory, existed)
+        _discard_if_unused(lock, directory, existed, created)
         os.close(descriptor)
 
 
@@ -340,9 +341,18 @@ def _restore(lock: Path, out: Path, aside: Path, before: tuple) -> None:
         pass
 
 
-def _discard_if_unused(lock: Path, out: Path, existed: bool) -> None:
+def _missing_directories(path: Path) -> list[Path]:
+    """``path`` and its ancestors that do not exist yet, innermost first (what taking the lock will create)."""
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing
+
+
+def _discard_if_unused(lock: Path, out: Path, existed: bool, created: Sequence[Path] = ()) -> None:
     """A command that wrote nothing (refused its input, say) leaves nothing behind: neither its lock file nor the
-    directory the lock created."""
+    directories the lock created (``created``, innermost first; each only while it is empty)."""
     if _holds(lock, out):
         return
     lock.unlink(missing_ok=True)
@@ -351,6 +361,13 @@ def _discard_if_unused(lock: Path, out: Path, existed: bool) -> None:
             out.rmdir()
         except OSError:
             pass
+    for path in created:
+        try:
+            path.rmdir()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            break
 
 
 def require_complete(run_dir, allow_incomplete: bool = False) -> str | None:
