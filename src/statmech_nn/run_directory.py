@@ -203,9 +203,11 @@ def claim(out, *, resume: bool = False, overwrite: bool = False, reuse: bool = F
     directory = Path(out)
     existed = directory.exists()
     created = _missing_directories(lock.parent)
+    lock_existed = lock.exists()
     descriptor = _acquire(lock)
     _held[lock] = [descriptor, 1]
     aside = replaced_path(directory)
+    refused = True
     try:
         _settle_replaced(lock, directory, aside)
         if not (resume or reuse or overwrite) and _holds(lock, directory):
@@ -224,13 +226,15 @@ def claim(out, *, resume: bool = False, overwrite: bool = False, reuse: bool = F
             if _snapshot(lock, directory)[0] == before[0]:   # it wrote nothing: it was refused
                 _restore(lock, directory, aside, before)
             else:
+                refused = False
                 record_outcome(directory, outcome_of(error))
             raise
+        refused = False
         record_outcome(directory, COMPLETED)
     finally:
         del _held[lock]
         _remove(aside)
-        _discard_if_unused(lock, directory, existed, created)
+        _discard_if_unused(lock, directory, existed, created, refused and not lock_existed)
         os.close(descriptor)
 
 
@@ -350,10 +354,14 @@ def _missing_directories(path: Path) -> list[Path]:
     return missing
 
 
-def _discard_if_unused(lock: Path, out: Path, existed: bool, created: Sequence[Path] = ()) -> None:
-    """A command that wrote nothing (refused its input, say) leaves nothing behind: neither its lock file nor the
-    directories the lock created (``created``, innermost first; each only while it is empty)."""
+def _discard_if_unused(lock: Path, out: Path, existed: bool, created: Sequence[Path] = (),
+                       refused: bool = False) -> None:
+    """A command that wrote nothing (refused its input, say) leaves nothing behind: neither its lock file (a new
+    one; ``refused``: also beside an output that was there before) nor the directories the lock created
+    (``created``, innermost first; each only while it is empty)."""
     if _holds(lock, out):
+        if refused:
+            lock.unlink(missing_ok=True)
         return
     lock.unlink(missing_ok=True)
     if lock.name == LOCK_FILE and not existed:
