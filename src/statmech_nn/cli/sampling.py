@@ -155,7 +155,7 @@ def _quartic_bias(args) -> int:
             raise ParameterError(f"{name} grid", float(values.min()), "> 0 at every point")
     chains = require_int("chains", args.chains, 1)
     slow_time = require_positive("slow-time", args.slow_time)
-    with np.errstate(over="ignore"):   # a step count beyond float64 is refused by the budget below
+    with np.errstate(over="ignore", divide="ignore"):   # a step count beyond float64: refused by the budget below
         steps = slow_time / np.multiply.outer(axes["epsilon"], axes["dt"])
     require_budget(f"--chains {chains} x --grid ... x --slow-time {args.slow_time:g} ({steps.sum():.3g} steps)",
                    memory=BYTES_PER_CHAIN * chains, seconds=chains * steps.sum() / CHAIN_STEPS_PER_S,

@@ -7,6 +7,7 @@ and writes the combined NetCDF file at the end.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from math import prod
@@ -30,6 +31,9 @@ def register(subparsers) -> None:
     scan.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                       help="set a dotted key of the spec (a number, true/false or a word); setting an axis of the "
                            "spec's [grid] pins it (the axis is dropped)")
+    scan.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                      help="import MODULE first: a module of your own scan tasks, which the spec then names as "
+                           "MODULE:function (a spec file alone never imports code)")
     scan.add_argument("--out", type=out_path, required=True, help="the Zarr store (re-running the command resumes it)")
     where = scan.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, help="local worker processes (default: the machine's cores)")
@@ -96,6 +100,11 @@ def _scan(args) -> None:
     from ..scan.engine import load_scan, run_scan
     from ..scan.executors import make_executor
 
+    for module in args.imports:   # asked for on the command line, not by the spec file
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise UsageError(f"--import {module}: {exc}") from None
     spec = _spec(args)
     out = Path(args.out)
     store = store_path(out)
