@@ -22,7 +22,7 @@ from statmech_nn.scan.executors import DaskExecutor, LocalPool
 from statmech_nn.scan.spec import ScanSpec
 from statmech_nn.scan.store import block_shape
 
-import scan_tasks  # noqa: F401,E402 - a user's task module is imported by the program before a spec names it (issue 20)
+import scan_tasks  # noqa: F401 - a user's task module is imported by the program before a spec names it (issue 20)
 
 TESTS = Path(__file__).resolve().parent
 SRC = TESTS.parent / "src"

@@ -104,9 +104,11 @@ class PlasticitySpec:
             if table.get("role", "main") not in ROLES:
                 raise DataError(f"{path}: network {table['name']!r} has role {table['role']!r}, not one of {ROLES}")
             own_epochs = table.get("epochs")
-            networks.append(NetworkSpec(plain_name(table["name"], f"{path}: [[networks]] name"), table.get("role", "main"), dict(table.get("training", {})),
-                                        dict(table.get("hessian", {})),
-                                        None if own_epochs is None else _epoch_list(own_epochs, f"{path}: epochs of {table['name']!r}")))
+            if own_epochs is not None:
+                own_epochs = _epoch_list(own_epochs, f"{path}: epochs of {table['name']!r}")
+            networks.append(NetworkSpec(plain_name(table["name"], f"{path}: [[networks]] name"),
+                                        table.get("role", "main"), dict(table.get("training", {})),
+                                        dict(table.get("hessian", {})), own_epochs))
         if not any(n.role == "main" for n in networks):
             raise DataError(f"{path}: at least one [[networks]] table with role = 'main'")
         epochs = _epoch_list(tables.get("snapshots", {}).get("epochs", []), f"{path}: [snapshots] epochs")
@@ -123,7 +125,8 @@ class PlasticitySpec:
         acceptance = {**DEFAULT_ACCEPTANCE, **tables.get("acceptance", {})}
         if set(acceptance) - set(DEFAULT_ACCEPTANCE):
             raise DataError(f"{path}: unknown [acceptance] keys {sorted(set(acceptance) - set(DEFAULT_ACCEPTANCE))}")
-        return cls(plain_name(experiment.get("name", path.stem), f"{path}: [experiment] name"), str(experiment.get("description", "")),
+        return cls(plain_name(experiment.get("name", path.stem), f"{path}: [experiment] name"),
+                   str(experiment.get("description", "")),
                    str(experiment.get("source", "")), experiment.get("budget_minutes"), tuple(networks), epochs,
                    hessian, exact_max, chunk, examples, acceptance, str(path))
 

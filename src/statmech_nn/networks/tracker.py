@@ -128,8 +128,9 @@ class Tracker:
             n = int(np.argmin(finite))
             q, t, self._filled = q[:n], t[:n], 0
             self._append(q, t, n)
-            raise DivergenceError(f"the tracked weights became NaN or infinite at step {self.start_step + self.every * self._rows}"
-                                  "; the rows before it are kept (lower the learning rate)")
+            step = self.start_step + self.every * self._rows
+            raise DivergenceError(f"the tracked weights became NaN or infinite at step {step}; the rows before it "
+                                  "are kept (lower the learning rate)")
         self._append(q, t, n)
         self._filled = 0
 

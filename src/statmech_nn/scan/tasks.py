@@ -3,9 +3,10 @@
 A task is named by a short name of :data:`TASKS` or by ``"package.module:function"``, resolved on the worker;
 either way the function must be marked as a task by :func:`task` (or :func:`batched`), so that a spec file can
 run a scan task and nothing else (``os:system`` or any other unmarked function is refused). Porting a plain loop
-over cells is one function with ``@task`` and a spec; a user's own function in their own module works the same, once that module is imported (by the program
-that calls :func:`~statmech_nn.scan.engine.run_scan`, or by ``statmech-nn scan --import MODULE``): a spec file alone
-never imports code. A per-cell task takes the cell's spec as keyword arguments and returns ``{name: scalar}`` or
+over cells is one function with ``@task`` and a spec; a user's own function in their own module works the same,
+once that module is imported (by the program that calls :func:`~statmech_nn.scan.engine.run_scan`, or by
+``statmech-nn scan --import MODULE``): a spec file alone never imports code. A per-cell task takes the cell's spec
+as keyword arguments and returns ``{name: scalar}`` or
 ``{name: (dims, small array)}``; a function with ``batched = True`` (set by :func:`batched`) gets every grid
 key as a 1-D array over a block's cells and returns arrays of that length (or ``(dims, array)`` with the cells
 first). :func:`execute` runs a block and turns any exception into an ``("error", message)`` outcome, so
@@ -69,7 +70,8 @@ def resolve(reference: str, imported_by_driver: bool = False):
     registered = {value.partition(":")[0] for value in TASKS.values()}
     if not (module in registered or module in sys.modules or imported_by_driver):
         raise ParameterError("scan.task", reference, "a registered task (" + ", ".join(TASKS) + ") or a function of "
-                             "a module imported first (statmech-nn scan --import MODULE, or by the program calling run_scan)")
+                             "a module imported first (statmech-nn scan --import MODULE, or by the program calling "
+                             "run_scan)")
     try:
         function = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as exc:
