@@ -100,6 +100,9 @@ FUZZ = {
                   "--workers": ["0", "-1", "x"], "--widths": ["x", "0", str(10**20)],
                   "--n-train": ["0", "x", str(10**20)], "--label-noise": ["nan", "-1", "2", "x"],
                   "--temperatures": ["nan", "-1", "x"]}),
+    "calibrate": (["calibrate", "--list"],
+                  {"--replicates": NOT_COUNT, "--size": ["x", ""], "--workers": ["0", "-1", "x"],
+                   "--scenario": ["nonsense", ""], "--verdict": ["nonsense"], "--seed": NOT_SEED}),
     "hessian": (["hessian", "{run}", "--out", "o"], {"@": BAD_RUN_DIRS, "--seed": NOT_SEED, "--out": NOT_OUT}),
 }
 
