@@ -78,6 +78,7 @@ def register(subparsers) -> None:
     probe_parser.add_argument("--seed", type=seed, default=0)
     probe_parser.add_argument("--out", type=out_path, required=True, help="directory for probes.nc and figures/")
     add_allow_incomplete(probe_parser)
+    add_large_flag(probe_parser)
     add_json_flag(probe_parser)
     probe_parser.set_defaults(handler=_probe)
 
@@ -120,6 +121,7 @@ def require_train_budget(args, confirmed: bool) -> None:
                    confirmed=confirmed)
 
 
+BYTES_PER_PROBE = 8 * 4       # a sampled unit's activation, gate and p(x|q) statistics per input, float64
 BYTES_PER_PARAMETER = 8 * 8   # weight, gradient, optimizer state and kept checkpoints, float64 at most
 INPUT_WIDTH = 3 * 32 * 32     # the widest input of a shipped data set (CIFAR-10), for the default input widths
 
@@ -164,6 +166,11 @@ def _probe(args) -> int:
     from ..networks.probes import probe
     from ..run_directory import flag_incomplete, require_complete
 
+    neurons = require_int("neurons", args.neurons, 1)
+    samples = require_int("max-samples", args.max_samples, 1) if args.max_samples is not None else max(
+        TRAIN_SIZES.values())
+    require_budget(f"--neurons {neurons} x {samples} inputs", memory=BYTES_PER_PROBE * neurons * samples,
+                   confirmed=args.yes_large)
     outcome = require_complete(args.run_dir, args.allow_incomplete)
     dataset = None
     if args.dataset is not None:
