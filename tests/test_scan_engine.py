@@ -22,6 +22,8 @@ from statmech_nn.scan.executors import DaskExecutor, LocalPool
 from statmech_nn.scan.spec import ScanSpec
 from statmech_nn.scan.store import block_shape
 
+import scan_tasks  # noqa: F401 - a user's task module is imported by the program before a spec names it (issue 20)
+
 TESTS = Path(__file__).resolve().parent
 SRC = TESTS.parent / "src"
 PYTHONPATH = os.pathsep.join([str(SRC), str(TESTS)])
@@ -159,7 +161,7 @@ def test_a_driver_killed_mid_scan_resumes_to_the_uninterrupted_result(cluster, t
     spec_file.write_text('x = 0.0\ndelay = 0.4\n[scan]\ntask = "scan_tasks:square"\n[grid]\nx = "0:11:12"\n')
     store = tmp_path / "killed.zarr"
     command = [sys.executable, "-m", "statmech_nn", "scan", str(spec_file), "--out", str(store),
-               "--local-cluster", "2", "--no-figures", "--json"]
+               "--local-cluster", "2", "--no-figures", "--json", "--import", "scan_tasks"]
     env = {**os.environ, "PYTHONPATH": PYTHONPATH}
     driver = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                               start_new_session=True)

@@ -569,14 +569,23 @@ def array_digest(*arrays) -> str:
 
 
 def save_dataset(dataset: xr.Dataset, path: str | os.PathLike) -> Path:
-    """Write a labelled result as NetCDF; non-scalar or boolean attributes are JSON-encoded."""
+    """Write a labelled result as NetCDF; non-scalar or boolean attributes are JSON-encoded. The file is written
+    under a temporary name and renamed, so that a failed write (a full disk) leaves no partial file at ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     clean = dataset.copy()
     clean.attrs = {k: _encode_attr(v) for k, v in dataset.attrs.items()}
     for name in list(clean.variables):
         clean[name].attrs = {k: _encode_attr(v) for k, v in dataset[name].attrs.items()}
-    clean.to_netcdf(path, engine="netcdf4")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        clean.to_netcdf(temporary, engine="netcdf4")
+        os.replace(temporary, path)
+    except BaseException as exc:
+        temporary.unlink(missing_ok=True)
+        if isinstance(exc, RuntimeError):   # netCDF4's "NetCDF: HDF error" of a write that failed (a full disk)
+            raise DataError(f"cannot write {path}: {exc} (is the disk full?)") from None
+        raise
     return path
 
 

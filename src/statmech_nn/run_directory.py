@@ -38,7 +38,7 @@ from .params import jsonable
 PROGRAM = "statmech-nn"
 LOCK_FILE = ".lock"
 RUNNING, COMPLETED, DIVERGED, INTERRUPTED = "running", "completed", "diverged", "interrupted"
-_FILE_OUTPUTS = (".nc", ".h5", ".json", ".npz")
+_FILE_OUTPUTS = (".nc", ".h5", ".json", ".npz", ".png", ".pdf", ".svg")
 _held: dict[Path, list] = {}          # lock file -> [open descriptor, depth] of the claims this process holds
 
 
@@ -136,17 +136,6 @@ def _acquire(lock: Path) -> int:
     return descriptor
 
 
-def _clear(path: Path) -> None:
-    """Delete everything in the directory ``path`` but its lock file (``--overwrite``)."""
-    for entry in path.iterdir():
-        if entry.name == LOCK_FILE:
-            continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
-
-
 def outcome_of(error: BaseException | None) -> str:
     """What ``run.json`` records for a run that ended with ``error`` (None: it completed)."""
     if error is None:
@@ -194,10 +183,14 @@ def claim(out, *, resume: bool = False, overwrite: bool = False, reuse: bool = F
 
     Taken before anything in ``out`` is written. A directory that already holds files (or an output file that
     exists) is refused (DataError) unless the run resumes it (``resume``), or the command re-uses it by design
-    (``reuse``: ``validate`` resumes its stages), or ``overwrite`` (then a directory's contents are deleted, under
-    the lock, and a file is replaced by the command). When the block ends, its outcome
-    (:func:`outcome_of`) is recorded in ``out/run.json`` if the block wrote one. Claims nest within a process: an
-    inner claim of a directory already held yields False and neither checks nor records anything.
+    (``reuse``: ``validate`` resumes its stages, ``scan`` its store), or ``overwrite``. What ``overwrite``
+    replaces is first moved aside (:func:`replaced_path`) and deleted only once the block has written something
+    of its own: a command refused before it wrote anything (bad flags, spec files, ``--set``, grids; checked
+    first) puts it back. When the block ends, its outcome (:func:`outcome_of`) is recorded in ``out/run.json``,
+    unless it wrote nothing but run.json: then it was refused, and ``out`` is left exactly as it was (its run.json
+    included: a refused ``--resume`` of a completed run leaves it completed), and nothing new is left behind.
+    Claims nest within a process: an inner claim of a directory already held yields False and neither checks nor
+    records anything.
     """
     lock = lock_file(out)
     if lock in _held:
@@ -209,35 +202,166 @@ def claim(out, *, resume: bool = False, overwrite: bool = False, reuse: bool = F
         return
     directory = Path(out)
     existed = directory.exists()
+    created = _missing_directories(lock.parent)
+    lock_existed = lock.exists()
     descriptor = _acquire(lock)
     _held[lock] = [descriptor, 1]
+    aside = replaced_path(directory)
+    refused = True
     try:
-        if lock.name == LOCK_FILE and not (resume or reuse) and holds_run(directory):
-            if not overwrite:
+        _settle_replaced(lock, directory, aside)
+        if not (resume or reuse or overwrite) and _holds(lock, directory):
+            if lock.name == LOCK_FILE:
                 raise DataError(f"{directory} already holds a run: resume it (--resume), replace it (--overwrite) "
                                 "or choose another --out")
-            _clear(directory)
-        if lock.name != LOCK_FILE and directory.exists() and not (resume or reuse or overwrite):
             raise DataError(f"{directory} already exists: replace it (--overwrite) or choose another --out")
+        if overwrite and not resume and _holds(lock, directory):
+            _move_aside(lock, directory, aside)
+        before = _snapshot(lock, directory)
         if resume or reuse:
             record_outcome(directory, RUNNING)
         try:
             yield True
         except BaseException as error:
-            record_outcome(directory, outcome_of(error))
+            if _snapshot(lock, directory)[0] == before[0]:   # it wrote nothing: it was refused
+                _restore(lock, directory, aside, before)
+            else:
+                refused = False
+                record_outcome(directory, outcome_of(error))
             raise
+        refused = False
         record_outcome(directory, COMPLETED)
     finally:
         del _held[lock]
-        _discard_if_unused(lock, directory, existed)
+        _remove(aside)
+        _discard_if_unused(lock, directory, existed, created, refused and not lock_existed)
         os.close(descriptor)
 
 
-def _discard_if_unused(lock: Path, out: Path, existed: bool) -> None:
-    """A command that wrote nothing (refused its input, say) leaves nothing behind: neither its lock file nor the
-    directory the lock created."""
-    wrote = holds_run(out) if lock.name == LOCK_FILE else out.exists()
-    if wrote:
+def replaced_path(out) -> Path:
+    """Where ``--overwrite`` keeps what ``out`` held until the command has written something of its own:
+    ``.<name>.replaced`` beside it (same file system, so moving it there and back is a rename)."""
+    path = Path(os.path.abspath(out))
+    return path.parent / f".{path.name}.replaced"
+
+
+def _holds(lock: Path, out: Path) -> bool:
+    """Whether the output ``out`` holds something: a run (a directory output) or a file (a file output)."""
+    return holds_run(out) if lock.name == LOCK_FILE else (out.exists() or out.is_symlink())
+
+
+def _move_aside(lock: Path, out: Path, aside: Path) -> None:
+    """Move what ``out`` holds (all but its lock file) to ``aside``."""
+    _remove(aside)
+    try:
+        if lock.name != LOCK_FILE:
+            os.rename(out, aside)
+            return
+        aside.mkdir()
+        for entry in out.iterdir():
+            if entry.name != LOCK_FILE:
+                os.rename(entry, aside / entry.name)
+    except OSError as exc:
+        _put_back(lock, out, aside)
+        raise DataError(f"cannot replace {out}: {exc.strerror}") from None
+
+
+def _put_back(lock: Path, out: Path, aside: Path) -> None:
+    """Move what :func:`_move_aside` moved back into ``out``."""
+    if not (aside.exists() or aside.is_symlink()):
+        return
+    if lock.name != LOCK_FILE:
+        os.rename(aside, out)
+        return
+    for entry in aside.iterdir():
+        os.rename(entry, out / entry.name)
+    aside.rmdir()
+
+
+def _settle_replaced(lock: Path, out: Path, aside: Path) -> None:
+    """What a writer killed while replacing ``out`` left aside: put back if it wrote nothing yet, else deleted."""
+    if not (aside.exists() or aside.is_symlink()):
+        return
+    if _holds(lock, out):
+        _remove(aside)
+    else:
+        _put_back(lock, out, aside)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink(missing_ok=True)
+
+
+def _snapshot(lock: Path, out: Path) -> tuple[dict, set, bytes | None]:
+    """What the output holds: ({file: (size, mtime)} but run.json and the lock, {directories}, run.json's bytes)."""
+    if lock.name != LOCK_FILE:
+        try:
+            info = os.lstat(out)
+        except OSError:
+            return {}, set(), None
+        return {"": (info.st_size, info.st_mtime_ns)}, set(), None
+    files, directories = {}, set()
+    for root, names, entries in os.walk(out):
+        directories.update(os.path.join(root, name) for name in names)
+        for name in entries:
+            path = os.path.join(root, name)
+            if path in (str(out / RUN_FILE), str(lock)):
+                continue
+            try:
+                info = os.lstat(path)
+            except OSError:
+                continue
+            files[path] = (info.st_size, info.st_mtime_ns)
+    try:
+        run_info = (out / RUN_FILE).read_bytes()
+    except OSError:
+        run_info = None
+    return files, directories, run_info
+
+
+def _restore(lock: Path, out: Path, aside: Path, before: tuple) -> None:
+    """Leave ``out`` as it was before a refused command: its run.json as it was, no new directory, and what
+    ``--overwrite`` moved aside put back."""
+    _, directories, run_info = before
+    if lock.name == LOCK_FILE:
+        try:
+            if run_info is None:
+                (out / RUN_FILE).unlink(missing_ok=True)
+            else:
+                (out / RUN_FILE).write_bytes(run_info)
+        except OSError:
+            pass
+        for path in sorted(_snapshot(lock, out)[1] - directories, reverse=True):
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
+    try:
+        _put_back(lock, out, aside)
+    except OSError:
+        pass
+
+
+def _missing_directories(path: Path) -> list[Path]:
+    """``path`` and its ancestors that do not exist yet, innermost first (what taking the lock will create)."""
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing
+
+
+def _discard_if_unused(lock: Path, out: Path, existed: bool, created: Sequence[Path] = (),
+                       refused: bool = False) -> None:
+    """A command that wrote nothing (refused its input, say) leaves nothing behind: neither its lock file (a new
+    one; ``refused``: also beside an output that was there before) nor the directories the lock created
+    (``created``, innermost first; each only while it is empty)."""
+    if _holds(lock, out):
+        if refused:
+            lock.unlink(missing_ok=True)
         return
     lock.unlink(missing_ok=True)
     if lock.name == LOCK_FILE and not existed:
@@ -245,6 +369,13 @@ def _discard_if_unused(lock: Path, out: Path, existed: bool) -> None:
             out.rmdir()
         except OSError:
             pass
+    for path in created:
+        try:
+            path.rmdir()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            break
 
 
 def require_complete(run_dir, allow_incomplete: bool = False) -> str | None:
@@ -277,3 +408,26 @@ def flag_incomplete(out, outcome: str | None) -> dict:
     if path.is_file():
         write_json(path, {**json.loads(path.read_text()), **flag})
     return flag
+
+
+def plain_name(name, what: str) -> str:
+    """``name`` as one path component of a run directory (a network's or a spec's name): a non-empty string with
+    no path separator, not ``.`` or ``..``, no NUL; a DataError naming ``what`` otherwise."""
+    text = str(name)
+    if not text.strip() or text in (".", "..") or any(c in text for c in ("/", "\\", "\0")):
+        raise DataError(f"{what} = {text!r} is not a plain name (one path component: no '/', '..' or absolute "
+                        "path), so that what it names stays inside --out")
+    return text
+
+
+def inside(out, relative, what: str) -> Path:
+    """``out / relative``, refused (DataError naming ``what``) unless it stays inside ``out``: no absolute path,
+    no ``..``, and no symbolic link on the way that leads outside."""
+    relative = Path(relative)
+    if relative.is_absolute() or ".." in relative.parts or "\0" in str(relative):
+        raise DataError(f"{what} = {str(relative)!r} leads outside {out}: use a relative path without '..'")
+    root = Path(out).resolve()
+    path = Path(out) / relative
+    if not path.resolve().is_relative_to(root):
+        raise DataError(f"{what} = {str(relative)!r} leads outside {out} (through a symbolic link)")
+    return path

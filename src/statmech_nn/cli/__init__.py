@@ -62,6 +62,7 @@ def _run(args) -> int | None:
         return args.handler(args)
     from ..run_directory import claim
 
+    out = getattr(args, "claimed", lambda path: path)(out)   # the store behind --out (scan: X.nc keeps X.zarr)
     with claim(out, resume=getattr(args, "resume", False), overwrite=getattr(args, "overwrite", False),
                reuse=args.command in ("validate", "scan")):   # a scan store checks it is the same scan
         return args.handler(args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import numpy as np
 
 from ..errors import DataError
 from ..params import require_budget
-from ._common import add_command, add_json_flag, add_large_flag, count, emit, finite, input_file, out_path, seed
+from ._common import (add_allow_incomplete, add_command, add_json_flag, add_large_flag, count, emit, finite,
+                      input_file, out_path, seed)
 
 METHODS = ("exact", "mc", "mean-field")
 
@@ -30,6 +32,8 @@ def _ints(text: str) -> tuple[int, ...]:
 
 
 FLOPS_PER_S = 1e9  # a conservative rate of numpy's matrix products on one core
+BYTES_PER_PATH = 8 * 64   # a sampled path's units, weights and products per layer, float64 (a generous bound)
+PATHS_PER_S = 1e5         # a conservative rate of the path sampler
 
 
 def _require_networks_budget(args, depths, widths, networks: int, steps: int = 1) -> None:
@@ -58,6 +62,8 @@ def register(subparsers) -> None:
     circuits.add_argument("--inputs", type=int, default=8, help="training inputs the paths are spread over")
     circuits.add_argument("--seed", type=seed, default=0)
     circuits.add_argument("--out", type=out_path, required=True, help="directory for circuits.nc and the figure")
+    add_allow_incomplete(circuits)
+    add_large_flag(circuits)
     add_json_flag(circuits)
     circuits.set_defaults(handler=_circuits)
 
@@ -97,10 +103,13 @@ def register(subparsers) -> None:
 
 def _read_weights(path: str) -> list[np.ndarray]:
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise DataError(f"{path} must be an NPZ archive holding W1, W2, ... (it is an NPY array)")
+        with archive:
             found = {name: archive[name] for name in archive.files}
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        if isinstance(exc, FileNotFoundError):
+        if isinstance(exc, (FileNotFoundError, DataError)):
             raise
         raise DataError(f"{path} is not a readable NPZ file: {exc}") from None
     numbers = sorted(int(m.group(1)) for name in found if (m := re.fullmatch(r"W(\d+)", name)))
@@ -123,13 +132,25 @@ def _read_input(path: str) -> np.ndarray:
 
 
 def _gates(args) -> None:
-    from ..gates import stochastic
-
     layers, x = _read_weights(args.weights), _read_input(args.input)
     if args.method == "mc":
         require_budget(f"--samples {args.samples}", memory=8.0 * args.samples * sum(w.shape[0] for w in layers),
                        confirmed=args.yes_large)
     payload = {"method": args.method, "temperature": args.temperature, "sem": None, "patterns": None}
+    with np.errstate(all="ignore"):   # an overflow is reported below, as one error line
+        _gate_law(args, layers, x, payload)
+    numbers = [v for key in ("mean", "variance", "sem", "std") if payload.get(key) is not None
+               for v in np.ravel(payload[key])]
+    if not np.all(np.isfinite(numbers)):
+        raise DataError("the output law is not finite for these weights and input (an overflow in float64); "
+                        "rescale the weights or the input")
+    emit(payload, args.json)
+
+
+def _gate_law(args, layers, x, payload: dict) -> None:
+    """The output law by ``args.method``, into ``payload``."""
+    from ..gates import stochastic
+
     if args.method == "exact":
         law = stochastic.exact(layers, x, args.temperature)
         payload.update(mean=law.mean, variance=law.variance, patterns=law.patterns,
@@ -139,7 +160,6 @@ def _gates(args) -> None:
         payload.update(mean=sample.mean, sem=sample.sem, std=sample.std, samples=sample.samples, seed=args.seed)
     else:
         payload.update(mean=stochastic.mean_field(layers, x, args.temperature))
-    emit(payload, args.json)
 
 
 def _circuits(args) -> None:
@@ -148,8 +168,13 @@ def _circuits(args) -> None:
     from ..observables.circuit_symmetry import circuit_symmetry
     from ..params import require_int
     from ..report.gates_figures import circuit_histograms
+    from ..run_directory import flag_incomplete, require_complete
 
     inputs = require_int("inputs", args.inputs, 1)
+    paths = require_int("paths", args.paths, 1)
+    require_budget(f"--paths {paths} x --inputs {inputs}", memory=BYTES_PER_PATH * paths,
+                   seconds=paths * inputs / PATHS_PER_S, confirmed=args.yes_large)
+    outcome = require_complete(args.run_dir, args.allow_incomplete)
     data, snapshots = run_snapshots(args.run_dir)
     chosen = np.random.default_rng(args.seed).permutation(data.x_train.shape[0])[:inputs]
     result = circuit_symmetry(snapshots, data.x_train[chosen].astype(np.float64), args.paths, args.seed)
@@ -161,7 +186,7 @@ def _circuits(args) -> None:
                   for s in result["snapshot"].values}
     emit({"out": str(nc), "figures": [str(figure)], "snapshots": list(result["snapshot"].values),
           "paths": args.paths, "inputs": len(chosen), "paths_per_input": result["paths_per_input"].values,
-          "statistics": statistics}, args.json)
+          "statistics": statistics, **flag_incomplete(out, outcome)}, args.json)
 
 
 def _assembly(args) -> None:
@@ -174,7 +199,9 @@ def _assembly(args) -> None:
                                mu=args.mu if args.mu > 0 else None, networks=args.networks, seed=args.seed)
     out = Path(args.out)
     nc = save_dataset(moments, out / "assembly.nc")
-    figure = assembly_figure(moments, out / "figures" / "assembly_moments.png")
+    with warnings.catch_warnings():   # moments that underflowed to 0 leave a log axis empty: the figure says so
+        warnings.simplefilter("ignore", UserWarning)
+        figure = assembly_figure(moments, out / "figures" / "assembly_moments.png")
     emit({"out": str(nc), "figures": [str(figure)], "rates": decay_rates(moments)}, args.json)
 
 
@@ -182,6 +209,7 @@ def _capacity(args) -> None:
     from ..io import save_dataset
     from ..report.gates_figures import capacity_phase_figure
     from ..scan.capacity import CapacityGrid, capacity_scan, phase_boundary
+    from ..run_directory import claim
     from ..scan.executors import LocalPool
 
     _require_networks_budget(args, _ints(args.depths), _ints(args.widths), max(_ints(args.n_train)), args.steps)
@@ -189,9 +217,11 @@ def _capacity(args) -> None:
                         label_noise=_floats(args.label_noise), temperature=_floats(args.temperatures),
                         steps=args.steps, lr=args.lr, risk_tol=args.risk_tol, op_tol=args.op_tol,
                         stall_tol=args.stall_tol, seed=args.seed)
-    scan = capacity_scan(grid, executor=LocalPool(args.workers), progress=not args.json)
-    out = save_dataset(scan, args.out)
-    figure = capacity_phase_figure(scan, args.figure or Path(args.out).with_suffix(".png"))
+    figure_path = Path(args.figure) if args.figure else Path(args.out).with_suffix(".png")
+    with claim(figure_path, overwrite=args.overwrite):   # every output file is claimed like --out
+        scan = capacity_scan(grid, executor=LocalPool(args.workers), progress=not args.json)
+        out = save_dataset(scan, args.out)
+        figure = capacity_phase_figure(scan, figure_path)
     emit({"out": str(out), "figures": [str(figure)], "cells": scan.attrs["cells"], "seconds": scan.attrs["seconds"],
           "plastic_fraction": float(scan["plastic"].mean()), "frustrated_fraction": float(scan["frustrated"].mean()),
           "boundary": phase_boundary(scan)}, args.json)

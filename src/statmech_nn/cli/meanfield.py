@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConvergenceError, DataError, ParameterError
+from ..inputs import real_array
 from ..params import GridAxis, require_budget, require_int
 from ._common import add_command, add_json_flag, add_large_flag, emit, finite, input_file, out_path, seed
 
@@ -76,7 +77,7 @@ def _load_matrix(path: str, name: str) -> np.ndarray:
         raise DataError(f"--{name} {path}: an NPZ archive, not one .npy array")
     if array.size == 0:
         raise DataError(f"--{name} {path}: an empty array (shape {array.shape})")
-    return array
+    return real_array(array, f"--{name} {path}")   # real, finite, squares within float64
 
 
 def _write_run(words: list[str], parameters: dict, dataset, plot, figure_name: str) -> dict:

@@ -78,6 +78,7 @@ def register(subparsers) -> None:
     probe_parser.add_argument("--seed", type=seed, default=0)
     probe_parser.add_argument("--out", type=out_path, required=True, help="directory for probes.nc and figures/")
     add_allow_incomplete(probe_parser)
+    add_large_flag(probe_parser)
     add_json_flag(probe_parser)
     probe_parser.set_defaults(handler=_probe)
 
@@ -99,9 +100,15 @@ TRAIN_SIZES = {"digits": 1797, "mnist5k": 5000, "mnist": 60000, "fashion-mnist":
 STEPS_PER_S = 1e5  # optimizer steps per second: faster than any backend reaches, so only clear cases are refused
 
 
-def _require_train_budget(args) -> None:
-    """Refuse, before any data is loaded, a training whose optimizer steps (tracked and warm-up) would take more
-    than the time budget at :data:`STEPS_PER_S` (:func:`statmech_nn.params.require_budget`)."""
+def require_train_budget(args, confirmed: bool) -> None:
+    """Refuse, before any data is loaded, a training (``args``: parsed flags or a TrainConfig) whose optimizer steps
+    (tracked and warm-up) would take more than the time budget at :data:`STEPS_PER_S`, or whose network's
+    parameters, gradients and optimizer state would not fit the memory budget
+    (:func:`statmech_nn.params.require_budget`)."""
+    from ..networks.architectures import Architecture
+
+    require_budget(f"--arch {args.arch}", memory=BYTES_PER_PARAMETER * _parameters(Architecture.parse(args.arch)),
+                   confirmed=confirmed)
     batch = require_int("batch-size", args.batch_size, 1)
     n_train = args.n_train or TRAIN_SIZES.get(args.dataset.removesuffix("-binary"), 60000)
     per_epoch = -(-require_int("n-train", n_train, 1) // batch)
@@ -111,14 +118,35 @@ def _require_train_budget(args) -> None:
         require_int("epochs", args.epochs, 1) * per_epoch)
     total = steps + epochs * per_epoch
     require_budget(f"--steps/--epochs ({total:.3g} optimizer steps)", seconds=total / STEPS_PER_S,
-                   confirmed=args.yes_large)
+                   confirmed=confirmed)
+
+
+BYTES_PER_PROBE = 8 * 4       # a sampled unit's activation, gate and p(x|q) statistics per input, float64
+BYTES_PER_PARAMETER = 8 * 8   # weight, gradient, optimizer state and kept checkpoints, float64 at most
+INPUT_WIDTH = 3 * 32 * 32     # the widest input of a shipped data set (CIFAR-10), for the default input widths
+
+
+def _parameters(arch) -> float:
+    """An upper estimate of an architecture's parameter count from the sizes its spec names (before any data set
+    fixes its input width): the products of consecutive widths (x 9 for 3x3 convolutions)."""
+    def dense(widths):
+        return float(sum(a * b for a, b in zip(widths, widths[1:])))
+    if arch.widths is not None:
+        return dense(arch.widths)
+    if arch.family in ("cnn", "bfcnn"):
+        return 9 * dense((3, *arch.conv_channels)) + dense((INPUT_WIDTH * arch.conv_channels[-1], *arch.fc_hidden))
+    if arch.family == "autoencoder":
+        return 2.0 * INPUT_WIDTH * arch.hidden
+    if arch.family == "vgg":
+        return 9.0 * arch.depth * arch.width**2 + INPUT_WIDTH * arch.width
+    return dense((INPUT_WIDTH, 1000, 1000))
 
 
 def _train(args) -> int:
     from ..networks.training import train
 
     if not args.resume:
-        _require_train_budget(args)
+        require_train_budget(args, args.yes_large)
     config = _config(args)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -142,6 +170,11 @@ def _probe(args) -> int:
     from ..networks.probes import probe
     from ..run_directory import flag_incomplete, require_complete
 
+    neurons = require_int("neurons", args.neurons, 1)
+    samples = require_int("max-samples", args.max_samples, 1) if args.max_samples is not None else max(
+        TRAIN_SIZES.values())
+    require_budget(f"--neurons {neurons} x {samples} inputs", memory=BYTES_PER_PROBE * neurons * samples,
+                   confirmed=args.yes_large)
     outcome = require_complete(args.run_dir, args.allow_incomplete)
     dataset = None
     if args.dataset is not None:

@@ -13,6 +13,7 @@ warning line on stderr and sets ``"reliable": false``; ``--strict`` turns that i
 from __future__ import annotations
 
 import sys
+from math import prod
 
 import numba
 import numpy as np
@@ -143,6 +144,9 @@ def _quartic(args) -> int:
 def _quartic_bias(args) -> int:
     _set_threads(args)
     model = model_from_args(args)
+    points = prod(GridAxis.points(spec) for spec in args.grid)   # before any axis is made
+    require_budget(f"--grid {' x '.join(args.grid)} ({points:.3g} points)", memory=8.0 * points,
+                   confirmed=args.yes_large)
     axes = {axis.name: axis.values for axis in (GridAxis.parse(spec, args.yes_large) for spec in args.grid)}
     if set(axes) != {"epsilon", "dt"}:
         raise ParameterError("grid", ",".join(args.grid), "one axis named epsilon and one named dt")
@@ -151,7 +155,8 @@ def _quartic_bias(args) -> int:
             raise ParameterError(f"{name} grid", float(values.min()), "> 0 at every point")
     chains = require_int("chains", args.chains, 1)
     slow_time = require_positive("slow-time", args.slow_time)
-    steps = slow_time / np.multiply.outer(axes["epsilon"], axes["dt"])
+    with np.errstate(over="ignore", divide="ignore"):   # a step count beyond float64: refused by the budget below
+        steps = slow_time / np.multiply.outer(axes["epsilon"], axes["dt"])
     require_budget(f"--chains {chains} x --grid ... x --slow-time {args.slow_time:g} ({steps.sum():.3g} steps)",
                    memory=BYTES_PER_CHAIN * chains, seconds=chains * steps.sum() / CHAIN_STEPS_PER_S,
                    confirmed=args.yes_large)

@@ -7,6 +7,7 @@ and writes the combined NetCDF file at the end.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from math import prod
@@ -30,6 +31,9 @@ def register(subparsers) -> None:
     scan.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                       help="set a dotted key of the spec (a number, true/false or a word); setting an axis of the "
                            "spec's [grid] pins it (the axis is dropped)")
+    scan.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                      help="import MODULE first: a module of your own scan tasks, which the spec then names as "
+                           "MODULE:function (a spec file alone never imports code)")
     scan.add_argument("--out", type=out_path, required=True, help="the Zarr store (re-running the command resumes it)")
     where = scan.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, help="local worker processes (default: the machine's cores)")
@@ -43,7 +47,14 @@ def register(subparsers) -> None:
     add_model_arguments(scan, required=False)
     add_large_flag(scan)
     add_json_flag(scan)
-    scan.set_defaults(handler=_scan)
+    scan.set_defaults(handler=_scan, claimed=store_path)
+
+
+def store_path(out) -> Path:
+    """The store of ``--out``: an ``--out`` ending in ``.nc`` keeps it beside (``.zarr``). The store is what the
+    command claims, so that ``--out X.nc`` and ``--out X.zarr`` share one lock."""
+    out = Path(out)
+    return out.with_suffix(".zarr") if out.suffix == ".nc" else out
 
 
 def _value(text: str):
@@ -80,8 +91,8 @@ def _spec(args):
         header = {"task": "quartic", "name": "quartic", "figures": list(QUARTIC_FIGURES),
                   "boundaries": [{"variable": "normalizable", "level": 0.5, "label": "normalizable"}]}
         return ScanSpec.from_dict({"scan": header, "model": fixed}, [f"model.{text}" for text in args.grid],
-                                  overrides)
-    return ScanSpec.load(find_spec(args.target, "scan"), args.grid, overrides)
+                                  overrides, confirmed=args.yes_large)
+    return ScanSpec.load(find_spec(args.target, "scan"), args.grid, overrides, confirmed=args.yes_large)
 
 
 def figures_directory(store: Path) -> Path:
@@ -108,12 +119,18 @@ def _scan(args) -> None:
     from ..scan.engine import load_scan, run_scan
     from ..scan.executors import make_executor
 
+    for module in args.imports:   # asked for on the command line, not by the spec file
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise UsageError(f"--import {module}: {exc}") from None
     spec = _spec(args)
     out = Path(args.out)
-    store = out.with_suffix(".zarr") if out.suffix == ".nc" else out
+    store = store_path(out)
     try:
         outcome = run_scan(spec, store, make_executor(args.workers, args.local_cluster, args.scheduler),
-                           retries=args.retries, progress=not args.json, overwrite=args.overwrite)
+                           retries=args.retries, progress=not args.json, overwrite=args.overwrite,
+                           confirmed=args.yes_large)
     except KeyboardInterrupt:
         raise Interrupted(_cells_done(store, spec.cells)) from None
     dataset = load_scan(store)

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from ..run_directory import command_line
-from ._common import add_command, add_json_flag, emit, out_path
+from ..run_directory import claim, command_line, plain_name
+from ._common import add_command, add_json_flag, add_large_flag, emit, out_path
 
 
 def register(subparsers) -> None:
@@ -15,8 +15,30 @@ def register(subparsers) -> None:
     parser.add_argument("--data-dir", help="directory with the data files the spec's data set needs (MNIST IDX, CIFAR-10)")
     parser.add_argument("--device", help="override the spec's training device (auto, cpu, cuda)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_large_flag(parser)
     add_json_flag(parser)
     parser.set_defaults(handler=_validate)
+
+
+def _output(args, spec) -> str:
+    """``--out``, or ``runs/<spec name>`` (the name must be one plain path component)."""
+    return args.out or f"runs/{plain_name(spec.name, '[experiment] name')}"
+
+
+def _require_budget(args, trainings: list[dict], samplers=None) -> None:
+    """Refuse, before anything is written, a spec whose trainings or samplers exceed the budget (the checks of
+    ``train`` and ``sample``)."""
+    from ..networks import TrainConfig
+    from .networks import require_train_budget
+    from .sampling import CHAIN_STEPS_PER_S, BYTES_PER_CHAIN
+    from ..params import require_budget
+
+    for training in trainings:
+        require_train_budget(TrainConfig.from_dict(training), args.yes_large)
+    if samplers is not None:
+        work = samplers.chains * sum(samplers.steps.values())
+        require_budget(f"samplers.chains {samplers.chains} x samplers.steps", memory=BYTES_PER_CHAIN * samplers.chains,
+                       seconds=work / CHAIN_STEPS_PER_S, confirmed=args.yes_large)
 
 
 def _validate(args) -> int:
@@ -31,11 +53,13 @@ def _validate(args) -> int:
     if spec_kind(args.spec) == KIND:
         return _validate_plasticity(args)
     spec = ExperimentSpec.load(args.spec)
-    out = args.out or f"runs/{spec.name}"
+    out = _output(args, spec)
+    _require_budget(args, [spec.training], spec.samplers)
     command = command_line(["validate", args.typed_spec or spec.name],
                            {"out": out, "data_dir": args.data_dir, "device": args.device})
-    summary = run_validation(spec, out, data_dir=args.data_dir, device=args.device,
-                             progress=not (args.no_progress or args.json), command=command)
+    with claim(out, reuse=True, overwrite=getattr(args, "overwrite", False)):   # the default --out too
+        summary = run_validation(spec, out, data_dir=args.data_dir, device=args.device,
+                                 progress=not (args.no_progress or args.json), command=command)
     verdicts = verdict_lines(summary["verdicts"])
     checks = "\n".join(f"  [{'ok' if c['passed'] else 'FAIL'}] {c['criterion']}" for c in summary["acceptance"])
     passed = sum(c["passed"] for c in summary["acceptance"])
@@ -47,16 +71,18 @@ def _validate(args) -> int:
 
 def _validate_plasticity(args) -> int:
     """003's protocol (``[experiment] kind = "plasticity"``): verdicts per claim; exit 1 if an identity fails."""
-    from ..experiments.plasticity import PlasticitySpec, run_plasticity
+    from ..experiments.plasticity import PlasticitySpec, run_plasticity, training_parameters
 
     spec = PlasticitySpec.load(args.spec)
-    out = args.out or f"runs/{spec.name}"
+    out = _output(args, spec)
+    _require_budget(args, [training_parameters(network, spec) for network in spec.networks])
     command = ["statmech-nn", "validate", args.typed_spec or spec.name, "--out", str(out)]
     for flag, value in (("--data-dir", args.data_dir), ("--device", args.device)):
         if value is not None:
             command += [flag, str(value)]
-    summary = run_plasticity(spec, out, data_dir=args.data_dir, device=args.device,
-                             progress=not (args.no_progress or args.json), command=command)
+    with claim(out, reuse=True, overwrite=getattr(args, "overwrite", False)):   # the default --out too
+        summary = run_plasticity(spec, out, data_dir=args.data_dir, device=args.device,
+                                 progress=not (args.no_progress or args.json), command=command)
     lines = [f"  [{v['verdict']}] {name}: {v['claim']}" for name, entry in summary["networks"].items()
              for v in entry.get("verdicts", [])]
     emit(summary, args.json, f"report: {out}/report.html\n" + "\n".join(lines) + f"\nidentities as expected: {summary['passed']}")

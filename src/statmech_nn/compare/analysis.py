@@ -61,6 +61,7 @@ from .steps import DecaySplit, rounding, split_decay_steps
 from .verdicts import (STATIONARITY_PREFIX, Verdict, headline, merge_columns, network_verdicts,
                        representative_columns, stationarity_columns, summary_text)
 from ..errors import DataError, ParameterError, StatmechError
+from ..inputs import real_array
 from ..io import OBSERVABLES_FILE, Dynamics, RunDirectory, Trajectory, save_dataset, write_json
 from ..observables.activity import bimodality, fit_zipf, pattern_counts
 from ..observables.fluctuations import MODES, fluctuation_densities, fluctuation_samples, uniform_step
@@ -190,9 +191,7 @@ def _as_trajectory(source) -> Trajectory:
         if path.is_dir() and not RunDirectory(path).trajectory.is_file():
             raise DataError(f"{path} holds no trajectory.h5")
         return Trajectory.load(path)
-    q = np.asarray(source)
-    if q.ndim != 2 or not np.issubdtype(q.dtype, np.number):
-        raise DataError(f"analyze takes a Trajectory, a path or a numeric array (T, K); got shape {q.shape}")
+    q = real_array(source, "the array given to analyze (T, K)", ndim=2, varying=True)
     return Trajectory(q=q, t=np.arange(q.shape[0]), names=[f"q{j}" for j in range(q.shape[1])], chain=None,
                       source="array")
 

@@ -36,9 +36,11 @@ from ..networks import TrainConfig, train
 from ..networks.hessian import operator_from_run
 from ..observables.hessian_measure import HessianOptions, measure_hessian
 from ..report.plasticity import write_plasticity_report
+from ..run_directory import inside, plain_name
 
 KIND = "plasticity"
 ROLES = ("main", "control")
+MAX_EPOCHS = 100_000   # the last snapshot epoch a spec may ask for (a training loop's explicit cap)
 _OPERATOR_KEYS = ("exact_max_parameters", "chunk", "examples")   # [hessian] keys that are not HessianOptions
 _TABLES = ("experiment", "networks", "snapshots", "hessian", "acceptance")
 
@@ -90,14 +92,14 @@ class PlasticitySpec:
             if table.get("role", "main") not in ROLES:
                 raise DataError(f"{path}: network {table['name']!r} has role {table['role']!r}, not one of {ROLES}")
             own_epochs = table.get("epochs")
-            networks.append(NetworkSpec(str(table["name"]), table.get("role", "main"), dict(table.get("training", {})),
-                                        dict(table.get("hessian", {})),
-                                        None if own_epochs is None else tuple(sorted({int(e) for e in own_epochs}))))
+            if own_epochs is not None:
+                own_epochs = _epoch_list(own_epochs, f"{path}: epochs of {table['name']!r}")
+            networks.append(NetworkSpec(plain_name(table["name"], f"{path}: [[networks]] name"),
+                                        table.get("role", "main"), dict(table.get("training", {})),
+                                        dict(table.get("hessian", {})), own_epochs))
         if not any(n.role == "main" for n in networks):
             raise DataError(f"{path}: at least one [[networks]] table with role = 'main'")
-        epochs = tuple(sorted({int(e) for e in tables.get("snapshots", {}).get("epochs", [])}))
-        if not epochs or epochs[0] < 0:
-            raise DataError(f"{path}: [snapshots] epochs must be a non-empty list of epochs >= 0")
+        epochs = _epoch_list(tables.get("snapshots", {}).get("epochs", []), f"{path}: [snapshots] epochs")
         hessian = dict(tables.get("hessian", {}))
         exact_max = int(hessian.pop("exact_max_parameters", 4000))
         chunk = int(hessian.pop("chunk", 4096))
@@ -111,7 +113,8 @@ class PlasticitySpec:
         acceptance = {**DEFAULT_ACCEPTANCE, **tables.get("acceptance", {})}
         if set(acceptance) - set(DEFAULT_ACCEPTANCE):
             raise DataError(f"{path}: unknown [acceptance] keys {sorted(set(acceptance) - set(DEFAULT_ACCEPTANCE))}")
-        return cls(str(experiment.get("name", path.stem)), str(experiment.get("description", "")),
+        return cls(plain_name(experiment.get("name", path.stem), f"{path}: [experiment] name"),
+                   str(experiment.get("description", "")),
                    str(experiment.get("source", "")), experiment.get("budget_minutes"), tuple(networks), epochs,
                    hessian, exact_max, chunk, examples, acceptance, str(path))
 
@@ -119,15 +122,35 @@ class PlasticitySpec:
         return asdict(self)
 
 
+def _epoch_list(values, what: str) -> tuple[int, ...]:
+    """A spec's snapshot epochs: a non-empty list of integers in [0, :data:`MAX_EPOCHS`], sorted, distinct."""
+    if not isinstance(values, list) or not values:
+        raise DataError(f"{what} must be a non-empty list of epochs >= 0")
+    wrong = [e for e in values if isinstance(e, (bool, str)) or not isinstance(e, (int, float)) or not (
+        e >= 0 and float(e).is_integer())]
+    if wrong:
+        raise DataError(f"{what} holds {wrong[0]!r}, not an integer >= 0")
+    epochs = [int(e) for e in values]
+    if max(epochs) > MAX_EPOCHS:
+        raise DataError(f"{what} goes to epoch {max(epochs)}, beyond the cap of {MAX_EPOCHS} epochs")
+    return tuple(sorted(set(epochs)))
+
+
 def _epochs(network: NetworkSpec, spec: PlasticitySpec) -> tuple[int, ...]:
     return network.epochs or spec.snapshot_epochs
 
 
-def _train(network: NetworkSpec, spec: PlasticitySpec, out: Path, data_dir, device, progress: bool):
+def training_parameters(network: NetworkSpec, spec: PlasticitySpec, out="") -> dict:
+    """The training parameters of ``network`` (a :class:`TrainConfig`'s) into the run directory ``out``."""
     last = max(_epochs(network, spec))
     parameters = {"warmup_epochs": 0, "track": 8, "torch_threads": 1, **network.training, "out": str(out),
                   "epochs": last, "keep_checkpoints": last + 1}
     parameters.setdefault("weight_decay", 0.0)
+    return parameters
+
+
+def _train(network: NetworkSpec, spec: PlasticitySpec, out: Path, data_dir, device, progress: bool):
+    parameters = training_parameters(network, spec, out)
     if data_dir is not None:
         parameters["data_dir"] = str(data_dir)
     if device is not None:
@@ -175,7 +198,7 @@ def run_plasticity(spec: PlasticitySpec, out, *, data_dir=None, device=None, pro
     timings, results = {}, {}
     for network in spec.networks:
         started = time.perf_counter()
-        run_dir = root.path / network.name
+        run_dir = inside(root.path, network.name, "[[networks]] name")
         config, trained = _train(network, spec, run_dir, data_dir, device, progress)
         timings[f"{network.name}:train"] = time.perf_counter() - started
         started = time.perf_counter()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..errors import ParameterError
+from ..errors import DataError, ParameterError
 from ..params import require_int, require_positive, rng_from
 
 ORDERS = (0, 1, 2)
@@ -74,15 +74,19 @@ def assembly_moments(depths=(2, 3, 4, 5, 6, 8), widths=(16, 64), *, c: float = 1
     shape = (len(ORDERS), len(depths), len(widths))
     mean, sem, second = np.empty(shape), np.empty(shape), np.empty(shape)
     broken_counts = np.zeros(len(widths), dtype=int)
-    for j, width in enumerate(widths):
-        broken = 0 if mu is None else int(np.ceil(np.sqrt(width) ** (1.0 - mu)))
-        broken_counts[j] = broken
-        x = rng.normal(size=width)
-        for i, depth in enumerate(depths):
-            values = assemblies(_networks(rng, depth, width, networks, c, broken), x)
-            mean[:, i, j] = values.mean(axis=0)
-            sem[:, i, j] = values.std(axis=0, ddof=1) / np.sqrt(networks)
-            second[:, i, j] = (values**2).mean(axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):   # an overflow is one error below
+        for j, width in enumerate(widths):
+            broken = 0 if mu is None else int(np.ceil(np.sqrt(width) ** (1.0 - mu)))
+            broken_counts[j] = broken
+            x = rng.normal(size=width)
+            for i, depth in enumerate(depths):
+                values = assemblies(_networks(rng, depth, width, networks, c, broken), x)
+                mean[:, i, j] = values.mean(axis=0)
+                sem[:, i, j] = values.std(axis=0, ddof=1) / np.sqrt(networks)
+                second[:, i, j] = (values**2).mean(axis=0)
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(second))):
+        raise DataError(f"the assemblies overflow float64 at c = {c:g} and depth {max(depths)} (they grow like "
+                        "c^depth); lower c or the depths")
     coords = {"order": list(ORDERS), "depth": depths, "width": widths}
     dims = ("order", "depth", "width")
     return xr.Dataset(
@@ -111,15 +115,22 @@ def decay_rates(moments: xr.Dataset, significance: float = 3.0) -> list[dict]:
             mean, sem = np.abs(cell["mean"].values), cell["sem"].values
             significant = mean > significance * sem
             bound = max(c**2 / 2, c / np.sqrt(width) ** mu) if np.isfinite(mu) else c**2 / 2
-            second_rate = float(np.exp(np.polyfit(depths, np.log(cell["second_moment"].values), 1)[0]))
+            second_rate = _per_layer_factor(depths, cell["second_moment"].values)
             row = {"order": int(order), "width": int(width), "bound_mean_factor": float(bound),
                    "second_moment_factor": second_rate, "bound_second_factor": float(c**2),
                    "significant_depths": int(significant.sum())}
             if significant.sum() >= 3:
-                slope = np.polyfit(depths[significant], np.log(mean[significant]), 1)[0]
-                factor = float(np.exp(slope))
+                factor = _per_layer_factor(depths[significant], mean[significant])
                 row.update(mean_factor=factor, verdict="within bound" if factor <= bound else "exceeds bound")
             else:
                 row.update(mean_factor=np.nan, verdict="inconclusive")
             rows.append(row)
     return rows
+
+
+def _per_layer_factor(depths: np.ndarray, values: np.ndarray) -> float:
+    """exp(slope) of the least-squares line of log(values) against depth; NaN with fewer than two distinct depths
+    or a value that is not positive (no line to fit)."""
+    if np.unique(depths).size < 2 or not np.all(values > 0):
+        return float("nan")
+    return float(np.exp(np.polyfit(depths, np.log(values), 1)[0]))

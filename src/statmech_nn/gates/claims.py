@@ -11,14 +11,20 @@ import numpy as np
 from scipy.signal import correlate
 
 from ..checks import registered_check
-from ..params import rng_from
+from ..errors import ParameterError
+from ..params import require_budget, require_int, rng_from
 from .assembly import assembly_moments
 from .circuits import build_stages, circuit_gradient, circuit_hessian, path_tensor, sample_paths, symmetry_statistics
 from .stochastic import exact, mean_field, monte_carlo, output_atoms, relu_forward
 
 
 def random_mlp(widths, seed=0, scale: float = 1.0) -> list[np.ndarray]:
-    """He-normal layer matrices (n_out, n_in) for the given widths (input first, output last)."""
+    """He-normal layer matrices (n_out, n_in) for the given widths (input first, output last): a list of at least
+    two integers >= 1 within the memory budget (a claims file's params are checked like flags)."""
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, (list, tuple)) or len(widths) < 2:
+        raise ParameterError("widths", widths, "a list of at least two integers >= 1")
+    widths = [require_int("widths", w, 1) for w in widths]
+    require_budget(f"widths = {widths}", memory=8.0 * sum(a * b for a, b in zip(widths, widths[1:])))
     rng = rng_from(seed)
     return [rng.normal(0.0, scale * np.sqrt(2.0 / n_in), size=(n_out, n_in)) for n_in, n_out in zip(widths[:-1], widths[1:])]
 

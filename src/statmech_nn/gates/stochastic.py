@@ -28,22 +28,16 @@ import numpy as np
 from scipy.special import expit, log_expit
 
 from ..errors import DataError, ParameterError
+from ..inputs import real_array
 from ..params import require_int, require_nonnegative, rng_from
 
 MAX_PATTERNS = 1 << 22      # rows held at once by the exact enumeration
 MAX_LAYER_WIDTH = 20        # widest enumerated layer (2^20 patterns)
 
 
-def _as_float(value, what: str) -> np.ndarray:
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise DataError(f"{what} must hold real numbers") from None
-
-
 def check_layers(layers, x=None) -> tuple[list[np.ndarray], np.ndarray | None]:
     """Float64 copies of the layer matrices (chained shapes checked) and of the input vector."""
-    mats = [_as_float(w, "a layer matrix") for w in layers]
+    mats = [real_array(w, f"layer W{index}") for index, w in enumerate(layers, start=1)]
     if not mats:
         raise DataError("a network needs at least one layer matrix")
     for index, w in enumerate(mats, start=1):
@@ -55,7 +49,7 @@ def check_layers(layers, x=None) -> tuple[list[np.ndarray], np.ndarray | None]:
             raise DataError(f"layer W{index} takes {w.shape[1]} inputs but W{index - 1} gives {mats[index - 2].shape[0]}")
     if x is None:
         return mats, None
-    x = _as_float(x, "the input")
+    x = real_array(x, "the input")
     if x.ndim != 1 or x.shape[0] != mats[0].shape[1] or not np.all(np.isfinite(x)):
         raise DataError(f"the input must be a finite vector of length {mats[0].shape[1]}, got shape {x.shape}")
     return mats, x

@@ -50,7 +50,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import DataError, ParameterError
+from ..errors import DataError, DivergenceError, ParameterError
 from ..io import TRAJECTORY_FILE, Dynamics, RunHeader, Trajectory, TrajectoryWriter
 from ..params import require_int, require_positive
 from .tracking import NAMES_SCHEME, TrackedParameters
@@ -122,11 +122,23 @@ class Tracker:
             return
         q = np.concatenate([_host(buffer[:n]) for buffer in self._buffers], axis=1).astype(self._dtype)
         t = self.start_step + self.every * np.arange(self._rows, self._rows + n, dtype=np.int64)
+        finite = np.all(np.isfinite(q), axis=1)
+        if not finite.all():   # keep the rows before the weights left the finite numbers, then say so
+            n = int(np.argmin(finite))
+            q, t, self._filled = q[:n], t[:n], 0
+            self._append(q, t, n)
+            step = self.start_step + self.every * self._rows
+            raise DivergenceError(f"the tracked weights became NaN or infinite at step {step}; the rows before it "
+                                  "are kept (lower the learning rate)")
+        self._append(q, t, n)
+        self._filled = 0
+
+    def _append(self, q: np.ndarray, t: np.ndarray, n: int) -> None:
         if self._writer is None:
             self._blocks.append(q)
-        else:
+        elif n:
             self._writer.append(t, q)
-        self._rows, self._filled = self._rows + n, 0
+        self._rows += n
 
     def close(self) -> None:
         """Flush, detach from the optimizer, close the file. The trajectory stays available."""
@@ -223,6 +235,10 @@ def _trajectory_path(out: str | Path | None, overwrite: bool) -> Path | None:
         path = path / TRAJECTORY_FILE
     if path.exists() and not overwrite:
         raise DataError(f"{path} already exists: choose another out or pass overwrite=True")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise DataError(f"{path.parent} exists and is not a directory: choose another out")
+    if path.parent == Path(out) and path.parent.is_dir() and not path.exists() and any(path.parent.iterdir()):
+        raise DataError(f"{out} holds files and no run: choose another (or an empty) out")
     return path
 
 

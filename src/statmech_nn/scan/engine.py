@@ -23,7 +23,7 @@ from ..params import require_int
 from .executors import LocalPool
 from .spec import ScanSpec
 from .store import DONE, FAILED, ScanStore, read_store
-from .tasks import DEFAULT_CHUNK, execute, resolve
+from .tasks import DEFAULT_CHUNK, check_spec, execute, resolve
 
 IN_FLIGHT_PER_WORKER = 2
 
@@ -49,10 +49,12 @@ class ScanOutcome:
 
 
 def run_scan(spec: ScanSpec, out, executor=None, *, retries: int = 0, progress: bool = True,
-             overwrite: bool = False) -> ScanOutcome:
-    """Compute every cell of ``spec`` not yet done in the store ``out`` (see the module docstring)."""
+             overwrite: bool = False, confirmed: bool = False) -> ScanOutcome:
+    """Compute every cell of ``spec`` not yet done in the store ``out`` (see the module docstring); the spec is
+    checked first (:func:`~.tasks.check_spec`; ``confirmed``: beyond the budget, as ``--yes-large``)."""
     retries = require_int("retries", retries, 0)
     function = resolve(spec.task)
+    check_spec(spec, function, confirmed)
     batched = bool(getattr(function, "batched", False))
     store = ScanStore.open(out, spec, spec.chunk or (DEFAULT_CHUNK if batched else 1), overwrite=overwrite,
                            attributes=getattr(function, "attributes", None))

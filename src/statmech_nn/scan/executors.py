@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
@@ -55,7 +58,8 @@ class LocalPool:
             self._pool = None
 
     def _start(self) -> None:
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=die_with_parent, initargs=(os.getpid(),))
 
     def submit(self, function, *args):
         if self.inline:
@@ -70,6 +74,32 @@ class LocalPool:
 
     def as_completed(self, futures):
         return _Completed(futures)
+
+
+PR_SET_PDEATHSIG = 1   # prctl(2) option: the signal this process gets when its parent dies (Linux)
+WATCH_INTERVAL_S = 1.0
+
+
+def die_with_parent(parent: int) -> None:
+    """Make a pool worker end when its driver ``parent`` dies, however it dies (SIGKILL included), so that no worker
+    is left computing (and holding memory) for a driver that is gone: on Linux the kernel sends it SIGKILL
+    (``prctl(PR_SET_PDEATHSIG)``); elsewhere a daemon thread checks the parent every second."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl")
+    except (OSError, AttributeError):
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:   # the driver died before the worker started
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(WATCH_INTERVAL_S)
+    os._exit(1)
 
 
 class _Completed:

@@ -36,6 +36,10 @@ def check_quartic_grid(axes: Sequence[GridAxis], fixed: dict) -> dict:
             raise ParameterError("grid", name, "one of " + ", ".join(QUARTIC_SCAN_PARAMETERS))
     if len(set(names)) != len(names):
         raise ParameterError("grid", names, "a list of distinct parameters")
+    unknown = sorted(set(fixed) - set(BY_NAME))
+    if unknown:
+        raise ParameterError(f"model.{unknown[0]}", fixed[unknown[0]], "a parameter of the quartic model (one of "
+                             + ", ".join(BY_NAME) + ")")
     fixed = {p: BY_NAME[p].default for p in QUARTIC_SCAN_PARAMETERS if BY_NAME[p].default is not None} | {
         p: BY_NAME[p].require(v) for p, v in fixed.items() if p not in names}
     missing = [p for p in QUARTIC_SCAN_PARAMETERS if p not in names and p not in fixed]
@@ -80,13 +84,32 @@ def quartic_scan(axes: Sequence[GridAxis], fixed: dict, progress: bool = True) -
     )
 
 
+def check_quartic_spec(spec, confirmed: bool = False) -> None:
+    """A quartic scan spec's grid and model before any cell runs: axes ``model.<shape parameter>``, nothing but a
+    ``[model]`` table, and every value allowed (:func:`check_quartic_grid`: NaN, g <= 0, beta <= 0... refused)."""
+    unknown = sorted(set(spec.base) - {"model"})
+    if unknown:
+        raise ParameterError(unknown[0], spec.base[unknown[0]], "not a key of a quartic scan (only [model] and [grid])")
+    axes = []
+    for axis in spec.axes:
+        group, _, name = axis.name.partition(".")
+        if group != "model" or name not in QUARTIC_SCAN_PARAMETERS:
+            raise ParameterError("grid", axis.name, "model.<parameter>, one of " + ", ".join(QUARTIC_SCAN_PARAMETERS))
+        axes.append(GridAxis(name, axis.values, axis.scale))
+    model = spec.base.get("model", {})
+    if not isinstance(model, dict):
+        raise ParameterError("model", model, "a table of the quartic model's parameters")
+    check_quartic_grid(axes, {k: v for k, v in model.items() if k not in {a.name for a in axes}})
+
+
 @batched
 def quartic_block(model: dict) -> dict:
     """The scan task: 002 eqs. (6)-(7) on a block of cells (grid keys ``model.<parameter>`` hold arrays)."""
-    values = [np.asarray(model[p], float) for p in QUARTIC_SCAN_PARAMETERS]
+    values = [np.asarray(model.get(p, BY_NAME[p].default), float) for p in QUARTIC_SCAN_PARAMETERS]   # mu: 0
     size = max(v.size for v in values)
     return batch.evaluate(*(np.broadcast_to(v, (size,)) for v in values))
 
 
+quartic_block.check = check_quartic_spec
 quartic_block.attributes = {name: {"units": units, "description": description}
                             for name, (units, description) in batch.QUANTITIES.items()}

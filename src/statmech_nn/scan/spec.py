@@ -27,7 +27,9 @@ import numpy as np
 
 from ..errors import DataError, ParameterError
 from ..io import read_toml
-from ..params import GridAxis
+from ..params import GridAxis, require_budget
+
+BYTES_PER_CELL = 8 * 24   # a cell's grid values, bookkeeping and results in the store, float64
 
 
 @dataclass(frozen=True)
@@ -57,16 +59,18 @@ class ScanSpec:
             raise ParameterError("scan.chunk", self.chunk, "a positive integer")
 
     @classmethod
-    def load(cls, path, grid: list[str] | None = None, overrides: dict | None = None) -> "ScanSpec":
+    def load(cls, path, grid: list[str] | None = None, overrides: dict | None = None,
+             confirmed: bool = False) -> "ScanSpec":
         """Read a spec; ``grid`` (``--grid`` strings) replaces or adds axes; ``overrides`` sets dotted keys (one
-        that is an axis of the spec's ``[grid]`` is pinned to the value: that axis is dropped)."""
+        that is an axis of the spec's ``[grid]`` is pinned to the value: that axis is dropped). A grid beyond the
+        memory budget is refused before its axes are made, unless ``confirmed`` (``--yes-large``)."""
         path = Path(path)
         tables = read_toml(path)
-        return cls.from_dict(tables, grid, overrides, str(path))
+        return cls.from_dict(tables, grid, overrides, str(path), confirmed)
 
     @classmethod
     def from_dict(cls, tables: dict, grid: list[str] | None = None, overrides: dict | None = None,
-                  path: str = "") -> "ScanSpec":
+                  path: str = "", confirmed: bool = False) -> "ScanSpec":
         tables = copy.deepcopy(tables)
         header = tables.pop("scan", None)
         if not isinstance(header, dict) or "task" not in header:
@@ -77,11 +81,19 @@ class ScanSpec:
         table = tables.pop("grid", {})
         if not isinstance(table, dict):
             raise DataError(f"{path or 'scan spec'}: [grid] must be a table of KEY = 'START:STOP:N' or [values]")
-        axes = {key: GridAxis.from_values(key, value) if isinstance(value, list) else GridAxis.parse(f"{key}={value}")
-                for key, value in table.items()}
+        points = {key: len(value) if isinstance(value, list) else GridAxis.points(f"{key}={value}")
+                  for key, value in table.items()}
+        points.update({text.partition("=")[0].strip(): GridAxis.points(text) for text in grid or []})
+        for key in overrides or {}:
+            points.pop(key, None)
+        cells = float(np.prod([float(n) for n in points.values()]))
+        require_budget(f"the grid {' x '.join(f'{k} ({n})' for k, n in points.items())}", confirmed=confirmed,
+                       memory=BYTES_PER_CELL * cells)
+        axes = {key: GridAxis.from_values(key, value) if isinstance(value, list) else
+                GridAxis.parse(f"{key}={value}", confirmed) for key, value in table.items()}
         command_line = set()
         for text in grid or []:
-            axis = GridAxis.parse(text)
+            axis = GridAxis.parse(text, confirmed)
             axes[axis.name] = axis
             command_line.add(axis.name)
         for key, value in (overrides or {}).items():

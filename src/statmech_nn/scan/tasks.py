@@ -3,7 +3,10 @@
 A task is named by a short name of :data:`TASKS` or by ``"package.module:function"``, resolved on the worker;
 either way the function must be marked as a task by :func:`task` (or :func:`batched`), so that a spec file can
 run a scan task and nothing else (``os:system`` or any other unmarked function is refused). Porting a plain loop
-over cells is one function with ``@task`` and a spec; a user's own function in their own module works the same. A per-cell task takes the cell's spec as keyword arguments and returns ``{name: scalar}`` or
+over cells is one function with ``@task`` and a spec; a user's own function in their own module works the same,
+once that module is imported (by the program that calls :func:`~statmech_nn.scan.engine.run_scan`, or by
+``statmech-nn scan --import MODULE``): a spec file alone never imports code. A per-cell task takes the cell's spec
+as keyword arguments and returns ``{name: scalar}`` or
 ``{name: (dims, small array)}``; a function with ``batched = True`` (set by :func:`batched`) gets every grid
 key as a 1-D array over a block's cells and returns arrays of that length (or ``(dims, array)`` with the cells
 first). :func:`execute` runs a block and turns any exception into an ``("error", message)`` outcome, so
@@ -15,6 +18,8 @@ the parallelism is the workers' (BLAS threads of several workers on the same cor
 from __future__ import annotations
 
 import importlib
+import inspect
+import sys
 import time
 import traceback
 import warnings
@@ -24,6 +29,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..errors import ParameterError
+from ..params import require_budget
+from .spec import BYTES_PER_CELL
 
 TASKS = {  # short name: the function (a batched one computes a whole block in one call)
     "quartic": "statmech_nn.scan.grid:quartic_block",
@@ -48,12 +55,23 @@ def batched(function):
     return task(function)
 
 
-def resolve(reference: str):
-    """The task function named by a short name or ``"package.module:function"`` (marked by :func:`task`)."""
+def resolve(reference: str, imported_by_driver: bool = False):
+    """The task function named by a short name or ``"package.module:function"`` (marked by :func:`task`).
+
+    No code is imported before it is known to be a task's: a module is imported only if it holds a registered
+    task (:data:`TASKS`), or is already imported (by the program that runs the scan: a user's own module), or
+    (``imported_by_driver``, on a worker) the driver resolved the same reference already. A spec naming any other
+    module (``this:s``, a file that happens to lie in the working directory) is refused without running it.
+    """
     target = TASKS.get(reference, reference)
     module, sep, name = target.partition(":")
     if not sep or not module or not name:
         raise ParameterError("scan.task", reference, "a task name (" + ", ".join(TASKS) + ") or 'package.module:function'")
+    registered = {value.partition(":")[0] for value in TASKS.values()}
+    if not (module in registered or module in sys.modules or imported_by_driver):
+        raise ParameterError("scan.task", reference, "a registered task (" + ", ".join(TASKS) + ") or a function of "
+                             "a module imported first (statmech-nn scan --import MODULE, or by the program calling "
+                             "run_scan)")
     try:
         function = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as exc:
@@ -61,6 +79,37 @@ def resolve(reference: str):
     if not (callable(function) and getattr(function, "scan_task", False)):
         raise ParameterError("scan.task", reference, "a function marked as a scan task (@statmech_nn.scan.tasks.task)")
     return function
+
+
+def check_spec(spec, function, confirmed: bool = False) -> None:
+    """What the driver checks before any cell runs, so that a spec file or a ``--set`` gets the same refusals as
+    the command line: the grid's size (the memory budget, :func:`statmech_nn.params.require_budget`), every number
+    of the spec finite (its base; its axes are checked by :class:`~statmech_nn.params.GridAxis`), the spec's keys
+    fitting the task's arguments (an unknown key is refused, not failed in every cell), and the task's own check
+    of the model (``function.check(spec, confirmed)``, e.g. :func:`statmech_nn.scan.grid.check_quartic_spec`)."""
+    require_budget(f"the grid ({spec.cells:.3g} cells)", memory=BYTES_PER_CELL * spec.cells, confirmed=confirmed)
+    _require_finite_values(spec.base, "")
+    first = spec.block_spec(np.zeros(1, int)) if getattr(function, "batched", False) else \
+        spec.cell_spec((0,) * len(spec.axes))
+    try:
+        inspect.signature(function).bind(**first)
+    except TypeError as exc:
+        raise ParameterError("scan spec", ", ".join(sorted(first)), f"the arguments of task {spec.task!r} ({exc})") \
+            from None
+    check = getattr(function, "check", None)
+    if check is not None:
+        check(spec, confirmed)
+
+
+def _require_finite_values(node, prefix: str) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _require_finite_values(value, f"{prefix}{key}" if not prefix else f"{prefix}.{key}")
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _require_finite_values(value, prefix)
+    elif isinstance(node, float) and not np.isfinite(node):
+        raise ParameterError(prefix, node, "a finite number")
 
 
 def execute(reference: str, arguments: list[dict], cells: int) -> tuple:
@@ -73,7 +122,7 @@ def execute(reference: str, arguments: list[dict], cells: int) -> tuple:
         numba.set_num_threads(1)
         with warnings.catch_warnings(), threadpool_limits(limits=1):
             warnings.simplefilter("ignore")   # a cell's caveats are its order parameters and statuses, not stderr
-            function = resolve(reference)
+            function = resolve(reference, imported_by_driver=True)
             if getattr(function, "batched", False):
                 results = _columns(function(**arguments[0]), cells)
             else:
