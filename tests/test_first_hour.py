@@ -116,7 +116,7 @@ def test_an_interrupted_scan_says_how_many_cells_are_done_and_how_to_resume(tmp_
     spec.write_text('x = 0.0\ndelay = 0.5\n[scan]\ntask = "scan_tasks:square"\n[grid]\nx = "0:5:6"\n')
     store = tmp_path / "s.zarr"
     command = [sys.executable, "-m", "statmech_nn", "scan", str(spec), "--out", str(store), "--workers", "1",
-               "--no-figures"]
+               "--no-figures", "--import", "scan_tasks"]
     env = {**os.environ, "PYTHONPATH": PYTHONPATH}
     driver = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               start_new_session=True)
