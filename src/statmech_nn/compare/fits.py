@@ -73,7 +73,8 @@ class FluctuationLaw(Distribution):
     """p(Δ) ∝ (1 + Δ²/c²)^{-s} exp(-Δ²/2σ²) on the real line (002 eqs. (6), (21)), with scipy.stats's interface.
 
     Both tails come from the half-line integral in log space (:func:`theory_log_tail`), so sf and logsf keep
-    their relative accuracy far out; quantiles by the base class's bisection on that tail, by symmetry about 0.
+    their relative accuracy far out; quantiles by the base class's bisection on that tail, by symmetry about 0;
+    draws by exact rejection sampling (:meth:`_rvs`), not by inversion.
     """
 
     def __init__(self, c: float, s: float, sigma: float):
@@ -102,6 +103,41 @@ class FluctuationLaw(Distribution):
     def _moment(self, order):
         """Odd moments vanish by symmetry; even ones by quadrature of the density."""
         return 0.0 if order % 2 else self._quadrature_moment(order)
+
+    def _proposal(self):
+        """(draw(rng, m), log acceptance(Δ), acceptance rate) of the exact rejection sampler (see :meth:`_rvs`)."""
+        c, s, sigma = self.c, self.s, self.sigma
+        log_norm = np.log(c) + float(log_tricomi_integral(0.5, s, c * c / (2.0 * sigma * sigma)))
+        if s < 0:  # (1 + v)^|s| grows: propose N(0, 2σ²) and accept with the bounded ratio
+            v_peak = max(4.0 * sigma * sigma * -s / (c * c) - 1.0, 0.0)
+            log_bound = -s * np.log1p(v_peak) - v_peak * c * c / (4.0 * sigma * sigma)
+            return (lambda rng, m: rng.normal(0.0, np.sqrt(2.0) * sigma, m),
+                    lambda x: -s * np.log1p((x / c) ** 2) - x * x / (4.0 * sigma * sigma) - log_bound,
+                    float(np.exp(log_norm - log_bound - 0.5 * np.log(4.0 * np.pi * sigma * sigma))))
+        gauss_rate = float(np.exp(log_norm - 0.5 * np.log(2.0 * np.pi * sigma * sigma)))
+        student_rate = float(np.exp(log_norm - np.log(c) - special.betaln(0.5, s - 0.5))) if s > 0.5 else 0.0
+        if student_rate > gauss_rate:
+            nu = 2.0 * s - 1.0
+            return (lambda rng, m: rng.standard_t(nu, m) * (c / np.sqrt(nu)),
+                    lambda x: -x * x / (2.0 * sigma * sigma), student_rate)
+        return (lambda rng, m: rng.normal(0.0, sigma, m), lambda x: -s * np.log1p((x / c) ** 2), gauss_rate)
+
+    def _rvs(self, size, rng):
+        """Exact draws by rejection, vectorized in batches: from the Student-t with ν = 2s - 1 and scale c/√ν
+        (density ∝ (1 + Δ²/c²)^-s) accepted with probability exp(-Δ²/2σ²) (s > 1/2), or from N(0, σ²)
+        accepted with (1 + Δ²/c²)^-s (s ≥ 0), whichever accepts more often (the rate is the ratio of the
+        normalizations, known exactly); for s < 0 from N(0, 2σ²) with the bounded ratio."""
+        total = int(np.prod(size)) if size is not None else 1
+        draw, log_accept, rate = self._proposal()
+        out = np.empty(total)
+        filled = 0
+        while filled < total:
+            wanted = total - filled
+            proposals = draw(rng, int(wanted / rate * 1.05) + 16)
+            accepted = proposals[np.log(rng.random(proposals.size)) < log_accept(proposals)][:wanted]
+            out[filled:filled + accepted.size] = accepted
+            filled += accepted.size
+        return out.reshape(size) if size is not None else out[0]
 
 
 class _Samples:
@@ -262,6 +298,11 @@ class TheoryFit:
         for name in PARAMETERS:
             out[f"{name}_lo"], out[f"{name}_hi"] = self.confidence_interval(name)
         return out
+
+
+def theory_crossovers(c: float, s: float, sigma: float) -> dict:
+    """u_low, u_S, u_G and the decades of power law of eq. (6) with (c, s, σ) (see the module docstring)."""
+    return _crossovers(np.array([np.log(c), s, np.log(sigma)]))
 
 
 def _crossovers(x) -> dict:
