@@ -51,8 +51,10 @@ from ..params import require_finite, require_positive
 from ..quartic.regimes import gauss_crossover
 
 PARAMETERS = ("c", "s", "sigma")
+PROFILED = ("sigma",)   # parameters whose 95% interval is the profile-likelihood one (Wald undercovers them)
 _GRID_POINTS = 15
 _HESSIAN_STEP = 1e-4
+_PROFILE_REACH = 25.0   # a profile interval end beyond x̂ ± 25 (in log σ) is infinite: σ → ∞ stays plausible
 Z95 = stats.norm.ppf(0.975)
 
 
@@ -238,6 +240,85 @@ def _gradient(samples: _Samples, x):
                      samples.sum_squared / (sigma * sigma) - 2.0 * n * k * mean[1]])
 
 
+def _loglik(samples: _Samples, x) -> float:
+    """ℓ at x = (log c, s, log σ); -inf where the density is not normalizable."""
+    log_c, s, log_sigma = x
+    c, tau = np.exp(log_c), 0.5 * np.exp(-2.0 * log_sigma)
+    try:
+        log_k = float(log_tricomi_integral(0.5, s, c * c * tau))
+    except NotNormalizableError:
+        return -np.inf
+    return -s * samples.log_core(c)[0] - tau * samples.sum_squared - samples.n * log_c - samples.n * log_k
+
+
+def _profile_value(samples: _Samples, start, index: int, information) -> float:
+    """max of ℓ over the two coordinates of x = (log c, s, log σ) other than ``index`` (held at start[index]):
+    ascent steps along the analytic gradient scaled by the observed information at the MLE (a fixed-curvature
+    Newton step), halved until ℓ increases; stops when a step gains under 1e-4."""
+    free = [i for i in range(3) if i != index]
+    curvature = information[np.ix_(free, free)]
+    x, value = np.array(start, float), _loglik(samples, start)
+    if not np.isfinite(value):
+        return -np.inf
+    for _ in range(50):
+        direction = np.linalg.solve(curvature, _gradient(samples, x)[free])
+        length = 1.0
+        while length > 1e-6:
+            trial = x.copy()
+            trial[free] += length * direction
+            trial_value = _loglik(samples, trial)
+            if trial_value >= value:
+                break
+            length /= 2.0
+        else:
+            break
+        gain = trial_value - value
+        x, value = trial, trial_value
+        if gain < 1e-4:
+            break
+    return value
+
+
+def _profile_interval(samples: _Samples, x_hat, covariance, loglik: float, index: int, level: float = 0.95):
+    """Profile-likelihood interval of coordinate ``index`` of x = (log c, s, log σ): where the signed root
+    r(v) = √(2(ℓ̂ - max over the others of ℓ)) reaches z (χ²₁(level)/2 drop). r is nearly linear in v, so each end
+    is found by secant steps in r from the Wald end, to |r - z| < 0.01 (a level within ±0.1 % of nominal); an end
+    not reached within ±_PROFILE_REACH is ±∞ (e.g. σ → ∞ when the law without cut-off stays plausible). The
+    other coordinates start at their conditional mean given this one (the covariance's regression)."""
+    z = float(stats.norm.ppf(0.5 + level / 2.0))
+    se = float(np.sqrt(covariance[index, index]))
+    slope = covariance[:, index] / covariance[index, index]
+    information = np.linalg.inv(covariance)
+    centre = float(x_hat[index])
+
+    def root(value):
+        start = x_hat + slope * (value - centre)
+        start[index] = value
+        return float(np.sqrt(2.0 * max(loglik - _profile_value(samples, start, index, information), 0.0)))
+
+    ends = []
+    for sign in (-1.0, 1.0):
+        previous, previous_root = 0.0, 0.0          # distances from the centre, and r there
+        distance = z * se
+        for _ in range(20):
+            r = root(centre + sign * distance)
+            if abs(r - z) < 0.01:
+                break
+            if r > previous_root:
+                step = (z - r) * (distance - previous) / (r - previous_root)
+                following = min(max(distance + step, 0.5 * distance), 4.0 * distance)
+            else:                                   # r does not grow here: step outward
+                following = 2.0 * distance
+            if following > _PROFILE_REACH:
+                if root(centre + sign * _PROFILE_REACH) < z:
+                    distance = np.inf
+                    break
+                following = _PROFILE_REACH
+            previous, previous_root, distance = distance, r, following
+        ends.append(centre + sign * distance)
+    return tuple(ends)
+
+
 @dataclass(frozen=True)
 class TheoryFit:
     """The fitted (c, s, σ) of 002 eq. (6)/(21) with the covariance of (log c, s, log σ)."""
@@ -249,6 +330,7 @@ class TheoryFit:
     loglik: float
     covariance: np.ndarray = field(repr=False)
     status: str = "ok"
+    profile: dict = field(default_factory=dict, repr=False)   # {name: (lo, hi)} profile-likelihood 95% intervals
 
     @property
     def exponent(self) -> float:
@@ -260,7 +342,10 @@ class TheoryFit:
         return dict(zip(("log_c", "s", "log_sigma"), np.sqrt(np.diag(self.covariance))))
 
     def confidence_interval(self, name: str, level: float = 0.95) -> tuple:
-        """Wald confidence interval of the parameter c, s or sigma (in log c, s, log σ, mapped back)."""
+        """Confidence interval of the parameter c, s or sigma: the profile-likelihood one at level 0.95 where it
+        was computed (:data:`PROFILED`), else Wald's (in log c, s, log σ, mapped back)."""
+        if level == 0.95 and name in self.profile:
+            return self.profile[name]
         z = stats.norm.ppf(0.5 + level / 2.0)
         index = PARAMETERS.index(name)
         se = float(np.sqrt(self.covariance[index, index]))
@@ -351,7 +436,14 @@ def fit_theory(delta) -> TheoryFit:
     except np.linalg.LinAlgError:
         covariance = np.full((3, 3), np.nan)
         status = "ill-conditioned: the observed information is singular" if status == "ok" else status
-    return TheoryFit(samples.n, float(np.exp(log_c)), float(s), float(np.exp(x[2])), float(value), covariance, status)
+    profile = {}
+    if status == "ok":
+        for name in PROFILED:
+            index = PARAMETERS.index(name)
+            lo, hi = _profile_interval(samples, x, covariance, float(value), index)
+            profile[name] = (float(np.exp(lo)), float(np.exp(hi))) if name != "s" else (float(lo), float(hi))
+    return TheoryFit(samples.n, float(np.exp(log_c)), float(s), float(np.exp(x[2])), float(value), covariance, status,
+                     profile)
 
 
 @dataclass(frozen=True)
