@@ -241,9 +241,13 @@ def _gradient(samples: _Samples, x):
 
 
 def _loglik(samples: _Samples, x) -> float:
-    """ℓ at x = (log c, s, log σ); -inf where the density is not normalizable."""
+    """ℓ at x = (log c, s, log σ); -inf where the density is not normalizable, or where k = c²/2σ² > 1e150 puts
+    its mass below v = e^-350, outside the half-line integrator's range."""
     log_c, s, log_sigma = x
-    c, tau = np.exp(log_c), 0.5 * np.exp(-2.0 * log_sigma)
+    with np.errstate(over="ignore"):
+        c, tau = np.exp(log_c), 0.5 * np.exp(-2.0 * log_sigma)
+        if not (c * c * tau < 1e150 and np.isfinite(tau * samples.sum_squared)):
+            return -np.inf
     try:
         log_k = float(log_tricomi_integral(0.5, s, c * c * tau))
     except NotNormalizableError:
