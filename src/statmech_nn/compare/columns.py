@@ -126,7 +126,7 @@ def halves_row(gradient: np.ndarray) -> dict:
     out = {"amplitude_first_half": float(np.sqrt(np.mean(first * first))) if half else np.nan,
            "decades_second_half": np.nan}
     try:
-        fit = fit_theory(second)
+        fit = fit_theory(second, profiled=())
     except _FIT_ERRORS:
         return out
     if not fit.status.startswith("ill-conditioned"):
