@@ -11,7 +11,7 @@ increments are drawn exactly from a known law, i.i.d. in t and independent acros
   powered, since no sample size confirms a null: "inconclusive" is allowed, "supported" is wrong).
 - ``student-t``: a pure power law beyond its core, without cut-off (ν = 3, 2s = ν + 1 = 4). Q2 asks for a
   power law on intermediate scales, which a Student-t has (from its core to the end of the data):
-  "supported"; Q3 "not supported" (powered: there is no cut-off to find).
+  "supported" (powered); Q3 "not supported" (powered: there is no cut-off to find).
 - ``pareto-tail``: a symmetric Lomax law, p(|Δ|) ∝ (1 + |Δ|/b)^-(a+1) (a = 2): a power-law tail with a core
   of another shape than eq. (6)'s; Q3 "not supported" (no cut-off; the fit may also fail its goodness of
   fit, so not powered); Q2 not stated (eq. (6)'s power law is not what it has below the tail).
@@ -102,7 +102,7 @@ for _decades in (1, 2, 3, 4):
 register(Scenario(
     name="student-t", sizes=SIZES, generate=student_walks,
     description="12 weights, Student-t increments (nu = 3): a power law beyond the core, no cut-off",
-    truth={"Q2": "supported", "Q3": "not supported"}, powered=("Q3",)))
+    truth={"Q2": "supported", "Q3": "not supported"}, powered=("Q2", "Q3")))
 register(Scenario(
     name="pareto-tail", sizes=SIZES, generate=lomax_walks,
     description="12 weights, symmetric Lomax increments (tail |delta|^-3): a power law, no cut-off",
