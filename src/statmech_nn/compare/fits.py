@@ -257,19 +257,31 @@ def _loglik(samples: _Samples, x) -> float:
     return -s * samples.log_core(c)[0] - tau * samples.sum_squared - samples.n * log_c - samples.n * log_k
 
 
-def _profile_value(samples: _Samples, start, index: int, information) -> float:
+def _profile_value(samples: _Samples, start, index: int) -> float:
     """max of ℓ over the two coordinates of x = (log c, s, log σ) other than ``index`` (held at start[index]):
-    ascent steps along the analytic gradient scaled by the observed information at the MLE (a fixed-curvature
-    Newton step), halved until ℓ increases; stops when a step gains under 1e-4."""
+    Newton steps with a central-difference Hessian of the analytic gradient (Levenberg-regularized where it is
+    not negative definite), halved until ℓ increases; stops when the Newton decrement is under 1e-6."""
     free = [i for i in range(3) if i != index]
-    curvature = information[np.ix_(free, free)]
     x, value = np.array(start, float), _loglik(samples, start)
     if not np.isfinite(value):
         return -np.inf
-    for _ in range(50):
-        direction = np.linalg.solve(curvature, _gradient(samples, x)[free])
+    for _ in range(10):
+        gradient = _gradient(samples, x)[free]
+        hessian = np.empty((2, 2))
+        for column, i in enumerate(free):
+            step = np.zeros(3)
+            step[i] = _HESSIAN_STEP
+            hessian[:, column] = (_gradient(samples, x + step)[free] - _gradient(samples, x - step)[free]) / (
+                2 * _HESSIAN_STEP)
+        curvature = -0.5 * (hessian + hessian.T)
+        smallest = np.linalg.eigvalsh(curvature).min()
+        if smallest <= 0.0:
+            curvature = curvature + (1e-9 * np.abs(curvature).max() - 1.01 * smallest) * np.eye(2)
+        direction = np.linalg.solve(curvature, gradient)
+        if float(gradient @ direction) < 1e-6:
+            break
         length = 1.0
-        while length > 1e-6:
+        while length > 1e-4:
             trial = x.copy()
             trial[free] += length * direction
             trial_value = _loglik(samples, trial)
@@ -278,35 +290,32 @@ def _profile_value(samples: _Samples, start, index: int, information) -> float:
             length /= 2.0
         else:
             break
-        gain = trial_value - value
         x, value = trial, trial_value
-        if gain < 1e-4:
-            break
     return value
 
 
 def _profile_interval(samples: _Samples, x_hat, covariance, loglik: float, index: int, level: float = 0.95):
     """Profile-likelihood interval of coordinate ``index`` of x = (log c, s, log σ): where the signed root
     r(v) = √(2(ℓ̂ - max over the others of ℓ)) reaches z (χ²₁(level)/2 drop). r is nearly linear in v, so each end
-    is found by secant steps in r from the Wald end, to |r - z| < 0.01 (a level within ±0.1 % of nominal); an end
-    not reached within ±_PROFILE_REACH is ±∞ (e.g. σ → ∞ when the law without cut-off stays plausible). The
-    other coordinates start at their conditional mean given this one (the covariance's regression)."""
+    is found by secant steps in r from the Wald end (at most 10), to |r - z| < 0.01 (a level within ±0.1 % of
+    nominal); an end not reached within ±_PROFILE_REACH is ±∞ (e.g. σ → ∞ when the law without cut-off stays
+    plausible). The other coordinates start at their conditional mean given this one (the covariance's
+    regression)."""
     z = float(stats.norm.ppf(0.5 + level / 2.0))
     se = float(np.sqrt(covariance[index, index]))
     slope = covariance[:, index] / covariance[index, index]
-    information = np.linalg.inv(covariance)
     centre = float(x_hat[index])
 
     def root(value):
         start = x_hat + slope * (value - centre)
         start[index] = value
-        return float(np.sqrt(2.0 * max(loglik - _profile_value(samples, start, index, information), 0.0)))
+        return float(np.sqrt(2.0 * max(loglik - _profile_value(samples, start, index), 0.0)))
 
     ends = []
     for sign in (-1.0, 1.0):
         previous, previous_root = 0.0, 0.0          # distances from the centre, and r there
         distance = z * se
-        for _ in range(20):
+        for _ in range(10):
             r = root(centre + sign * distance)
             if abs(r - z) < 0.01:
                 break
