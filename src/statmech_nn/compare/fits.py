@@ -244,11 +244,12 @@ def _gradient(samples: _Samples, x):
 
 def _loglik(samples: _Samples, x) -> float:
     """ℓ at x = (log c, s, log σ); -inf where the density is not normalizable, or outside the half-line
-    integrator's range (k = c²/2σ² > 1e150 puts the mass below v = e^-350; |s| > 1e6, c = 0 or ∞)."""
+    integrator's range (k = c²/2σ² > 1e150 puts the mass below v = e^-350; |s| > 1e6, c² = 0 or ∞)."""
     log_c, s, log_sigma = x
     with np.errstate(over="ignore", under="ignore"):
         c, tau = np.exp(log_c), 0.5 * np.exp(-2.0 * log_sigma)
-        if not (0.0 < c < np.inf and abs(s) < 1e6 and c * c * tau < 1e150 and np.isfinite(tau * samples.sum_squared)):
+        inside = 0.0 < c * c < np.inf and abs(s) < 1e6 and c * c * tau < 1e150
+        if not (inside and np.isfinite(tau * samples.sum_squared)):
             return -np.inf
     try:
         log_k = float(log_tricomi_integral(0.5, s, c * c * tau))
