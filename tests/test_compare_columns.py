@@ -58,7 +58,8 @@ def test_every_hard_column_gets_a_status_never_an_exception(awkward_trajectory):
         assert table.loc[name, "status"] == "unresolved" and "too few distinct" in table.loc[name, "reason"], name
     assert table.loc["ordinary", "status"] == "resolved"
     assert table.loc["diverged", "status"] == "unresolved" and "non-finite" in table.loc["diverged", "reason"]
-    assert analysis.headline()["status_counts"] == {"resolved": 1, "boundary": 0, "unresolved": 6, "decay-only": 1}
+    assert analysis.headline()["status_counts"] == {"resolved": 1, "boundary": 0, "misfit": 0, "unresolved": 6,
+                                                    "decay-only": 1}
     # the same answers from a bare array (no metadata: κ from the decay-only column itself)
     bare = statmech_nn.analyze(awkward_trajectory.q).table()["status"].tolist()
     assert bare == table["status"].tolist()

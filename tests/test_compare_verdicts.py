@@ -24,15 +24,18 @@ def theory_rows():
 
 
 def test_a_pure_gaussian_gives_no_power_law_and_no_cutoff():
+    """Gaussian increments (eq. (6) at s = 0): Q2 "not supported"; Q3 never "supported" (no power law to cut off)."""
     rows, _ = fit_table(np.random.default_rng(0).normal(0.0, 2.0, (3000, 4)))
     assert V.powerlaw_verdict(rows).verdict == "not supported"
-    assert V.cutoff_verdict(rows).verdict == "not supported"
+    assert V.cutoff_verdict(rows).verdict != "supported"
 
 
 def test_a_theory_law_sample_has_a_resolved_cutoff(theory_rows):
-    """c = 0.1, σ = 1: the cut-off lies well inside 4000 samples; the nested LR rejects σ = ∞ in each column."""
+    """c = 0.1, σ = 1: the cut-off lies well inside 4000 samples; the nested LR rejects σ = ∞ in each column, and
+    the detail reports the LR statistic 2Δℓ (positive: favours the cut-off), the direction of the word."""
     verdict = V.cutoff_verdict(theory_rows)
     assert verdict.verdict == "supported" and verdict.numbers["cutoff_significant"] == 4
+    assert verdict.numbers["median_lr_statistic"] > 0 and "2Δℓ" in verdict.detail and "Vuong" not in verdict.detail
 
 
 def test_tiny_data_is_inconclusive():
@@ -42,32 +45,42 @@ def test_tiny_data_is_inconclusive():
 
 
 def test_decades_are_counted_inside_the_data_only(theory_rows):
-    """The toy law spans 2.2 decades of u between c² and u_G; the counted range never reaches past the largest
-    or below the smallest |Δ|, and a range under 2 decades of u is never called "supported"."""
+    """The toy law spans log10((2sσ² - c²)/c²) = 2.3 decades of u between c² and u_S; the counted range never
+    reaches past the largest or below the smallest |Δ|; a range under POWER_LAW_DECADES is never "supported"."""
     delta = QuarticModel(**TOY).marginal().rvs(4000, random_state=1)
     row = column_row(delta)
     magnitude = np.abs(delta)
-    inside = np.log10(min(row["u_gauss"], magnitude.max() ** 2) / max(row["u_low"], magnitude.min() ** 2))
-    assert row["decades_in_data"] == pytest.approx(inside, rel=1e-12) and row["decades_in_data"] <= row["decades"]
-    law = {"s": 1.0, "u_low": 1e-4, "u_gauss": 1e2}  # 6 decades of u, of which the data below cover 4
+    inside = np.log10(min(row["u_slope"], magnitude.max() ** 2) / max(row["u_low"], magnitude.min() ** 2))
+    assert row["decades_in_data"] == pytest.approx(inside, rel=1e-12) and row["decades_in_data"] <= row["decades_slope"]
+    law = {"s": 1.0, "u_low": 1e-4, "u_slope": 1e2}  # 6 decades of u, of which the data below cover 4
     assert decades_in_data(law, np.geomspace(1e-3, 1.0, 50)) == pytest.approx(4.0, rel=1e-12)
     assert decades_in_data(law, np.geomspace(0.1, 0.2, 50)) == pytest.approx(2 * np.log10(2.0), rel=1e-12)
     assert decades_in_data({**law, "s": -0.1}, np.geomspace(1e-3, 1.0, 50)) == 0.0
-    verdict = V.powerlaw_verdict(theory_rows)
-    assert verdict.numbers["median_decades_in_data_u"] < 2.0 and verdict.verdict != "supported"
+    short = [{**row, "decades_in_data": V.POWER_LAW_DECADES - 0.1} for row in theory_rows]
+    assert V.powerlaw_verdict(short).verdict != "supported"
+    assert V.powerlaw_verdict(theory_rows).verdict == "supported"
+
+
+def test_decades_do_not_depend_on_the_units():
+    """The same law in units 1e3 times larger has the same decades inside the data (u_S/c² is a ratio of
+    scales); the Lambert-W decades of 002 eq. (7) with g = 1 do not have this property."""
+    delta = QuarticModel(**TOY).marginal().rvs(4000, random_state=6) * 1e-3
+    small, large = column_row(delta), column_row(delta * 1e3)
+    assert small["decades_in_data"] == pytest.approx(large["decades_in_data"], rel=1e-6)
 
 
 def test_range_amplitude_correlation_and_its_interval():
-    """Q6 on rows whose range shrinks with amplitude: ρ equals scipy's, the Fisher interval lies below 0."""
+    """Q6 on rows whose range (second half) shrinks with amplitude (first half): ρ equals scipy's, the Fisher
+    interval lies below 0; the flipped relation is "not supported"."""
     rng = np.random.default_rng(3)
     rms = rng.uniform(1.0, 2.0, 40)
-    rows = [{"column": j, "status": "resolved", "delta_rms": r, "decades_in_data": 3.0 - r + 0.2 * rng.normal()}
-            for j, r in enumerate(rms)]
+    rows = [{"column": j, "status": "resolved", "amplitude_first_half": r,
+             "decades_second_half": 3.0 - r + 0.2 * rng.normal()} for j, r in enumerate(rms)]
     verdict = V.range_amplitude_verdict(rows)
-    rho = stats.spearmanr(rms, [row["decades_in_data"] for row in rows]).statistic
+    rho = stats.spearmanr(rms, [row["decades_second_half"] for row in rows]).statistic
     assert verdict.numbers["spearman_rho"] == pytest.approx(rho, rel=1e-12)
     assert verdict.verdict == "supported" and verdict.numbers["rho_hi"] < 0
-    flipped = [{**row, "decades_in_data": -row["decades_in_data"]} for row in rows]
+    flipped = [{**row, "decades_second_half": -row["decades_second_half"]} for row in rows]
     assert V.range_amplitude_verdict(flipped).verdict == "not supported"
 
 

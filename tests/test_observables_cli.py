@@ -129,7 +129,10 @@ def test_analyze_serves_a_sampler_and_a_network_with_one_code_path(analyzed):
         assert np.all(np.abs(ds["fit_exponent"].values - 2.0) < 5 * ds["fit_exponent_err"].values)
     summaries = {label: result[1] for label, result in analyzed.items()}
     assert summaries["network"]["outputs_bimodal"] == 1 and summaries["network"]["outputs_tested"] == 2
-    assert summaries["sampler"]["n_columns"] == COLUMNS and summaries["sampler"]["columns_fitted"] == COLUMNS
+    # every sampler column is fitted; the AR(1) pull (-0.005 q per step) makes its increments not exactly eq. (6),
+    # so the binned chi2 may reject one (status misfit, compare.columns) rather than resolve it
+    counts = summaries["sampler"]["headline"]["status_counts"]
+    assert summaries["sampler"]["n_columns"] == COLUMNS and counts["resolved"] + counts["misfit"] == COLUMNS
 
 
 def test_predictions_are_joins_on_the_measured_bins(analyzed):

@@ -47,10 +47,10 @@ def register(subparsers) -> None:
                          help="high band of the spectrum fit, in 1/step (default %(default)s)")
     analyze.add_argument("--bootstrap", type=int, default=0, metavar="N",
                          help="the CSN bootstrap p-value of every column's |Δ| power law, N synthetic sets "
-                              "(default 0: only 12 representative columns, see --gof-bootstrap)")
-    analyze.add_argument("--gof-bootstrap", type=int, default=50, metavar="N",
-                         help="CSN bootstrap sets for the p-values of 12 columns chosen as the figures' are "
-                              "(default 50; 0: none)")
+                              "(default 0: none, or 12 representative columns with --gof-bootstrap)")
+    analyze.add_argument("--gof-bootstrap", type=int, default=0, metavar="N",
+                         help="CSN bootstrap sets for the p-values of 12 columns chosen as the figures' are, "
+                              "reported beside Q2, read by no verdict (default 0: none)")
     analyze.add_argument("--seed", type=seed, default=0, help="seed of the bootstrap and mixture fits (default 0)")
     analyze.add_argument("--units", default="q", help="unit of the tracked variables, for labels (default q)")
     analyze.add_argument("--no-figures", action="store_true", help="skip the PNG figures")

@@ -10,10 +10,25 @@
 - ``decay-only``: every increment is deterministic weight decay Δ = -κ w to rounding
   (:mod:`statmech_nn.compare.steps`: the weight's input, or the error sent back to it, is zero at every step);
   checked after "never moved" and before the fit, so "unresolved" above means too few *gradient* steps;
+- ``misfit``: the fit ran but the law does not describe the weight: its exponent 2s ≤ 0 (no power-law factor:
+  the density is flat or rises away from the core), or its binned χ² goodness of fit rejects it (p <
+  :data:`GOF_ALPHA`); checked before the scale checks below, so a misfit is never ``boundary`` or ``resolved``;
 - ``boundary``: the MLE sits at a bound of the fit (σ → ∞, or c at the edge of its scan);
-- ``resolved``: all three scales of 002 eq. (6)/(21) inside the data.
+- ``resolved``: all three scales of 002 eq. (6)/(21) inside the data, exponent 2s > 0 and a fit that
+  describes its data.
 
-Only ``resolved`` rows enter the headline numbers (:func:`statmech_nn.compare.verdicts.headline`).
+Only ``resolved`` rows enter the headline numbers (:func:`statmech_nn.compare.verdicts.headline`); a misfit is
+never a representative weight (:func:`statmech_nn.compare.verdicts.representative_columns`).
+
+The decades of power law inside the data (:func:`decades_in_data`) run from the core c² to the crossover
+u_S = 2sσ² - c² (where the Gaussian factor's log-slope in u overtakes the power law's), clipped to the data:
+a ratio of fitted scales, so it does not change with the units of w. (The Lambert-W crossover u_G of 002
+eq. (7) needs g; with the convention g = 1 it is not invariant under a change of units, e.g. the same law
+gives 3.1 decades with c = 1e-3 and 0 with c = 1; it stays in the row as ``decades``, not in any verdict.)
+
+For Q6 (:func:`statmech_nn.compare.verdicts.range_amplitude_verdict`) the amplitude and the range come from
+disjoint halves of the gradient steps (``amplitude_first_half``: rms of the first half; ``decades_second_half``:
+decades inside the data of a fit of the second half), so that their sampling errors are independent.
 
 The fit uses the gradient steps (the decay steps left out) when the samples are the lag-1 increments.
 The peak of 002 Fig. 2 is then analysed as a two-part mixture of all steps (:func:`peak_row`):
@@ -32,13 +47,15 @@ import xarray as xr
 from tqdm import tqdm
 
 from ..errors import StatmechError
-from .fits import fit_row
+from .fits import fit_row, fit_theory, theory_crossovers
 from .mixture import peak_statistics
 
-STATUSES = ("resolved", "boundary", "unresolved", "decay-only")
+STATUSES = ("resolved", "boundary", "misfit", "unresolved", "decay-only")
+GOF_ALPHA = 0.01         # a fitted law with a binned χ² p below this does not describe its data
 MIN_DISTINCT = 10        # distinct non-zero |Δ| values a theory fit needs (3 parameters, a shape)
 MIN_NONZERO = 20         # non-zero increments a theory fit needs (compare.fits)
 MAX_EXPONENT_ERR = 1.0   # a fit whose exponent 2s has a larger standard error has not determined it
+_FIT_ERRORS = (StatmechError, np.linalg.LinAlgError, FloatingPointError, ValueError)
 
 
 def _wilson(k: int, n: int, z: float = 1.959964) -> tuple:
@@ -61,8 +78,22 @@ def _scale_problem(row: dict, gradient: np.ndarray) -> str | None:
     return None
 
 
+def _misfit(row: dict) -> str | None:
+    """Why the fitted law does not describe the weight (exponent ≤ 0, goodness of fit rejected), or None."""
+    if not row["exponent"] > 0:
+        return f"exponent 2s = {row['exponent']:.3g} <= 0: no power-law factor"
+    if row["gof_p"] < GOF_ALPHA:
+        return f"goodness of fit rejects the law: binned chi2 p = {row['gof_p']:.2g} < {GOF_ALPHA}"
+    return None
+
+
 def _classify(row: dict, gradient: np.ndarray) -> tuple:
     fit_status = row["fit_status"]
+    if fit_status.startswith("ill-conditioned"):
+        return "unresolved", fit_status
+    misfit = _misfit(row)
+    if misfit:
+        return "misfit", misfit
     if fit_status.startswith("boundary"):
         return "boundary", fit_status.split(": ", 1)[-1]
     if fit_status != "ok":
@@ -74,14 +105,30 @@ def _classify(row: dict, gradient: np.ndarray) -> tuple:
 
 
 def decades_in_data(row: dict, gradient: np.ndarray) -> float:
-    """Decades of u = Δ² between max(c², smallest Δ²) and min(u_G, largest Δ²): the power-law range that
+    """Decades of u = Δ² between max(c², smallest Δ²) and min(u_S, largest Δ²): the power-law range that
     the data cover (never extrapolated past the largest or below the smallest observed |Δ|)."""
     magnitude = np.abs(gradient[gradient != 0])
-    if not (row.get("s", np.nan) > 0 and np.isfinite(row.get("u_gauss", np.nan))) or magnitude.size == 0:
+    if not (row.get("s", np.nan) > 0 and np.isfinite(row.get("u_slope", np.nan))) or magnitude.size == 0:
         return 0.0
     lo = max(row["u_low"], float(magnitude.min()) ** 2)
-    hi = min(row["u_gauss"], float(magnitude.max()) ** 2)
+    hi = min(row["u_slope"], float(magnitude.max()) ** 2)
     return float(np.log10(hi / lo)) if hi > lo else 0.0
+
+
+def halves_row(gradient: np.ndarray) -> dict:
+    """Q6's amplitude and range on disjoint halves of the gradient steps (see the module docstring);
+    NaN where the second half cannot be fitted."""
+    half = gradient.size // 2
+    first, second = gradient[:half], gradient[half:]
+    out = {"amplitude_first_half": float(np.sqrt(np.mean(first * first))) if half else np.nan,
+           "decades_second_half": np.nan}
+    try:
+        fit = fit_theory(second, profiled=())
+    except _FIT_ERRORS:
+        return out
+    if not fit.status.startswith("ill-conditioned"):
+        out["decades_second_half"] = decades_in_data({"s": fit.s, **theory_crossovers(fit.c, fit.s, fit.sigma)}, second)
+    return out
 
 
 def peak_row(delta: np.ndarray, decay: np.ndarray, row: dict) -> dict:
@@ -123,11 +170,12 @@ def column_row(delta, decay=None, decay_only: bool = False) -> dict:
                 "reason": f"too few distinct values: {distinct} distinct non-zero gradient increments"}
     try:
         row = {**fit_row(gradient), **base, "n_gradient": int(gradient.size)}
-    except (StatmechError, np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
+    except _FIT_ERRORS as exc:
         return {**base, "status": "unresolved", "reason": f"fit failed: {exc}"}
     row["status"], row["reason"] = _classify(row, gradient)
     row["decades_in_data"] = decades_in_data(row, gradient)
     row["delta_rms"] = float(np.sqrt(np.mean(gradient * gradient)))
+    row.update(halves_row(gradient))
     row.update(peak_row(delta, decay, row))
     return row
 

@@ -182,7 +182,7 @@ def write_validation_report(path, *, spec, summary, analysis, probed, model, sam
     rows = analysis.rows
     shown = ", ".join(rows[j]["name"] for j in analysis.representative())
     rule = (f"Weights shown ({shown}): the resolved weights at evenly spaced quantiles of the fitted exponent 2s "
-            "(boundary fits fill up when fewer than four are resolved).")
+            "(boundary fits, then other fits with 2s > 0, fill up when fewer than four are resolved; a misfit never).")
     probe_summary = probed.summary()
     sections = [
         Section("Verdicts on the sources' questions", [spec.description],

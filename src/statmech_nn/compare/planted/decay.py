@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..fits import FluctuationLaw
 from ...io import Dynamics, Trajectory
 from . import Scenario, register
 
@@ -26,18 +27,8 @@ OPTIONS = {"gof_bootstrap": 0}   # Q1 does not use the CSN bootstrap
 
 
 def eq6_steps(rng: np.random.Generator, shape, c: float, s: float, sigma: float) -> np.ndarray:
-    """Exact draws of 002 eq. (6), p(Δ) ∝ (1 + Δ²/c²)^-s exp(-Δ²/2σ²) (s > 1/2), by rejection: a Student-t proposal
-    with ν = 2s - 1 and scale c/√ν (whose density is ∝ (1 + Δ²/c²)^-s) accepted with probability exp(-Δ²/2σ²).
-    Vectorized in rounds of proposals. (To be replaced by ``FluctuationLaw.rvs`` of compare.fits once merged.)"""
-    size = int(np.prod(shape))
-    nu = 2.0 * s - 1.0
-    kept, have = [], 0
-    while have < size:
-        proposal = rng.standard_t(nu, size=max(2 * (size - have), 1024)) * c / np.sqrt(nu)
-        accepted = proposal[rng.random(proposal.size) < np.exp(-proposal * proposal / (2.0 * sigma * sigma))]
-        kept.append(accepted)
-        have += accepted.size
-    return np.concatenate(kept)[:size].reshape(shape)
+    """Exact draws of 002 eq. (6), p(Δ) ∝ (1 + Δ²/c²)^-s exp(-Δ²/2σ²) (:meth:`FluctuationLaw.rvs`, by rejection)."""
+    return np.asarray(FluctuationLaw(c, s, sigma).rvs(tuple(shape), random_state=rng), float)
 
 
 def walk(rng: np.random.Generator, n: int, k: int, *, decay_share: float = 0.0, kappa: float = KAPPA,
