@@ -60,9 +60,13 @@ def test_every_hard_column_gets_a_status_never_an_exception(awkward_trajectory):
     assert table.loc["diverged", "status"] == "unresolved" and "non-finite" in table.loc["diverged", "reason"]
     assert analysis.headline()["status_counts"] == {"resolved": 1, "boundary": 0, "misfit": 0, "unresolved": 6,
                                                     "decay-only": 1}
-    # the same answers from a bare array (no metadata: κ from the decay-only column itself)
-    bare = statmech_nn.analyze(awkward_trajectory.q).table()["status"].tolist()
-    assert bare == table["status"].tolist()
+    # the same answers from a bare array (no metadata: κ from the decay-only column itself); the Python API refuses
+    # an array with non-finite values (issue 20 M6), so the diverged column is left out of it
+    kept = [j for j, name in enumerate(awkward_trajectory.names) if name != "diverged"]
+    bare = statmech_nn.analyze(awkward_trajectory.q[:, kept]).table()["status"].tolist()
+    assert bare == table["status"].drop("diverged").tolist()
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        statmech_nn.analyze(awkward_trajectory.q)
 
 
 def test_decay_steps_are_identified_to_rounding(awkward_trajectory):

@@ -38,7 +38,6 @@ def real_array(values, what: str, *, ndim: int | None = None, varying: bool = Fa
         raise DataError(f"{what} holds values as large as {np.abs(array).max():.3g}, beyond {max_magnitude:g} "
                         "(their squares overflow); rescale it")
     if varying and array.size:
-        constant = np.flatnonzero(np.ptp(array.reshape(array.shape[0], -1), axis=0) == 0)
-        if constant.size:
-            raise DataError(f"{what} is constant in column {constant[0]}: there are no fluctuations to analyze")
+        if np.all(np.ptp(array.reshape(array.shape[0], -1), axis=0) == 0):   # one constant column is a status
+            raise DataError(f"{what} is constant in every column: there are no fluctuations to analyze")
     return array
