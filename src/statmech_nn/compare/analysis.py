@@ -194,6 +194,8 @@ def _as_trajectory(source) -> Trajectory:
             raise DataError(f"{path} holds no trajectory.h5")
         return Trajectory.load(path)
     q = real_array(source, "the array given to analyze (T, K)", ndim=2, varying=True)
+    if np.asarray(source).dtype.kind == "f":   # the stored precision decides which steps are decay to rounding
+        q = q.astype(np.asarray(source).dtype)
     return Trajectory(q=q, t=np.arange(q.shape[0]), names=[f"q{j}" for j in range(q.shape[1])], chain=None,
                       source="array")
 
