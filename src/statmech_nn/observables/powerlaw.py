@@ -28,9 +28,7 @@ from ..distributions import Distribution
 from ..errors import DataError
 from ..params import require_int, require_positive, rng_from
 from ._numerics import powerlaw_kernels as kernels
-from .tail_models import ALTERNATIVES, LikelihoodRatio, TailData, TailModel, fit_alternative, likelihood_ratio
-
-CLI_KEYS = ("alpha", "xmin", "sigma", "D", "ntail", "n")
+from .tail_models import LikelihoodRatio, TailData, TailModel, fit_alternative, likelihood_ratio
 
 
 class XminScanWarning(UserWarning):
@@ -91,10 +89,6 @@ class PowerLawFit:
         mine = TailModel("power_law", (self.alpha,), data)
         return likelihood_ratio(mine.logpdf(data.values), other.logpdf(data.values), data.counts,
                                 nested=alternative == "truncated_power_law")
-
-    def compare_all(self) -> dict:
-        """``{alternative: LikelihoodRatio}`` for every alternative."""
-        return {name: self.compare(name) for name in ALTERNATIVES}
 
     def gof_pvalue(self, n_boot: int = 1000, seed=None, progress: bool = False) -> float:
         """CSN §4.1 semi-parametric bootstrap: the fraction of synthetic data sets whose refitted D is ≥ this D.

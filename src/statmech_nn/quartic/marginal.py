@@ -168,11 +168,6 @@ class QuarticMarginal(Distribution):
         t = np.abs(q - self.q_bar)
         return self._log_density(t) - np.log(2.0) - self._log_half_norm
 
-    @property
-    def log_normalization(self) -> float:
-        """log ∫ exp(-αF(β, q)) dq over the whole line."""
-        return float(np.log(2.0) + self._log_half_norm)
-
     # probabilities ---------------------------------------------------------------------------
     def _panel_of(self, t):
         return np.clip(np.searchsorted(self._panels.edges[0], t, side="right") - 1, 0, self._panels.kind.shape[1] - 1)
