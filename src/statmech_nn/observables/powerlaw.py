@@ -71,7 +71,7 @@ class PowerLawFit:
         return TailModel("power_law", (self.alpha,), self.tail_data())
 
     @property
-    def law(self) -> "PowerLaw":
+    def law(self) -> PowerLaw:
         """The fitted continuous law above xmin as a distribution (a discrete fit has no such object)."""
         if self.discrete:
             raise DataError("a discrete power-law fit has no continuous law object; use sample() to draw from it")
@@ -157,7 +157,9 @@ class PowerLaw(Distribution):
 
     def _moment(self, order):
         """x_min^n (α - 1)/(α - 1 - n), infinite for n ≥ α - 1."""
-        return self.xmin**order * (self.alpha - 1.0) / (self.alpha - 1.0 - order) if order < self.alpha - 1.0 else np.inf
+        if order >= self.alpha - 1.0:
+            return np.inf
+        return self.xmin**order * (self.alpha - 1.0) / (self.alpha - 1.0 - order)
 
 
 def sample_powerlaw(alpha: float, xmin: float, size: int, discrete: bool = False, seed=None) -> np.ndarray:
