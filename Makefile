@@ -6,8 +6,10 @@ VENV       ?= .venv
 # Torch is installed first and pinned: an unpinned `torch` pulls gigabytes of CUDA wheels.
 TORCH_SPEC ?= torch==2.13.0
 DEMO_OUT   ?= demo-output
-# pytest-xdist workers for `make test` and `make test-fast` (0: one process)
+# pytest-xdist workers for `make test` and `make test-fast` (0: one process). Whole files go to a worker
+# (--dist loadfile): a module's fixtures (trained runs, a Dask cluster, the README's ordered commands) are built once.
 WORKERS    ?= 2
+XDIST      := -n $(WORKERS) --dist loadfile
 
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
@@ -32,10 +34,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test-fast: lint
-	$(BIN)/python -m pytest -q -m "not slow" -n $(WORKERS)
+	$(BIN)/python -m pytest -q -m "not slow" $(XDIST)
 
 test: lint
-	$(BIN)/python -m pytest -q -n $(WORKERS) --durations=10
+	$(BIN)/python -m pytest -q $(XDIST) --durations=10
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do PYTHONPATH=benchmarks:tests $(BIN)/python $$b || exit 1; done

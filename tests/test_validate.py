@@ -3,6 +3,7 @@
 import base64
 import json
 import re
+import shutil
 from types import SimpleNamespace
 
 import pytest
@@ -98,12 +99,17 @@ def test_the_report_embeds_every_figure_with_a_caption(tiny_run):
 
 
 @pytest.mark.slow
-def test_run_json_reruns_and_a_rerun_resumes_the_finished_training(tiny_run, capsys):
+def test_run_json_reruns_and_a_rerun_resumes_the_finished_training(tiny_run, tmp_path, capsys, monkeypatch):
+    """The rerun continues a copy of the run (the shared run stays as the other tests read it); the source's
+    claims, which do not depend on the run, are not checked a second time."""
     _, out = tiny_run
     command = json.loads((out / "run.json").read_text())["command"]
     assert command[:2] == ["statmech-nn", "validate"] and str(out) in command
     first = json.loads((out / "summary.json").read_text())["training"]
-    assert main(["validate", command[2], "--out", str(out), "--json"]) == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    monkeypatch.setattr(pipeline, "run_claims", lambda: [])
+    assert main(["validate", command[2], "--out", str(copy), "--json"]) == 0
     again = json.loads(capsys.readouterr().out)["training"]
     assert again["steps"] == first["steps"] and again["final_test_loss"] == first["final_test_loss"]
 
@@ -130,7 +136,7 @@ def test_a_failed_acceptance_criterion_exits_1_and_names_it(tiny_run, tmp_path, 
     checks = pipeline._acceptance(ExperimentSpec.load(spec), training, samplers, claims)
     rejudged = {**saved, "acceptance": checks, "passed": all(check["passed"] for check in checks)}
     monkeypatch.setattr(pipeline, "run_validation", lambda *args, **kwargs: rejudged)
-    assert main(["validate", str(spec), "--out", str(out), "--json"]) == 1
+    assert main(["validate", str(spec), "--out", str(tmp_path / "strict"), "--json"]) == 1
     summary = json.loads(capsys.readouterr().out)
     failed = [check["criterion"] for check in summary["acceptance"] if not check["passed"]]
     assert summary["passed"] is False and failed == ["test accuracy >= 1.01"]
