@@ -9,6 +9,7 @@ from statmech_nn.compare.claims import FAILS, load_claims, run_claims
 from statmech_nn.errors import DataError
 
 
+@pytest.mark.slow
 def test_every_claim_has_its_expected_verdict():
     outcomes = run_claims()
     assert outcomes, "no claims found"

@@ -106,6 +106,7 @@ def analyzed(sampler_run, network_run, tmp_path_factory):
     return results
 
 
+@pytest.mark.slow
 def test_analyze_serves_a_sampler_and_a_network_with_one_code_path(analyzed):
     datasets = {}
     for label, (status, _summary, out) in analyzed.items():
@@ -132,6 +133,7 @@ def test_analyze_serves_a_sampler_and_a_network_with_one_code_path(analyzed):
     assert summaries["sampler"]["n_columns"] == COLUMNS and summaries["sampler"]["columns_fitted"] == COLUMNS
 
 
+@pytest.mark.slow
 def test_predictions_are_joins_on_the_measured_bins(analyzed):
     """Predicted bin averages share the measured coordinates; the theory's agree with the data (|pull| < 5)."""
     ds = load_dataset(analyzed["sampler"][2] / "observables.nc")
