@@ -31,7 +31,8 @@ def main():
 
     reference_s = median_seconds(reference, repeat=1, warmup=0)
     xmin, alpha, distance = holder["fit"]
-    check = {"passed": bool(xmin == ours.xmin and abs(alpha / ours.alpha - 1) < 1e-10 and abs(distance / ours.D - 1) < 1e-9),
+    same = xmin == ours.xmin and abs(alpha / ours.alpha - 1) < 1e-10 and abs(distance / ours.D - 1) < 1e-9
+    check = {"passed": bool(same),
              "xmin": [ours.xmin, xmin], "alpha": [ours.alpha, alpha], "D": [ours.D, distance]}
     report("powerlaw_fit_continuous_1e5", ours_s=ours_s, reference_s=reference_s, check=check, unit="s per fit",
            n=N, ntail=ours.ntail)

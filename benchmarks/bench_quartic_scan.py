@@ -22,7 +22,8 @@ N_REFERENCE = 200
 def grid(n, mu):
     """A (lambda_x, alpha) grid around the frustrated/core boundary, other parameters fixed."""
     side = int(np.sqrt(n))
-    lambda_x, alpha = np.meshgrid(np.linspace(-0.05, 0.05, side) + (0.0 if mu > 0 else 0.06), np.linspace(0.1, 0.9, side))
+    lambda_x, alpha = np.meshgrid(np.linspace(-0.05, 0.05, side) + (0.0 if mu > 0 else 0.06),
+                                  np.linspace(0.1, 0.9, side))
     return lambda_x.ravel(), 1.0, 1.0, alpha.ravel(), 1.0, mu
 
 
@@ -45,11 +46,13 @@ def run(mu):
     subset = np.linspace(0, n_ours - 1, N_REFERENCE).astype(int)
     points = [tuple(np.broadcast_to(p, (n_ours,))[i] for p in params) for i in subset]
     reference = []
-    reference_s = median_seconds(lambda: reference.append([reference_point(*p) for p in points]), repeat=1, warmup=0) / len(points)
+    reference_s = median_seconds(lambda: reference.append([reference_point(*p) for p in points]),
+                                 repeat=1, warmup=0) / len(points)
     ours = evaluate(*(np.broadcast_to(p, (n_ours,))[subset] for p in params))
     expected = np.array(reference[-1])
     deviation_u = float(np.max(np.abs(ours["q2_mean"] / expected[:, 0] - 1)))
-    deviation_mass = float(np.max(np.abs(np.stack([ours["mass_below"], ours["mass_powerlaw"], ours["mass_gauss"]], 1) - expected[:, 1:])))
+    masses = np.stack([ours["mass_below"], ours["mass_powerlaw"], ours["mass_gauss"]], 1)
+    deviation_mass = float(np.max(np.abs(masses - expected[:, 1:])))
     target = 1e5 if mu == 0 else 1e3
     report(f"quartic_scan_mu_{'zero' if mu == 0 else 'positive'}", ours_s=ours_s, reference_s=reference_s,
            check={"passed": deviation_u < 1e-7 and deviation_mass < 1e-7, "max_rel_dev_q2_mean": deviation_u,

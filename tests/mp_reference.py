@@ -28,7 +28,8 @@ def log_quartic_integral_bessel(A, B):
     z = A * A / (8 * B)
     if A > 0:
         return mp.log(mp.sqrt(A / B) / 2 * mp.exp(z) * mp.besselk(mp.mpf(1) / 4, z))
-    return mp.log(mp.pi / 2 * mp.sqrt(-A / (2 * B)) * mp.exp(z) * (mp.besseli(-mp.mpf(1) / 4, z) + mp.besseli(mp.mpf(1) / 4, z)))
+    bessels = mp.besseli(-mp.mpf(1) / 4, z) + mp.besseli(mp.mpf(1) / 4, z)
+    return mp.log(mp.pi / 2 * mp.sqrt(-A / (2 * B)) * mp.exp(z) * bessels)
 
 
 def quartic_second_moment(A, B):

@@ -10,6 +10,7 @@ from statmech_nn.scan.executors import LocalPool
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
+@pytest.mark.slow
 def test_tiny_scan_finds_plasticity_and_frustration():
     grid = CapacityGrid(depth=(1,), width=(1, 32), n_train=(48,), label_noise=(0.0,), temperature=(0.0, 0.2),
                         steps=300, lr=1e-2)

@@ -9,6 +9,7 @@ from statmech_nn.compare.claims import FAILS, load_claims, run_claims
 from statmech_nn.errors import DataError
 
 
+@pytest.mark.slow
 def test_every_claim_has_its_expected_verdict():
     outcomes = run_claims()
     assert outcomes, "no claims found"
@@ -63,7 +64,8 @@ def test_only_registered_checks_run(tmp_path, monkeypatch, capsys, check):
     outside.mkdir()
     marker = tmp_path / "imported"
     (outside / "claims_outside_the_package.py").write_text(
-        f"open({str(marker)!r}, 'w').close()\ndef run():\n    open({str(marker)!r}, 'a').write('ran')\n    return 0.0\n")
+        f"open({str(marker)!r}, 'w').close()\n"
+        f"def run():\n    open({str(marker)!r}, 'a').write('ran')\n    return 0.0\n")
     monkeypatch.syspath_prepend(str(outside))
     claims = tmp_path / "claims"
     claims.mkdir()
@@ -87,7 +89,8 @@ def test_registered_checks_name_every_claim():
     ('check="statmech_nn.quartic.claims:eq4_up_to_constant"\ntolerance="small"\n', "tolerance"),
     ('check="statmech_nn.quartic.claims:eq4_up_to_constant"\ntolerance=1\nparams=5\n', "params a table"),
     ('check=5\ntolerance=1\n', "check must be"),
-    ('check="statmech_nn.quartic.claims:eq4_up_to_constant"\ntolerance=1\n[claims.params]\nbogus=1\n', "params do not fit"),
+    ('check="statmech_nn.quartic.claims:eq4_up_to_constant"\ntolerance=1\n[claims.params]\nbogus=1\n',
+     "params do not fit"),
 ])
 def test_malformed_claims_are_one_line_errors(tmp_path, capsys, extra, message):
     (tmp_path / "c.toml").write_text('[[claims]]\nid = "a"\nsource="x"\nequation="y"\nstatement="z"\n' + extra)

@@ -263,6 +263,7 @@ def test_bad_value_exits_2_with_one_line(command, option, data, files):
     assert left == [], (argv, left)
 
 
+@pytest.mark.slow
 def test_closed_stdout_exits_quietly(tmp_path):
     """``statmech-nn ... | head -1``: the reader is gone; exit 141 (128 + SIGPIPE) without a traceback."""
     import subprocess

@@ -5,11 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from statmech_nn.io import Trajectory
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
+@pytest.mark.slow
 def test_track_your_own_model(tmp_path):
     env = {**os.environ, "STATMECH_EXAMPLE_OUT": str(tmp_path)}
     done = subprocess.run([sys.executable, str(EXAMPLES / "track_your_own_model.py")], env=env, capture_output=True,

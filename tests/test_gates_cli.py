@@ -79,6 +79,7 @@ def test_circuits_on_a_trained_bias_free_run(tmp_path, capsys):
     assert "bias" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_assembly_and_capacity_commands(tmp_path, capsys):
     payload = run_json(capsys, ["assembly", "--depths", "2,3,4", "--widths", "8", "--networks", "200", "--out",
                                 str(tmp_path / "asm"), "--json"])

@@ -211,7 +211,7 @@ def test_gof_prints_at_most_one_summary_warning(monkeypatch):
     original = powerlaw.fit_powerlaw
 
     def warning_fit(*args, **kwargs):
-        warnings.warn("a refit warning", powerlaw.XminScanWarning)
+        warnings.warn("a refit warning", powerlaw.XminScanWarning, stacklevel=2)
         return original(*args, **kwargs)
 
     monkeypatch.setattr(powerlaw, "fit_powerlaw", warning_fit)

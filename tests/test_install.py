@@ -52,7 +52,8 @@ def installed(tmp_path_factory):
     env_dir = root / "venv"
     venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
-    site = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], cwd=root).stdout.strip())
+    purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], cwd=root)
+    site = Path(purelib.stdout.strip())
     (site / "_dependencies.pth").write_text(str(Path(numpy.__file__).resolve().parents[1]) + "\n")
     _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q", str(wheel)],
          cwd=root)
@@ -75,7 +76,8 @@ def test_the_installed_package_runs_from_another_directory(installed):
     by_name = _run([cli, "quartic", "boundaries", "--model", "quartic", "--json"], cwd=elsewhere).stdout
     by_path = _run([cli, "quartic", "boundaries", "--model", "models/quartic.toml", "--json"], cwd=elsewhere).stdout
     assert json.loads(by_name) == json.loads(by_path)
-    pdf = json.loads(_run([cli, "quartic", "pdf", "--model", "quartic", "--q", "0", "1", "--json"], cwd=elsewhere).stdout)
+    pdf = json.loads(_run([cli, "quartic", "pdf", "--model", "quartic", "--q", "0", "1", "--json"],
+                          cwd=elsewhere).stdout)
     assert len(pdf["pdf"]) == 2 and all(p > 0 for p in pdf["pdf"])
 
     assert "soc_digits" in _run([cli, "validate", "--help"], cwd=elsewhere).stdout

@@ -52,6 +52,7 @@ def test_cw_monte_carlo_query(capsys):
     assert payload["free_energy_per_spin"] == pytest.approx(exact.free_energy_per_spin, abs=0.01)
 
 
+@pytest.mark.slow
 def test_cw_phase_diagram_writes_a_run_directory(tmp_path, capsys):
     out = tmp_path / "pd"
     payload = run_json(capsys, ["cw", "phase-diagram", "--out", str(out), "--n", "200", "--t", "0.5:1.5:6",
@@ -94,6 +95,7 @@ def test_hs_query_as_written_in_the_issue(capsys, weights_file):
     assert detailed["details"]["one_loop"] < 0
 
 
+@pytest.mark.slow
 def test_hs_scan_and_layer_write_netcdf_and_figures(tmp_path, capsys, weights_file):
     scan = run_json(capsys, ["hs", "scan", "--weights", str(weights_file), "--out", str(tmp_path / "scan"),
                              "--t", "0.3:2:5", "--h=-0.1:0.1:3", "--json"])

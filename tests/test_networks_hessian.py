@@ -122,7 +122,8 @@ def test_bias_free_architectures(spec, loss, parameters):
     assert sum(p.numel() for p in model.parameters()) == parameters
 
 
-@pytest.mark.parametrize("spec, classes", [("bfmlp:64-1", 2), ("bfmlp:64-8-1", 10), ("bfmlp:32-8-1", 2), ("bfcnn:4-8", 2)])
+@pytest.mark.parametrize("spec, classes", [("bfmlp:64-1", 2), ("bfmlp:64-8-1", 10), ("bfmlp:32-8-1", 2),
+                                           ("bfcnn:4-8", 2)])
 def test_bad_bias_free_specs(spec, classes):
     with pytest.raises(ParameterError):
         Architecture.parse(spec).build((1, 8, 8), classes)

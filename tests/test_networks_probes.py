@@ -97,6 +97,7 @@ def test_outputs_round_trip_through_netcdf_with_figures(probed, tmp_path):
         assert (tmp_path / "figures" / name).stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_probe_command_on_a_trained_run(tmp_path, capsys):
     run = tmp_path / "run"
     assert main(["train", "--arch", "mlp:64-24-16-10", "--dataset", "digits", "--lr", "0.02", "--epochs", "1",

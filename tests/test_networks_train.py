@@ -1,5 +1,6 @@
 """Training runs: run directory contents, warm-up then tracking, equilibrium criterion, kill-and-resume
-equality (SIGKILL in a subprocess, then --resume: the trajectory equals an uninterrupted run's, bitwise)."""
+equality (SIGKILL in a subprocess during the weight criterion's warm-up, then --resume: the trajectory equals an
+uninterrupted run's, bitwise; the plain kills of both backends are in tests/test_run_safety.py)."""
 
 import json
 import os
@@ -36,6 +37,7 @@ def run_cli(capsys, *argv):
     return status, captured.out, captured.err
 
 
+@pytest.mark.slow
 def test_train_writes_a_complete_run_directory(tmp_path, capsys):
     out = tmp_path / "run"
     status, stdout, _ = run_cli(capsys, "train", *TINY, "--warmup-epochs", "1", "--epochs", "1", "--backend", "fast",
@@ -92,9 +94,9 @@ def test_steps_limit_adam_batches_and_other_architectures(tmp_path, capsys):
                                 "--steps", "20", "--batch-size", "16", "--track", "5", "--no-progress",
                                 "--out", str(tmp_path / "vgg"), "--json")
     assert status == 0 and 0 <= json.loads(stdout)["final_test_accuracy"] <= 1
-    status, stdout, _ = run_cli(capsys, "train", *small, "--arch", "autoencoder:8", "--dataset", "digits", "--steps", "20",
-                                "--batch-size", "32", "--track", "5", "--no-progress", "--out", str(tmp_path / "ae"),
-                                "--json")
+    status, stdout, _ = run_cli(capsys, "train", *small, "--arch", "autoencoder:8", "--dataset", "digits",
+                                "--steps", "20", "--batch-size", "32", "--track", "5", "--no-progress",
+                                "--out", str(tmp_path / "ae"), "--json")
     assert status == 0 and json.loads(stdout)["final_test_accuracy"] is None  # no accuracy for an autoencoder
 
 
@@ -111,6 +113,7 @@ def test_equilibrium_criterion():
         EquilibriumCriterion(window=0)
 
 
+@pytest.mark.slow
 def test_until_equilibrium_then_track(tmp_path):
     config = TrainConfig(arch="mlp:64-16-10", dataset="digits", lr=0.02, until_equilibrium=True, eq_window=2,
                          eq_rtol=0.5, max_warmup_epochs=8, epochs=1, track=4, backend="fast",
@@ -147,6 +150,7 @@ def test_weight_criterion_probes_and_its_decision():
     assert criterion.stationary_fraction(decaying) == pytest.approx(2 / 3)
 
 
+@pytest.mark.slow
 def test_training_records_which_equilibrium_criterion_fired(tmp_path, monkeypatch):
     base = dict(arch="mlp:64-16-10", dataset="digits", lr=0.02, until_equilibrium=True, eq_window=2, eq_rtol=0.5,
                 max_warmup_epochs=4, epochs=1, track=8, backend="fast")
@@ -201,9 +205,10 @@ WEIGHT_WARMUP = ["--until-equilibrium", "--equilibrium-criterion", "weights", "-
                  "--max-warmup-epochs", "3"]
 
 
-@pytest.mark.parametrize("backend, arch, epochs, every, warmup", [("torch", "mlp:64-16-10", 2, 150, []),
-                                                                  ("fast", "mlp:64-256-256-10", 20, 250, []),
-                                                                  ("fast", "mlp:64-256-256-10", 14, 250, WEIGHT_WARMUP)])
+# the plain SIGKILL of a torch and a fast training run: tests/test_run_safety.py (killed at a random moment)
+@pytest.mark.slow
+@pytest.mark.parametrize("backend, arch, epochs, every, warmup",
+                         [("fast", "mlp:64-256-256-10", 14, 250, WEIGHT_WARMUP)])
 def test_sigkill_then_resume_gives_the_uninterrupted_trajectory_bitwise(tmp_path, capsys, backend, arch, epochs,
                                                                           every, warmup):
     argv = ["train", "--arch", arch, "--dataset", "digits", "--lr", "0.01", "--track", "16", "--track-biases",

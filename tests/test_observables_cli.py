@@ -106,9 +106,10 @@ def analyzed(sampler_run, network_run, tmp_path_factory):
     return results
 
 
+@pytest.mark.slow
 def test_analyze_serves_a_sampler_and_a_network_with_one_code_path(analyzed):
     datasets = {}
-    for label, (status, summary, out) in analyzed.items():
+    for label, (status, _summary, out) in analyzed.items():
         assert status == 0
         datasets[label] = load_dataset(out / "observables.nc")
         fits = json.loads((out / "fits.json").read_text())
@@ -120,8 +121,8 @@ def test_analyze_serves_a_sampler_and_a_network_with_one_code_path(analyzed):
     # same variables with the same dimensions: the network adds only its neuron-output observables
     shared = {name: sampler[name].dims for name in sampler.data_vars}
     assert all(network[name].dims == dims for name, dims in shared.items())
-    assert set(network.data_vars) - set(sampler.data_vars) <= {"delta_bic", "ashman_d", "modes", "bimodal", "output_means",
-                                                               "output_sds", "output_weights"}
+    assert set(network.data_vars) - set(sampler.data_vars) <= {"delta_bic", "ashman_d", "modes", "bimodal",
+                                                               "output_means", "output_sds", "output_weights"}
     assert list(network["name"].values) == ["0.weight[3,4]", "0.weight[0,7]", "2.bias[1]"]
     assert network.attrs["steps_per_row"] == 10 and network["frequency"].attrs["units"] == "1/step"
     # the fitted exponent 2s of the toy increments (2s = 2) in both, whatever the scale of q
@@ -135,6 +136,7 @@ def test_analyze_serves_a_sampler_and_a_network_with_one_code_path(analyzed):
     assert summaries["sampler"]["n_columns"] == COLUMNS and counts["resolved"] + counts["misfit"] == COLUMNS
 
 
+@pytest.mark.slow
 def test_predictions_are_joins_on_the_measured_bins(analyzed):
     """Predicted bin averages share the measured coordinates; the theory's agree with the data (|pull| < 5)."""
     ds = load_dataset(analyzed["sampler"][2] / "observables.nc")

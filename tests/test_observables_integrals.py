@@ -77,7 +77,8 @@ def test_half_line_moments_are_derivatives_of_the_log_integral():
     dk = (log_tricomi_integral(a, p, k + h * k) - log_tricomi_integral(a, p, k - h * k)) / (2 * h * k)
     assert dp == pytest.approx(-mean[0], rel=1e-7)
     assert dk == pytest.approx(-mean[1], rel=1e-7)
-    dpp = (log_tricomi_integral(a, p + h, k) - 2 * log_tricomi_integral(a, p, k) + log_tricomi_integral(a, p - h, k)) / h**2
+    dpp = (log_tricomi_integral(a, p + h, k) - 2 * log_tricomi_integral(a, p, k)
+           + log_tricomi_integral(a, p - h, k)) / h**2
     assert dpp == pytest.approx(cov[0, 0], rel=1e-4)
 
 

@@ -104,7 +104,8 @@ def _brute_force(data, discrete, alpha_max):
 
             def score(a):
                 log_zeta = lambda b: np.log(zeta(b, xmin))  # noqa: E731
-                slope = (log_zeta(a - 2 * h) - 8 * log_zeta(a - h) + 8 * log_zeta(a + h) - log_zeta(a + 2 * h)) / (12 * h)
+                slope = (log_zeta(a - 2 * h) - 8 * log_zeta(a - h) + 8 * log_zeta(a + h)
+                         - log_zeta(a + 2 * h)) / (12 * h)
                 return slope + mean_log
             if score(alpha_max) < 0:  # the root lies beyond alpha_max
                 continue
@@ -239,7 +240,8 @@ def test_zeros_are_left_out_and_counted_out():
 
 
 def test_a_scan_cut_at_its_budget_says_so_and_bounds_the_best_distance(monkeypatch):
-    """The O(n log n) budget: a cut scan returns D and a gap with D - gap <= min D <= D (checked against the full scan)."""
+    """The O(n log n) budget: a cut scan returns D and a gap with D - gap <= min D <= D (checked against the full
+    scan)."""
     from statmech_nn.observables import powerlaw as fitter
     from statmech_nn.observables._numerics import powerlaw_kernels as kernels
 

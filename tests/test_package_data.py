@@ -14,7 +14,8 @@ def test_every_kind_of_spec_is_shipped_inside_the_package():
 
     assert data_root().parent.resolve() == __import__("pathlib").Path(statmech_nn.__file__).parent.resolve()
     assert {"quartic", "curie_weiss", "linearized_small"} <= set(spec_names("model"))
-    assert {"soc_digits", "soc_mnist5k", "soc_mnist", "criticality_cifar10", "plasticity_digits"} <= set(spec_names("experiment"))
+    assert ({"soc_digits", "soc_mnist5k", "soc_mnist", "criticality_cifar10", "plasticity_digits"}
+            <= set(spec_names("experiment")))
     assert {"quartic", "meanfield", "gates", "hessian"} <= set(spec_names("claims"))
     assert set(KINDS) >= {"model", "experiment", "claims", "scan"}
 
@@ -36,7 +37,8 @@ def test_a_file_on_disk_comes_first(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "quartic.toml").write_text("[parameters]\n")
-    assert find_spec("models/quartic.toml", "model") == tmp_path.joinpath("models", "quartic.toml").relative_to(tmp_path)
+    expected = tmp_path.joinpath("models", "quartic.toml").relative_to(tmp_path)
+    assert find_spec("models/quartic.toml", "model") == expected
 
 
 @pytest.mark.parametrize("typed", ["no_such_spec", "/nonexistent/quartic.toml", "../models/quartic.toml", "",

@@ -73,6 +73,7 @@ def test_bad_plasticity_specs_name_what_is_wrong(tmp_path, text, fragment):
         PlasticitySpec.load(path)
 
 
+@pytest.mark.slow
 def test_tiny_protocol_end_to_end(tmp_path, capsys):
     spec = tmp_path / "tiny.toml"
     spec.write_text(TINY)

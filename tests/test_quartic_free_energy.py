@@ -6,10 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mp_reference as ref
-from statmech_nn.quartic.free_energy import free_energy_eq4, free_energy_exact, log_quartic_integral, quartic_second_moment
+from statmech_nn.quartic.free_energy import (free_energy_eq4, free_energy_exact, log_quartic_integral,
+                                             quartic_second_moment)
 
 # x = A/sqrt(2B) spans the Chebyshev table (|x| < 20), its seams, the Hankel branches and deep double wells
-X_VALUES = [-300.0, -60.0, -20.0001, -20.0, -19.9999, -7.3, -1.0, -1e-9, 0.0, 1e-9, 0.37, 3.0, 19.999, 20.0, 20.001, 75.0, 1e4]
+X_VALUES = [-300.0, -60.0, -20.0001, -20.0, -19.9999, -7.3, -1.0, -1e-9, 0.0, 1e-9, 0.37, 3.0, 19.999, 20.0, 20.001,
+            75.0, 1e4]
 
 
 @pytest.mark.parametrize("x", X_VALUES)
@@ -49,11 +51,13 @@ def test_integration_by_parts_identity(x, B):
     """1 = 2A<y²> + 4B<y⁴>, with <y⁴> = -∂ log Z/∂B by finite differences."""
     A, h = x * np.sqrt(2 * B), 1e-6 * B
     fourth = -(log_quartic_integral(A, B + h) - log_quartic_integral(A, B - h)) / (2 * h)
-    assert 2 * A * quartic_second_moment(A, B) + 4 * B * fourth == pytest.approx(1.0, abs=1e-5 * max(1.0, abs(A) / np.sqrt(B)))
+    assert (2 * A * quartic_second_moment(A, B) + 4 * B * fourth
+            == pytest.approx(1.0, abs=1e-5 * max(1.0, abs(A) / np.sqrt(B))))
 
 
 def test_exact_free_energy_is_eq4_minus_log_2pi_over_2beta():
     u, beta = np.linspace(0, 5, 11), 1.7
     exact = free_energy_exact(u, 0.3, 1.2, 0.8, beta, 0.0)
-    assert np.allclose(exact, free_energy_eq4(u, 0.3, 1.2, 0.8, beta) - np.log(2 * np.pi) / (2 * beta), rtol=0, atol=1e-14)
+    assert np.allclose(exact, free_energy_eq4(u, 0.3, 1.2, 0.8, beta) - np.log(2 * np.pi) / (2 * beta),
+                       rtol=0, atol=1e-14)
     assert np.all(np.isnan(free_energy_eq4(np.array([0.0, 0.05]), -0.1, 1.0, 1.0, 1.0)))

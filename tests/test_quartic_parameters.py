@@ -54,7 +54,8 @@ def test_scalar_and_vectorized_checks_agree(parameter, value):
     assert accepted == bool(parameter.holds([value])[0])
 
 
-@pytest.mark.parametrize("command", [["quartic", "pdf", "--q", "0"], ["sample", "quartic", "--method", "exact", "--chains", "2", "--steps", "8"]])
+@pytest.mark.parametrize("command", [["quartic", "pdf", "--q", "0"],
+                                     ["sample", "quartic", "--method", "exact", "--chains", "2", "--steps", "8"]])
 def test_every_parameter_is_a_command_line_option(command, capsys):
     """Both commands that build a model take every parameter under the table's flag, and a missing required
     one is a one-line usage error that names it."""

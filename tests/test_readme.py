@@ -5,16 +5,22 @@ The commands are the lines of the README's plain code blocks (not ```python bloc
 ``full size`` (minutes to hours, or downloaded data) is not run: the README shows its small variant on the
 line before, and that one is run. ``make`` lines are not run (``make test`` runs this test); the targets
 they name must exist in the Makefile. Each command must exit 0; one with ``--json`` must print one JSON object.
+They run in this process, through the CLI's ``main``; one query command also runs as printed in a shell, through
+the installed ``statmech-nn`` entry point.
 """
 
 import json
 import os
 import re
+import runpy
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from statmech_nn.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 FULL_SIZE = re.compile(r"#\s*full size")
@@ -45,33 +51,57 @@ RUN = [c for c in COMMANDS if not c.startswith("make ") and not FULL_SIZE.search
 
 def test_the_readme_has_commands_and_full_size_ones_have_a_small_variant():
     assert len(RUN) >= 25
-    for index, command in enumerate(COMMANDS):
+    for command in COMMANDS:
         if FULL_SIZE.search(command):
             words = command.split()[:2]
             assert any(c.split()[:2] == words for c in RUN), f"no small variant of: {command}"
 
 
 def test_make_targets_exist():
-    targets = set(re.findall(r"^([a-z]+):", (REPO / "Makefile").read_text(), flags=re.M))
+    targets = set(re.findall(r"^([a-z][a-z-]*):", (REPO / "Makefile").read_text(), flags=re.M))
     for command in (c for c in COMMANDS if c.startswith("make ")):
         assert command.split()[1] in targets, command
 
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
-    """One empty directory for all commands (later ones use what earlier ones wrote); `statmech-nn` and
-    `python` are this interpreter's."""
-    bin_dir = Path(sys.executable).parent
-    assert (bin_dir / "statmech-nn").exists(), "install the package (make install) so that statmech-nn is on PATH"
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return tmp_path_factory.mktemp("readme"), env
+    """One empty directory for all commands (later ones use what earlier ones wrote)."""
+    return tmp_path_factory.mktemp("readme")
+
+
+def run_in_process(command: str) -> int:
+    """``statmech-nn ...`` through the CLI's ``main``, ``python -c CODE`` / ``python FILE`` in this interpreter;
+    the exit status."""
+    words = shlex.split(command, comments=True)
+    if words[0] == "python":
+        if words[1] == "-c":
+            exec(compile(words[2], "<README.md>", "exec"), {"__name__": "__main__"})
+        else:
+            runpy.run_path(words[1], run_name="__main__")
+        return 0
+    return main(words[1:])
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("one_torch_thread")       # commands that set torch's threads do so in this process
 @pytest.mark.parametrize("command", RUN, ids=[f"{i:02d} " + " ".join(c.split()[:3]) for i, c in enumerate(RUN)])
-def test_readme_command_runs_as_printed(workdir, command):
-    cwd, env = workdir
-    result = subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
-    if "--json" in command.split("#")[0].split():
-        json.loads(result.stdout)
+def test_readme_command_runs_as_printed(workdir, monkeypatch, capsys, command):
+    monkeypatch.chdir(workdir)
+    status = run_in_process(command)
+    captured = capsys.readouterr()
+    assert status == 0, f"{command}\n{captured.err[-3000:]}"
+    if "--json" in shlex.split(command, comments=True):
+        json.loads(captured.out)
+
+
+SMOKE = next(c for c in RUN if c.startswith("statmech-nn ") and "--json" in c and "--out" not in c)
+
+
+def test_one_readme_command_runs_as_printed_in_a_shell(tmp_path):
+    """The installed entry point, through bash, exactly as printed (the others run through ``main``)."""
+    bin_dir = Path(sys.executable).parent
+    assert (bin_dir / "statmech-nn").exists(), "install the package (make install) so that statmech-nn is on PATH"
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run(["bash", "-c", SMOKE], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"{SMOKE}\n{result.stderr[-3000:]}"
+    json.loads(result.stdout)

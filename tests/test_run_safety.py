@@ -30,7 +30,7 @@ SAMPLE = ["sample", "quartic", "--lambda-x", "-0.3", "--g", "1", "--lambda-q", "
 LINEARIZED = ["sample", "linearized", "--model", "linearized_small", "--chains", "4",
               "--steps", "600", "--seed", "1", "--json"]
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 
 @pytest.fixture
@@ -388,6 +388,11 @@ def test_killed_at_a_random_moment_then_resumed_gives_the_uninterrupted_bits(sce
     assert main([*argv, "--out", str(tmp_path / "reference")]) == 0
     assert_same_bits(killed, tmp_path / "reference")
     assert outcome(killed) == "completed"
+    if marker == "checkpoints":     # a training run: its metrics are the uninterrupted run's too
+        m_killed = read_json(killed / "metrics.json")["columns"]
+        m_reference = read_json(tmp_path / "reference" / "metrics.json")["columns"]
+        for key in ("step", "train_loss", "test_loss", "test_accuracy", "equilibrium"):
+            assert m_killed[key] == m_reference[key], key
 
 
 def test_linearized_stopped_at_a_random_block_resumes_to_the_same_bits(tmp_path, capsys, monkeypatch,

@@ -95,6 +95,7 @@ def test_linearized_writes_samples_summary_and_the_expansion(capsys, tmp_path):
     assert {"logp_eq19", "logp_eq21", "failure_radius_eq21"} <= set(expansion.variables)
 
 
+@pytest.mark.slow
 def test_a_biased_linearized_run_is_not_reliable_and_the_default_langevin_step_is(capsys):
     # unadjusted Langevin at dt = 0.2 (the old default) is ~8 % biased against the quadrature reference
     argv = ["sample", "linearized", "--model", "models/linearized_small.toml", "--method", "langevin", "--dt", "0.2",
@@ -112,6 +113,7 @@ def test_a_biased_linearized_run_is_not_reliable_and_the_default_langevin_step_i
     assert payload["reliable"] and payload["unbiased"], payload["warnings"]
 
 
+@pytest.mark.slow
 def test_quartic_bias_grid_writes_netcdf_and_figure(capsys, tmp_path):
     argv = QUARTIC[2:]
     status, payload, _ = run_json(capsys, ["sample", "quartic-bias", *argv, "--grid", "epsilon=0.5:1:2",

@@ -45,6 +45,7 @@ def test_langevin_at_small_epsilon_matches_quadrature(parameters):
     check_against_quadrature(model, summarize(run, model.q_bar, quartic_reference(model)))
 
 
+@pytest.mark.slow
 def test_langevin_bias_shrinks_as_epsilon_goes_to_zero():
     # α > β: q is colder than x, and the unaveraged x-fluctuations heat it up at finite ε
     model = QuarticModel(lambda_x=0.5, g=1.0, lambda_q=1.0, alpha=3.0, beta=1.0)

@@ -156,6 +156,7 @@ def _status(store: Path) -> np.ndarray:
         return np.zeros(0)
 
 
+@pytest.mark.slow
 def test_a_driver_killed_mid_scan_resumes_to_the_uninterrupted_result(cluster, tmp_path):
     spec_file = tmp_path / "spec.toml"
     spec_file.write_text('x = 0.0\ndelay = 0.4\n[scan]\ntask = "scan_tasks:square"\n[grid]\nx = "0:11:12"\n')
@@ -203,6 +204,7 @@ def test_a_store_of_another_scan_is_refused(tmp_path):
         run_scan(other, tmp_path / "s.zarr", LocalPool(1), progress=False)
 
 
+@pytest.mark.slow
 def test_scan_command_on_a_spec_file(tmp_path, capsys):
     from statmech_nn.cli import main
 

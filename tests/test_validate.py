@@ -3,10 +3,13 @@
 import base64
 import json
 import re
+import shutil
+from types import SimpleNamespace
 
 import pytest
 
 from statmech_nn.cli import main
+from statmech_nn.experiments import pipeline
 from statmech_nn.errors import DataError, ParameterError
 from statmech_nn.experiments.plasticity import spec_kind
 from statmech_nn.experiments.spec import ExperimentSpec
@@ -57,16 +60,14 @@ max_sampler_z = 5.0
 """
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("validate")
-    spec = root / "tiny.toml"
-    spec.write_text(TINY)
-    out = root / "out"
-    status = main(["validate", str(spec), "--out", str(out), "--json"])
+@pytest.fixture
+def tiny_run(validate_once):
+    """(exit status, run directory) of the one validate run of TINY (tests/conftest.py)."""
+    status, _, out = validate_once("tiny", TINY)
     return status, out
 
 
+@pytest.mark.slow
 def test_the_main_job_writes_its_report_and_summary(tiny_run):
     status, out = tiny_run
     summary = json.loads((out / "summary.json").read_text())
@@ -84,6 +85,7 @@ def test_the_main_job_writes_its_report_and_summary(tiny_run):
         assert (out / path).is_file(), path
 
 
+@pytest.mark.slow
 def test_the_report_embeds_every_figure_with_a_caption(tiny_run):
     _, out = tiny_run
     html = (out / "report.html").read_text()
@@ -96,22 +98,45 @@ def test_the_report_embeds_every_figure_with_a_caption(tiny_run):
         assert heading in html
 
 
-def test_run_json_reruns_and_a_rerun_resumes_the_finished_training(tiny_run, capsys):
+@pytest.mark.slow
+def test_run_json_reruns_and_a_rerun_resumes_the_finished_training(tiny_run, tmp_path, capsys, monkeypatch):
+    """The rerun continues a copy of the run (the shared run stays as the other tests read it); the source's
+    claims, which do not depend on the run, are not checked a second time."""
     _, out = tiny_run
     command = json.loads((out / "run.json").read_text())["command"]
     assert command[:2] == ["statmech-nn", "validate"] and str(out) in command
     first = json.loads((out / "summary.json").read_text())["training"]
-    assert main(["validate", command[2], "--out", str(out), "--json"]) == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    monkeypatch.setattr(pipeline, "run_claims", lambda: [])
+    assert main(["validate", command[2], "--out", str(copy), "--json"]) == 0
     again = json.loads(capsys.readouterr().out)["training"]
     assert again["steps"] == first["steps"] and again["final_test_loss"] == first["final_test_loss"]
 
 
-def test_a_failed_acceptance_criterion_exits_1_and_names_it(tiny_run, tmp_path, capsys):
-    """The machinery's checks are not the physics: an unmet criterion (here an accuracy no run reaches) exits 1."""
+@pytest.mark.slow
+def test_a_failed_acceptance_criterion_exits_1_and_names_it(tiny_run, tmp_path, capsys, monkeypatch):
+    """The machinery's checks are not the physics: an unmet criterion (here an accuracy no run reaches) exits 1.
+
+    The saved summary of the tiny run is judged again under the strict spec (the pipeline's acceptance rule on
+    the run's numbers), and the command line reports that judgement, without running the stages again."""
     _, out = tiny_run
+    saved = json.loads((out / "summary.json").read_text())
+    training = SimpleNamespace(**saved["training"])
+    samplers = [SimpleNamespace(method=method, z_score=result["z_score"])
+                for method, result in saved["samplers"].items()]
+    assert saved["claims"]["as_expected"] == saved["claims"]["total"]
+    claims = [SimpleNamespace(claim=SimpleNamespace(id=claim), as_expected=True)
+              for claim in saved["claims"]["verdicts"]]
+    original = tmp_path / "tiny.toml"
+    original.write_text(TINY)
+    assert pipeline._acceptance(ExperimentSpec.load(original), training, samplers, claims) == saved["acceptance"]
     spec = tmp_path / "strict.toml"
     spec.write_text(TINY.replace("min_test_accuracy = 0.5", "min_test_accuracy = 1.01"))
-    assert main(["validate", str(spec), "--out", str(out), "--json"]) == 1
+    checks = pipeline._acceptance(ExperimentSpec.load(spec), training, samplers, claims)
+    rejudged = {**saved, "acceptance": checks, "passed": all(check["passed"] for check in checks)}
+    monkeypatch.setattr(pipeline, "run_validation", lambda *args, **kwargs: rejudged)
+    assert main(["validate", str(spec), "--out", str(tmp_path / "strict"), "--json"]) == 1
     summary = json.loads(capsys.readouterr().out)
     failed = [check["criterion"] for check in summary["acceptance"] if not check["passed"]]
     assert summary["passed"] is False and failed == ["test accuracy >= 1.01"]
@@ -149,6 +174,7 @@ def test_bad_spec_on_the_command_line_is_one_line_and_exit_2(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "missing.toml")]) == 2
 
 
+@pytest.mark.slow
 def test_the_report_opens_with_the_verdicts_and_holds_no_python_reprs(tiny_run):
     _, out = tiny_run
     summary = json.loads((out / "summary.json").read_text())

@@ -7,7 +7,8 @@ A subclass states its support and implements what it knows in closed form or by 
 - ``pdf = exp(logpdf)``; ``logcdf``/``logsf`` are logs of ``cdf``/``sf`` unless overridden;
 - ``sf = 1 - cdf`` and ``cdf = 1 - sf`` when only one is given (a subclass that must stay accurate in a far
   tail overrides both, or ``_logsf``);
-- ``ppf`` by a bracket and bisection on ``cdf`` (vectorized, also over array parameters) unless given; ``isf(p) = ppf(1 - p)`` unless given;
+- ``ppf`` by a bracket and bisection on ``cdf`` (vectorized, also over array parameters) unless given;
+  ``isf(p) = ppf(1 - p)`` unless given;
 - ``rvs(size, random_state)`` by inversion of uniforms through ``ppf`` unless given;
 - ``moment(n)`` by adaptive quadrature of xⁿ p(x) over the support (a sum for a discrete law);
   ``mean``, ``var``, ``std``, ``median`` and ``interval(confidence)`` (a probability interval, as in scipy)

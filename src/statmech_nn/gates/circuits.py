@@ -218,7 +218,8 @@ def circuit_gradient(circuits: Circuits) -> list[np.ndarray]:
 
 
 def circuit_hessian(circuits: Circuits) -> np.ndarray:
-    """∂²T/∂w∂w' over all weights (flattened in layer order) as sums of second-order perturbations Ω² (eqs. (18)-(19))."""
+    """∂²T/∂w∂w' over all weights (flattened in layer order) as sums of second-order perturbations Ω²
+    (eqs. (18)-(19))."""
     _one_output(circuits)
     letters = _letters(len(circuits.stages) + 1)
     sizes = [int(np.prod(shape)) for shape in circuits.weight_shapes]

@@ -26,7 +26,8 @@ def random_mlp(widths, seed=0, scale: float = 1.0) -> list[np.ndarray]:
     widths = [require_int("widths", w, 1) for w in widths]
     require_budget(f"widths = {widths}", memory=8.0 * sum(a * b for a, b in zip(widths, widths[1:])))
     rng = rng_from(seed)
-    return [rng.normal(0.0, scale * np.sqrt(2.0 / n_in), size=(n_out, n_in)) for n_in, n_out in zip(widths[:-1], widths[1:])]
+    return [rng.normal(0.0, scale * np.sqrt(2.0 / n_in), size=(n_out, n_in))
+            for n_in, n_out in zip(widths[:-1], widths[1:])]
 
 
 def _relative(a, b) -> float:
@@ -44,8 +45,10 @@ def zero_temperature_is_relu(widths, temperature: float, networks: int = 20, see
         layers = random_mlp(widths, rng)
         x = rng.normal(size=widths[0])
         relu = relu_forward(layers, x)
-        worst = max(worst, _relative(exact(layers, x, temperature).mean, relu), _relative(mean_field(layers, x, temperature), relu))
-    return worst, f"largest relative difference from the ReLU forward pass over {networks} networks at T = {temperature:g}"
+        worst = max(worst, _relative(exact(layers, x, temperature).mean, relu),
+                    _relative(mean_field(layers, x, temperature), relu))
+    return worst, (f"largest relative difference from the ReLU forward pass over {networks} networks "
+                   f"at T = {temperature:g}")
 
 
 @registered_check
@@ -59,7 +62,8 @@ def mean_field_one_hidden_layer(n_in: int, width: int, temperatures, networks: i
         for t in temperatures:
             values, probabilities = output_atoms(layers, x, t)
             worst = max(worst, _relative(probabilities @ values, mean_field(layers, x, t)))
-    return worst, f"all 2^{width} gate patterns enumerated against Swish, {networks} networks, T in {list(temperatures)}"
+    return worst, (f"all 2^{width} gate patterns enumerated against Swish, {networks} networks, "
+                   f"T in {list(temperatures)}")
 
 
 @registered_check
@@ -71,10 +75,11 @@ def mean_field_two_hidden_layers(widths, temperature: float, networks: int = 20,
         layers = random_mlp(widths, rng)
         x = rng.normal(size=widths[0])
         law = exact(layers, x, temperature)
-        deviations.append(float(np.max(np.abs(law.mean - mean_field(layers, x, temperature)) / np.sqrt(law.variance))))
-    return float(np.median(deviations)), (f"median over {networks} networks of |mean field - exact mean| in units of the "
-                                          f"output's standard deviation, T = {temperature:g}; the mean field is exact "
-                                          "for one hidden layer only")
+        deviation = np.abs(law.mean - mean_field(layers, x, temperature)) / np.sqrt(law.variance)
+        deviations.append(float(np.max(deviation)))
+    return float(np.median(deviations)), (f"median over {networks} networks of |mean field - exact mean| in units "
+                                          f"of the output's standard deviation, T = {temperature:g}; the mean field "
+                                          "is exact for one hidden layer only")
 
 
 @registered_check

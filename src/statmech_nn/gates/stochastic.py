@@ -46,7 +46,8 @@ def check_layers(layers, x=None) -> tuple[list[np.ndarray], np.ndarray | None]:
         if not np.all(np.isfinite(w)):
             raise DataError(f"layer W{index} holds NaN or infinite values")
         if index > 1 and w.shape[1] != mats[index - 2].shape[0]:
-            raise DataError(f"layer W{index} takes {w.shape[1]} inputs but W{index - 1} gives {mats[index - 2].shape[0]}")
+            raise DataError(f"layer W{index} takes {w.shape[1]} inputs "
+                            f"but W{index - 1} gives {mats[index - 2].shape[0]}")
     if x is None:
         return mats, None
     x = real_array(x, "the input")

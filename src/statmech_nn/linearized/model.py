@@ -173,7 +173,8 @@ class LinearizedModel:
             raise ParameterError("v_x", v_x.tolist(), "> 0 (else G + V_x can be singular and p(x|q) not normalizable)")
         if np.any(v_q <= 0):
             raise ParameterError("v_q", v_q.tolist(), "> 0 (else p(q) need not be normalizable)")
-        q_bar = base[trainable[:, 0], trainable[:, 1]].copy() if self.q_bar is None else _diagonal("q_bar", self.q_bar, k)
+        q_bar = (base[trainable[:, 0], trainable[:, 1]].copy() if self.q_bar is None
+                 else _diagonal("q_bar", self.q_bar, k))
         x_bar = np.zeros(n) if self.x_bar is None else _diagonal("x_bar", self.x_bar, n)
         values = {"base": base, "trainable": trainable, "slopes": _diagonal("slopes", self.slopes, n), "v_x": v_x,
                   "v_q": v_q, "alpha": require_positive("alpha", self.alpha),
@@ -208,7 +209,8 @@ class LinearizedModel:
     def _q(self, q) -> np.ndarray:
         q = np.asarray(q, float)
         if q.shape[-1:] != (self.n_trainable,):
-            raise ParameterError("q", f"array of shape {q.shape}", f"an array whose last axis has length K = {self.n_trainable}")
+            raise ParameterError("q", f"array of shape {q.shape}",
+                                 f"an array whose last axis has length K = {self.n_trainable}")
         return q
 
     def weights(self, q) -> np.ndarray:
@@ -231,7 +233,8 @@ class LinearizedModel:
         """H(x, q) of eq. (14)."""
         y = np.asarray(x, float) - self.x_bar
         d = self._q(q) - self.q_bar
-        return 0.5 * np.einsum("...i,...ij,...j->...", y, self.precision(q), y) + 0.5 * np.einsum("...k,k,...k->...", d, self.v_q, d)
+        return (0.5 * np.einsum("...i,...ij,...j->...", y, self.precision(q), y)
+                + 0.5 * np.einsum("...k,k,...k->...", d, self.v_q, d))
 
     # free energy and distributions ---------------------------------------------------------
     def free_energy_and_gradient(self, q) -> tuple[np.ndarray, np.ndarray]:
@@ -255,7 +258,7 @@ class LinearizedModel:
         """log p(q) + const = -αF(β, q) (eqs. 18-19), unnormalized."""
         return -self.alpha * self.free_energy(q)
 
-    def conditional(self, q) -> "LinearizedConditional":
+    def conditional(self, q) -> LinearizedConditional:
         """p(x|q) = N(x̄, (β(Ĝ(q) + V̂_x))⁻¹) (eq. 13 with eq. 14), for one q or a batch (..., K)."""
         return LinearizedConditional(self, q)
 

@@ -6,8 +6,8 @@
 - :class:`LayerSpinModel`: a trained layer (weight, bias; numpy or torch) as that spin model;
 - exponents and finite-size scaling (:mod:`.exponents`), claim checks (:mod:`.claims`).
 
-Models only: their heat-bath Monte Carlo is :mod:`statmech_nn.sampling.spins`, their scans :mod:`statmech_nn.scan.meanfield`,
-their figures :mod:`statmech_nn.report.meanfield_figures`.
+Models only: their heat-bath Monte Carlo is :mod:`statmech_nn.sampling.spins`, their scans
+:mod:`statmech_nn.scan.meanfield`, their figures :mod:`statmech_nn.report.meanfield_figures`.
 """
 
 from .bridge import LayerSpinModel

@@ -82,7 +82,7 @@ class LayerSpinModel:
     bias: np.ndarray
 
     @classmethod
-    def from_layer(cls, layer_or_weight, bias=None) -> "LayerSpinModel":
+    def from_layer(cls, layer_or_weight, bias=None) -> LayerSpinModel:
         return cls(*layer_parameters(layer_or_weight, bias))
 
     @property

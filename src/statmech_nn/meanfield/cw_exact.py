@@ -97,8 +97,8 @@ class CurieWeissExact(DiscreteDistribution):
     """The exact distribution of the magnetization per spin m = M/N at finite N, like a frozen scipy.stats law.
 
     The support is m ∈ {-1, -1 + 2/N, ..., 1} (``values()``); every method of scipy.stats's discrete laws comes
-    from :class:`~statmech_nn.distributions.DiscreteDistribution`. ``observables`` holds every thermodynamic observable of :func:`exact_observables`; the
-    main ones are properties.
+    from :class:`~statmech_nn.distributions.DiscreteDistribution`. ``observables`` holds every thermodynamic
+    observable of :func:`exact_observables`; the main ones are properties.
     """
 
     n: int

@@ -28,7 +28,6 @@ from ..params import require_int, require_positive
 from .cw_exact import exact_observables
 from .cw_mean_field import mean_field_grid
 
-MEAN_FIELD_EXPONENTS = {"beta": 0.5, "gamma": 1.0, "delta": 3.0}
 BINDER_AT_TC = 1.0 - gamma_function(0.25) ** 2 / (12.0 * gamma_function(0.75) ** 2)
 
 

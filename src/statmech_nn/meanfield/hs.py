@@ -127,7 +127,7 @@ class GeneralCouplings:
         self.field = _field_vector(field, self.n)
 
     @classmethod
-    def from_extended_matrix(cls, extended) -> "GeneralCouplings":
+    def from_extended_matrix(cls, extended) -> GeneralCouplings:
         """The model of the slides' bias-extended matrix: unit 0 is the always-on unit, clamped to +1 (001 slide
         'Statistical model of a neural network', W acting on (1, V_1, ..., V_N)).
 
@@ -149,7 +149,7 @@ class GeneralCouplings:
                 model.__dict__[key] = cached[key]
         return model
 
-    def with_field(self, field) -> "GeneralCouplings":
+    def with_field(self, field) -> GeneralCouplings:
         """The same couplings with another field (no copy of W, no new eigen-decomposition)."""
         return self._from_parts(self.weights, _field_vector(field, self.n), self.__dict__)
 
@@ -185,7 +185,7 @@ class GeneralCouplings:
         return np.column_stack(columns)
 
     def saddle_points(self, beta: float, *, random_starts: int = 4, seed=0, extra_starts=None,
-                      options: SolverOptions | None = None) -> "SaddlePoints":
+                      options: SolverOptions | None = None) -> SaddlePoints:
         """Every distinct solution of V = tanh(β(W V/N + h)) from the default starts and ``extra_starts`` (N, k).
 
         At h = 0 the mirror image -V of every solution found is added (the equations are odd in V).

@@ -7,6 +7,8 @@ engine.
                                track=200, out="runs/digits"))
     probes = probe(result.out)          # xarray.Dataset, see statmech_nn.networks.probes
 
+The probe's figures and files are a front end's: ``statmech_nn.report.probe_figures.write_probe_outputs``.
+
 Any torch model in the user's own loop: ``with track(model, k=64, seed=0, optimizer=opt) as tracker: ...``
 (:mod:`.tracker`); ``epoch_order(seed, epoch, n)`` is the trainer's sample order, to reproduce its runs.
 
@@ -19,7 +21,7 @@ from ..lazy import lazy_exports
 _EXPORTS = {
     "ArrayDataset": "data", "load_dataset": "data", "Architecture": "architectures", "TrainConfig": "config",
     "TrainResult": "training", "train": "training", "evaluate": "training", "probe": "probes",
-    "write_probe_outputs": "probe_figures", "FastMLPEngine": "fast_sgd", "EquilibriumCriterion": "equilibrium",
+    "FastMLPEngine": "fast_sgd", "EquilibriumCriterion": "equilibrium",
     "TrackedParameters": "tracking", "track": "tracker", "Tracker": "tracker", "epoch_order": "training",
 }
 

@@ -73,7 +73,7 @@ class Architecture:
     width: int = 64                             # vgg
 
     @classmethod
-    def parse(cls, spec: str) -> "Architecture":
+    def parse(cls, spec: str) -> Architecture:
         family, _, body = spec.partition(":")
         family = family.strip().lower()
         if family not in FAMILIES:

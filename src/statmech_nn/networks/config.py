@@ -90,7 +90,7 @@ class TrainConfig:
         return payload
 
     @classmethod
-    def from_dict(cls, payload: dict) -> "TrainConfig":
+    def from_dict(cls, payload: dict) -> TrainConfig:
         known = {f.name for f in fields(cls)}
         unknown = set(payload) - known
         if unknown:
@@ -98,14 +98,14 @@ class TrainConfig:
         return cls(**payload)
 
     @classmethod
-    def from_run_dir(cls, path: str | Path) -> "TrainConfig":
+    def from_run_dir(cls, path: str | Path) -> TrainConfig:
         """The configuration stored in ``path/run.json``."""
         parameters = RunDirectory(path).read_run_info().get("parameters")
         if not isinstance(parameters, dict):
             raise DataError(f"{Path(path) / 'run.json'} has no 'parameters' object: not a run of statmech-nn train")
         return cls.from_dict(parameters)
 
-    def resumed_with(self, requested: "TrainConfig") -> "TrainConfig":
+    def resumed_with(self, requested: TrainConfig) -> TrainConfig:
         """This (stored) run continued as ``requested`` asks: the run directory is ``requested.out``; settings that
         do not change the numbers (:data:`FREE_ON_RESUME`) are taken; the tracked ``epochs`` (or ``steps``) may
         grow, which extends the run. Any other difference is a ParameterError naming the arguments."""

@@ -86,7 +86,8 @@ class HessianOperator:
         return {name: slice(int(end - size), int(end)) for name, size, end in zip(self.names, self.sizes, ends)}
 
     def _params(self, theta: torch.Tensor) -> dict[str, torch.Tensor]:
-        return dict(zip(self.names, (part.view(shape) for part, shape in zip(torch.split(theta, self.sizes), self.shapes))))
+        parts = (part.view(shape) for part, shape in zip(torch.split(theta, self.sizes), self.shapes))
+        return dict(zip(self.names, parts))
 
     def _chunk_loss(self, theta, x, y):
         """This chunk's share of the mean loss: the chunk's summed loss over n (chunks then add up)."""
@@ -162,7 +163,8 @@ class HessianOperator:
             out[:, start:stop] = self.matmat(eye)
         return out
 
-    def per_example_entries(self, rows, cols, *, examples_per_chunk: int = 64, columns_per_chunk: int = 32) -> np.ndarray:
+    def per_example_entries(self, rows, cols, *, examples_per_chunk: int = 64,
+                            columns_per_chunk: int = 32) -> np.ndarray:
         """h_i,ab for every example i and sampled entry (a, b): an (n, N) array whose row mean is H_ab.
 
         Per-example Hessian columns (one-hot tangents, ``vmap`` over examples and columns), only the
@@ -222,7 +224,8 @@ def operator_from_run(run_dir, step: int | None = None, *, n_examples: int | Non
         model = Architecture.parse(config.arch).build(data.input_shape, data.n_classes, seed=config.seed)
     else:
         model, _ = load_trained_model(run_dir, step)
-    count = data.x_train.shape[0] if n_examples is None else min(require_int("examples", n_examples, 1), data.x_train.shape[0])
+    available = data.x_train.shape[0]
+    count = available if n_examples is None else min(require_int("examples", n_examples, 1), available)
     objective = Architecture.parse(config.arch).loss
     return HessianOperator(model, objective, data.x_train[:count], data.y_train[:count], chunk=chunk, method=method,
                            device=device)

@@ -63,7 +63,8 @@ def traceless(n_train: int = 200, steps: int = 300):
     """|tr H| / ‖H‖_F."""
     operator, hessian = _hessian(*trained_bias_free(n_train, steps))
     norm = np.linalg.norm(hessian)
-    return abs(np.trace(hessian)) / norm, f"tr H = {np.trace(hessian):.3g}, ‖H‖_F = {norm:.3g}, loss {operator.loss():.3g}"
+    return (abs(np.trace(hessian)) / norm,
+            f"tr H = {np.trace(hessian):.3g}, ‖H‖_F = {norm:.3g}, loss {operator.loss():.3g}")
 
 
 def beyond_margin(n_train: int = 200, steps: int = 300):

@@ -61,7 +61,7 @@ class TrackedParameters:
 
     @classmethod
     def choose(cls, model: nn.Module, k: int, seed: int, *, include_biases: bool = False,
-               layers: tuple[str, ...] | None = None) -> "TrackedParameters":
+               layers: tuple[str, ...] | None = None) -> TrackedParameters:
         """Draw ``k`` entries (see the module docstring); ``layers`` are module-name patterns like ``fc1``."""
         k = require_int("track", k, 1)
         candidates = []
@@ -82,7 +82,7 @@ class TrackedParameters:
         return cls._from_groups(model, picked)
 
     @classmethod
-    def matching(cls, model: nn.Module, pattern: str | re.Pattern, k: int | None, seed: int) -> "TrackedParameters":
+    def matching(cls, model: nn.Module, pattern: str | re.Pattern, k: int | None, seed: int) -> TrackedParameters:
         """The entries (weights and biases alike) whose column name matches ``pattern``, all of them or, when
         ``k`` is given and more match, ``k`` drawn uniformly without replacement (seeded).
 
@@ -119,7 +119,7 @@ class TrackedParameters:
         return cls._from_groups(model, [(name, hits) for name, hits in groups if hits.size])
 
     @classmethod
-    def explicit(cls, model: nn.Module, entries: Sequence[tuple[str, int | Sequence[int]]]) -> "TrackedParameters":
+    def explicit(cls, model: nn.Module, entries: Sequence[tuple[str, int | Sequence[int]]]) -> TrackedParameters:
         """The listed entries: (parameter name, flat index) or (parameter name, index tuple) pairs, each once.
         Columns are ordered as everywhere else (by parameter, then flat index), not as listed."""
         params = dict(model.named_parameters())
@@ -142,7 +142,7 @@ class TrackedParameters:
                                         for name in params if name in chosen])
 
     @classmethod
-    def _from_groups(cls, model: nn.Module, groups: list[tuple[str, np.ndarray]]) -> "TrackedParameters":
+    def _from_groups(cls, model: nn.Module, groups: list[tuple[str, np.ndarray]]) -> TrackedParameters:
         """Columns from (parameter name, sorted flat indices) pairs given in ``named_parameters()`` order."""
         shapes = {name: tuple(param.shape) for name, param in model.named_parameters()}
         param_names, names = [], []

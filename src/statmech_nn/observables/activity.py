@@ -92,7 +92,8 @@ def _count_modes(weights, means, sds) -> int:
     lo = np.min(means - 4 * sds)
     hi = np.max(means + 4 * sds)
     grid = np.linspace(lo, hi, _MODE_GRID)
-    density = np.exp(logsumexp(np.log(weights)[:, None] + _normal_logpdf(grid[None, :], means[:, None], sds[:, None]), axis=0))
+    components = np.log(weights)[:, None] + _normal_logpdf(grid[None, :], means[:, None], sds[:, None])
+    density = np.exp(logsumexp(components, axis=0))
     interior = (density[1:-1] > density[:-2]) & (density[1:-1] >= density[2:])
     return int(interior.sum())
 

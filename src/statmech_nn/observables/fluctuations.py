@@ -114,7 +114,8 @@ def fluctuation_densities(samples, names=None, chain=None, per_decade: int = 10,
     density_unit, square_unit = f"1/{units}", f"{units}^2"
     coords = {
         "column": ("column", np.arange(k)), "name": ("column", names), "chain": ("column", chain),
-        "abs_delta": (("column", "abs_bin"), folded["center"], {"units": units, "long_name": "|Δ| (bin centre, geometric)"}),
+        "abs_delta": (("column", "abs_bin"), folded["center"],
+                      {"units": units, "long_name": "|Δ| (bin centre, geometric)"}),
         "abs_delta_lo": (("column", "abs_bin"), folded["lo"], {"units": units}),
         "abs_delta_hi": (("column", "abs_bin"), folded["hi"], {"units": units}),
         "delta_sq": (("column", "sq_bin"), 0.5 * (edges[:, 1:] + edges[:, :-1]),

@@ -29,7 +29,7 @@ Method and defaults (stated, since 003 names none):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from scipy.linalg import eigh_tridiagonal
@@ -92,7 +92,7 @@ class SpectralMeasure:
     exact: bool = False
 
     @classmethod
-    def from_eigenvalues(cls, eigenvalues) -> "SpectralMeasure":
+    def from_eigenvalues(cls, eigenvalues) -> SpectralMeasure:
         values = np.sort(np.asarray(eigenvalues, dtype=np.float64).ravel())
         return cls(values[None, :], np.full((1, values.size), 1.0 / values.size), values.size, exact=True)
 
@@ -143,7 +143,8 @@ def slq(matvec: Callable[[np.ndarray], np.ndarray], dim: int, *, steps: int = DE
 
 
 def density(measure: SpectralMeasure, grid: np.ndarray, sigma: float | None = None) -> np.ndarray:
-    """ρ(λ) on ``grid``: every node broadened by a Gaussian of width σ (default :meth:`SpectralMeasure.default_sigma`)."""
+    """ρ(λ) on ``grid``: every node broadened by a Gaussian of width σ
+    (default :meth:`SpectralMeasure.default_sigma`)."""
     sigma = require_positive("sigma", measure.default_sigma() if sigma is None else sigma)
     nodes, weights = measure.flat
     grid = np.asarray(grid, dtype=np.float64)

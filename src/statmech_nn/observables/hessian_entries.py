@@ -69,7 +69,8 @@ def sample_entries(dim: int, count: int, seed=0, *, exclude_blocks=()) -> tuple[
     blocks = [(b.start, b.stop) for b in exclude_blocks]
     total = dim * (dim + 1) // 2 - sum((stop - start) * (stop - start + 1) // 2 for start, stop in blocks)
     if count > total:
-        raise DataError(f"cannot sample {count} distinct entries from {total} eligible entries of a {dim} x {dim} matrix")
+        raise DataError(f"cannot sample {count} distinct entries from {total} eligible entries "
+                        f"of a {dim} x {dim} matrix")
     rng = rng_from(seed)
     if not blocks:
         return _triangle(np.sort(rng.choice(dim * (dim + 1) // 2, size=count, replace=False)))
@@ -135,7 +136,9 @@ class EntryBootstrap:
         """frac(|H_ab|/std_i(h_i,ab) < threshold): each entry against the fluctuation of its per-example
         contributions (the other reading of 003 Fig. 6a's "normalized by their standard deviations")."""
         live = ~self.structural_zero
-        return float((np.abs(self.full[live] / self.example_std[live]) < threshold).mean()) if live.any() else float("nan")
+        if not live.any():
+            return float("nan")
+        return float((np.abs(self.full[live] / self.example_std[live]) < threshold).mean())
 
     def effect_band(self, threshold: float = T_THRESHOLD) -> float:
         """The effect reading's own band: the binomial standard error √(f(1 − f)/N) of its fraction f over the

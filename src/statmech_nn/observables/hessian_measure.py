@@ -98,7 +98,8 @@ def _spectra(operator, options: HessianOptions, summary: dict, variables: dict, 
         measures["exact"] = SpectralMeasure.from_eigenvalues(eigenvalues)
         variables["eigenvalues"] = (("eigen",), eigenvalues)
         summary["exact_asymmetry_of_matrix"] = float(np.abs(hessian - hessian.T).max())
-        summary["nonzero_entry_fraction"] = float(np.count_nonzero(np.tril(hessian)) / (operator.dim * (operator.dim + 1) / 2))
+        lower_entries = operator.dim * (operator.dim + 1) / 2
+        summary["nonzero_entry_fraction"] = float(np.count_nonzero(np.tril(hessian)) / lower_entries)
     else:
         hessian = None
     if not measures:
@@ -139,7 +140,8 @@ def _sample(operator, options: HessianOptions, hessian: np.ndarray | None) -> tu
             rows, cols = rows[keep], cols[keep]
         if rows.size == 0:
             return rows, cols
-        chosen = np.sort(np.random.default_rng(options.seed).choice(rows.size, min(options.entries, rows.size), replace=False))
+        rng = np.random.default_rng(options.seed)
+        chosen = np.sort(rng.choice(rows.size, min(options.entries, rows.size), replace=False))
         return rows[chosen], cols[chosen]
     total = operator.dim * (operator.dim + 1) // 2
     blocks = list(operator.layer_slices().values()) if options.skip_same_layer else []

@@ -28,9 +28,7 @@ from ..distributions import Distribution
 from ..errors import DataError
 from ..params import require_int, require_positive, rng_from
 from ._numerics import powerlaw_kernels as kernels
-from .tail_models import ALTERNATIVES, LikelihoodRatio, TailData, TailModel, fit_alternative, likelihood_ratio
-
-CLI_KEYS = ("alpha", "xmin", "sigma", "D", "ntail", "n")
+from .tail_models import LikelihoodRatio, TailData, TailModel, fit_alternative, likelihood_ratio
 
 
 class XminScanWarning(UserWarning):
@@ -73,7 +71,7 @@ class PowerLawFit:
         return TailModel("power_law", (self.alpha,), self.tail_data())
 
     @property
-    def law(self) -> "PowerLaw":
+    def law(self) -> PowerLaw:
         """The fitted continuous law above xmin as a distribution (a discrete fit has no such object)."""
         if self.discrete:
             raise DataError("a discrete power-law fit has no continuous law object; use sample() to draw from it")
@@ -91,10 +89,6 @@ class PowerLawFit:
         mine = TailModel("power_law", (self.alpha,), data)
         return likelihood_ratio(mine.logpdf(data.values), other.logpdf(data.values), data.counts,
                                 nested=alternative == "truncated_power_law")
-
-    def compare_all(self) -> dict:
-        """``{alternative: LikelihoodRatio}`` for every alternative."""
-        return {name: self.compare(name) for name in ALTERNATIVES}
 
     def gof_pvalue(self, n_boot: int = 1000, seed=None, progress: bool = False) -> float:
         """CSN §4.1 semi-parametric bootstrap: the fraction of synthetic data sets whose refitted D is ≥ this D.
@@ -163,7 +157,9 @@ class PowerLaw(Distribution):
 
     def _moment(self, order):
         """x_min^n (α - 1)/(α - 1 - n), infinite for n ≥ α - 1."""
-        return self.xmin**order * (self.alpha - 1.0) / (self.alpha - 1.0 - order) if order < self.alpha - 1.0 else np.inf
+        if order >= self.alpha - 1.0:
+            return np.inf
+        return self.xmin**order * (self.alpha - 1.0) / (self.alpha - 1.0 - order)
 
 
 def sample_powerlaw(alpha: float, xmin: float, size: int, discrete: bool = False, seed=None) -> np.ndarray:

@@ -111,7 +111,8 @@ def spectrum_dataset(q, names=None, chain=None, segment: int | None = None, per_
     }
     data = {
         "psd": (("column", "frequency"), psd, {"units": psd_unit, "long_name": "P(f), Welch (Hann)"}),
-        "f2_psd": (("column", "freq_bin"), binned["mean"], {"units": f"{units}^2/step", "long_name": "f²·P(f), log-binned"}),
+        "f2_psd": (("column", "freq_bin"), binned["mean"],
+                   {"units": f"{units}^2/step", "long_name": "f²·P(f), log-binned"}),
         "f2_psd_err": (("column", "freq_bin"), binned["error"], {"units": f"{units}^2/step"}),
         "exponent_low": ("column", low, {"units": "1", "long_name": "a of P ∝ f^-a, low band"}),
         "exponent_low_err": ("column", low_err, {"units": "1"}),

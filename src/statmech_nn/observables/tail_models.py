@@ -66,7 +66,7 @@ class TailData:
         return self.xmin - 0.5 if self.discrete else self.xmin
 
     @classmethod
-    def of(cls, sorted_data, xmin: float, discrete: bool) -> "TailData":
+    def of(cls, sorted_data, xmin: float, discrete: bool) -> TailData:
         tail = sorted_data[np.searchsorted(sorted_data, xmin, side="left"):]
         if tail.size < 2:
             raise DataError(f"the tail above xmin={xmin} holds {tail.size} value(s); at least 2 are needed")

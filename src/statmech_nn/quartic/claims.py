@@ -65,7 +65,8 @@ def eq7_powerlaw_slope(lambda_x, g, lambda_q, alpha, beta, mu=0.0):
     h = 1e-4
     slope = (model.marginal().logpdf(t_mid * np.exp(h)) - model.marginal().logpdf(t_mid * np.exp(-h))) / (2 * h)
     exponent = -alpha / beta
-    return float(abs(slope / exponent - 1.0)), (f"slope {slope:.4f} vs -alpha/beta = {exponent:.4f} at |q - qbar| = {t_mid:.3g}, "
+    return float(abs(slope / exponent - 1.0)), (f"slope {slope:.4f} vs -alpha/beta = {exponent:.4f} "
+                                                f"at |q - qbar| = {t_mid:.3g}, "
                                                 f"{regimes.powerlaw_decades:.2f} decades of u")
 
 
@@ -76,7 +77,8 @@ def eq7_lambert_crossover(lambda_x, g, lambda_q, beta):
     lhs, rhs = -np.log(g * u + lambda_x), beta * lambda_q * u
     general = float(gauss_crossover(lambda_x, g, lambda_q, beta))
     return float(abs(lhs - rhs) / abs(rhs)), (f"printed crossover {u:.6g}; the root of the defining equation is "
-                                              f"W((beta lambda_q/g) e^(beta lambda_q lambda_x/g))/(beta lambda_q) - lambda_x/g = {general:.6g}")
+                                              "W((beta lambda_q/g) e^(beta lambda_q lambda_x/g))/(beta lambda_q) "
+                                              f"- lambda_x/g = {general:.6g}")
 
 
 @registered_check
@@ -97,7 +99,8 @@ def frustrated_conditional_is_bimodal(lambda_x, g, beta, mu, n_points=401):
         x = np.linspace(-1e-3 * spread, 1e-3 * spread, 3)
         dip = conditional.pdf(x[1]) < conditional.pdf(x[0])
         mismatches += int(dip != (qi * qi < u_f))
-    return mismatches / q.size, f"fraction of {q.size} q values where bimodality disagrees with (q - qbar)^2 < -lambda_x/g"
+    return mismatches / q.size, (f"fraction of {q.size} q values where bimodality disagrees with "
+                                 "(q - qbar)^2 < -lambda_x/g")
 
 
 @registered_check
@@ -114,7 +117,8 @@ def entropy_maximum_at_frustration_boundary(lambda_x, g, beta, mu):
 
     best = optimize.minimize_scalar(negative_entropy, bounds=(0.0, 3.0 * u_f), method="bounded",
                                     options={"xatol": 1e-6 * u_f}).x
-    return abs(best - u_f) / u_f, f"entropy of p(x|q) is largest at u = {best:.6g}; -lambda_x/g = {u_f:.6g} (mu = {mu:g})"
+    return abs(best - u_f) / u_f, (f"entropy of p(x|q) is largest at u = {best:.6g}; "
+                                   f"-lambda_x/g = {u_f:.6g} (mu = {mu:g})")
 
 
 @registered_check

@@ -48,7 +48,8 @@ def _log_phi_bessel(x):
     z = 0.25 * x * x
     with np.errstate(invalid="ignore", divide="ignore"):
         positive = 0.5 * np.log(np.abs(x) / 2.0) + np.log(special.kve(0.25, z))
-        negative = np.log(np.pi / 2.0) + 0.5 * np.log(np.abs(x)) + 2.0 * z + np.log(special.ive(-0.25, z) + special.ive(0.25, z))
+        negative = (np.log(np.pi / 2.0) + 0.5 * np.log(np.abs(x)) + 2.0 * z
+                    + np.log(special.ive(-0.25, z) + special.ive(0.25, z)))
     return np.where(x > 0, positive, negative)
 
 
@@ -144,8 +145,8 @@ free_energy_exact.__doc__ = ("free_energy_exact(u, lambda_x, g, lambda_q, beta, 
                              "(002 eq. (4) without approximation).")
 log_unnormalized_marginal = numba.vectorize(["float64(" + ", ".join(["float64"] * 7) + ")"], cache=True)(
     log_unnormalized_marginal_scalar)
-log_unnormalized_marginal.__doc__ = ("log_unnormalized_marginal(t, lambda_x, g, lambda_q, alpha, beta, mu) = -αF(β, q̄ + t), "
-                                     "broadcasting (002 eq. (6) with the exact F).")
+log_unnormalized_marginal.__doc__ = ("log_unnormalized_marginal(t, lambda_x, g, lambda_q, alpha, beta, mu) "
+                                     "= -αF(β, q̄ + t), broadcasting (002 eq. (6) with the exact F).")
 
 
 def effective_curvature(u, lambda_x, g):

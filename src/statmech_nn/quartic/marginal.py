@@ -34,14 +34,16 @@ _POLYNOMIAL_ITERATIONS = 100
 NORMALIZABILITY_PROBLEMS = {
     1: "p(x|q) is not normalizable where lambda_x + g (q - q_bar)^2 <= 0, which lambda_x < 0 "
        "(the frustrated regime) implies: set mu > 0",
-    2: "p(q) ~ |q - q_bar|^(-alpha/beta) is not integrable at q_bar: with lambda_x = 0 and mu = 0 it needs alpha < beta",
+    2: ("p(q) ~ |q - q_bar|^(-alpha/beta) is not integrable at q_bar: with lambda_x = 0 and mu = 0 "
+        "it needs alpha < beta"),
     3: "the tail p(q) ~ |q - q_bar|^(-alpha/beta) is not integrable: with lambda_q = 0 it needs alpha > beta",
 }
 
 
 def normalizability_codes(lambda_x, lambda_q, alpha, beta, mu) -> np.ndarray:
     """0 where p(q) is normalizable, else the key of the reason in :data:`NORMALIZABILITY_PROBLEMS` (g > 0 assumed)."""
-    lambda_x, lambda_q, alpha, beta, mu = np.broadcast_arrays(*(np.asarray(v, float) for v in (lambda_x, lambda_q, alpha, beta, mu)))
+    lambda_x, lambda_q, alpha, beta, mu = np.broadcast_arrays(
+        *(np.asarray(v, float) for v in (lambda_x, lambda_q, alpha, beta, mu)))
     codes = np.zeros(lambda_x.shape, np.int8)
     codes[(lambda_q == 0) & (alpha <= beta)] = 3
     codes[(mu == 0) & (lambda_x == 0) & (alpha >= beta)] = 2
@@ -168,11 +170,6 @@ class QuarticMarginal(Distribution):
         t = np.abs(q - self.q_bar)
         return self._log_density(t) - np.log(2.0) - self._log_half_norm
 
-    @property
-    def log_normalization(self) -> float:
-        """log ∫ exp(-αF(β, q)) dq over the whole line."""
-        return float(np.log(2.0) + self._log_half_norm)
-
     # probabilities ---------------------------------------------------------------------------
     def _panel_of(self, t):
         return np.clip(np.searchsorted(self._panels.edges[0], t, side="right") - 1, 0, self._panels.kind.shape[1] - 1)
@@ -260,7 +257,8 @@ class QuarticMarginal(Distribution):
 
     def _interpolated_t(self, inner_mass):
         """t with P(|q - q̄| ≤ t) = inner_mass, from the panel polynomials (error < 1e-12 in probability)."""
-        panel = np.clip(np.searchsorted(self._cdf_at_edges, inner_mass, side="right") - 1, 0, self._panels.kind.shape[1] - 1)
+        panel = np.clip(np.searchsorted(self._cdf_at_edges, inner_mass, side="right") - 1,
+                        0, self._panels.kind.shape[1] - 1)
         scale = np.exp(np.where(np.isfinite(self._panel_log_scale[panel]), self._panel_log_scale[panel], -np.inf))
         with np.errstate(divide="ignore", invalid="ignore"):
             target = (inner_mass - self._cdf_at_edges[panel]) / scale

@@ -83,7 +83,7 @@ class QuarticModel:
         return self._marginal
 
     # regimes ------------------------------------------------------------------------------
-    def regimes(self) -> "QuarticRegimes":
+    def regimes(self) -> QuarticRegimes:
         """Regime boundaries in u = (q-q̄)², the power-law exponent and the probability mass of each regime."""
         u_low = float(rg.lower_scale(self.lambda_x, self.g, self.beta, self.mu))
         u_gauss = float(rg.gauss_crossover(self.lambda_x, self.g, self.lambda_q, self.beta))

@@ -50,7 +50,7 @@ class Params:
     mu: np.ndarray
 
     @classmethod
-    def of(cls, *values) -> "Params":
+    def of(cls, *values) -> Params:
         """From one value or array per parameter, in the order of :data:`~.parameters.SHAPE_PARAMETERS`."""
         arrays = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, float)) for v in values))
         return cls(*(a.ravel().copy() for a in arrays))
@@ -58,7 +58,7 @@ class Params:
     def __len__(self) -> int:
         return self.lambda_x.shape[0]
 
-    def take(self, index) -> "Params":
+    def take(self, index) -> Params:
         return Params(*(getattr(self, f)[index] for f in SHAPE_PARAMETERS))
 
 
@@ -70,7 +70,8 @@ def scale_candidates(p: Params) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         gaussian_width = np.where(p.lambda_q > 0, 1.0 / (p.alpha * p.lambda_q), np.inf)
         # With λx < 0 and μ > 0, -αF ≈ α(λx + g u)²/(4μ) near u = 0: it falls by e over this u.
-        frustrated_decay = np.where((p.lambda_x < 0) & (p.mu > 0), 2.0 * p.mu / (p.alpha * np.abs(p.lambda_x) * p.g), np.nan)
+        frustrated_decay = np.where((p.lambda_x < 0) & (p.mu > 0),
+                                    2.0 * p.mu / (p.alpha * np.abs(p.lambda_x) * p.g), np.nan)
     return np.stack([
         np.abs(p.lambda_x) / p.g, u_mu,
         gauss_crossover(p.lambda_x, p.g, p.lambda_q, p.beta), slope_crossover(p.lambda_x, p.g, p.lambda_q, p.beta),
@@ -94,7 +95,7 @@ class Panels:
     v_hi: np.ndarray
     edges: np.ndarray  # (P, n_panels + 1): t at the panel boundaries, 0 ... inf
 
-    def select(self, panel_index: np.ndarray, point_index: np.ndarray) -> "Panels":
+    def select(self, panel_index: np.ndarray, point_index: np.ndarray) -> Panels:
         """One panel per row: row i of the result is panel ``panel_index[i]`` of point ``point_index[i]``."""
         rows = np.asarray(point_index)[:, None]
         cols = np.asarray(panel_index)[:, None]
@@ -122,7 +123,8 @@ def build_panels(p: Params, panels_per_segment: int) -> Panels:
     inside = usable & (scales_u < u_reach[:, None])
     largest_u = np.nanmax(np.where(inside, scales_u, np.nan), axis=1)
     t_tail = np.where(p.lambda_q > 0, np.sqrt(largest_u + u_reach), _POWER_TAIL_REACH * np.sqrt(largest_u))
-    breaks = np.sort(np.clip(np.where(np.isnan(scales_t), t_head[:, None], scales_t), t_head[:, None], t_tail[:, None]), axis=1)
+    scales_or_head = np.where(np.isnan(scales_t), t_head[:, None], scales_t)
+    breaks = np.sort(np.clip(scales_or_head, t_head[:, None], t_tail[:, None]), axis=1)
     log_knots = np.log(np.concatenate([t_head[:, None], breaks, t_tail[:, None]], axis=1))
     kind, anchor, power, v_lo, v_hi, log_t_lo = _segment_panels(p, log_knots, panels_per_segment)
     n_points = kind.shape[0]
@@ -226,7 +228,8 @@ def _log_integrals_kernel(kind, anchor, power, v_lo, v_hi, lambda_x, g, lambda_q
             largest_u = -np.inf
             for j in range(n):
                 t, log_t, log_jacobian = _map_scalar(kind[r, k], anchor[r, k], power[r, k], mid + half * nodes[j])
-                terms[j] = (log_unnormalized_marginal_scalar(t, lambda_x[r], g[r], lambda_q[r], alpha[r], beta[r], mu[r])
+                terms[j] = (log_unnormalized_marginal_scalar(t, lambda_x[r], g[r], lambda_q[r], alpha[r], beta[r],
+                                                             mu[r])
                             + log_jacobian + log_half + log_weights[j])
                 t_values[j] = t
                 largest = max(largest, terms[j])
@@ -263,7 +266,8 @@ _MAP_SIGNATURE = ["float64(float64, float64, float64, float64)"]
 panel_t = numba.vectorize(_MAP_SIGNATURE, cache=True)(_panel_t_scalar)
 panel_t.__doc__ = "t at panel variable v: panel_t(kind, anchor, power, v), broadcasting."
 panel_log_jacobian = numba.vectorize(_MAP_SIGNATURE, cache=True)(_panel_log_jacobian_scalar)
-panel_log_jacobian.__doc__ = "log |dt/dv| at panel variable v: panel_log_jacobian(kind, anchor, power, v), broadcasting."
+panel_log_jacobian.__doc__ = ("log |dt/dv| at panel variable v: panel_log_jacobian(kind, anchor, power, v), "
+                              "broadcasting.")
 
 
 def log_integrals(panels: Panels, p: Params, n_nodes: int, v_lo=None) -> tuple[np.ndarray, np.ndarray]:

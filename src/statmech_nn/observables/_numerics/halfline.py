@@ -17,7 +17,7 @@ U(1, 0, 1e-6) is wrong by 94%, U(1, -2, z) is NaN).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from ...errors import NotNormalizableError
