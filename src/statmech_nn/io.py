@@ -135,7 +135,7 @@ class Dynamics:
         return out
 
     @classmethod
-    def from_dict(cls, payload) -> "Dynamics":
+    def from_dict(cls, payload) -> Dynamics:
         """From a JSON object (the ``dynamics`` attribute, or ``analyze(..., dynamics={...})``)."""
         if isinstance(payload, Dynamics):
             return payload
@@ -149,7 +149,7 @@ class Dynamics:
         return cls(**payload)
 
     @classmethod
-    def from_optimizer(cls, optimizer, batch_size: int | None = None) -> "Dynamics":
+    def from_optimizer(cls, optimizer, batch_size: int | None = None) -> Dynamics:
         """What a torch optimizer's ``param_groups`` say (their shared values; None where groups differ).
         SGD: lr, momentum, dampening, nesterov, weight_decay (an L2 term); Adam: lr, betas, eps, weight_decay
         (L2); AdamW: the same with decoupled decay; any other class: ``other`` with its lr and weight decay."""
@@ -175,7 +175,7 @@ class Dynamics:
         return cls(kind, **{k: v for k, v in payload.items() if v is not None})
 
     @classmethod
-    def from_legacy(cls, source: str, parameters: dict, metadata: dict, step_size) -> "Dynamics":
+    def from_legacy(cls, source: str, parameters: dict, metadata: dict, step_size) -> Dynamics:
         """The documented fallback for files without a ``dynamics`` attribute (see the module docstring): each
         field from ``parameters``, then ``metadata``; a value that is not valid for its field is left unknown."""
         lookup = {**metadata, **parameters}
@@ -235,7 +235,7 @@ class RunHeader:
         return attrs
 
     @classmethod
-    def from_attributes(cls, attrs: dict, where: str = "trajectory") -> tuple["RunHeader", dict]:
+    def from_attributes(cls, attrs: dict, where: str = "trajectory") -> tuple[RunHeader, dict]:
         """(header, free-form metadata) from a file's attributes, by the fallback for files without a header."""
         metadata = {}
         for key, value in attrs.items():
@@ -329,7 +329,7 @@ class Trajectory:
         return Path(path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Trajectory":
+    def load(cls, path: str | os.PathLike) -> Trajectory:
         """Read a ``trajectory.h5`` (or a run directory containing one)."""
         path = Path(path)
         if path.is_dir():
@@ -409,7 +409,7 @@ class TrajectoryWriter:
 
     @classmethod
     def create(cls, path, names, *, header: RunHeader, chain=None, x_dim: int | None = None, dtype=np.float64,
-               metadata: dict | None = None, chunk_rows: int = 1024) -> "TrajectoryWriter":
+               metadata: dict | None = None, chunk_rows: int = 1024) -> TrajectoryWriter:
         """Start a new trajectory file with K = len(names) columns and its run header (overwrites an existing
         one)."""
         if not isinstance(header, RunHeader):
@@ -435,7 +435,7 @@ class TrajectoryWriter:
         return cls(f)
 
     @classmethod
-    def open_existing(cls, path, keep_rows: int, keep_x_rows: int | None = None) -> "TrajectoryWriter":
+    def open_existing(cls, path, keep_rows: int, keep_x_rows: int | None = None) -> TrajectoryWriter:
         """Reopen for a resumed run: keep the first ``keep_rows`` rows of q and t (the checkpoint) and, when
         given, the first ``keep_x_rows`` samples of x; drop the rest."""
         path = Path(path)
@@ -697,7 +697,7 @@ class RunDirectory:
     def report(self) -> Path:
         return self.path / REPORT_FILE
 
-    def create(self) -> "RunDirectory":
+    def create(self) -> RunDirectory:
         self.figures.mkdir(parents=True, exist_ok=True)
         return self
 

@@ -129,7 +129,7 @@ class GridAxis:
         return int(count) if count.isdigit() else 1
 
     @classmethod
-    def parse(cls, spec: str, confirmed: bool = False) -> "GridAxis":
+    def parse(cls, spec: str, confirmed: bool = False) -> GridAxis:
         """``spec`` as values; more points than fit the memory budget is refused unless ``confirmed``."""
         name, sep, body = spec.partition("=")
         name = name.strip().replace("-", "_")
@@ -154,7 +154,7 @@ class GridAxis:
         return cls(name, np.linspace(start, stop, int(count)))
 
     @classmethod
-    def from_values(cls, name: str, values) -> "GridAxis":
+    def from_values(cls, name: str, values) -> GridAxis:
         """An explicit list of values (strings that read as numbers become numbers); distinct, in the given order."""
         values = list(values)
         if not values or any(isinstance(v, str) and not v.strip() for v in values):

@@ -372,7 +372,7 @@ class TheoryFit:
             return (value * np.exp(-z * se), value * np.exp(z * se))
 
     @property
-    def law(self) -> "FluctuationLaw":
+    def law(self) -> FluctuationLaw:
         """The fitted law of Δ as a distribution (pdf, cdf, sf, ppf, rvs, ...)."""
         return FluctuationLaw(self.c, self.s, self.sigma)
 

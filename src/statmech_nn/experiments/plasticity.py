@@ -78,7 +78,7 @@ class PlasticitySpec:
     path: str = ""
 
     @classmethod
-    def load(cls, path) -> "PlasticitySpec":
+    def load(cls, path) -> PlasticitySpec:
         path = Path(path)
         tables = read_spec_tables(path, _TABLES, "a plasticity spec", arrays=("networks",))
         experiment = tables.get("experiment", {})

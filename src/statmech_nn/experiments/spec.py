@@ -118,7 +118,7 @@ class ExperimentSpec:
     path: str = ""
 
     @classmethod
-    def load(cls, path) -> "ExperimentSpec":
+    def load(cls, path) -> ExperimentSpec:
         path = Path(path)
         tables = read_spec_tables(path, _TABLES, "a spec")
         experiment = tables.get("experiment", {})

@@ -151,7 +151,7 @@ class Tracker:
             self._writer.close()
         self._closed = True
 
-    def __enter__(self) -> "Tracker":
+    def __enter__(self) -> Tracker:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from tqdm import tqdm
@@ -38,7 +38,7 @@ class RunLength:
     thin: int
 
     @classmethod
-    def of(cls, chains, steps, burn_in=None, thin=None) -> "RunLength":
+    def of(cls, chains, steps, burn_in=None, thin=None) -> RunLength:
         """Validate; burn-in defaults to a quarter of the steps, thinning to ≤ 2000 samples per chain.
 
         The steps left after the burn-in that do not fill a whole thinning interval are added to the

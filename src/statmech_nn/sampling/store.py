@@ -55,7 +55,7 @@ class RunStore:
         return self.directory.path / CHECKPOINT_FILE
 
     @classmethod
-    def create(cls, out, *, names: list[str], chains: int, x_dim: int, header: RunHeader) -> "RunStore":
+    def create(cls, out, *, names: list[str], chains: int, x_dim: int, header: RunHeader) -> RunStore:
         """Start ``trajectory.h5`` in ``out`` with K = len(names) columns per chain (chain-major columns) and the
         run's header."""
         directory = RunDirectory(out).create()
@@ -65,7 +65,7 @@ class RunStore:
         return cls(directory, writer, chains)
 
     @classmethod
-    def reopen(cls, out, *, chains: int) -> "RunStore":
+    def reopen(cls, out, *, chains: int) -> RunStore:
         """Continue the interrupted run in ``out`` from its checkpoint (DataError if there is none)."""
         directory = RunDirectory(out)
         path = directory.path / CHECKPOINT_FILE

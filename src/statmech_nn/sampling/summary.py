@@ -20,7 +20,7 @@ K ≤ 3) a run is also checked for bias (issue 10 item 8), each check at level `
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy.special import ndtri

@@ -60,7 +60,7 @@ class ScanSpec:
 
     @classmethod
     def load(cls, path, grid: list[str] | None = None, overrides: dict | None = None,
-             confirmed: bool = False) -> "ScanSpec":
+             confirmed: bool = False) -> ScanSpec:
         """Read a spec; ``grid`` (``--grid`` strings) replaces or adds axes; ``overrides`` sets dotted keys (one
         that is an axis of the spec's ``[grid]`` is pinned to the value: that axis is dropped). A grid beyond the
         memory budget is refused before its axes are made, unless ``confirmed`` (``--yes-large``)."""
@@ -70,7 +70,7 @@ class ScanSpec:
 
     @classmethod
     def from_dict(cls, tables: dict, grid: list[str] | None = None, overrides: dict | None = None,
-                  path: str = "", confirmed: bool = False) -> "ScanSpec":
+                  path: str = "", confirmed: bool = False) -> ScanSpec:
         tables = copy.deepcopy(tables)
         header = tables.pop("scan", None)
         if not isinstance(header, dict) or "task" not in header:

@@ -83,7 +83,7 @@ class ScanStore:
     # ----------------------------------------------------------------- opening
     @classmethod
     def open(cls, path, spec: ScanSpec, block_cells: int, overwrite: bool = False,
-             attributes: dict | None = None) -> "ScanStore":
+             attributes: dict | None = None) -> ScanStore:
         """Open the store at ``path`` for ``spec``, creating it if absent; a store of another scan is an error
         (unless ``overwrite``)."""
         path = Path(path)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 import zlib
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -27,7 +27,7 @@ SIZES = ("full", "reduced")
 # the modules that register scenarios (imported on first use of the registry)
 FAMILIES = ("stationarity", "fluctuations", "decay", "dynamics", "hessian")
 
-_REGISTRY: dict[str, "Scenario"] = {}
+_REGISTRY: dict[str, Scenario] = {}
 
 
 @dataclass(frozen=True)
