@@ -4,7 +4,8 @@ Runs :func:`statmech_nn.compare.calibration.calibrate` (the same code as ``statm
 one JSON line per verdict × scenario row as each scenario finishes: the rate of each answer with its Wilson
 95 % interval, the wrong-answer rate and the power, whether the row is within its design, and the seconds per
 planted set; then one line overall. 40 sets per scenario at the README's sizes by default: a network-analysis
-scenario costs ~8 s per set, a plasticity one ~0.5 s (2 shared cores). The check of each row is its design (wrong answer ≤ 5 %, power ≥ 80 % on stated alternatives).
+scenario costs ~8 s per set, a plasticity one ~0.5 s (2 shared cores). The check of each row is its design
+(wrong answer ≤ 5 %, power ≥ 80 % on stated alternatives).
 A row outside its design is reported, not raised: the bench shows the table, ``statmech-nn calibrate`` exits 1.
 
 Run: PYTHONPATH=benchmarks .venv/bin/python benchmarks/bench_calibrate.py [--replicates 40] [--size full]

@@ -49,7 +49,8 @@ def test_model_spec_file_and_override(capsys, tmp_path):
 def test_curves_write_netcdf_and_figures(capsys, tmp_path):
     status, out, _ = run(capsys, "quartic", "curves", *MODEL, "--out", str(tmp_path / "c"), "--json")
     files = json.loads(out)["files"]
-    assert status == 0 and {p.rsplit("/", 1)[1] for p in files} == {"curves.nc", "marginal.png", "conditional.png", "free_energy.png"}
+    assert status == 0 and {p.rsplit("/", 1)[1] for p in files} == {"curves.nc", "marginal.png", "conditional.png",
+                                                                    "free_energy.png"}
     assert all((tmp_path / "c" / name).stat().st_size > 1000 for name in ("marginal.png", "curves.nc"))
     curves = load_dataset(tmp_path / "c" / "curves.nc")
     model = QuarticModel(-0.05, 1, 1, 0.5, 1, mu=0.01)
@@ -66,8 +67,10 @@ def test_derive_prints_the_lambert_w_crossover(capsys):
 
 
 @pytest.mark.parametrize("argv, fragment", [
-    (["quartic", "pdf", "--lambda-x", "1", "--g", "0", "--lambda-q", "1", "--alpha", "1", "--beta", "1", "--q", "0"], "g=0.0"),
-    (["quartic", "pdf", "--lambda-x", "-1", "--g", "1", "--lambda-q", "1", "--alpha", "1", "--beta", "1", "--q", "0"], "mu > 0"),
+    (["quartic", "pdf", "--lambda-x", "1", "--g", "0", "--lambda-q", "1", "--alpha", "1", "--beta", "1", "--q", "0"],
+     "g=0.0"),
+    (["quartic", "pdf", "--lambda-x", "-1", "--g", "1", "--lambda-q", "1", "--alpha", "1", "--beta", "1", "--q", "0"],
+     "mu > 0"),
     (["quartic", "pdf", "--lambda-x", "1", "--q", "0"], "missing --g"),
     (["quartic", "pdf", "--lambda-x", "abc", "--q", "0"], "must be a finite number"),
     (["quartic", "boundaries", "--model", "/nonexistent.toml"], "no model spec"),

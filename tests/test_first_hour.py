@@ -171,7 +171,7 @@ def test_an_analysis_gathers_its_warnings_into_one(monkeypatch):
 
     def noisy(*args, **kwargs):
         for n in range(5):
-            warnings.warn(f"noise {n}", UserWarning)
+            warnings.warn(f"noise {n}", UserWarning, stacklevel=2)
         return original(*args, **kwargs)
 
     monkeypatch.setattr(analysis, "stationarity_rows", noisy)

@@ -29,14 +29,16 @@ def test_theory_density_is_normalized(c, s, sigma):
         x = np.exp(u)
         return 2.0 * x * np.exp(theory_logpdf(x, c, s, sigma))
     cuts = [np.log(c) - 40, np.log(c), np.log(sigma), np.log(sigma) + 4]
-    total = sum(integrate.quad(integrand, lo, hi, limit=400, epsabs=0, epsrel=1e-12)[0] for lo, hi in zip(cuts, cuts[1:]))
+    total = sum(integrate.quad(integrand, lo, hi, limit=400, epsabs=0, epsrel=1e-12)[0]
+                for lo, hi in zip(cuts, cuts[1:]))
     assert total == pytest.approx(1.0, abs=1e-9)
 
 
 def test_tail_probability_matches_quadrature():
     c, s, sigma = 0.1, 1.0, 1.0
     for x in (0.05, 0.3, 1.5):
-        direct = 2.0 * integrate.quad(lambda d: np.exp(theory_logpdf(d, c, s, sigma)), x, 12.0, epsabs=0, epsrel=1e-12)[0]
+        direct = 2.0 * integrate.quad(lambda d: np.exp(theory_logpdf(d, c, s, sigma)), x, 12.0,
+                                      epsabs=0, epsrel=1e-12)[0]
         assert np.exp(theory_log_tail(x, c, s, sigma)) == pytest.approx(direct, rel=1e-9)
 
 

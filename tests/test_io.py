@@ -13,7 +13,8 @@ def test_trajectory_round_trip_keeps_every_field(tmp_path):
     rng = np.random.default_rng(0)
     original = Trajectory(q=rng.normal(size=(50, 3)), t=np.arange(50) * 2, names=["a", "b", "a"], chain=[0, 0, 1],
                           source="test", parameters={"beta": 1.5, "nested": {"k": [1, 2]}}, seed=7,
-                          dynamics=Dynamics("langevin", dt=0.1, epsilon=0.02), x=rng.normal(size=(20, 4)), metadata={"flag": True, "note": "n"})
+                          dynamics=Dynamics("langevin", dt=0.1, epsilon=0.02), x=rng.normal(size=(20, 4)),
+                          metadata={"flag": True, "note": "n"})
     original.save(tmp_path / "trajectory.h5")
     loaded = Trajectory.load(tmp_path)
     np.testing.assert_array_equal(loaded.q, original.q)

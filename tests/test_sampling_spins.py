@@ -8,7 +8,8 @@ from statmech_nn.errors import ParameterError
 from statmech_nn.meanfield import CurieWeiss, GeneralCouplings
 from statmech_nn.rng import chain_states, fill_uniforms
 from statmech_nn.sampling.spins import (
-    couplings_monte_carlo, couplings_kernel, couplings_sweep, curie_weiss_kernel, curie_weiss_monte_carlo, curie_weiss_sweep,
+    couplings_monte_carlo, couplings_kernel, couplings_sweep, curie_weiss_kernel, curie_weiss_monte_carlo,
+    curie_weiss_sweep,
 )
 
 
@@ -41,7 +42,8 @@ def test_large_n_chains_agree_with_mean_field():
     """N = 10^4 away from T_c: Monte Carlo against the N → ∞ solution (tolerance 4σ + 1/N effects)."""
     model = CurieWeiss(1.0, 0.05)
     for temperature in (0.8, 1.4):
-        mc = curie_weiss_monte_carlo(model, 10**4, 1 / temperature, sweeps=400, burn_in=100, chains=2, seed=2, free_energy=False)
+        mc = curie_weiss_monte_carlo(model, 10**4, 1 / temperature, sweeps=400, burn_in=100, chains=2, seed=2,
+                                     free_energy=False)
         mf = model.mean_field(1 / temperature)
         assert within(mc.m, mc.m_err, mf.m, floor=1e-3)
         assert within(mc.chi, mc.chi_err, mf.chi, floor=0.05 * mf.chi)
@@ -75,8 +77,8 @@ def test_general_couplings_chains_agree_with_the_saddle_point_at_large_n():
     model = GeneralCouplings(W, 0.05)
     for temperature in (0.7, 1.5):
         points = model.saddle_points(1 / temperature, random_starts=1)
-        mc = couplings_monte_carlo(model, 1 / temperature, sweeps=200, burn_in=40, chains=2, initial="up", free_energy=False,
-                               seed=3)
+        mc = couplings_monte_carlo(model, 1 / temperature, sweeps=200, burn_in=40, chains=2, initial="up",
+                                   free_energy=False, seed=3)
         assert within(mc.m, mc.m_err, points.m, floor=3e-3)
         assert np.sqrt(np.mean((mc.sites - points.V) ** 2)) < 0.08
 

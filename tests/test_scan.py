@@ -60,7 +60,8 @@ def test_bad_grid_specs(spec):
 
 def test_scan_rejects_invalid_ranges_and_unknown_axes():
     with pytest.raises(ParameterError, match="g"):
-        quartic_scan([GridAxis.parse("g=-1:1:3")], {"lambda_x": 1, "lambda_q": 1, "alpha": 1, "beta": 1, "mu": 0}, progress=False)
+        quartic_scan([GridAxis.parse("g=-1:1:3")], {"lambda_x": 1, "lambda_q": 1, "alpha": 1, "beta": 1, "mu": 0},
+                     progress=False)
     with pytest.raises(ParameterError, match="grid"):
         quartic_scan([GridAxis.parse("x_bar=0:1:3")], {}, progress=False)
     with pytest.raises(ParameterError, match="beta"):

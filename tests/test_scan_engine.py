@@ -71,7 +71,8 @@ def test_grid_axes_lists_and_dotted_keys():
 
 
 def test_set_pins_an_axis_of_the_spec_grid_and_refuses_a_command_line_axis():
-    tables = {"scan": {"task": "network-soc"}, "grid": {"training.lr": [1e-3, 1e-2], "training.weight_decay": [0, 1e-4]},
+    tables = {"scan": {"task": "network-soc"},
+              "grid": {"training.lr": [1e-3, 1e-2], "training.weight_decay": [0, 1e-4]},
               "training": {"lr": 1e-3, "weight_decay": 0.0}}
     spec = ScanSpec.from_dict(tables, ["training.batch_size=1,4"], {"training.weight_decay": 1e-4})
     assert [axis.name for axis in spec.axes] == ["training.lr", "training.batch_size"]

@@ -478,7 +478,8 @@ class TrajectoryWriter:
         q = np.atleast_2d(np.asarray(q))
         t = np.atleast_1d(np.asarray(t, np.int64))
         if q.shape[0] != t.shape[0] or q.shape[1] != self._file["q"].shape[1]:
-            raise DataError(f"append got q{q.shape} and t{t.shape} for a trajectory of {self._file['q'].shape[1]} columns")
+            raise DataError(f"append got q{q.shape} and t{t.shape} for a trajectory of "
+                            f"{self._file['q'].shape[1]} columns")
         self._ensure_space("q", q.shape[0], q.nbytes + t.nbytes)
         n = self.n_rows
         self._file["q"].resize(n + q.shape[0], axis=0)

@@ -21,10 +21,12 @@ from ._common import (UsageError, add_allow_incomplete, add_command, add_json_fl
 
 def register(subparsers) -> None:
     fit = add_command(subparsers, "fit-powerlaw")
-    fit.add_argument("file", type=input_file, help="text file (whitespace/newline separated) or .npy, one value per entry")
+    fit.add_argument("file", type=input_file,
+                     help="text file (whitespace/newline separated) or .npy, one value per entry")
     fit.add_argument("--discrete", action="store_true", help="the values are integers (discrete power law)")
     fit.add_argument("--xmin", type=float, help="fix x_min instead of scanning it by minimum KS distance")
-    fit.add_argument("--gof", type=int, metavar="N", help="also the bootstrap goodness-of-fit p-value from N synthetic sets")
+    fit.add_argument("--gof", type=int, metavar="N",
+                     help="also the bootstrap goodness-of-fit p-value from N synthetic sets")
     fit.add_argument("--compare", action="store_true",
                      help="also likelihood-ratio tests against " + ", ".join(ALTERNATIVES))
     fit.add_argument("--seed", type=seed, default=0, help="seed of the bootstrap (default 0)")
@@ -34,7 +36,8 @@ def register(subparsers) -> None:
 
     analyze = add_command(subparsers, "analyze")
     analyze.add_argument("run_dir", help="a run directory holding trajectory.h5 (from a sampler or a network)")
-    analyze.add_argument("--out", type=out_path, required=True, help="directory for observables.nc, fits.json and figures/")
+    analyze.add_argument("--out", type=out_path, required=True,
+                         help="directory for observables.nc, fits.json and figures/")
     analyze.add_argument("--mode", choices=[m.replace("_", "-") for m in MODES], default="increment",
                          help="fluctuations: q(t+lag)-q(t), or q(t+1) minus the running mean of the last WINDOW rows")
     analyze.add_argument("--lag", type=int, default=1, help="rows between the two ends of an increment (default 1)")
@@ -42,7 +45,8 @@ def register(subparsers) -> None:
     analyze.add_argument("--per-decade", type=int, default=10, help="log bins per decade (default 10)")
     analyze.add_argument("--quadratic-bins", type=int, default=40, help="bins uniform in Δ² (default 40)")
     analyze.add_argument("--segment", type=int, help="Welch segment length in rows (default 2^floor(log2(n/8)))")
-    analyze.add_argument("--low-band", metavar="LO:HI", help="low band of the spectrum fit, in 1/step (default 4f1:40f1)")
+    analyze.add_argument("--low-band", metavar="LO:HI",
+                         help="low band of the spectrum fit, in 1/step (default 4f1:40f1)")
     analyze.add_argument("--high-band", metavar="LO:HI", default=f"{HIGH_BAND[0]}:{HIGH_BAND[1]}",
                          help="high band of the spectrum fit, in 1/step (default %(default)s)")
     analyze.add_argument("--bootstrap", type=int, default=0, metavar="N",
@@ -109,7 +113,8 @@ def _analyze(args) -> int:
     options = AnalysisOptions(mode=args.mode.replace("-", "_"), lag=args.lag, window=args.window,
                               per_decade=args.per_decade, quadratic_bins=args.quadratic_bins, segment=args.segment,
                               low_band=_band(args.low_band, "low-band"), high_band=_band(args.high_band, "high-band"),
-                              bootstrap=args.bootstrap, gof_bootstrap=args.gof_bootstrap, seed=args.seed, units=args.units, figures=not args.no_figures)
+                              bootstrap=args.bootstrap, gof_bootstrap=args.gof_bootstrap, seed=args.seed,
+                              units=args.units, figures=not args.no_figures)
     outcome = require_complete(args.run_dir, args.allow_incomplete)
     summary = analyze_run(args.run_dir, args.out, options, progress=True)
     summary.update(flag_incomplete(args.out, outcome))

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import sys
 
+from ._common import add_command, add_json_flag, count, emit, seed
+
 MAX_REPLICATES = 100_000   # a Wilson interval is ±0.003 there; more is a typo, not a measurement
 MAX_WORKERS = 64
-from ._common import add_command, add_json_flag, count, emit, seed
 
 
 def register(subparsers) -> None:

@@ -16,7 +16,8 @@ from ._common import Interrupted, add_command, add_json_flag, count, emit
 
 def register(subparsers) -> None:
     parser = add_command(subparsers, "check")
-    parser.add_argument("--claims-dir", help="directory of claim files (default: the shipped claims, statmech_nn/data/validation/closed_forms)")
+    parser.add_argument("--claims-dir", help="directory of claim files (default: the shipped claims, "
+                                             "statmech_nn/data/validation/closed_forms)")
     parser.add_argument("--select", help="only claims whose id contains this text")
     parser.add_argument("--workers", type=count, default=os.cpu_count() or 1,
                         help="claims run at once, each in a process of its own (default: the number of cores)")

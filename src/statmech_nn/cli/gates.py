@@ -1,4 +1,5 @@
-"""``statmech-nn gates | circuits | assembly | capacity``: 003's stochastic gates, basis circuits, eq. (20), capacity scan."""
+"""``statmech-nn gates | circuits | assembly | capacity``: 003's stochastic gates, basis circuits, eq. (20),
+capacity scan."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def _require_networks_budget(args, depths, widths, networks: int, steps: int = 1
 
 def register(subparsers) -> None:
     gates = add_command(subparsers, "gates")
-    gates.add_argument("--weights", type=input_file, required=True, help="NPZ with W1, W2, ... (torch Linear layout, n_out x n_in)")
+    gates.add_argument("--weights", type=input_file, required=True,
+                       help="NPZ with W1, W2, ... (torch Linear layout, n_out x n_in)")
     gates.add_argument("--input", type=input_file, required=True, help="NPY holding one input vector")
     gates.add_argument("--temperature", type=finite, required=True, help="gate temperature T >= 0 (0: ReLU)")
     gates.add_argument("--method", choices=METHODS, default="exact")

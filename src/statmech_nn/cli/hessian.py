@@ -1,4 +1,5 @@
-"""``statmech-nn hessian RUN_DIR``: 003's Hessian instruments on a trained network (spectra, entries, order parameter)."""
+"""``statmech-nn hessian RUN_DIR``: 003's Hessian instruments on a trained network (spectra, entries, order
+parameter)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ _KEYS = ("P", "n_examples", "loss", "order_parameter", "lanczos_steps", "probes"
 def register(subparsers) -> None:
     parser = add_command(subparsers, "hessian")
     parser.add_argument("run_dir", help="a run directory written by statmech-nn train")
-    parser.add_argument("--checkpoint", type=int, help="optimizer step of the checkpoint (default: the newest; 0: init)")
+    parser.add_argument("--checkpoint", type=int,
+                        help="optimizer step of the checkpoint (default: the newest; 0: init)")
     parser.add_argument("--density", action="store_true", help="spectral density by stochastic Lanczos quadrature "
                                                                "(the default when nothing else is asked for)")
-    parser.add_argument("--exact", action="store_true", help="exact Hessian by columns and eigvalsh (P up to a few thousand)")
+    parser.add_argument("--exact", action="store_true",
+                        help="exact Hessian by columns and eigvalsh (P up to a few thousand)")
     parser.add_argument("--entries", type=int, default=0, help="bootstrap statistics of N sampled Hessian entries")
     parser.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates (default 200)")
     parser.add_argument("--resample-size", type=int, help="examples per replicate (default: all)")
@@ -34,7 +37,8 @@ def register(subparsers) -> None:
     parser.add_argument("--device", default="cpu", help="cpu | cuda[:N] | auto (model and data; float64 throughout)")
     parser.add_argument("--chunk", type=int, default=4096, help="examples per pass (the gradient's graph is kept "
                                                                 "between products when the data fit in one)")
-    parser.add_argument("--out", type=out_path, required=True, help="output directory (hessian.nc, hessian.json, figures/)")
+    parser.add_argument("--out", type=out_path, required=True,
+                        help="output directory (hessian.nc, hessian.json, figures/)")
     add_allow_incomplete(parser)
     add_large_flag(parser)
     add_json_flag(parser)

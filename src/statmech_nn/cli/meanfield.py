@@ -214,7 +214,8 @@ def _register_hs(subparsers) -> None:
     add_json_flag(scan)
     scan.set_defaults(handler=_hs_scan)
     layer = actions.add_parser("layer", help="a trained layer (weight n_out x n_in, bias) as a spin model")
-    layer.add_argument("--weights", type=input_file, required=True, help="layer weight matrix, shape (n_out, n_in) (.npy)")
+    layer.add_argument("--weights", type=input_file, required=True,
+                       help="layer weight matrix, shape (n_out, n_in) (.npy)")
     layer.add_argument("--bias", type=input_file, help="layer bias, shape (n_out,) (.npy)")
     layer.add_argument("--t", help="temperatures of the curves START:STOP:N (default 0.05 : max(3 T_c, 2) : 60)")
     layer.add_argument("--out", type=out_path, help="run directory for the curves (NetCDF and figure)")
@@ -268,8 +269,8 @@ def _hs_scan(args) -> None:
     if args.t is None and tc <= 0:
         raise ParameterError("t", None, "given (--t START:STOP:N): T_c <= 0, so there is no default range")
     temperatures = _grid(args.t, "t", args.yes_large, positive=True) if args.t else np.linspace(0.1 * tc, 2.0 * tc, 40)
-    dataset = hs_scan(model, temperatures, _grid(args.h, "h", args.yes_large), random_starts=args.random_starts, seed=args.seed,
-                      progress=True)
+    dataset = hs_scan(model, temperatures, _grid(args.h, "h", args.yes_large), random_starts=args.random_starts,
+                      seed=args.seed, progress=True)
     parameters = {"weights": args.weights, "out": args.out, "t": args.t or _grid_spec(temperatures), "h": args.h,
                   "random-starts": args.random_starts, "seed": args.seed}
     written = _write_run(["hs", "scan"], parameters, dataset, plot_hs_scan, "scan")

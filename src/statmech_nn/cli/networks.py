@@ -21,13 +21,15 @@ def register(subparsers) -> None:
                         help="mlp[:784-700-476-10] | ff | cnn[:C1-C2-C3/F1-F2] | autoencoder[:H] | "
                              "vgg[:depth=D,width=W] (default: mlp = input-700-476-classes)")
     parser.add_argument("--dataset", default=_DEFAULTS["dataset"],
-                        help="digits | mnist5k | mnist | fashion-mnist | cifar10 | mnist1d | synthetic, optionally -binary")
+                        help="digits | mnist5k | mnist | fashion-mnist | cifar10 | mnist1d | synthetic, "
+                             "optionally -binary")
     parser.add_argument("--data-dir", help="directory with the IDX files (mnist, fashion-mnist) or CIFAR-10 batches")
     parser.add_argument("--input-dim", type=int, default=_DEFAULTS["input_dim"], help="synthetic: input width")
     parser.add_argument("--n-train", type=int, help="keep the first N training samples")
     parser.add_argument("--n-test", type=int, help="keep the first N test samples")
     parser.add_argument("--scaling", choices=SCALINGS, default=_DEFAULTS["scaling"])
-    parser.add_argument("--split-seed", type=seed, default=_DEFAULTS["split_seed"], help="digits, mnist5k train/test split")
+    parser.add_argument("--split-seed", type=seed, default=_DEFAULTS["split_seed"],
+                        help="digits, mnist5k train/test split")
     parser.add_argument("--optimizer", choices=OPTIMIZERS, default=_DEFAULTS["optimizer"])
     parser.add_argument("--lr", type=float, default=_DEFAULTS["lr"])
     parser.add_argument("--weight-decay", type=float, default=_DEFAULTS["weight_decay"], help="L2 rate")
@@ -49,8 +51,9 @@ def register(subparsers) -> None:
     parser.add_argument("--track-biases", action="store_true", help="draw tracked parameters from biases too")
     parser.add_argument("--track-layers", help="comma-separated layer names or patterns, e.g. fc1,fc2")
     parser.add_argument("--backend", choices=BACKENDS, default=_DEFAULTS["backend"],
-                        help="torch (eager), fast (numba engine on the CPU, CUDA graphs on a GPU) or auto (fast where it "
-                             "applies: a GPU, or a plain MLP with batch-1 SGD on the CPU; torch otherwise)")
+                        help="torch (eager), fast (numba engine on the CPU, CUDA graphs on a GPU) or auto "
+                             "(fast where it applies: a GPU, or a plain MLP with batch-1 SGD on the CPU; torch "
+                             "otherwise)")
     parser.add_argument("--device", default=_DEFAULTS["device"], help="auto | cpu | cuda[:N]")
     parser.add_argument("--dtype", choices=DTYPES, default=_DEFAULTS["dtype"])
     parser.add_argument("--seed", type=seed, default=_DEFAULTS["seed"])

@@ -19,7 +19,8 @@ from ._common import UsageError, add_command, add_json_flag, emit, finite, out_p
 def add_model_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
     """--lambda-x ... --q-bar, and --model SPEC (a models/*.toml file or shipped name; flags override it)."""
     group = parser.add_argument_group("quartic model (002 eq. (1))")
-    group.add_argument("--model", help="model spec with a [parameters] table: a TOML file or a shipped name (e.g. quartic)")
+    group.add_argument("--model",
+                       help="model spec with a [parameters] table: a TOML file or a shipped name (e.g. quartic)")
     for parameter in PARAMETERS:
         needed = "; required unless given by --model" if required and parameter.required else ""
         group.add_argument(parameter.flag, dest=parameter.name, type=finite, default=None,
@@ -47,7 +48,8 @@ def _spec_parameters(path: str) -> dict:
     spec = read_toml(find_spec(path, "model"))
     unknown = sorted(set(spec) - set(SPEC_KEYS))
     if unknown:
-        raise DataError(f"{path}: unknown key(s) {', '.join(unknown)} (a quartic model spec has {', '.join(SPEC_KEYS)})")
+        raise DataError(f"{path}: unknown key(s) {', '.join(unknown)} "
+                        f"(a quartic model spec has {', '.join(SPEC_KEYS)})")
     table = spec.get("parameters", {})
     if not isinstance(table, dict):
         raise DataError(f"{path}: [parameters] must be a table, got {type(table).__name__}")

@@ -41,7 +41,8 @@ def register(subparsers) -> None:
     quartic = commands.add_parser("quartic", help="the quartic toy model of 002 section 2")
     add_model_arguments(quartic)
     quartic.add_argument("--method", choices=METHODS, required=True)
-    quartic.add_argument("--epsilon", type=positive, default=DEFAULT_EPSILON, help="time-scale ratio of q to x (langevin)")
+    quartic.add_argument("--epsilon", type=positive, default=DEFAULT_EPSILON,
+                         help="time-scale ratio of q to x (langevin)")
     quartic.add_argument("--dt", type=positive, default=DEFAULT_DT, help="Euler-Maruyama step of x (langevin)")
     quartic.add_argument("--integrator", choices=tuple(INTEGRATORS), default="euler",
                          help="langevin: euler (Euler-Maruyama) or exponential (exact OU step for x)")
@@ -49,7 +50,8 @@ def register(subparsers) -> None:
     _add_run_options(quartic)
     quartic.set_defaults(handler=_quartic)
 
-    bias = commands.add_parser("quartic-bias", help="KS distance of Langevin's q-marginal to the exact one over (epsilon, dt)")
+    bias = commands.add_parser("quartic-bias",
+                               help="KS distance of Langevin's q-marginal to the exact one over (epsilon, dt)")
     add_model_arguments(bias)
     bias.add_argument("--grid", action="append", required=True, metavar="AXIS",
                       help="epsilon=START:STOP:N[log] and dt=START:STOP:N[log] (give both)")
@@ -65,7 +67,8 @@ def register(subparsers) -> None:
     bias.set_defaults(handler=_quartic_bias)
 
     linearized = commands.add_parser("linearized", help="the linearized network model of 002 section 4")
-    linearized.add_argument("--model", required=True, help="model spec: a TOML file or a shipped name (e.g. linearized_small)")
+    linearized.add_argument("--model", required=True,
+                            help="model spec: a TOML file or a shipped name (e.g. linearized_small)")
     linearized.add_argument("--method", choices=LINEARIZED_METHODS, default="mala")
     linearized.add_argument("--dt", type=positive, help="Langevin step in q's time (default: " + ", ".join(
         f"{method} {value['dt']:g}" for method, value in LINEARIZED_DEFAULTS.items()) + ")")

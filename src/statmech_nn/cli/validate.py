@@ -9,10 +9,13 @@ from ._common import add_command, add_json_flag, add_large_flag, emit, out_path
 
 def register(subparsers) -> None:
     parser = add_command(subparsers, "validate")
-    parser.add_argument("spec", nargs="?", help="experiment spec: a TOML file, or the name of a shipped one (soc_mnist5k "
-                        "(default), soc_digits, smoke_digits, soc_mnist, criticality_cifar10, plasticity_digits, ...)")
-    parser.add_argument("--out", type=out_path, help="output directory (default: runs/<spec name>); rerun to resume training")
-    parser.add_argument("--data-dir", help="directory with the data files the spec's data set needs (MNIST IDX, CIFAR-10)")
+    parser.add_argument("spec", nargs="?", help="experiment spec: a TOML file, or the name of a shipped one "
+                        "(soc_mnist5k (default), soc_digits, smoke_digits, soc_mnist, criticality_cifar10, "
+                        "plasticity_digits, ...)")
+    parser.add_argument("--out", type=out_path,
+                        help="output directory (default: runs/<spec name>); rerun to resume training")
+    parser.add_argument("--data-dir",
+                        help="directory with the data files the spec's data set needs (MNIST IDX, CIFAR-10)")
     parser.add_argument("--device", help="override the spec's training device (auto, cpu, cuda)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_large_flag(parser)
@@ -64,7 +67,8 @@ def _validate(args) -> int:
     checks = "\n".join(f"  [{'ok' if c['passed'] else 'FAIL'}] {c['criterion']}" for c in summary["acceptance"])
     passed = sum(c["passed"] for c in summary["acceptance"])
     emit(summary, args.json, f"report: {out}/report.html\nverdicts (the sources' questions):\n{verdicts}\n"
-                             f"pipeline checks (machinery, not physics): {passed} of {len(summary['acceptance'])} hold\n"
+                             f"pipeline checks (machinery, not physics): {passed} of "
+                             f"{len(summary['acceptance'])} hold\n"
                              f"{checks}")
     return 0 if summary["passed"] else 1
 
@@ -85,5 +89,6 @@ def _validate_plasticity(args) -> int:
                                  progress=not (args.no_progress or args.json), command=command)
     lines = [f"  [{v['verdict']}] {name}: {v['claim']}" for name, entry in summary["networks"].items()
              for v in entry.get("verdicts", [])]
-    emit(summary, args.json, f"report: {out}/report.html\n" + "\n".join(lines) + f"\nidentities as expected: {summary['passed']}")
+    emit(summary, args.json,
+         f"report: {out}/report.html\n" + "\n".join(lines) + f"\nidentities as expected: {summary['passed']}")
     return 0 if summary["passed"] else 1

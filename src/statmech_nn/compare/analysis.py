@@ -265,7 +265,8 @@ class Analysis:
                    "n_samples": int(self.densities["n_samples"].values[0]) if len(self.rows) else 0,
                    "columns_fitted": head["weights_resolved"], "headline": head,
                    "decay_rate": {"source": self.decay.source,
-                                  "kappa": _json_float(np.nanmedian(self.decay.kappa)) if np.isfinite(self.decay.kappa).any() else None},
+                                  "kappa": (_json_float(np.nanmedian(self.decay.kappa))
+                                            if np.isfinite(self.decay.kappa).any() else None)},
                    "dynamics": (self.trajectory.dynamics if self.steps is None else self.steps.dynamics).to_dict(),
                    "steps": None if self.steps is None else self.steps.description,
                    "representative_columns": [self.rows[j]["name"] for j in self.representative()],

@@ -112,7 +112,7 @@ def calibrate(verdicts=None, names=None, replicates: int = 40, seed: int = 0, si
     else:
         results = list(_progress((answer_replicate(*job) for job in jobs), len(jobs), progress))
     rows = []
-    for k, (name, scenario) in enumerate(chosen.items()):
+    for k, (_name, scenario) in enumerate(chosen.items()):
         answers = results[k * replicates:(k + 1) * replicates]
         for verdict in scenario.truth:
             if verdicts is None or verdict in verdicts:

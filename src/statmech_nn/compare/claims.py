@@ -138,7 +138,8 @@ def _claim(path: Path, table: dict, seen: set) -> Claim:
     unknown = sorted(set(table) - ({f.name for f in fields(Claim)} - {"file"}))
     if unknown:
         raise DataError(f"{path}: claim {name!r} has unknown key(s) {', '.join(unknown)}")
-    if not isinstance(name, str) or not isinstance(table["check"], str) or not isinstance(table.get("params", {}), dict):
+    if (not isinstance(name, str) or not isinstance(table["check"], str)
+            or not isinstance(table.get("params", {}), dict)):
         raise DataError(f"{path}: claim {name!r}: id and check must be strings and params a table")
     tolerance = table["tolerance"]
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < math.inf:

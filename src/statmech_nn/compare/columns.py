@@ -164,7 +164,8 @@ def column_row(delta, decay=None, decay_only: bool = False) -> dict:
     distinct = np.unique(np.abs(gradient[gradient != 0])).size
     if np.count_nonzero(gradient) < MIN_NONZERO:
         return {**base, "status": "unresolved",
-                "reason": f"too few non-zero gradient increments: {np.count_nonzero(gradient)} (a fit needs {MIN_NONZERO})"}
+                "reason": f"too few non-zero gradient increments: {np.count_nonzero(gradient)} "
+                          f"(a fit needs {MIN_NONZERO})"}
     if distinct < MIN_DISTINCT:
         return {**base, "status": "unresolved",
                 "reason": f"too few distinct values: {distinct} distinct non-zero gradient increments"}

@@ -64,7 +64,8 @@ def theory_logpdf(delta, c, s, sigma):
     """log p(Δ) of the fitted law, normalized over the real line."""
     delta = np.asarray(delta, float)
     k = c * c / (2.0 * sigma * sigma)
-    return -s * np.log1p((delta / c) ** 2) - delta * delta / (2.0 * sigma * sigma) - np.log(c) - log_tricomi_integral(0.5, s, k)
+    return (-s * np.log1p((delta / c) ** 2) - delta * delta / (2.0 * sigma * sigma) - np.log(c)
+            - log_tricomi_integral(0.5, s, k))
 
 
 def theory_log_tail(x, c, s, sigma):

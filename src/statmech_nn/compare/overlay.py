@@ -45,13 +45,15 @@ def _bin_average(model, row, lo, hi):
     valid = np.isfinite(lo) & np.isfinite(hi) & (hi > lo)
     out = np.full(lo.shape, np.nan)
     if valid.any() and all(np.isfinite(row.get(key, np.nan)) for key in _NEEDS[model]):
-        share = 1.0 if model == "power_law" or not np.isfinite(row.get("n_gradient", np.nan)) else row["n_gradient"] / row["n"]
+        share = (1.0 if model == "power_law" or not np.isfinite(row.get("n_gradient", np.nan))
+                 else row["n_gradient"] / row["n"])
         mass = share * (_tail_probability(model, row, lo[valid]) - _tail_probability(model, row, hi[valid]))
         out[valid] = mass / (2.0 * (hi[valid] - lo[valid]))
     return out
 
 
-_NEEDS = {"theory": ("c", "s", "sigma"), "gaussian": ("gaussian_sigma",), "student_t": ("student_t_nu", "student_t_scale"),
+_NEEDS = {"theory": ("c", "s", "sigma"), "gaussian": ("gaussian_sigma",),
+          "student_t": ("student_t_nu", "student_t_scale"),
           "power_law": ("power_law_xmin", "power_law_alpha", "power_law_ntail", "n")}
 
 
@@ -77,7 +79,8 @@ def predicted_densities(observables: xr.Dataset, table: xr.Dataset, models=MODEL
                          {"units": units, "long_name": "predicted p(Δ), bin-averaged"}),
          "density_sq": (("model", "column", "sq_bin"), sq_out,
                         {"units": units, "long_name": "predicted p(Δ) on shells of Δ²"})},
-        coords={"model": list(models), **coords}, attrs={"prediction": "bin averages of fitted models (compare.overlay)"})
+        coords={"model": list(models), **coords},
+        attrs={"prediction": "bin averages of fitted models (compare.overlay)"})
 
 
 def join(measured: xr.Dataset, predicted: xr.Dataset, variables=("density_abs", "density_sq")) -> xr.Dataset:

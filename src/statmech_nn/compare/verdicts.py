@@ -145,7 +145,8 @@ def peak_verdict(rows, decay_source: str | None = None) -> Verdict:
     share = len(peaked) / len(fitted)
     numbers["share_with_peak"] = share
     if share >= MAJORITY:
-        origin = ("the frustrated regime (a peak remains in the gradient steps)" if len(gradient_peak) >= len(peaked) / 2
+        origin = ("the frustrated regime (a peak remains in the gradient steps)"
+                  if len(gradient_peak) >= len(peaked) / 2
                   else "weight decay on zero inputs (it vanishes from the gradient steps)")
         numbers["origin"] = origin
         return Verdict("Q1", question, "supported", test, numbers,
@@ -259,7 +260,8 @@ def spectrum_verdict(rows) -> Verdict:
     (a_low, low_lo, low_hi), (a_high, high_lo, high_hi) = _mean_interval(low), _mean_interval(high)
     numbers.update({"a_low": a_low, "a_low_lo": low_lo, "a_low_hi": low_hi,
                     "a_high": a_high, "a_high_lo": high_lo, "a_high_hi": high_hi})
-    text = f"a = {a_low:.3g} [{low_lo:.3g}, {low_hi:.3g}] at low f, {a_high:.3g} [{high_lo:.3g}, {high_hi:.3g}] at high f"
+    text = (f"a = {a_low:.3g} [{low_lo:.3g}, {low_hi:.3g}] at low f, "
+            f"{a_high:.3g} [{high_lo:.3g}, {high_hi:.3g}] at high f")
     high_ok = high_lo <= 2 + HIGH_BAND_TOLERANCE and high_hi >= 2 - HIGH_BAND_TOLERANCE
     if low_hi < 2 and high_ok:
         return Verdict("Q4", question, "supported", test, numbers, text)

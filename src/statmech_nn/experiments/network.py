@@ -51,7 +51,8 @@ class ProbeResult:
         return {"layer": self.layer, "neurons_tested": len(self.bimodality),
                 "neurons_bimodal": int(sum(b.bimodal for b in self.bimodality)),
                 "zipf": {k: v.to_dict() if isinstance(v, ZipfFit) else v for k, v in self.zipf.items()},
-                "n_patterns": {str(k): int(v) for k, v in zip(self.dataset.layer.values, self.dataset.n_patterns.values)},
+                "n_patterns": {str(k): int(v)
+                               for k, v in zip(self.dataset.layer.values, self.dataset.n_patterns.values)},
                 "n_samples": int(self.dataset.sizes["sample"])}
 
 

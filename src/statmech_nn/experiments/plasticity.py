@@ -1,4 +1,5 @@
-"""003's plasticity-phase protocol end to end: train bias-free ReLU nets, measure their Hessians over training, verdicts.
+"""003's plasticity-phase protocol end to end: train bias-free ReLU nets, measure their Hessians over training,
+verdicts.
 
 A spec (``validation/experiments/plasticity_*.toml``, ``[experiment] kind = "plasticity"``) has
 
@@ -159,7 +160,8 @@ def _train(network: NetworkSpec, spec: PlasticitySpec, out: Path, data_dir, devi
     return config, train(config, resume=RunDirectory(out).run_file.exists(), progress=progress)
 
 
-def _snapshots(network: NetworkSpec, spec: PlasticitySpec, run_dir: Path, config: TrainConfig, progress: bool) -> list[dict]:
+def _snapshots(network: NetworkSpec, spec: PlasticitySpec, run_dir: Path, config: TrainConfig,
+               progress: bool) -> list[dict]:
     metrics = read_json(run_dir / "metrics.json")
     per_epoch = int(metrics["steps_per_epoch"])
     rows = []

@@ -53,7 +53,8 @@ def expected_theory(model: QuarticModel) -> dict:
 def _recovered(rows: list[dict]) -> dict:
     """Median fitted (c, s, σ) over the resolved chains."""
     rows = [row for row in rows if row["status"] == "resolved"]
-    medians = {name: float(np.median([row[name] for row in rows])) if rows else float("nan") for name in THEORY_PARAMETERS}
+    medians = {name: float(np.median([row[name] for row in rows])) if rows else float("nan")
+               for name in THEORY_PARAMETERS}
     return {**medians, "chains_fitted": len(rows)}
 
 
@@ -67,7 +68,8 @@ def run_samplers(spec: ExperimentSpec, out: Path, *, progress: bool = True) -> t
                     "epsilon": s.epsilon, "dt": s.dt, "integrator": s.integrator}
         directory = RunDirectory(out / method)
         summary = quartic_run(model, **settings, out=directory.path, overwrite=True, progress=progress,
-                              command=command_line(["sample", "quartic"], {**s.model, **settings, "out": directory.path}))
+                              command=command_line(["sample", "quartic"],
+                                                   {**s.model, **settings, "out": directory.path}))
         # no figures: the report draws the samplers against the exact law itself (drawing these took ~80 % of the stage)
         analysis = analyze(directory.path, AnalysisOptions(mode="mean", figures=False), progress=progress)
         results.append(SamplerResult(method, directory.path, summary, analysis.save(directory.path / "analysis"),

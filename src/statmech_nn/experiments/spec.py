@@ -59,7 +59,8 @@ class ProbeSpec:
 
 @dataclass(frozen=True)
 class SamplerSpec:
-    model: dict = field(default_factory=lambda: dict(lambda_x=0.003, g=1.0, lambda_q=0.05, alpha=1.2, beta=1.0, mu=1e-4))
+    model: dict = field(default_factory=lambda: dict(lambda_x=0.003, g=1.0, lambda_q=0.05, alpha=1.2, beta=1.0,
+                                                     mu=1e-4))
     methods: tuple = ("exact", "mh", "langevin")
     chains: int = 32
     steps: dict = field(default_factory=lambda: {"exact": 20_000, "mh": 200_000, "langevin": 10_000_000})
@@ -78,7 +79,8 @@ class SamplerSpec:
         steps = self.steps if isinstance(self.steps, dict) else {m: self.steps for m in self.methods}
         missing = [m for m in self.methods if m not in steps]
         if missing:
-            raise ParameterError("samplers.steps", sorted(steps), f"a number of steps for every method ({missing[0]} has none)")
+            raise ParameterError("samplers.steps", sorted(steps),
+                                 f"a number of steps for every method ({missing[0]} has none)")
         object.__setattr__(self, "steps", {m: require_int(f"samplers.steps.{m}", steps[m], 2) for m in self.methods})
         object.__setattr__(self, "methods", tuple(self.methods))
         require_int("samplers.chains", self.chains, 1)

@@ -40,7 +40,8 @@ Multiple testing: the 4K p-values of the K judged columns are one family, Holm-a
 ``slow_q``, ``rhat_q``, ``halves_ks_q``): the probability that a stationary set shows any evidence is
 ≤ ``alpha``. A column shows **evidence of change** where an adjusted p is below ``alpha`` (``drift``,
 ``slow``, ``rhat``, ``halves``). It is **resolved as stationary** when, besides, its window holds
-≥ ``LENGTH_FACTOR`` = 50 τ̂ (``window``) and its drift is bounded: ``drift_upper`` < ``DRIFT_BOUND`` = 2 (``bound``: the trend moves w
+≥ ``LENGTH_FACTOR`` = 50 τ̂ (``window``) and its drift is bounded: ``drift_upper`` < ``DRIFT_BOUND`` = 2
+(``bound``: the trend moves w
 by less than two of its fluctuations over the window, at confidence 1 − α). ``stationary`` is true when no
 check fails; ``reason`` lists what failed.
 

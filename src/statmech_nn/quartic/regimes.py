@@ -80,7 +80,8 @@ def slope_crossover(lambda_x, g, lambda_q, beta):
     """u_S = 1/(βλq) - λx/g, where d log/d log u of both factors of 002 eq. (6) agree (inf when λq = 0)."""
     lambda_q = np.asarray(lambda_q, float)
     with np.errstate(divide="ignore"):
-        inverse = np.where(lambda_q > 0, 1.0 / (np.asarray(beta, float) * np.where(lambda_q > 0, lambda_q, 1.0)), np.inf)
+        inverse = np.where(lambda_q > 0, 1.0 / (np.asarray(beta, float) * np.where(lambda_q > 0, lambda_q, 1.0)),
+                           np.inf)
     return (inverse - np.asarray(lambda_x, float) / np.asarray(g, float))[()]
 
 

@@ -43,7 +43,8 @@ class Analysis(computed.Analysis):
         paths["weight_traces"] = figures.traces_figure(self.trajectory, columns, directory / "weight_traces.png",
                                                 self.options.units)
         if self.outputs is not None:
-            paths["fig1_outputs"] = figures.outputs_figure(self.trajectory.x, self.outputs, directory / "fig1_outputs.png")
+            paths["fig1_outputs"] = figures.outputs_figure(self.trajectory.x, self.outputs,
+                                                           directory / "fig1_outputs.png")
         return paths
 
     def save(self, directory, draw: bool | None = None) -> dict:

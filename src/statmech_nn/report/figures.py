@@ -8,7 +8,8 @@
 - :func:`traces_figure` (w(t) of the chosen columns over the tracked window);
 - :func:`outputs_figure` (002 Fig. 1: histograms of neuron outputs with the fitted two-Gaussian mixture).
 
-Data are markers with error bars, predictions are lines. The predictions come from :func:`statmech_nn.compare.overlay.predicted_densities`.
+Data are markers with error bars, predictions are lines. The predictions come from
+:func:`statmech_nn.compare.overlay.predicted_densities`.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ def fluctuation_panels(observables: xr.Dataset, predicted: xr.Dataset, table: xr
     columns = list(columns)
     names = observables["name"].values
     unit = observables["abs_delta"].attrs.get("units", "q")
-    models = {"full": ("theory", "gaussian"), "powerlaw": ("theory", "power_law"), "gaussian": ("theory", "gaussian")}[view]
+    models = {"full": ("theory", "gaussian"), "powerlaw": ("theory", "power_law"),
+              "gaussian": ("theory", "gaussian")}[view]
     fig, axes = _panel_grid(len(columns))
     for ax, j in zip(axes, columns):
         sigma = _value(table, "sigma", j)
@@ -130,7 +132,8 @@ def fluctuation_panels(observables: xr.Dataset, predicted: xr.Dataset, table: xr
         ax.set_ylabel(f"p(Δ) [1/{unit}]")
         ax.set_title(f"{names[j]} ({_status(table, j)})", fontsize=9)
         ax.legend(fontsize=7, loc="lower left", framealpha=0.85)
-    fig.suptitle({"full": "Local fluctuations Δ (002 Fig. 2)", "powerlaw": "Intermediate scales, log-log (002 Fig. 3 left)",
+    fig.suptitle({"full": "Local fluctuations Δ (002 Fig. 2)",
+                  "powerlaw": "Intermediate scales, log-log (002 Fig. 3 left)",
                   "gaussian": "Large fluctuations, log-quadratic (002 Fig. 3 right)"}[view], fontsize=10)
     return save_figure(fig, path, tight=False)
 

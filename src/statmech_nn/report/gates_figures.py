@@ -68,7 +68,8 @@ def assembly_figure(moments: xr.Dataset, path) -> Path:
 
 def capacity_phase_figure(scan: xr.Dataset, path) -> Path:
     """Final hinge risk over width × examples, one panel per (depth, label noise, temperature); ○ plastic,
-    × frustrated (risk > 0 with a vanished order parameter or a stalled risk), △ inconclusive (still descending at the step budget)."""
+    × frustrated (risk > 0 with a vanished order parameter or a stalled risk), △ inconclusive (still descending at the
+    step budget)."""
     panels = [(d, f, t) for d in scan["depth"].values for f in scan["label_noise"].values
               for t in scan["temperature"].values]
     columns = min(len(panels), 4)

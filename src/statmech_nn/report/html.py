@@ -84,7 +84,8 @@ def write_report(path, title: str, sections: list[Section], metadata: dict | Non
     meta = {"generated": time.strftime("%Y-%m-%d %H:%M:%S"), "statmech-nn": __version__, **(metadata or {})}
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
              f"<style>{_STYLE}</style></head><body><h1>{html.escape(title)}</h1>",
-             "<p class='meta'>" + " · ".join(f"{html.escape(str(k))}: {html.escape(str(v))}" for k, v in meta.items()) + "</p>"]
+             "<p class='meta'>" + " · ".join(f"{html.escape(str(k))}: {html.escape(str(v))}" for k, v in meta.items())
+             + "</p>"]
     for section in sections:
         parts.append(f"<h2>{html.escape(section.title)}</h2>")
         parts.extend(f"<p>{html.escape(p)}</p>" for p in section.paragraphs)

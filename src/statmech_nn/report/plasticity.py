@@ -75,7 +75,8 @@ def hessian_figures(dataset: xr.Dataset, out_dir) -> list[Path]:
     axes[0].semilogy(bins, np.maximum(dataset["gradient_hist"].values, 1e-6), color="C0")
     axes[0].set_xlabel("∂R/∂θ / std")
     axes[0].set_title("gradient entries (003 Fig. 4a)", fontsize=9)
-    for layer, hist, skew in zip(dataset["layer"].values, dataset["weight_hist"].values, dataset["weight_skewness"].values):
+    for layer, hist, skew in zip(dataset["layer"].values, dataset["weight_hist"].values,
+                                 dataset["weight_skewness"].values):
         axes[1].plot(bins, hist, label=f"{layer} (skew {skew:.2f})")
     axes[1].set_xlabel("weight / layer std")
     axes[1].set_title("weights per layer (003 Fig. 3a)", fontsize=9)
@@ -119,13 +120,15 @@ def _network_figures(name: str, result: dict, out_dir: Path) -> list[Figure]:
     for color, epoch, dataset in zip(colors, epochs, datasets):
         for ax, hist, skew in zip(axes, dataset["weight_hist"].values, dataset["weight_skewness"].values):
             ax.plot(bins, hist, color=color, lw=1, label=f"epoch {epoch}: skew {skew:.2f}")
-        axes[-1].semilogy(bins, np.maximum(dataset["gradient_hist"].values, 1e-6), color=color, lw=1, label=f"epoch {epoch}")
+        axes[-1].semilogy(bins, np.maximum(dataset["gradient_hist"].values, 1e-6), color=color, lw=1,
+                          label=f"epoch {epoch}")
     for ax, layer in zip(axes, layers):
         ax.set_title(f"weights {layer} (Fig. 3a)", fontsize=8)
         ax.legend(fontsize=5)
     axes[-1].set_title("gradient entries / std (Fig. 4a)", fontsize=8)
     figures.append(Figure(save_figure(fig, out_dir / f"{name}-distributions.png", tight=False),
-                          f"{name}: per-layer weight distributions (in units of the layer's std) and gradient entries."))
+                          f"{name}: per-layer weight distributions (in units of the layer's std) "
+                          "and gradient entries."))
 
     measured = [i for i, d in enumerate(datasets) if "entry_t" in d]   # none at H = 0
     if measured:
@@ -172,7 +175,8 @@ def _network_figures(name: str, result: dict, out_dir: Path) -> list[Figure]:
                 ax.set_title(f"epoch {epoch}", fontsize=9)
             fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8)
             figures.append(Figure(save_figure(fig, out_dir / f"{name}-correlations.png", tight=False),
-                                  f"{name}: correlation matrices of sampled entries, first and last snapshot (Fig. 6b)."))
+                                  f"{name}: correlation matrices of sampled entries, "
+                                  "first and last snapshot (Fig. 6b)."))
     return figures
 
 

@@ -157,7 +157,8 @@ def _answer_paragraphs(summary: dict) -> list[str]:
              f"{t['trajectory_rows'] - 1} steps were tracked for {a['weights']} weights ({counts}).")
     if a["weights_resolved"]:
         second = (f"Over the {a['weights_resolved']} resolved weights: median exponent 2s = α/β = "
-                  f"{_number(a['median_exponent_2s'])}, a power law over {_number(a['median_decades_in_data_abs_delta'])} "
+                  f"{_number(a['median_exponent_2s'])}, a power law over "
+                  f"{_number(a['median_decades_in_data_abs_delta'])} "
                   f"decades of |Δ| inside the data (between max(c, min|Δ|) and min(√u_G, max|Δ|)); the fitted law "
                   f"describes its data (binned χ² p ≥ 0.01) for {a['weights_theory_describes']} of them.")
     else:
@@ -193,7 +194,8 @@ def write_validation_report(path, *, spec, summary, analysis, probed, model, sam
                          "holds" if c["passed"] else "fails"] for c in summary["acceptance"]],
                        f"Acceptance criteria of {spec.name}: machinery, not physics")]),
         Section("Training (002 §5)", [],
-                [Table(["parameter", "value"], [[k, _number(v)] for k, v in spec.training.items()], "Training protocol"),
+                [Table(["parameter", "value"], [[k, _number(v)] for k, v in spec.training.items()],
+                       "Training protocol"),
                  Table(["result", "value"], [[k, _number(v)] for k, v in summary["training"].items() if k != "out"],
                        "Outcome")],
                 [Figure(training_figure(network_dir / "metrics.json", figures_dir / "training.png"),
@@ -228,7 +230,8 @@ def write_validation_report(path, *, spec, summary, analysis, probed, model, sam
                 [f"Distinct activation patterns per layer: {_names(probe_summary['n_patterns'])}, over "
                  f"{probe_summary['n_samples']} inputs."],
                 [Table(["layer", "Zipf exponent s of pattern rank-frequency"],
-                       [[layer, f"{z.s:.3g} ± {z.sigma:.2g}" if hasattr(z, "s") else z] for layer, z in probed.zipf.items()])],
+                       [[layer, f"{z.s:.3g} ± {z.sigma:.2g}" if hasattr(z, "s") else z]
+                        for layer, z in probed.zipf.items()])],
                 [Figure(probed.figures[key], caption) for key, caption in (
                     ("weight_histograms", "Histograms of the weights of each layer (001 class 1)."),
                     ("pattern_rank_frequency", "Activation-pattern frequency by rank (001 class 2)."),

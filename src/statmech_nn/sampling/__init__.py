@@ -2,11 +2,13 @@
 
 - quartic toy model: :func:`~.quartic.sample_quartic` with "exact" (:mod:`.exact`), "mh"
   (:mod:`.metropolis`) or "langevin" (:mod:`.langevin`, two-timescale), the exact reference
-  (:func:`~.quartic.quartic_reference`); the Langevin bias over (ε, dt) is a scan (:mod:`statmech_nn.scan.langevin_bias`);
+  (:func:`~.quartic.quartic_reference`); the Langevin bias over (ε, dt) is a scan
+  (:mod:`statmech_nn.scan.langevin_bias`);
 - Ising spins of the mean-field models: heat-bath Monte Carlo (:mod:`.spins`);
 - linearized network: :func:`~.linearized_sampler.sample_linearized` (Langevin or MALA on p(q), x|q exact);
 - :mod:`.diagnostics`: τ with Sokal's window, ESS, rank-normalized split R̂, KS distance;
-- :mod:`statmech_nn.rng` (shared core): per-chain xoshiro256++ streams, so that the same seed gives the same bits for any thread count.
+- :mod:`statmech_nn.rng` (shared core): per-chain xoshiro256++ streams, so that the same seed gives the same bits
+  for any thread count.
 
 Every kernel is a pure update fed its noise, driven by one run loop (:func:`~.chains.run_blocks`); every run is a
 :class:`~.chains.ChainRun` that becomes the shared Trajectory and a JSON summary (:mod:`.summary`), and with a run

@@ -58,7 +58,8 @@ class RunLength:
         thin = require_int("thin", thin, 1)
         samples = (steps - burn_in) // thin
         if samples < 4:
-            raise ParameterError("thin", thin, f"small enough to keep >= 4 samples of the {steps - burn_in} steps after burn-in")
+            raise ParameterError("thin", thin,
+                                 f"small enough to keep >= 4 samples of the {steps - burn_in} steps after burn-in")
         return cls(chains, steps, steps - samples * thin, thin)
 
     @property
@@ -151,7 +152,8 @@ def run_blocks(kernel: Kernel, length: RunLength, q_dim: int, x_dim: int, *, des
     The kernel advances every chain by ``n_steps`` steps and writes the state after each ``thin``-th
     step into rows of ``out_q`` (rows, C, K) and ``out_x`` (rows, C, N) while rows remain; it sets
     ``status[c]`` to the (1-based) step at which chain c stopped being finite, and leaves it 0 otherwise.
-    A non-finite chain raises :class:`DivergenceError` (a ConvergenceError; its run records ``diverged``). ``progress=None`` shows the bar only on a terminal.
+    A non-finite chain raises :class:`DivergenceError` (a ConvergenceError; its run records ``diverged``).
+    ``progress=None`` shows the bar only on a terminal.
 
     With a :class:`~statmech_nn.sampling.store.RunStore`, every block's rows are appended to its
     trajectory and ``state`` (the arrays the kernel advances, by name) is checkpointed after the block;

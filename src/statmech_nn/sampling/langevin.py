@@ -179,4 +179,5 @@ def sample_quartic_langevin(model: QuarticModel, *, epsilon: float, dt: float, c
     done = run_blocks(kernel, length, 1, 1, desc="langevin", progress=progress,
                       state={"x": x, "q": q, "states": states}, store=store)
     return ChainRun(q=done.q, x=done.x, t=done.t, method="langevin", length=length, elapsed_s=done.elapsed_s,
-                    steps_run=done.steps_run, settings={"epsilon": epsilon, "dt": dt, "integrator": INTEGRATORS[integrator], "seed": seed})
+                    steps_run=done.steps_run,
+                    settings={"epsilon": epsilon, "dt": dt, "integrator": INTEGRATORS[integrator], "seed": seed})

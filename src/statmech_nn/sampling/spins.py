@@ -1,11 +1,13 @@
-"""Heat-bath Monte Carlo of Ising spins s_i = ±1 (001): the third, independent estimate beside exact sums and mean field.
+"""Heat-bath Monte Carlo of Ising spins s_i = ±1 (001): the third, independent estimate beside exact sums and mean
+field.
 
 The models' physics comes from the model objects of :mod:`statmech_nn.meanfield`:
 
 - Curie–Weiss (:class:`~statmech_nn.meanfield.CurieWeiss`), H = -(J/2N) M² - b M: the heat-bath probability of
   s_i = +1 given the others is 1/(1 + e^{-2βφ}) with the local field φ = :meth:`CurieWeiss.local_field
   <statmech_nn.meanfield.CurieWeiss.local_field>` (M_{≠i}/N), tabulated over M_{≠i}: O(1) per update; the energy
-  per spin of each recorded sweep is :meth:`CurieWeiss.energy_per_spin <statmech_nn.meanfield.CurieWeiss.energy_per_spin>`;
+  per spin of each recorded sweep is
+  :meth:`CurieWeiss.energy_per_spin <statmech_nn.meanfield.CurieWeiss.energy_per_spin>`;
 - general couplings (:class:`~statmech_nn.meanfield.GeneralCouplings`), H = -(1/2N) Σ_ij W_ij s_i s_j - Σ_i h_i s_i:
   the local field φ_i = Σ_{j≠i} W_ij s_j/N + h_i is kept in a vector updated on each flip (O(N) per flip,
   O(1) per rejected change), with the model's symmetrized W and field h.
@@ -76,7 +78,7 @@ def curie_weiss_kernel(spins, betas, fields, states, n_steps, thin, out_q, out_x
             total += s[i]
         countdown = thin
         row = 0
-        for t in range(n_steps):
+        for _t in range(n_steps):
             for i in range(n):
                 u[i] = uniform(states, c)
             total = curie_weiss_sweep(s, p_up, total, u)
@@ -123,7 +125,7 @@ def couplings_kernel(a, h, spins, betas, states, site_sum, site_m_sum, n_steps, 
             fields[k] = total
         countdown = thin
         row = 0
-        for t in range(n_steps):
+        for _t in range(n_steps):
             for i in range(n):
                 u[i] = uniform(states, c)
             couplings_sweep(a, h, beta, s, fields, u)

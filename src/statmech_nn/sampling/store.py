@@ -70,13 +70,15 @@ class RunStore:
         directory = RunDirectory(out)
         path = directory.path / CHECKPOINT_FILE
         if not path.is_file():
-            raise DataError(f"nothing to resume in {directory.path}: no {CHECKPOINT_FILE} (the run completed or never started)")
+            raise DataError(f"nothing to resume in {directory.path}: no {CHECKPOINT_FILE} "
+                            "(the run completed or never started)")
         try:
             with np.load(path, allow_pickle=False) as saved:
                 digests = (list(zip(saved["digest_ends"].tolist(), saved["digests"].tolist()))
                            if "digests" in saved.files else [])
                 checkpoint = Checkpoint(int(saved["blocks_done"]), int(saved["steps_done"]), int(saved["rows_done"]),
-                                        {k[len(_STATE_PREFIX):]: saved[k] for k in saved.files if k.startswith(_STATE_PREFIX)},
+                                        {k[len(_STATE_PREFIX):]: saved[k]
+                                         for k in saved.files if k.startswith(_STATE_PREFIX)},
                                         digests)
         except (OSError, KeyError, ValueError, EOFError) as exc:
             raise DataError(f"{path} is not a valid checkpoint: {exc}; restart the run with --overwrite") from None

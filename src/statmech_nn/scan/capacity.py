@@ -127,7 +127,8 @@ def capacity_cell(depth: int, width: int, n_train: int, label_noise: float, temp
     if torch_threads is not None:
         torch.set_num_threads(torch_threads)
     started = time.perf_counter()
-    depth, width, n_train = require_int("depth", depth, 1), require_int("width", width, 1), require_int("n_train", n_train, 2)
+    depth, width, n_train = (require_int("depth", depth, 1), require_int("width", width, 1),
+                             require_int("n_train", n_train, 2))
     x, y = _task(dataset, n_train, label_noise, seed)
     model = bias_free_mlp([x.shape[1], *([width] * depth), 1], temperature, seed=seed)
     fit = fit_hinge(model, x, y, steps=steps, lr=lr)

@@ -78,8 +78,8 @@ def quartic_scan(axes: Sequence[GridAxis], fixed: dict, progress: bool = True) -
     return xr.Dataset(
         data_vars,
         coords={axis.name: axis.values for axis in axes},
-        attrs={"model": "quartic", "source": "002 eqs. (6)-(7)", "fixed": {p: float(fixed[p]) for p in fixed
-                                                                          if p in QUARTIC_SCAN_PARAMETERS and p not in names},
+        attrs={"model": "quartic", "source": "002 eqs. (6)-(7)",
+               "fixed": {p: float(fixed[p]) for p in fixed if p in QUARTIC_SCAN_PARAMETERS and p not in names},
                "points": int(flat["g"].size), "seconds": seconds, "package_version": __version__},
     )
 

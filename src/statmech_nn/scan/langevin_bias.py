@@ -2,7 +2,8 @@
 
 At finite ε the fast x has not fully equilibrated while q moves, and the Euler–Maruyama step dt biases
 p(x|q) (for a Gaussian x, ⟨(x-x̄)²⟩ is too large by 1/(1 - a dt/2)); both shift q's stationary marginal
-away from 002 eq. (6). Its figure is :func:`statmech_nn.report.bias_figures.plot_bias`. Every grid point runs the same slow time ``slow_time`` (in units of εt, q's own
+away from 002 eq. (6). Its figure is :func:`statmech_nn.report.bias_figures.plot_bias`. Every grid point runs
+the same slow time ``slow_time`` (in units of εt, q's own
 time), i.e. ⌈slow_time/(ε dt)⌉ steps, so that the statistical noise is similar across the grid; it is
 reported as ``ks_noise`` ≈ 0.87/√ESS (the mean KS distance of that many independent samples).
 ``converged`` says whether τ and R̂ can be trusted at a point (the bias is what the grid measures, so a
@@ -29,7 +30,8 @@ from ..sampling.summary import summarize
 from ..quartic import QuarticModel
 from .tasks import task
 
-DEFAULT_SLOW_TIME = 800.0   # long enough that every point of the README example is reliable (at ε = 1, x mixes no faster than q)
+# long enough that every point of the README example is reliable (at ε = 1, x mixes no faster than q)
+DEFAULT_SLOW_TIME = 800.0
 BIAS_FILE = "bias.nc"        # where a run directory keeps the scan, and its figure
 BIAS_FIGURE = "bias.png"
 _VARIABLES = ("ks", "ks_noise", "q2_mean", "q2_sem", "tau_q", "rhat_q", "converged")
@@ -85,7 +87,8 @@ def langevin_bias(model: QuarticModel, epsilons, dts, *, chains: int, seed, slow
     dataset = xr.Dataset(data, coords={"epsilon": epsilons, "dt": dts},
                          attrs={"q2_exact": float(reference.q2[0]), "chains": int(chains), "slow_time": slow_time,
                                 "seed": seed, "integrator": INTEGRATORS[integrator], "model": model.to_dict(),
-                                "source": "002 eqs. (3), (6): q's marginal should tend to exp(-alpha F) as epsilon -> 0"})
+                                "source": "002 eqs. (3), (6): q's marginal should tend to exp(-alpha F) "
+                                          "as epsilon -> 0"})
     units = {"ks": "1", "ks_noise": "1", "q2_mean": "q^2", "q2_sem": "q^2", "tau_q": "steps", "rhat_q": "1",
              "epsilon": "1", "dt": "time", "steps": "steps"}
     for name, unit in units.items():

@@ -7,7 +7,8 @@
   (001 slides 'More magic'), by continuation from high to low T: each temperature starts, besides the
   default starts, from the previous solution.
 - :func:`hs_scan`: the (T, h) plane of a general-coupling model, one continuation per field value;
-- :func:`layer_curves`: :func:`temperature_curves` of a trained layer's spin model (:class:`~statmech_nn.meanfield.LayerSpinModel`),
+- :func:`layer_curves`: :func:`temperature_curves` of a trained layer's spin model
+  (:class:`~statmech_nn.meanfield.LayerSpinModel`),
   with the units of the layer's inputs and outputs apart and where the susceptibility along the leading mode peaks.
 
 Their figures are in :mod:`statmech_nn.report.meanfield_figures`.

@@ -116,7 +116,8 @@ class ScanStore:
                         {"long_name": "0 pending, 1 done, 2 failed (written last: the commit record)"}),
              "error": (self.dims, da.full(shape, "", dtype=f"<U{ERROR_WIDTH}", chunks=chunks),
                        {"long_name": "the failure message of the cell's last attempt"}),
-             "attempts": (self.dims, da.zeros(shape, dtype=np.int16, chunks=chunks), {"long_name": "tries of the cell"}),
+             "attempts": (self.dims, da.zeros(shape, dtype=np.int16, chunks=chunks),
+                          {"long_name": "tries of the cell"}),
              "seconds": (self.dims, da.full(shape, np.nan, chunks=chunks),
                          {"long_name": "compute time per cell (its block's time / its cells)", "units": "s"})},
             coords=coords,
@@ -155,7 +156,7 @@ class ScanStore:
             self._add_variables(new)
             group = self._group()
         shape = tuple(r.stop - r.start for r in block.region)
-        for name, (dims, values) in results.items():
+        for name, (_dims, values) in results.items():
             values = np.asarray(values)
             array = group[name]
             if array.dtype.kind == "U":

@@ -66,7 +66,8 @@ def resolve(reference: str, imported_by_driver: bool = False):
     target = TASKS.get(reference, reference)
     module, sep, name = target.partition(":")
     if not sep or not module or not name:
-        raise ParameterError("scan.task", reference, "a task name (" + ", ".join(TASKS) + ") or 'package.module:function'")
+        raise ParameterError("scan.task", reference,
+                             "a task name (" + ", ".join(TASKS) + ") or 'package.module:function'")
     registered = {value.partition(":")[0] for value in TASKS.values()}
     if not (module in registered or module in sys.modules or imported_by_driver):
         raise ParameterError("scan.task", reference, "a registered task (" + ", ".join(TASKS) + ") or a function of "
