@@ -17,8 +17,10 @@ H0), which assumes that the null distribution of LR on equal-count bins depends 
 calibration scenarios (:mod:`statmech_nn.compare.planted.decay`) measure the resulting error rates (on eq. (6)
 steps alone, 1 of 150 weights at n = 1e4 had p ≤ 0.025, Wilson interval [0.001, 0.037]: the pooled test is, if
 anything, conservative; a 20 % component at τ = c/30 is found in every weight at n = 1e4 and 1e5). A weight's p
-is (1 + #{LR*_b ≥ LR}) / (B + 1); it has a peak in its gradient steps when p ≤ :data:`ALPHA` and the fitted
-mixture weight π̂ ≥ :data:`MIN_MASS`.
+is (1 + #{LR*_b ≥ LR}) / (B + 1); it has a peak in its gradient steps when p ≤ :data:`ALPHA`, the fitted
+mixture weight π̂ ≥ :data:`MIN_MASS`, and the fitted mixture itself describes the binned steps (G-test p ≥
+:data:`GOF_ALPHA`): where even the mixture is rejected (a real network's steps at 1e5 samples, whose eq. (6) fit
+is a misfit), a large LR measures the law's misfit, not a narrow component, and the weight's peak is untestable.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ ALPHA = 0.025         # a weight's peak test rejects at this level (with B = 39:
 MIN_MASS = 0.01       # and the narrow component holds at least 1% of the gradient steps
 BOOTSTRAP = 39        # default bootstrap replicates (pooled over the tested weights)
 MIN_SAMPLES = 400     # non-zero gradient steps a weight needs to be tested (10 per bin)
+GOF_ALPHA = 0.01      # a fitted mixture whose G-test p is below this does not describe the steps: no verdict on a peak
 _MAX_WIDTH = 1.0 / 3.0
 _MIN_WIDTH = 1e-4
 
@@ -138,6 +141,17 @@ class BinnedSteps:
         theta1, l1 = self.fit(starts, counts)
         return {"lr": max(0.0, 2.0 * (l1 - l0)), "theta0": theta0, "theta1": theta1}
 
+    def goodness_of_fit(self, theta: np.ndarray) -> float:
+        """The p-value of the likelihood-ratio (G) statistic of the data's counts against the fitted mixture's bin
+        probabilities, χ² with bins − 1 − 5 degrees of freedom: small when even eq. (6) plus a narrow component
+        does not describe the steps (then a large LR says that the law is wrong, not that a peak is there)."""
+        expected = np.maximum(self.probabilities(theta)[0], 1e-300) * self.counts.sum()
+        observed = self.counts
+        g = 2.0 * np.sum(np.where(observed > 0, observed * np.log(np.where(observed > 0, observed, 1.0) / expected),
+                                  0.0))
+        dof = max(self.counts.size - 1 - 5, 1)
+        return float(special.chdtrc(dof, g))
+
 
 _H0_KEYS = ("gradient_peak_h0_log_c", "gradient_peak_h0_s", "gradient_peak_h0_log_sigma")
 
@@ -168,7 +182,9 @@ def peak_statistics(gradient: np.ndarray, row: dict) -> dict:
     return {"gradient_peak_tested": True, "gradient_peak_lr": result["lr"],
             "gradient_peak_mass": float(special.expit(theta1[3])),
             "gradient_peak_width": float(np.exp(theta1[0] + theta1[4])),
-            "gradient_peak_core": float(np.exp(theta1[0])), **dict(zip(_H0_KEYS, map(float, theta0)))}
+            "gradient_peak_core": float(np.exp(theta1[0])),
+            "gradient_peak_mixture_gof_p": binned.goodness_of_fit(theta1),
+            **dict(zip(_H0_KEYS, map(float, theta0)))}
 
 
 def pooled_pvalues(gradients: dict, rows: dict, replicates: int = BOOTSTRAP, seed=0) -> dict:
@@ -200,9 +216,12 @@ def gradient_peak_columns(samples: np.ndarray, decay, rows: list[dict], replicat
     out = []
     for j, p in pvalues.items():
         row = by_column[j]
-        in_gradient = bool(p <= ALPHA and row["gradient_peak_mass"] >= MIN_MASS)
+        described = bool(row["gradient_peak_mixture_gof_p"] >= GOF_ALPHA)
+        in_gradient = bool(described and p <= ALPHA and row["gradient_peak_mass"] >= MIN_MASS)
         decay_peak = bool(row.get("peak_mass_lo", 0.0) > MIN_MASS)
         origin = ("frustrated regime: a peak remains in the gradient steps" if in_gradient else
-                  "weight decay on zero inputs (the decay steps)" if decay_peak else "no peak")
-        out.append({"column": j, "gradient_peak_p": p, "peak_in_gradient_steps": in_gradient, "peak_origin": origin})
+                  "weight decay on zero inputs (the decay steps)" if decay_peak else
+                  "no peak" if described else "untestable: even the mixture does not describe the gradient steps")
+        out.append({"column": j, "gradient_peak_p": p, "peak_in_gradient_steps": in_gradient,
+                    "gradient_peak_described": described, "peak_origin": origin})
     return out
