@@ -113,7 +113,7 @@ def _status(store: Path) -> np.ndarray:
 
 def test_an_interrupted_scan_says_how_many_cells_are_done_and_how_to_resume(tmp_path):
     spec = tmp_path / "spec.toml"
-    spec.write_text('x = 0.0\ndelay = 0.5\n[scan]\ntask = "scan_tasks:square"\n[grid]\nx = "0:5:6"\n')
+    spec.write_text('x = 0.0\ndelay = 1.5\n[scan]\ntask = "scan_tasks:square"\n[grid]\nx = "0:5:6"\n')
     store = tmp_path / "s.zarr"
     command = [sys.executable, "-m", "statmech_nn", "scan", str(spec), "--out", str(store), "--workers", "1",
                "--no-figures", "--import", "scan_tasks"]

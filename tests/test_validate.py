@@ -108,7 +108,7 @@ def test_run_json_reruns_and_a_rerun_resumes_the_finished_training(tiny_run, tmp
     first = json.loads((out / "summary.json").read_text())["training"]
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)
-    monkeypatch.setattr(pipeline, "run_claims", lambda: [])
+    monkeypatch.setattr(pipeline, "run_claims", lambda *args, **kwargs: [])
     assert main(["validate", command[2], "--out", str(copy), "--json"]) == 0
     again = json.loads(capsys.readouterr().out)["training"]
     assert again["steps"] == first["steps"] and again["final_test_loss"] == first["final_test_loss"]
