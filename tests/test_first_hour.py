@@ -118,8 +118,11 @@ def test_an_interrupted_scan_says_how_many_cells_are_done_and_how_to_resume(tmp_
     command = [sys.executable, "-m", "statmech_nn", "scan", str(spec), "--out", str(store), "--workers", "1",
                "--no-figures", "--import", "scan_tasks"]
     env = {**os.environ, "PYTHONPATH": PYTHONPATH}
+    # SIGINT back to its default in the child: an xdist worker ignores it, and an ignored signal is inherited
+    # (Python then installs no KeyboardInterrupt handler), while a user's shell leaves it at the default
     driver = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              start_new_session=True)
+                              start_new_session=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
         while np.sum(_status(store) == 1) < 1:   # the first cell written
