@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from statmech_nn.cli import main
+from statmech_nn.compare.acceptance import acceptance
 from statmech_nn.experiments import pipeline
 from statmech_nn.errors import DataError, ParameterError
 from statmech_nn.experiments.plasticity import spec_kind
@@ -130,10 +131,10 @@ def test_a_failed_acceptance_criterion_exits_1_and_names_it(tiny_run, tmp_path, 
               for claim in saved["claims"]["verdicts"]]
     original = tmp_path / "tiny.toml"
     original.write_text(TINY)
-    assert pipeline._acceptance(ExperimentSpec.load(original), training, samplers, claims) == saved["acceptance"]
+    assert acceptance(ExperimentSpec.load(original).acceptance, training, samplers, claims) == saved["acceptance"]
     spec = tmp_path / "strict.toml"
     spec.write_text(TINY.replace("min_test_accuracy = 0.5", "min_test_accuracy = 1.01"))
-    checks = pipeline._acceptance(ExperimentSpec.load(spec), training, samplers, claims)
+    checks = acceptance(ExperimentSpec.load(spec).acceptance, training, samplers, claims)
     rejudged = {**saved, "acceptance": checks, "passed": all(check["passed"] for check in checks)}
     monkeypatch.setattr(pipeline, "run_validation", lambda *args, **kwargs: rejudged)
     assert main(["validate", str(spec), "--out", str(tmp_path / "strict"), "--json"]) == 1

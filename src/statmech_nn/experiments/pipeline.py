@@ -13,7 +13,8 @@ Stages, each writing into the output directory (a run directory itself: ``run.js
    measured before by this version is not run again); a spec that does not require them runs none;
 6. ``report.html`` and ``summary.json``: the verdicts on the sources' questions (``verdicts``: Q1-Q6 of
    :mod:`statmech_nn.compare.verdicts`, Q5 from the probe), the headline numbers (``answers``) and,
-   separately, whether the machinery worked (``acceptance``, ``passed``).
+   separately, whether the machinery worked (``acceptance``, ``passed``). Every judgement is
+   :mod:`statmech_nn.compare`'s (:mod:`~statmech_nn.compare.acceptance`); this module only runs the stages.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import os
 import time
 from contextlib import contextmanager
 
+from ..compare.acceptance import acceptance, passed, with_probe_verdict
 from ..compare.claims import run_claims
-from ..compare.verdicts import bimodality_verdict
 from ..io import SUMMARY_FILE, RunDirectory, write_json
 from ..report.analysis import AnalysisOptions, analyze
 from ..report.validation import write_validation_report
@@ -44,23 +45,6 @@ def _stage(timings: dict, name: str, progress: bool):
     timings[name] = time.perf_counter() - started
 
 
-def _acceptance(spec: ExperimentSpec, training, samplers, outcomes) -> list[dict]:
-    a = spec.acceptance
-    checks = [{"criterion": f"test accuracy >= {a.min_test_accuracy}", "value": training.final_test_accuracy,
-               "passed": training.final_test_accuracy >= a.min_test_accuracy}]
-    if a.require_equilibrium:
-        checks.append({"criterion": "equilibrium reached before tracking (test loss flat, gap not growing)",
-                       "value": training.equilibrium_epoch, "passed": bool(training.equilibrium_reached)})
-    for result in samplers:
-        checks.append({"criterion": f"{result.method}: |<(q-q̄)²> - exact| <= {a.max_sampler_z} standard errors",
-                       "value": result.z_score, "passed": bool(abs(result.z_score) <= a.max_sampler_z)})
-    if a.require_claims:
-        unexpected = [o.claim.id for o in outcomes if not o.as_expected]
-        checks.append({"criterion": "every claim of statmech-nn check has its documented verdict",
-                       "value": ", ".join(unexpected) or "all", "passed": not unexpected})
-    return checks
-
-
 def run_validation(spec: ExperimentSpec, out, *, data_dir=None, device=None, progress: bool = True,
                    command: list[str] | None = None) -> dict:
     """Run every stage of ``spec`` into ``out``; returns (and writes) the summary."""
@@ -77,15 +61,14 @@ def run_validation(spec: ExperimentSpec, out, *, data_dir=None, device=None, pro
     with _stage(timings, "analyze", progress):
         analysis = analyze(network_dir, AnalysisOptions(**spec.analysis), progress=progress)
         network_summary = analysis.save(network_dir / "analysis")
-    verdicts = [bimodality_verdict(probed.summary()["neurons_bimodal"], len(probed.bimodality), PROBED_OUTPUTS)
-                if v.id == "Q5" else v for v in analysis.verdicts()]
+    verdicts = with_probe_verdict(analysis.verdicts(), probed.summary(), PROBED_OUTPUTS)
     with _stage(timings, "samplers", progress):
         model, samplers = run_samplers(spec, root.path / "samplers", progress=progress)
     with _stage(timings, "claims", progress):
         outcomes = run_claims(workers=os.cpu_count() or 1, cache=True) if spec.acceptance.require_claims else []
-    checks = _acceptance(spec, training, samplers, outcomes)
+    checks = acceptance(spec.acceptance, training, samplers, outcomes)
     summary = {
-        "spec": spec.name, "out": str(root.path), "passed": all(c["passed"] for c in checks), "acceptance": checks,
+        "spec": spec.name, "out": str(root.path), "passed": passed(checks), "acceptance": checks,
         "verdicts": [v.to_dict() for v in verdicts],
         "training": training.summary(), "answers": analysis.headline(), "network_analysis": network_summary,
         "probe": probed.summary(),

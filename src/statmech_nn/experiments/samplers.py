@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..compare.acceptance import sampler_z_score
 from ..io import RunDirectory, Trajectory
 from ..report.analysis import AnalysisOptions, analyze
 from ..run_directory import command_line
@@ -34,8 +35,8 @@ class SamplerResult:
 
     @property
     def z_score(self) -> float:
-        """(<(q - q̄)²> - exact) / standard error."""
-        return (self.summary["q2_mean"] - self.summary["q2_exact"]) / self.summary["q2_sem"]
+        """(<(q - q̄)²> - exact) / standard error (:func:`~statmech_nn.compare.acceptance.sampler_z_score`)."""
+        return sampler_z_score(self.summary)
 
     def deviations(self) -> np.ndarray:
         """All samples of q - q̄ (every chain pooled)."""
