@@ -12,7 +12,7 @@ import pytest
 from scipy import integrate, stats
 
 from statmech_nn.compare.fits import FluctuationLaw
-from statmech_nn.distributions import Distribution
+from statmech_nn.distributions import Distribution, Folded, Normal, StudentT
 from statmech_nn.meanfield.cw_exact import CurieWeissExact
 from statmech_nn.observables.powerlaw import PowerLaw
 from statmech_nn.quartic.model import QuarticModel
@@ -28,6 +28,10 @@ CONTINUOUS = {
     "fluctuation-law": lambda: FluctuationLaw(c=0.05, s=0.8, sigma=2.0),
     "fluctuation-law-student": lambda: FluctuationLaw(c=1.0, s=2.5, sigma=1e6),
     "power-law": lambda: PowerLaw(alpha=3.5, xmin=0.2),
+    "normal": lambda: Normal(scale=0.3),
+    "student-t": lambda: StudentT(nu=6.0, scale=2.0),
+    "folded-student-t": lambda: Folded(StudentT(nu=6.0, scale=2.0)),
+    "folded-fluctuation-law": lambda: Folded(FluctuationLaw(c=0.05, s=0.8, sigma=2.0)),
 }
 DISCRETE = {
     "curie-weiss-paramagnet": lambda: CurieWeissExact(40, 0.5, 1.0, 0.1),

@@ -16,14 +16,19 @@ A subclass states its support and implements what it knows in closed form or by 
 
 Every method takes arrays and returns a scalar for scalar input. ``repr`` shows the class and its parameters
 (``_parameters()``).
+
+Besides the base classes: :class:`Normal` and :class:`StudentT` about 0 (scipy's closed forms behind this
+interface; the Gaussian and Student-t fits of the fluctuations, :mod:`statmech_nn.compare.fits`), and
+:class:`Folded`, the law of |X| of a law symmetric about 0 (what a fluctuation model says about |Δ|).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import integrate
+from scipy import integrate, stats
 
-from .params import rng_from
+from .errors import ParameterError
+from .params import require_positive, rng_from
 
 _MAX_DOUBLINGS = 1030   # 2^1024 overflows: every float is bracketed
 _BISECTIONS = 2200     # enough to reach the tolerance from any bracket
@@ -283,3 +288,95 @@ class DiscreteDistribution(Distribution):
 
     def _moment(self, order):
         return float(np.exp(self._log_probabilities()) @ self.values() ** order)
+
+
+class _ScipyLaw(Distribution):
+    """A law about 0 whose every quantity is scipy.stats's frozen ``self._frozen`` (set by the subclass)."""
+
+    def _logpdf(self, x):
+        return self._frozen.logpdf(x)
+
+    def _cdf(self, x):
+        return self._frozen.cdf(x)
+
+    def _sf(self, x):
+        return self._frozen.sf(x)
+
+    def _logsf(self, x):
+        return self._frozen.logsf(x)
+
+    def _ppf(self, prob):
+        return self._frozen.ppf(prob)
+
+    def _isf(self, prob):
+        return self._frozen.isf(prob)
+
+    def _rvs(self, size, rng):
+        return self._frozen.rvs(size=size, random_state=rng)
+
+    def _moment(self, order):
+        return self._frozen.moment(order)
+
+
+class Normal(_ScipyLaw):
+    """N(0, scale²)."""
+
+    def __init__(self, scale: float):
+        self.scale = require_positive("scale", scale)
+        self._frozen = stats.norm(scale=self.scale)
+
+    def _parameters(self) -> dict:
+        return {"scale": self.scale}
+
+
+class StudentT(_ScipyLaw):
+    """Student's t with ``nu`` degrees of freedom about 0, scaled by ``scale`` (moments of order ≥ ν infinite)."""
+
+    def __init__(self, nu: float, scale: float):
+        self.nu, self.scale = require_positive("nu", nu), require_positive("scale", scale)
+        self._frozen = stats.t(self.nu, scale=self.scale)
+
+    def _parameters(self) -> dict:
+        return {"nu": self.nu, "scale": self.scale}
+
+
+class Folded(Distribution):
+    """The law of |X| for a continuous X symmetric about 0 (``law``): p(x) = 2 p_X(x) and P(|X| ≥ x) = 2 P(X ≥ x)
+    on [0, ∞), with the tail's relative accuracy of ``law``'s sf."""
+
+    def __init__(self, law: Distribution):
+        a, b = law.support()
+        if law.discrete or a != -b:
+            raise ParameterError("law", repr(law), "a continuous law on an interval symmetric about 0")
+        self.law = law
+
+    def _parameters(self) -> dict:
+        return {"law": self.law}
+
+    def support(self) -> tuple[float, float]:
+        return (0.0, self.law.support()[1])
+
+    def _logpdf(self, x):
+        return np.log(2.0) + self.law.logpdf(x)
+
+    def _sf(self, x):
+        return 2.0 * self.law.sf(x)
+
+    def _logsf(self, x):
+        return np.log(2.0) + self.law.logsf(x)
+
+    def _cdf(self, x):
+        return -np.expm1(self._logsf(x))
+
+    def _ppf(self, prob):
+        return self.law.isf(0.5 * (1.0 - prob))
+
+    def _isf(self, prob):
+        return self.law.isf(0.5 * prob)
+
+    def _rvs(self, size, rng):
+        return np.abs(self.law.rvs(size, rng))
+
+    def _moment(self, order):
+        """E|X|ⁿ: the law's own moment for even n, quadrature for odd n."""
+        return self.law.moment(order) if order % 2 == 0 else self._quadrature_moment(order)

@@ -6,8 +6,9 @@ the same bin average, computed exactly from its tail probability P(|Δ| ≥ x):
 
     p̄ = [P(|Δ| ≥ lo) - P(|Δ| ≥ hi)] / (2 (hi - lo))        (|Δ| bins; shells: lo, hi = √u_lo, √u_hi),
 
-not the density at the bin centre, so data and prediction differ only by noise. Models (dimension
-``model``): ``theory`` (002 eqs. (6)/(21) with the fitted c, s, σ), ``gaussian``, ``student_t`` and
+not the density at the bin centre, so data and prediction differ only by noise. Each fit is evaluated as its
+distribution object (:func:`fitted_law`: a law of |Δ| with scipy.stats's methods, its ``sf`` the tail above).
+Models (dimension ``model``): ``theory`` (002 eqs. (6)/(21) with the fitted c, s, σ), ``gaussian``, ``student_t`` and
 ``power_law`` (CSN fit of |Δ| ≥ x_min, scaled by the fraction of all samples in its tail; NaN below
 x_min). The first three were fitted to the gradient steps (all samples when no step is weight decay,
 exact zeros included) and are scaled by their share of all samples, as the densities are normalized.
@@ -18,43 +19,58 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from scipy import stats
 
-from .fits import theory_log_tail
+from ..distributions import Distribution, Folded, Normal, StudentT
+from ..errors import StatmechError
+from ..observables.powerlaw import PowerLaw
+from .fits import FluctuationLaw
 
 MODELS = ("theory", "gaussian", "student_t", "power_law")
 
-
-def _tail_probability(model: str, row: dict, x: np.ndarray) -> np.ndarray:
-    """P(|Δ| ≥ x) of one fitted model of one column (NaN where the model says nothing)."""
-    if model == "theory":
-        return np.exp(theory_log_tail(x, row["c"], row["s"], row["sigma"]))
-    if model == "gaussian":
-        return 2.0 * stats.norm.sf(x, scale=row["gaussian_sigma"])
-    if model == "student_t":
-        return 2.0 * stats.t.sf(x, row["student_t_nu"], scale=row["student_t_scale"])
-    xmin, alpha = row["power_law_xmin"], row["power_law_alpha"]
-    fraction = row["power_law_ntail"] / row["n"]
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # far below xmin: masked to NaN anyway
-        return np.where(x >= xmin, fraction * (x / xmin) ** (1.0 - alpha), np.nan)
+# each model: the columns of the fit table it reads, and the law of |Δ| they give (the first three are laws of Δ,
+# symmetric about 0, folded; the power law is already a law of |Δ| ≥ x_min)
+_LAWS = {
+    "theory": (("c", "s", "sigma"), lambda c, s, sigma: Folded(FluctuationLaw(c, s, sigma))),
+    "gaussian": (("gaussian_sigma",), lambda sigma: Folded(Normal(sigma))),
+    "student_t": (("student_t_nu", "student_t_scale"), lambda nu, scale: Folded(StudentT(nu, scale))),
+    "power_law": (("power_law_alpha", "power_law_xmin"), PowerLaw),
+}
 
 
-def _bin_average(model, row, lo, hi):
-    """Mean of p(Δ) over {lo ≤ |Δ| < hi}; NaN for padding bins. Models fitted to the gradient steps alone
-    carry their share n_gradient/n of all steps (the rest is the weight-decay peak)."""
-    valid = np.isfinite(lo) & np.isfinite(hi) & (hi > lo)
+def fitted_law(model: str, row: dict) -> tuple[Distribution, float] | None:
+    """(the law of |Δ| that ``model``'s fit in ``row`` states, the share of all samples it describes), or None
+    where the row has no such fit (a missing or non-finite parameter, or one outside the law's range).
+
+    The share is n_tail/n for the power law (it describes the tail above x_min), and n_gradient/n for the
+    models fitted to the gradient steps alone (1 when every step is a gradient step)."""
+    names, law = _LAWS[model]
+    values = [row.get(name, np.nan) for name in names]
+    if not all(np.isfinite(values)):
+        return None
+    if model == "power_law":
+        share = row.get("power_law_ntail", np.nan) / row.get("n", np.nan)
+    else:
+        share = row["n_gradient"] / row["n"] if np.isfinite(row.get("n_gradient", np.nan)) else 1.0
+    if not np.isfinite(share):
+        return None
+    try:
+        return law(*values), share
+    except StatmechError:
+        return None
+
+
+def _bin_average(fitted: tuple[Distribution, float] | None, lo, hi):
+    """Mean of p(Δ) over {lo ≤ |Δ| < hi} = share · [P(|Δ| ≥ lo) - P(|Δ| ≥ hi)] / 2(hi - lo) of a fitted law of
+    |Δ|; NaN for padding bins, bins that reach below the law's support, and where no law was fitted."""
     out = np.full(lo.shape, np.nan)
-    if valid.any() and all(np.isfinite(row.get(key, np.nan)) for key in _NEEDS[model]):
-        share = (1.0 if model == "power_law" or not np.isfinite(row.get("n_gradient", np.nan))
-                 else row["n_gradient"] / row["n"])
-        mass = share * (_tail_probability(model, row, lo[valid]) - _tail_probability(model, row, hi[valid]))
+    if fitted is None:
+        return out
+    law, share = fitted
+    valid = np.isfinite(lo) & np.isfinite(hi) & (hi > lo) & (lo >= law.support()[0])
+    if valid.any():
+        mass = share * (law.sf(lo[valid]) - law.sf(hi[valid]))
         out[valid] = mass / (2.0 * (hi[valid] - lo[valid]))
     return out
-
-
-_NEEDS = {"theory": ("c", "s", "sigma"), "gaussian": ("gaussian_sigma",),
-          "student_t": ("student_t_nu", "student_t_scale"),
-          "power_law": ("power_law_xmin", "power_law_alpha", "power_law_ntail", "n")}
 
 
 def predicted_densities(observables: xr.Dataset, table: xr.Dataset, models=MODELS) -> xr.Dataset:
@@ -70,8 +86,9 @@ def predicted_densities(observables: xr.Dataset, table: xr.Dataset, models=MODEL
         sq_lo = np.sqrt(observables["delta_sq_lo"].values[j])
         sq_hi = np.sqrt(observables["delta_sq_hi"].values[j])
         for m, model in enumerate(models):
-            abs_out[m, j] = _bin_average(model, row, abs_lo, abs_hi)
-            sq_out[m, j] = _bin_average(model, row, sq_lo, sq_hi)
+            fitted = fitted_law(model, row)
+            abs_out[m, j] = _bin_average(fitted, abs_lo, abs_hi)
+            sq_out[m, j] = _bin_average(fitted, sq_lo, sq_hi)
     units = observables["density_abs"].attrs.get("units", "")
     coords = {name: observables[name] for name in ("column", "name", "chain", "abs_delta", "delta_sq")}
     return xr.Dataset(
