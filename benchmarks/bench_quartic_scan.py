@@ -24,7 +24,7 @@ def grid(n, mu):
     side = int(np.sqrt(n))
     lambda_x, alpha = np.meshgrid(np.linspace(-0.05, 0.05, side) + (0.0 if mu > 0 else 0.06),
                                   np.linspace(0.1, 0.9, side))
-    return lambda_x.ravel(), 1.0, 1.0, alpha.ravel(), 1.0, mu
+    return {"lambda_x": lambda_x.ravel(), "g": 1.0, "lambda_q": 1.0, "alpha": alpha.ravel(), "beta": 1.0, "mu": mu}
 
 
 def reference_point(lambda_x, g, lambda_q, alpha, beta, mu):
@@ -41,14 +41,15 @@ def reference_point(lambda_x, g, lambda_q, alpha, beta, mu):
 
 def run(mu):
     params = grid(N_OURS, mu)
-    n_ours = np.broadcast_arrays(*params)[0].size
-    ours_s = median_seconds(lambda: evaluate(*params), repeat=3) / n_ours
+    n_ours = np.broadcast_arrays(*params.values())[0].size
+    ours_s = median_seconds(lambda: evaluate(params), repeat=3) / n_ours
     subset = np.linspace(0, n_ours - 1, N_REFERENCE).astype(int)
-    points = [tuple(np.broadcast_to(p, (n_ours,))[i] for p in params) for i in subset]
+    columns = {name: np.broadcast_to(value, (n_ours,)) for name, value in params.items()}
+    points = [{name: column[i] for name, column in columns.items()} for i in subset]
     reference = []
-    reference_s = median_seconds(lambda: reference.append([reference_point(*p) for p in points]),
+    reference_s = median_seconds(lambda: reference.append([reference_point(**p) for p in points]),
                                  repeat=1, warmup=0) / len(points)
-    ours = evaluate(*(np.broadcast_to(p, (n_ours,))[subset] for p in params))
+    ours = evaluate({name: column[subset] for name, column in columns.items()})
     expected = np.array(reference[-1])
     deviation_u = float(np.max(np.abs(ours["q2_mean"] / expected[:, 0] - 1)))
     masses = np.stack([ours["mass_below"], ours["mass_powerlaw"], ours["mass_gauss"]], 1)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from statmech_nn.quartic.parameters import NAMES
+
 
 class LangevinBuffers:
     """Work arrays of :func:`numpy_langevin_step` (preallocated once per run, as a fast NumPy code would)."""
@@ -23,7 +25,9 @@ def numpy_langevin_step(p, dt, epsilon, x, q, z_x, z_q, work: LangevinBuffers) -
 
     ∂ₓH = (λx + g d²) y + μ y³ and ∂_qH = (g y² + λq) d at y = x - x̄, d = q - q̄ (002 eq. (1) + μ y⁴/4).
     """
-    lambda_x, g, lambda_q, mu, x_bar, q_bar, beta, alpha = (float(v) for v in p)
+    named = dict(zip(NAMES, (float(v) for v in p)))   # the packed vector holds the parameter table's order
+    lambda_x, g, lambda_q, mu = named["lambda_x"], named["g"], named["lambda_q"], named["mu"]
+    x_bar, q_bar, beta, alpha = named["x_bar"], named["q_bar"], named["beta"], named["alpha"]
     slow_dt, noise_x, noise_q = epsilon * dt, np.sqrt(2.0 * dt / beta), np.sqrt(2.0 * epsilon * dt / alpha)
     y, d, force, term = work.y, work.d, work.force, work.term
     np.subtract(x, x_bar, out=y)

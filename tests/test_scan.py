@@ -21,7 +21,7 @@ def test_batch_matches_the_single_point_distribution():
     g, lq = 10 ** rng.uniform(-1, 1, n), 10 ** rng.uniform(-2, 1, n)
     alpha, beta = 10 ** rng.uniform(-1, 0.5, n), 10 ** rng.uniform(-0.5, 0.5, n)
     mu = np.where(rng.random(n) < 0.5, 0.0, 10 ** rng.uniform(-4, 0, n))
-    batch = evaluate(lx, g, lq, alpha, beta, mu)
+    batch = evaluate({"lambda_x": lx, "g": g, "lambda_q": lq, "alpha": alpha, "beta": beta, "mu": mu})
     assert np.array_equal(batch["normalizable"] == 1, ~((mu == 0) & (lx < 0)))
     for i in np.flatnonzero(batch["normalizable"]):
         model = QuarticModel(lx[i], g[i], lq[i], alpha[i], beta[i], mu[i])
@@ -34,7 +34,7 @@ def test_batch_matches_the_single_point_distribution():
 
 
 def test_non_normalizable_points_are_flagged_not_nan_polluted():
-    out = evaluate([-0.1, 0.1], 1.0, 1.0, 0.5, 1.0, 0.0)
+    out = evaluate({"lambda_x": [-0.1, 0.1], "g": 1.0, "lambda_q": 1.0, "alpha": 0.5, "beta": 1.0, "mu": 0.0})
     assert out["normalizable"].tolist() == [0.0, 1.0]
     assert np.isnan(out["q2_mean"][0]) and np.isfinite(out["q2_mean"][1])
 

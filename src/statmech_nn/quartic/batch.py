@@ -10,6 +10,8 @@ The result matches :class:`~statmech_nn.quartic.marginal.QuarticMarginal` (the p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from . import regimes as rg
@@ -35,12 +37,12 @@ QUANTITIES = {
 }
 
 
-def evaluate(lambda_x, g, lambda_q, alpha, beta, mu, *, panels_per_segment: int = PANELS_PER_SEGMENT,
+def evaluate(parameters: Mapping, *, panels_per_segment: int = PANELS_PER_SEGMENT,
              nodes_per_panel: int = NODES_PER_PANEL, chunk: int = CHUNK_POINTS) -> dict[str, np.ndarray]:
-    """Every quantity of :data:`QUANTITIES` at the broadcast parameter arrays (shape preserved)."""
-    arrays = np.broadcast_arrays(*(np.asarray(v, float) for v in (lambda_x, g, lambda_q, alpha, beta, mu)))
-    shape = arrays[0].shape
-    p = Params.of(*arrays)
+    """Every quantity of :data:`QUANTITIES` at the parameter arrays ``parameters`` (a mapping by the table's names,
+    :class:`~.quadrature.Params`: broadcast together, their shape preserved; μ defaults to 0, centres ignored)."""
+    shape = np.broadcast_shapes(*(np.shape(value) for value in parameters.values()))
+    p = Params.of(parameters)
     codes = normalizability_codes(p.lambda_x, p.lambda_q, p.alpha, p.beta, p.mu)
     u_low = rg.lower_scale(p.lambda_x, p.g, p.beta, p.mu)
     u_gauss = rg.gauss_crossover(p.lambda_x, p.g, p.lambda_q, p.beta)

@@ -7,7 +7,8 @@ With y = x - x̄ and d = q - q̄ (002 eq. (1) plus our μ term),
     F(β, q) = λq d²/2 - (1/β) log ∫ exp(-βH) dx                     (exact, :func:`.free_energy.free_energy_scalar`)
 
 Kernels read the parameters from one packed float64 vector (:meth:`QuarticModel.packed
-<statmech_nn.quartic.model.QuarticModel.packed>`, order :data:`PACKED`; indices :data:`LAMBDA_X` ...). Samplers
+<statmech_nn.quartic.model.QuarticModel.packed>`, in the table's order, :func:`.parameters.packed`) at the positions
+:data:`LAMBDA_X` ... (looked up by name in :data:`.parameters.INDEX`). Samplers
 (:mod:`statmech_nn.sampling.langevin`, :mod:`statmech_nn.sampling.metropolis`) take their forces, energies and
 free energies from here, so the model's physics lives in one place. The NumPy faces (:meth:`QuarticModel.energy`)
 are these functions broadcast.
@@ -18,10 +19,11 @@ from __future__ import annotations
 import numba
 
 from .free_energy import free_energy_scalar
+from .parameters import INDEX
 
-# the order of the packed parameter vector the kernels read
-PACKED = ("lambda_x", "g", "lambda_q", "mu", "x_bar", "q_bar", "beta", "alpha")
-LAMBDA_X, G, LAMBDA_Q, MU, X_BAR, Q_BAR, BETA, ALPHA = range(len(PACKED))
+# where the kernels find each parameter in the packed vector (numba reads these as compile-time constants)
+LAMBDA_X, G, LAMBDA_Q, ALPHA = INDEX["lambda_x"], INDEX["g"], INDEX["lambda_q"], INDEX["alpha"]
+BETA, MU, X_BAR, Q_BAR = INDEX["beta"], INDEX["mu"], INDEX["x_bar"], INDEX["q_bar"]
 
 
 @numba.njit(inline="always")

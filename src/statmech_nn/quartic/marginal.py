@@ -123,7 +123,7 @@ class QuarticMarginal(Distribution):
             require_computable(name, getattr(model, name))
         self.model = model
         self.q_bar = model.q_bar
-        self._params = Params.of(model.lambda_x, model.g, model.lambda_q, model.alpha, model.beta, model.mu)
+        self._params = Params.of(model.to_dict())
         self._panels = build_panels(self._params, PANELS_PER_SEGMENT)
         log_mass, log_u_moment = (a[0] for a in log_integrals(self._panels, self._params, NODES_PER_PANEL))
         self._log_half_norm = logsumexp(log_mass)

@@ -17,9 +17,10 @@ import numpy as np
 from . import regimes as rg
 from .conditional import QuarticConditional
 from .free_energy import free_energy_derivative_u, free_energy_eq4, free_energy_exact
-from .hamiltonian import PACKED, energy_ufunc
+from .hamiltonian import energy_ufunc
 from .marginal import QuarticMarginal
 from .parameters import PARAMETERS
+from .parameters import packed as packed_parameters
 
 
 
@@ -50,8 +51,9 @@ class QuarticModel:
                             self.g, self.lambda_q, self.mu)
 
     def packed(self) -> np.ndarray:
-        """The parameters as one float64 vector in the order numba kernels read (:data:`.hamiltonian.PACKED`)."""
-        return np.array([getattr(self, name) for name in PACKED], float)
+        """The parameters as one float64 vector in the table's order, the one numba kernels read
+        (:func:`.parameters.packed`)."""
+        return packed_parameters(self.to_dict())
 
     def free_energy(self, q, exact: bool = True):
         """F(β, q). ``exact=True``: -(1/β) log ∫ e^{-βH} dx; ``exact=False``: 002 eq. (4).

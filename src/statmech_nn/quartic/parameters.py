@@ -2,12 +2,15 @@
 
 Every other list of them is derived from :data:`PARAMETERS`: the model's validation
 (:class:`~statmech_nn.quartic.model.QuarticModel`), the command-line options (``statmech-nn quartic``, ``statmech-nn
-sample quartic``), the scan's grid axes and their range checks (:mod:`statmech_nn.scan.grid`) and the batch
-evaluator's arrays (:mod:`statmech_nn.quartic.quadrature`). The order is the model's (and its constructor's).
+sample quartic``), the scan's grid axes and their range checks (:mod:`statmech_nn.scan.grid`), the batch
+evaluator's arrays (:class:`statmech_nn.quartic.quadrature.Params`) and the packed vector the numba kernels read
+(:func:`packed`, positions :data:`INDEX`). There is one order, the table's: the model's fields, the kernels'
+vector and every positional kernel argument list follow it; everything else passes the parameters by name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +71,14 @@ NAMES = tuple(p.name for p in PARAMETERS)
 REQUIRED = tuple(p.name for p in PARAMETERS if p.required)
 # the centres only shift p(q): the shape of the marginal (regimes, scans) depends on the other six
 SHAPE_PARAMETERS = tuple(name for name in NAMES if name not in ("x_bar", "q_bar"))
+# the position of each parameter in the packed vector of :func:`packed` (the table's order)
+INDEX = {name: position for position, name in enumerate(NAMES)}
+
+
+def packed(values: Mapping[str, float]) -> np.ndarray:
+    """The parameters in ``values`` (by name) as one float64 vector in the table's order: what numba kernels read,
+    at the positions :data:`INDEX`."""
+    return np.array([values[name] for name in NAMES], float)
 
 # Where p(q) and the scan's quantities are computed to 1e-8 (checked against 40-digit quadrature,
 # tests/test_hostile_inputs.py): beyond these bounds the panel quadrature loses its scales (20-46 % off at β = 1e308,

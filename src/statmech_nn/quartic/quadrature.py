@@ -21,13 +21,15 @@ Cutting at the regime boundaries makes the probability mass of each regime a sum
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, make_dataclass
 
 import numba
 import numpy as np
 
+from ..errors import ParameterError
 from .free_energy import log_unnormalized_marginal, log_unnormalized_marginal_scalar
-from .parameters import SHAPE_PARAMETERS
+from .parameters import BY_NAME, NAMES, SHAPE_PARAMETERS
 from .regimes import frustration_boundary, gauss_crossover, quartic_scale, slope_crossover
 
 HEAD, LOG, TAIL = 0, 1, 2
@@ -37,30 +39,41 @@ _MAX_LOG_GROWTH = 4.0        # largest change of log(t·p) across one log-t pane
 _SMALLEST_V = 1e-300         # power-panel variables are kept above this (below it t·p is negligible)
 
 
-@dataclass(frozen=True)
-class Params:
-    """Quartic-model parameters as 1-D arrays of one common length (one entry per point); the fields are the
-    table's :data:`~.parameters.SHAPE_PARAMETERS`, in its order (checked by the tests)."""
-
-    lambda_x: np.ndarray
-    g: np.ndarray
-    lambda_q: np.ndarray
-    alpha: np.ndarray
-    beta: np.ndarray
-    mu: np.ndarray
+class _PointArrays:
+    """The methods of :class:`Params` (its fields come from the parameter table)."""
 
     @classmethod
-    def of(cls, *values) -> Params:
-        """From one value or array per parameter, in the order of :data:`~.parameters.SHAPE_PARAMETERS`."""
+    def of(cls, parameters: Mapping) -> Params:
+        """From a mapping of the table's names to values or arrays (broadcast together, flattened); a shape
+        parameter left out takes the table's default (μ = 0) or is refused; the centres x̄, q̄ are accepted and
+        ignored (they only shift p(q)), so a model's ``to_dict()`` will do."""
+        unknown = sorted(set(parameters) - set(NAMES))
+        if unknown:
+            raise ParameterError(unknown[0], parameters[unknown[0]], "one of " + ", ".join(NAMES))
+        missing = [name for name in SHAPE_PARAMETERS if name not in parameters and BY_NAME[name].required]
+        if missing:
+            raise ParameterError(missing[0], None, "given (a required parameter of the quartic model)")
+        values = (parameters.get(name, BY_NAME[name].default) for name in SHAPE_PARAMETERS)
         arrays = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, float)) for v in values))
-        return cls(*(a.ravel().copy() for a in arrays))
+        return cls(**{name: a.ravel().copy() for name, a in zip(SHAPE_PARAMETERS, arrays)})
 
     def __len__(self) -> int:
         return self.lambda_x.shape[0]
 
     def take(self, index) -> Params:
-        return Params(*(getattr(self, f)[index] for f in SHAPE_PARAMETERS))
+        return type(self)(**{name: getattr(self, name)[index] for name in SHAPE_PARAMETERS})
 
+    def positional(self) -> tuple[np.ndarray, ...]:
+        """The arrays in the table's order: the argument list of the kernels that take them positionally
+        (:func:`_log_integrals_kernel`, :func:`~.free_energy.log_unnormalized_marginal`), built here only."""
+        return tuple(getattr(self, name) for name in SHAPE_PARAMETERS)
+
+
+Params = make_dataclass("Params", [(name, np.ndarray) for name in SHAPE_PARAMETERS], bases=(_PointArrays,),
+                        frozen=True)
+Params.__module__ = __name__
+Params.__doc__ = """Quartic-model parameters as 1-D arrays of one common length (one entry per point); its fields
+    are the table's :data:`~.parameters.SHAPE_PARAMETERS`, in its order, made from it."""
 
 
 def scale_candidates(p: Params) -> np.ndarray:
@@ -186,7 +199,7 @@ def _power_segments(p: Params, lo: np.ndarray, hi: np.ndarray, panels_per_segmen
     by_power = np.zeros(width.shape, dtype=bool)
     b = np.ones(width.shape)
     if wide[0].size:
-        parameters = [getattr(p, f)[wide[0]] for f in SHAPE_PARAMETERS]
+        parameters = p.take(wide[0]).positional()
         seg_lo, seg_width = lo[wide], width[wide]
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             quarter, middle = (log_unnormalized_marginal(np.exp(seg_lo + f * seg_width), *parameters)
@@ -281,6 +294,5 @@ def log_integrals(panels: Panels, p: Params, n_nodes: int, v_lo=None) -> tuple[n
     log_mass, log_u_moment = np.empty(shape), np.empty(shape)
     start = panels.v_lo if v_lo is None else np.asarray(v_lo, float)
     _log_integrals_kernel(panels.kind, panels.anchor, panels.power, np.ascontiguousarray(start, float),
-                          panels.v_hi, p.lambda_x, p.g, p.lambda_q, p.alpha, p.beta, p.mu, nodes, weights,
-                          log_mass, log_u_moment)
+                          panels.v_hi, *p.positional(), nodes, weights, log_mass, log_u_moment)
     return log_mass, log_u_moment

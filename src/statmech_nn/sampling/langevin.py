@@ -21,7 +21,9 @@ Kernels (BlackJAX-like): :func:`langevin_update` is the pure step of one chain, 
 :func:`langevin_step` applies it to every chain with the noise passed in as an array (the entry point of the
 bit-for-bit NumPy reference in the tests); :func:`quartic_langevin_kernel` is the run kernel that draws the
 noise from each chain's stream and calls the same update. Forces come from the model
-(:mod:`statmech_nn.quartic.hamiltonian`); the run loop and run record are :mod:`.chains`'.
+(:mod:`statmech_nn.quartic.hamiltonian`), which reads its parameters from the packed vector ``p``
+(:meth:`~statmech_nn.quartic.model.QuarticModel.packed`, the parameter table's order) at the positions named
+there; the run loop and run record are :mod:`.chains`'.
 
 A chain that leaves the finite numbers (dt too large for the stiffness λx + g (q - q̄)² or μ x²) raises
 :class:`~statmech_nn.errors.ConvergenceError`, never NaNs: the state is checked at every recorded step

@@ -18,7 +18,9 @@ default). Acceptance rates of both updates are reported.
 
 Kernels: :func:`mh_update` is the pure sweep of one chain, fed its normals and uniforms; :func:`mh_step`
 applies it to every chain with the noise passed in as an array; :func:`quartic_mh_kernel` draws the noise
-from each chain's stream (z_x, u_x, z_q, u_q in that order) and calls the same update.
+from each chain's stream (z_x, u_x, z_q, u_q in that order) and calls the same update. Each reads the model's
+parameters from the packed vector ``p`` (:meth:`~statmech_nn.quartic.model.QuarticModel.packed`, the parameter
+table's order) at the positions named in :mod:`statmech_nn.quartic.hamiltonian`.
 """
 
 from __future__ import annotations

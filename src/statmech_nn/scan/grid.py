@@ -69,7 +69,7 @@ def quartic_scan(axes: Sequence[GridAxis], fixed: dict, progress: bool = True) -
     with tqdm(total=flat["g"].size, unit="pt", disable=not progress, file=sys.stderr, desc="quartic scan") as bar:
         for start in range(0, flat["g"].size, DEFAULT_CHUNK):
             part = slice(start, start + DEFAULT_CHUNK)
-            for name, values in batch.evaluate(*(flat[p][part] for p in QUARTIC_SCAN_PARAMETERS)).items():
+            for name, values in batch.evaluate({p: flat[p][part] for p in QUARTIC_SCAN_PARAMETERS}).items():
                 results[name][part] = values
             bar.update(min(DEFAULT_CHUNK, flat["g"].size - start))
     seconds = time.perf_counter() - started
@@ -105,9 +105,9 @@ def check_quartic_spec(spec, confirmed: bool = False) -> None:
 @batched
 def quartic_block(model: dict) -> dict:
     """The scan task: 002 eqs. (6)-(7) on a block of cells (grid keys ``model.<parameter>`` hold arrays)."""
-    values = [np.asarray(model.get(p, BY_NAME[p].default), float) for p in QUARTIC_SCAN_PARAMETERS]   # mu: 0
-    size = max(v.size for v in values)
-    return batch.evaluate(*(np.broadcast_to(v, (size,)) for v in values))
+    values = {p: np.asarray(model.get(p, BY_NAME[p].default), float) for p in QUARTIC_SCAN_PARAMETERS}   # mu: 0
+    size = max(v.size for v in values.values())
+    return batch.evaluate({p: np.broadcast_to(v, (size,)) for p, v in values.items()})
 
 
 quartic_block.check = check_quartic_spec
