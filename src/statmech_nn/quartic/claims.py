@@ -18,7 +18,7 @@ from .regimes import gauss_crossover
 @registered_check
 def conditional_is_gaussian(lambda_x, g, beta, q_values):
     """002 eq. (3) at μ = 0: p(x|q) is normalized with variance 1/(β(λx + g u)) (checked by quadrature)."""
-    model = QuarticModel(lambda_x, g, 1.0, 1.0, beta)
+    model = QuarticModel(lambda_x=lambda_x, g=g, lambda_q=1.0, alpha=1.0, beta=beta)
     deviation = 0.0
     for q in q_values:
         conditional = model.conditional(q)
@@ -32,7 +32,7 @@ def conditional_is_gaussian(lambda_x, g, beta, q_values):
 @registered_check
 def eq4_up_to_constant(lambda_x, g, lambda_q, beta, q_values):
     """002 eq. (4) against F = -(1/β) log ∫ e^{-βH} dx by quadrature: equal after adding -(1/2β) log 2π."""
-    model = QuarticModel(lambda_x, g, lambda_q, 1.0, beta)
+    model = QuarticModel(lambda_x=lambda_x, g=g, lambda_q=lambda_q, alpha=1.0, beta=beta)
     deviation = 0.0
     for q in q_values:
         integrand = lambda x, q=q: np.exp(-beta * model.energy(x, q))  # noqa: E731
@@ -52,14 +52,14 @@ def eq6_normalized_marginal(lambda_x, g, lambda_q, alpha, beta, q_values):
     norm = lambda_x ** (-s) * np.sqrt(np.pi * lambda_x / g) * special.hyperu(0.5, 1.5 - s, c * lambda_x / g)
     q = np.asarray(q_values, float)
     expected = (g * q * q + lambda_x) ** (-s) * np.exp(-c * q * q) / norm
-    ours = QuarticModel(lambda_x, g, lambda_q, alpha, beta).marginal().pdf(q)
+    ours = QuarticModel(lambda_x=lambda_x, g=g, lambda_q=lambda_q, alpha=alpha, beta=beta).marginal().pdf(q)
     return float(np.max(np.abs(ours / expected - 1.0))), "relative deviation from the hypergeometric closed form"
 
 
 @registered_check
 def eq7_powerlaw_slope(lambda_x, g, lambda_q, alpha, beta, mu=0.0):
     """002 eq. (7): d log p / d log|q - q̄| = -α/β in the middle (geometric mean) of [u_low, u_G]."""
-    model = QuarticModel(lambda_x, g, lambda_q, alpha, beta, mu)
+    model = QuarticModel(lambda_x=lambda_x, g=g, lambda_q=lambda_q, alpha=alpha, beta=beta, mu=mu)
     regimes = model.regimes()
     t_mid = (regimes.u_low * regimes.u_gauss) ** 0.25
     h = 1e-4
@@ -88,7 +88,7 @@ def frustrated_conditional_is_bimodal(lambda_x, g, beta, mu, n_points=401):
     Counts grid points of q where the numerical shape of p(x|q) at x̄ (a dip, seen on a fine x grid)
     disagrees with (q - q̄)² < -λx/g; needs μ > 0 (ours) for p(x|q) to exist there.
     """
-    model = QuarticModel(lambda_x, g, 1.0, 1.0, beta, mu)
+    model = QuarticModel(lambda_x=lambda_x, g=g, lambda_q=1.0, alpha=1.0, beta=beta, mu=mu)
     u_f = -lambda_x / g
     q = np.linspace(-2 * np.sqrt(u_f), 2 * np.sqrt(u_f), n_points)
     q = q[np.abs(q * q - u_f) > 1e-3 * u_f]  # the boundary itself is degenerate (flat top)
@@ -106,7 +106,7 @@ def frustrated_conditional_is_bimodal(lambda_x, g, beta, mu, n_points=401):
 @registered_check
 def entropy_maximum_at_frustration_boundary(lambda_x, g, beta, mu):
     """002 §2: the entropy of p(x|q) is largest at (q - q̄)² = -λx/g (relative distance of the numerical maximum)."""
-    model = QuarticModel(lambda_x, g, 1.0, 1.0, beta, mu)
+    model = QuarticModel(lambda_x=lambda_x, g=g, lambda_q=1.0, alpha=1.0, beta=beta, mu=mu)
     u_f = -lambda_x / g
 
     def negative_entropy(u):
@@ -127,7 +127,7 @@ def eq4_undefined_in_frustrated_regime(lambda_x, g, lambda_q, beta, mu):
 
     Returns the fraction of q in (0, √u_F) where eq. (4) is defined or the exact F is not finite (0 if it holds).
     """
-    model = QuarticModel(lambda_x, g, lambda_q, 1.0, beta, mu)
+    model = QuarticModel(lambda_x=lambda_x, g=g, lambda_q=lambda_q, alpha=1.0, beta=beta, mu=mu)
     q = np.linspace(0.0, np.sqrt(-lambda_x / g), 101)[:-1]
     wrong = np.isfinite(model.free_energy(q, exact=False)) | ~np.isfinite(model.free_energy(q))
     return float(np.mean(wrong)), "eq. (4) is NaN and the exact F finite at every q with (q - qbar)^2 < -lambda_x/g"
