@@ -291,7 +291,14 @@ class DiscreteDistribution(Distribution):
 
 
 class _ScipyLaw(Distribution):
-    """A law about 0 whose every quantity is scipy.stats's frozen ``self._frozen`` (set by the subclass)."""
+    """A law whose every quantity is a frozen scipy.stats law's, with our parameter names (shown by ``repr``)."""
+
+    def __init__(self, frozen, **parameters):
+        self._frozen, self._named = frozen, parameters
+        self.__dict__.update(parameters)
+
+    def _parameters(self) -> dict:
+        return dict(self._named)
 
     def _logpdf(self, x):
         return self._frozen.logpdf(x)
@@ -322,22 +329,16 @@ class Normal(_ScipyLaw):
     """N(0, scale²)."""
 
     def __init__(self, scale: float):
-        self.scale = require_positive("scale", scale)
-        self._frozen = stats.norm(scale=self.scale)
-
-    def _parameters(self) -> dict:
-        return {"scale": self.scale}
+        scale = require_positive("scale", scale)
+        super().__init__(stats.norm(scale=scale), scale=scale)
 
 
 class StudentT(_ScipyLaw):
     """Student's t with ``nu`` degrees of freedom about 0, scaled by ``scale`` (moments of order ≥ ν infinite)."""
 
     def __init__(self, nu: float, scale: float):
-        self.nu, self.scale = require_positive("nu", nu), require_positive("scale", scale)
-        self._frozen = stats.t(self.nu, scale=self.scale)
-
-    def _parameters(self) -> dict:
-        return {"nu": self.nu, "scale": self.scale}
+        nu, scale = require_positive("nu", nu), require_positive("scale", scale)
+        super().__init__(stats.t(nu, scale=scale), nu=nu, scale=scale)
 
 
 class Folded(Distribution):
