@@ -149,3 +149,18 @@ def test_rvs_is_seeded_and_distributed_as_the_cdf():
     assert np.array_equal(a, b)
     assert stats.kstest(a, marginal.cdf).pvalue > 1e-3
     assert not np.array_equal(a, marginal.rvs(20000, random_state=6))
+
+
+def test_the_fluctuation_law_parameters_give_the_marginal_when_mu_is_zero():
+    """μ = 0, λx > 0: p(q) is 002 eq. (6)'s law with c² = λx/g, s = α/2β, σ² = 1/(αλq), both normalized, so the
+    two densities agree (1e-8 relative, the marginal's quadrature); without λq there is no Gaussian cutoff."""
+    from statmech_nn.compare.fits import FluctuationLaw
+
+    model = QuarticModel(lambda_x=0.3, g=1.5, lambda_q=0.4, alpha=3.0, beta=1.0, q_bar=0.4)
+    parameters = model.fluctuation_law_parameters()
+    assert parameters["c"] == pytest.approx(np.sqrt(0.3 / 1.5), rel=1e-15) and parameters["s"] == 1.5
+    assert parameters["sigma"] == pytest.approx(1 / np.sqrt(3.0 * 0.4), rel=1e-15)
+    q = 0.4 + np.array([0.0, 0.05, 0.3, 1.0, 2.5])
+    law = FluctuationLaw(parameters["c"], parameters["s"], parameters["sigma"])
+    np.testing.assert_allclose(model.marginal().pdf(q), law.pdf(q - 0.4), rtol=1e-8)
+    assert QuarticModel(0.3, 1.5, 0.0, 3.0, 1.0).fluctuation_law_parameters()["sigma"] == np.inf

@@ -29,7 +29,7 @@ from ..io import SUMMARY_FILE, RunDirectory, write_json
 from ..report.analysis import AnalysisOptions, analyze
 from ..report.validation import write_validation_report
 from .network import probe_network, train_network
-from .samplers import expected_theory, run_samplers
+from .samplers import run_samplers
 from .spec import ExperimentSpec
 
 
@@ -73,7 +73,7 @@ def run_validation(spec: ExperimentSpec, out, *, data_dir=None, device=None, pro
         "training": training.summary(), "answers": analysis.headline(), "network_analysis": network_summary,
         "probe": probed.summary(),
         "samplers": {r.method: {**r.summary, "z_score": r.z_score, "recovered": r.recovered} for r in samplers},
-        "sampler_model": model.to_dict(), "sampler_expected_theory": expected_theory(model),
+        "sampler_model": model.to_dict(), "sampler_expected_theory": model.fluctuation_law_parameters(),
         "claims": {"total": len(outcomes), "as_expected": sum(o.as_expected for o in outcomes),
                    "verdicts": {o.claim.id: o.status for o in outcomes}},
         "timings_s": timings,

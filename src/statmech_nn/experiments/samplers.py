@@ -3,8 +3,9 @@
 Each method's samples are written as a run directory (the shared Trajectory) and analyzed by the same
 :func:`statmech_nn.report.analysis.analyze` as the network, with fluctuations taken about the
 run's mean (q - q̄ of 002 eq. (6), the equilibrium fluctuation). Against the exact marginal: ⟨(q - q̄)²⟩
-in standard errors of the effective sample size, and the KS distance; against the model's own
-parameters: the (s, σ) that the theory fit recovers from the samples (s = α/2β, σ² = 1/(αλq)).
+in standard errors of the effective sample size (:func:`statmech_nn.compare.acceptance.sampler_z_score`), and the
+KS distance; against the model's own parameters: the (c, s, σ) that the theory fit recovers from the samples
+(predicted by :meth:`~statmech_nn.quartic.model.QuarticModel.fluctuation_law_parameters`).
 """
 
 from __future__ import annotations
@@ -42,13 +43,6 @@ class SamplerResult:
         """All samples of q - q̄ (every chain pooled)."""
         trajectory = Trajectory.load(self.run_dir)
         return (trajectory.q - trajectory.parameters["q_bar"]).ravel()
-
-
-def expected_theory(model: QuarticModel) -> dict:
-    """The (c, s, σ) the fit should recover: s = α/2β, σ = (αλq)^{-1/2}; c = √(u_low), exact when μ = 0 and λx > 0."""
-    regimes = model.regimes()
-    return {"c": float(np.sqrt(regimes.u_low)), "s": model.alpha / (2.0 * model.beta),
-            "sigma": float(1.0 / np.sqrt(model.alpha * model.lambda_q)) if model.lambda_q > 0 else float("inf")}
 
 
 def _recovered(rows: list[dict]) -> dict:

@@ -84,6 +84,14 @@ class QuarticModel:
         """p(q) ∝ exp(-αF(β, q)), normalized (002 eq. (6) with the exact F); raises NotNormalizableError."""
         return self._marginal
 
+    def fluctuation_law_parameters(self) -> dict:
+        """The (c, s, σ) of the law p(q - q̄) ∝ (1 + u/c²)^{-s} e^{-u/2σ²} (002 eqs. (6), (21)) that a theory fit
+        of samples of p(q) should recover: s = α/2β, σ = (αλq)^{-1/2} (inf when λq = 0) and c = √u_low, exact
+        when μ = 0 and λx > 0 (then p(q) ∝ (g u + λx)^{-α/2β} e^{-αλq u/2})."""
+        u_low = rg.lower_scale(self.lambda_x, self.g, self.beta, self.mu)
+        return {"c": float(np.sqrt(u_low)), "s": self.alpha / (2.0 * self.beta),
+                "sigma": float(1.0 / np.sqrt(self.alpha * self.lambda_q)) if self.lambda_q > 0 else float("inf")}
+
     # regimes ------------------------------------------------------------------------------
     def regimes(self) -> QuarticRegimes:
         """Regime boundaries in u = (q-q̄)², the power-law exponent and the probability mass of each regime."""
