@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from statmech_nn.compare.acceptance import acceptance, passed, sampler_z_score, with_probe_verdict
+from statmech_nn.compare.acceptance import acceptance, passed, preference, sampler_z_score, with_probe_verdict
 from statmech_nn.compare.verdicts import Verdict
 from statmech_nn.experiments.spec import AcceptanceSpec
 
@@ -51,3 +51,16 @@ def test_q5_is_judged_on_the_probe():
     out = with_probe_verdict([other, old_q5], {"neurons_bimodal": 9, "neurons_tested": 10}, "outputs")
     assert out[0] is other and out[1].id == "Q5" and out[1].verdict == "supported"
     assert out[1].numbers == {"tested": 10, "bimodal": 9, "what": "outputs"}
+
+
+@pytest.mark.parametrize("row, expected", [
+    ({"gaussian_delta_aic": 12.0, "gof_p": 0.4}, "theory preferred"),
+    ({"gaussian_delta_aic": -3.0, "gof_p": 0.4}, "alternative preferred"),
+    ({"gaussian_delta_aic": 0.0, "gof_p": 0.4}, "alternative preferred"),
+    ({"gaussian_delta_aic": 12.0, "gof_p": 0.001}, "theory by AIC, poor fit"),
+    ({"gaussian_delta_aic": 12.0}, "theory by AIC, poor fit"),
+    ({"gaussian_delta_aic": float("nan"), "gof_p": 0.4}, "–"),
+    ({"gof_p": 0.4}, "–"),
+])
+def test_preference_never_prefers_a_theory_that_misfits(row, expected):
+    assert preference(row, "gaussian") == expected

@@ -1,4 +1,5 @@
-"""What ``statmech-nn validate`` judges, in one place: the machinery's acceptance rules and the probe's Q5.
+"""What ``statmech-nn validate`` judges, in one place: the machinery's acceptance rules, the probe's Q5 and the
+per-weight preference between the theory and each alternative that its report shows.
 
 The acceptance rules say whether the pipeline worked (not whether the physics holds; that is the verdicts'):
 
@@ -11,11 +12,15 @@ The acceptance rules say whether the pipeline worked (not whether the physics ho
 :func:`acceptance` takes only the numbers the run saved (``summary.json`` holds them), so a saved run can be
 judged again under other criteria without running its stages. :func:`with_probe_verdict` puts the probe's
 bimodality test in the place of the analysis's Q5 (002 Fig. 1 is about the frozen network's outputs).
+:func:`preference` says which of the theory and an alternative one weight's fits prefer (AIC, never for a theory
+that does not describe its data: :func:`~statmech_nn.compare.verdicts.theory_preferred`).
 """
 
 from __future__ import annotations
 
-from .verdicts import Verdict, bimodality_verdict
+import numpy as np
+
+from .verdicts import Verdict, bimodality_verdict, theory_preferred
 
 
 def sampler_z_score(summary: dict) -> float:
@@ -52,3 +57,15 @@ def with_probe_verdict(verdicts: list[Verdict], probe_summary: dict, what: str) 
     """``verdicts`` with Q5 judged on the probe's outputs (``neurons_bimodal`` of ``neurons_tested``)."""
     q5 = bimodality_verdict(probe_summary["neurons_bimodal"], probe_summary["neurons_tested"], what)
     return [q5 if verdict.id == "Q5" else verdict for verdict in verdicts]
+
+
+def preference(row: dict, alternative: str) -> str:
+    """AIC's preference between the theory and ``alternative`` in one weight's fit ``row`` (``theory preferred``,
+    ``alternative preferred``, ``theory by AIC, poor fit``, or ``–`` where they were not compared), never
+    "theory preferred" for a fit that does not describe its data."""
+    delta = row.get(f"{alternative}_delta_aic")
+    if delta is None or not np.isfinite(delta):
+        return "–"
+    if theory_preferred(row, alternative):
+        return "theory preferred"
+    return "alternative preferred" if delta <= 0 else "theory by AIC, poor fit"

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..compare.calibration import trust_text
-from ..compare.verdicts import theory_preferred
+from ..compare.acceptance import preference
 from ..io import read_json
 from ..observables._numerics.binning import log_binned_density
 from .html import Figure, Section, Table, write_report
@@ -100,16 +100,6 @@ PREFERENCE_LEGEND = ("Comparison cells: “theory preferred”: AIC favours the 
                      "neither is preferred; “–”: not compared (no fit).")
 
 
-def _preference(row: dict, alternative: str) -> str:
-    """AIC's preference, but never "theory preferred" for a fit that does not describe its data."""
-    delta = row.get(f"{alternative}_delta_aic")
-    if delta is None or not np.isfinite(delta):
-        return "–"
-    if theory_preferred(row, alternative):
-        return "theory preferred"
-    return "alternative preferred" if delta <= 0 else "theory by AIC, poor fit"
-
-
 def _plus_minus(value, error) -> str:
     return "–" if _number(value) == "–" else f"{_number(value)} ± {_number(error, 2)}"
 
@@ -133,8 +123,8 @@ def _weight_tables(rows: list[dict]) -> list[Table]:
     extra = [(key, title) for key, title in _STATIONARITY_COLUMNS if any(key in row for row in rows)]
     diagnostics = Table(["weight", "vs Gaussian", "vs Student-t", "vs pure power law (tail)", "spectrum a (low f)",
                          "spectrum a (high f)"] + [title for _, title in extra],
-                        [[row["name"], _preference(row, "gaussian"), _preference(row, "student_t"),
-                          _preference(row, "power_law"), _number(row.get("spectrum_exponent_low")),
+                        [[row["name"], preference(row, "gaussian"), preference(row, "student_t"),
+                          preference(row, "power_law"), _number(row.get("spectrum_exponent_low")),
                           _number(row.get("spectrum_exponent_high"))] + [_number(row.get(key)) for key, _ in extra]
                          for row in rows],
                         "Per tracked weight: AIC preferences, P(f) ∝ f^(-a) on two frequency bands, and the "
