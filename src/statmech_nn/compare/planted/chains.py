@@ -1,0 +1,81 @@
+"""Planted truths for S over replicas as chains (issue 23, item 3; :mod:`statmech_nn.observables.chains`).
+
+R = ``REPLICAS`` = 4 replicas of 16 Ornstein–Uhlenbeck weights each (the generator of
+:mod:`statmech_nn.compare.planted.stationarity`), columns R × 16 with ``chain`` = replica and the same names in
+every replica, the metadata ``replica_init`` ("shared" or "independent") and ``replicas`` = R, as a replica run
+writes them. Truths, with the window 100 τ unless stated:
+
+- stationary replicas with shared initial weights: S "supported" (powered); the same at 25 τ (inconclusive
+  allowed: the cross-replica R̂ must not raise false alarms at short windows); and R = 2 (the smallest ensemble);
+- a drift of ``DRIFT`` = 2 sd over the window in every weight of one replica, or of every replica: "not supported"
+  (powered);
+- replicas at different levels: replica r's weights offset by ``LEVELS`` = 1 sd × (r/(R−1) − ½) (each replica
+  stationary, the replicas 1 sd apart end to end): with shared initial weights the replicas should sample one law,
+  "not supported" (powered; only the cross-replica R̂ sees it); with independent initial weights a name means a
+  different weight in each replica, each replica is stationary: "supported" (powered).
+
+Sizes: ``full`` n = 1e5 steps per replica (the README's networks), ``reduced`` n = 2e4 (the test suite); the rates
+depend on n/τ, not on n.
+The reduced sets have 8 weights per replica (n = 1e4) so that the test suite runs them in seconds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...io import Trajectory
+from . import Scenario, register
+from .stationarity import DRIFT, ornstein_uhlenbeck
+
+REPLICAS = 4
+LEVELS = 1.0           # the planted spread of the replicas' levels (first to last), in sd of the fluctuation
+WEIGHTS = 16
+SIZES = {"full": {"n": 100_000, "k": WEIGHTS}, "reduced": {"n": 10_000, "k": 8}}
+
+
+def replica_trajectory(rng: np.random.Generator, n: int, k: int, tau: float, replicas: int = REPLICAS,
+                       init: str = "shared", drift_in: int = 0, levels: float = 0.0) -> Trajectory:
+    """``replicas`` × k independent OU weights of integrated time τ (unit variance), as one replica run's
+    trajectory: the first ``drift_in`` replicas with a linear drift of ``DRIFT`` sd over the window, replica r's
+    weights offset by ``levels`` × (r/(R−1) − ½) sd."""
+    q = ornstein_uhlenbeck(rng, n, replicas * k, tau).q
+    chain = np.repeat(np.arange(replicas), k)
+    q += DRIFT * np.linspace(-0.5, 0.5, n)[:, None] * (chain < drift_in)
+    q += levels * (chain / max(replicas - 1, 1) - 0.5)
+    names = [f"w{j}" for j in range(k)] * replicas
+    return Trajectory(q=q, t=np.arange(n), names=names, chain=chain, source="planted:ou-replicas",
+                      metadata={"replica_init": init, "replicas": replicas, "tau": tau, "drift_in": drift_in,
+                                "levels": levels})
+
+
+def _replicas(ratio: float, **planted):
+    return lambda rng, n, k: replica_trajectory(rng, n, k, n / ratio, **planted)
+
+
+def _register(name: str, truth: str, description: str, ratio: float = 100, powered: bool = True, **planted) -> None:
+    register(Scenario(name=name, truth={"S": truth}, description=description, generate=_replicas(ratio, **planted),
+                      sizes=SIZES, powered=("S",) if powered else (), analysis="stationarity"))
+
+
+_register("replicas-shared-stationary-n100tau", "supported",
+          f"{REPLICAS} replicas x {WEIGHTS} stationary OU weights, shared initial weights, window 100 tau")
+_register("replicas-shared-stationary-n25tau", "supported",
+          f"{REPLICAS} replicas x {WEIGHTS} stationary OU weights, shared initial weights, window 25 tau",
+          ratio=25, powered=False)
+_register("replicas2-shared-stationary-n100tau", "supported",
+          f"2 replicas x {WEIGHTS} stationary OU weights, shared initial weights, window 100 tau", replicas=2)
+_register("replicas-shared-drift-one", "not supported",
+          f"{REPLICAS} replicas x {WEIGHTS} OU weights, shared initial weights, window 100 tau, a drift of "
+          f"{DRIFT:g} sd in every weight of one replica", drift_in=1)
+_register("replicas-shared-drift-all", "not supported",
+          f"{REPLICAS} replicas x {WEIGHTS} OU weights, shared initial weights, window 100 tau, a drift of "
+          f"{DRIFT:g} sd in every weight of every replica", drift_in=REPLICAS)
+_register("replicas-shared-levels", "not supported",
+          f"{REPLICAS} replicas x {WEIGHTS} stationary OU weights, shared initial weights, window 100 tau, the "
+          f"replicas' levels {LEVELS:g} sd apart end to end", levels=LEVELS)
+_register("replicas-independent-levels", "supported",
+          f"{REPLICAS} replicas x {WEIGHTS} stationary OU weights, independent initial weights, window 100 tau, "
+          f"levels {LEVELS:g} sd apart end to end", init="independent", levels=LEVELS)
+_register("replicas-independent-drift-one", "not supported",
+          f"{REPLICAS} replicas x {WEIGHTS} OU weights, independent initial weights, window 100 tau, a drift of "
+          f"{DRIFT:g} sd in every weight of one replica", init="independent", drift_in=1)
