@@ -14,6 +14,10 @@ writes them. Truths, with the window 100 τ unless stated:
   "not supported" (powered; only the cross-replica R̂ sees it); with independent initial weights a name means a
   different weight in each replica, each replica is stationary: "supported" (powered).
 
+The population verdicts over replicas: the walks of :mod:`statmech_nn.compare.planted.fluctuations` as 2 replicas
+of 6 weights (``replicas-eq6-3dec``: Q2, Q3 "supported", powered, Q6 "not supported"; ``replicas-gaussian``: Q2
+"not supported", powered), at that family's sizes.
+
 Sizes: ``full`` n = 1e5 steps per replica (the README's networks' length), ``reduced`` n = 1e4 (the test suite); the
 rates depend on n/τ, not on n. 8 weights per replica (32 columns in all, twice the 16 of the single-run S scenarios)
 keep a full-size set at about 10 s on the shared 2-core machine (the rank normalization of R̂ dominates); the
@@ -27,6 +31,8 @@ import numpy as np
 
 from ...io import Trajectory
 from . import Scenario, register
+from .fluctuations import SIZES as WALK_SIZES
+from .fluctuations import eq6_walks, gaussian_walks
 from .stationarity import DRIFT, ornstein_uhlenbeck
 
 REPLICAS = 4
@@ -48,6 +54,16 @@ def replica_trajectory(rng: np.random.Generator, n: int, k: int, tau: float, rep
     return Trajectory(q=q, t=np.arange(n), names=names, chain=chain, source="planted:ou-replicas",
                       metadata={"replica_init": init, "replicas": replicas, "tau": tau, "drift_in": drift_in,
                                 "levels": levels})
+
+
+def as_replicas(trajectory: Trajectory, replicas: int, init: str = "independent") -> Trajectory:
+    """The k columns of ``trajectory`` as ``replicas`` replicas of k/R weights each (``chain`` = replica, the same
+    names in every replica, the replica metadata), as a replica run writes them."""
+    k = trajectory.q.shape[1] // replicas
+    chain = np.repeat(np.arange(replicas), k)
+    return Trajectory(q=trajectory.q[:, :replicas * k], t=trajectory.t, names=[f"w{j}" for j in range(k)] * replicas,
+                      chain=chain, source=trajectory.source,
+                      metadata={**trajectory.metadata, "replica_init": init, "replicas": replicas})
 
 
 def _replicas(ratio: float, **planted):
@@ -81,3 +97,15 @@ _register("replicas-independent-levels", "supported",
 _register("replicas-independent-drift-one", "not supported",
           f"{REPLICAS} replicas x {WEIGHTS} OU weights, independent initial weights, window 100 tau, a drift of "
           f"{DRIFT:g} sd in every weight of one replica", init="independent", drift_in=1)
+
+# the population verdicts over replicas (Q2, Q3, Q6 with their replica counts and REPLICA_RULE of
+# statmech_nn.compare.verdicts): the fluctuation family's walks, 12 columns as 2 replicas x 6 weights
+register(Scenario(
+    name="replicas-eq6-3dec", sizes=WALK_SIZES, generate=lambda rng, n, k: as_replicas(eq6_walks(rng, n, k, 3), 2),
+    description="2 replicas x 6 weights, increments from 002 eq. (6), c = 1e-3, s = 1, 3 decades of u between core "
+                "and cut-off",
+    truth={"Q2": "supported", "Q3": "supported", "Q6": "not supported"}, powered=("Q2", "Q3")))
+register(Scenario(
+    name="replicas-gaussian", sizes=WALK_SIZES, generate=lambda rng, n, k: as_replicas(gaussian_walks(rng, n, k), 2),
+    description="2 replicas x 6 weights, Gaussian increments: eq. (6) at s = 0, no power law",
+    truth={"Q2": "not supported"}, powered=("Q2",)))
