@@ -43,9 +43,15 @@ def _network_answers(data, options: dict) -> dict:
 
 
 def _stationarity_answers(data, options: dict) -> dict:
-    from ..observables.stationarity import stationarity_rows, stationarity_verdict
+    """S as the network analysis answers it (:func:`statmech_nn.compare.verdicts.stationarity_verdict` on the
+    stationarity columns of :func:`~statmech_nn.compare.verdicts.trajectory_stationarity_columns`: per replica, with
+    the cross-replica R̂ under shared initial weights), on a trajectory whose every column moved."""
+    from .verdicts import STATIONARITY_PREFIX, stationarity_verdict, trajectory_stationarity_columns
 
-    return {"S": stationarity_verdict(stationarity_rows(data.q, data.names, **options))["verdict"]}
+    rows = [{"column": row["column"], "name": name,
+             **{STATIONARITY_PREFIX + k: v for k, v in row.items() if k != "column"}}
+            for name, row in zip(data.names, trajectory_stationarity_columns(data, **options))]
+    return {"S": stationarity_verdict(rows).verdict}
 
 
 # analysis name -> function(planted data, options) -> {verdict id: answer}; a scenario names its analysis

@@ -25,12 +25,15 @@ verdict joins the list as one more :class:`Verdict`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections import Counter
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 from scipy import stats
 
 from ..autocorrelation import LENGTH_FACTOR
+from ..observables.chains import ensemble_verdict, replica_init, replica_stationarity_rows
+from ..observables.stationarity import DEFAULT_ALPHA as STATIONARITY_ALPHA
 from ..observables.stationarity import DRIFT_BOUND
 from ..observables.stationarity import stationarity_verdict as weight_stationarity_verdict
 from .columns import GOF_ALPHA, STATUSES
@@ -332,41 +335,123 @@ def stationarity_columns(diagnostics: list[dict]) -> list[dict]:
              "failed": ",".join(row["failed"])} for j, row in enumerate(diagnostics)]
 
 
+def trajectory_stationarity_columns(trajectory, alpha: float = STATIONARITY_ALPHA) -> list[dict]:
+    """The stationarity columns of a :class:`~statmech_nn.io.Trajectory` for :func:`merge_columns` with
+    ``prefix=STATIONARITY_PREFIX``: per replica (its ``chain``), with the cross-replica R̂ when the metadata say the
+    replicas share their initial weights (:func:`statmech_nn.observables.chains.replica_stationarity_rows`); one chain
+    gives the columns of ``stationarity_rows(q, names)``."""
+    init = replica_init(trajectory.metadata, trajectory.parameters)
+    rows = replica_stationarity_rows(trajectory.q, trajectory.names, trajectory.chain, init, alpha)
+    return stationarity_columns(rows)
+
+
+def _diagnosed(row: dict) -> dict:
+    """A row's stationarity diagnostics, unprefixed, with ``failed`` as a list."""
+    return {**{k[len(STATIONARITY_PREFIX):]: v for k, v in row.items() if k.startswith(STATIONARITY_PREFIX)},
+            "failed": [f for f in str(row.get(STATIONARITY_PREFIX + "failed", "")).split(",") if f]}
+
+
+def _stationarity_summary(result: dict) -> str:
+    text = {key: "n/a" if result[key] is None else f"{result[key]:.3g}"
+            for key in ("median_tau", "median_window_over_tau", "median_drift_z")}
+    return (f"{result['stationary']} of {result['judged']} weights resolved as stationary; evidence of change "
+            f"in {result['evidence']} ({result['drifting']} drift, {result['too_slow']} a window significantly "
+            f"shorter than 10 tau, {result['rhat_above']} segments disagree, "
+            f"{result['halves_differ']} change their innovations between halves; Holm, alpha = "
+            f"{result['alpha']:g}); {result['window_too_short']} have a window shorter than {LENGTH_FACTOR:g} tau, "
+            f"{result['drift_unbounded']} a drift not bounded below {DRIFT_BOUND:g} sd; median tau = "
+            f"{text['median_tau']} rows, window/tau = {text['median_window_over_tau']}, "
+            f"drift z = {text['median_drift_z']}")
+
+
+def _replica_text(counts: dict, replicas: int) -> str:
+    return (f"replicas alone: supported in {counts['supported']} of {replicas}, not supported in "
+            f"{counts['not supported']}, inconclusive in {counts['inconclusive']}")
+
+
 def stationarity_verdict(rows) -> Verdict:
     """S: the weights were stationary in the tracked window (the premise of 002 §5's equilibrium analysis).
 
     The rule is :func:`statmech_nn.observables.stationarity.stationarity_verdict`, applied to the weights that
     moved by more than weight decay (a decay-only weight is a deterministic exponential: not a fluctuation); its
-    tests are Holm-adjusted over those weights, so both paths answer alike on the same columns."""
+    tests are Holm-adjusted over those weights, so both paths answer alike on the same columns. Rows of several
+    replicas (``stationarity_chain``) are judged as an ensemble
+    (:func:`statmech_nn.observables.chains.ensemble_verdict`: each replica alone, the pooled family with the
+    cross-replica R̂ of the weights that moved in every replica under shared initial weights, and the stated ensemble
+    rule); the numbers count the replicas behind each answer."""
     moved = [row for row in rows if row.get(STATIONARY_KEY) is not None and row.get("status") != "decay-only"]
-    diagnosed = [{**{k[len(STATIONARITY_PREFIX):]: v for k, v in row.items() if k.startswith(STATIONARITY_PREFIX)},
-                  "failed": [f for f in str(row.get(STATIONARITY_PREFIX + "failed", "")).split(",") if f]}
-                 for row in moved]
-    result = weight_stationarity_verdict(diagnosed)
-    text = {key: "n/a" if result[key] is None else f"{result[key]:.3g}"
-            for key in ("median_tau", "median_window_over_tau", "median_drift_z")}
-    numbers = {key: result[key] for key in ("stationary", "judged", "evidence", "drifting", "too_slow", "rhat_above",
-                                            "halves_differ", "window_too_short", "drift_unbounded", "median_tau",
-                                            "median_window_over_tau", "median_drift_ratio", "median_drift_z")}
+    by_replica: dict[int, list[dict]] = {}
+    for row in moved:
+        by_replica.setdefault(int(row.get(STATIONARITY_PREFIX + "chain", 0)), []).append(_diagnosed(row))
+    keys = ("stationary", "judged", "evidence", "drifting", "too_slow", "rhat_above", "halves_differ",
+            "window_too_short", "drift_unbounded", "median_tau", "median_window_over_tau", "median_drift_ratio",
+            "median_drift_z")
+    if len(by_replica) > 1:
+        init = str(moved[0].get(STATIONARITY_PREFIX + "replica_init", "independent"))
+        weights = Counter(row.get("name") for row in moved)
+        cross = {row.get("name"): row.get(STATIONARITY_PREFIX + "cross_rhat_p", np.nan) for row in moved
+                 if weights[row.get("name")] == len(by_replica)}
+        result = ensemble_verdict(by_replica, list(cross.values()) if init == "shared" else (), init)
+        keys += ("replicas", "replica_init", "replica_answers", "replica_counts", "cross_tested", "cross_disagree")
+        summary = (f"an ensemble of {result['replicas']} replicas ({init} initial weights): "
+                   f"{_replica_text(result['replica_counts'], result['replicas'])}")
+        if init == "shared":
+            rhat = _median(moved, STATIONARITY_PREFIX + "cross_rhat")
+            summary += (f"; the replicas disagree (cross-replica split R-hat, Holm) on {result['cross_disagree']} of "
+                        f"{result['cross_tested']} weights (median R-hat {'n/a' if rhat is None else f'{rhat:.4g}'})")
+        summary += f"; pooled: {_stationarity_summary(result)}; {result['rule']}"
+        test = result["test"] + ("; across replicas with shared initial weights, each weight's rank-normalized split "
+                                 "R-hat over the 2R half-chains against (tau/L) F(2R - 1, R n/(2 tau))"
+                                 if init == "shared" else "") + "; " + result["rule"]
+    else:
+        result = weight_stationarity_verdict(next(iter(by_replica.values()), []))
+        summary, test = _stationarity_summary(result), result["test"]
+    numbers = {key: result[key] for key in keys}
     numbers["decay_only_left_out"] = sum(row.get("status") == "decay-only" for row in rows)
-    summary = (f"{result['stationary']} of {result['judged']} weights resolved as stationary; evidence of change "
-               f"in {result['evidence']} ({result['drifting']} drift, {result['too_slow']} a window significantly "
-               f"shorter than 10 tau, {result['rhat_above']} segments disagree, "
-               f"{result['halves_differ']} change their innovations between halves; Holm, alpha = "
-               f"{result['alpha']:g}); {result['window_too_short']} have a window shorter than {LENGTH_FACTOR:g} tau, "
-               f"{result['drift_unbounded']} a drift not bounded below {DRIFT_BOUND:g} sd; median tau = "
-               f"{text['median_tau']} rows, window/tau = {text['median_window_over_tau']}, "
-               f"drift z = {text['median_drift_z']}")
-    return Verdict("S", result["question"] + " (002 §5's equilibrium)", result["verdict"], result["test"], numbers,
-                   summary)
+    return Verdict("S", result["question"] + " (002 §5's equilibrium)", result["verdict"], test, numbers, summary)
+
+
+REPLICA_RULE = ("ensemble rule: the answer of the pooled weights of every replica, unless a replica alone gives the "
+                "opposite definite answer (then inconclusive)")
+
+
+def replica_breakdown(pooled: Verdict, alone: dict) -> Verdict:
+    """A population verdict over R replicas: ``pooled`` (every replica's weights as one population) with how many
+    replicas give each answer alone (``alone``: replica id → its Verdict) and the ensemble answer of
+    :data:`REPLICA_RULE`. A wrong ensemble answer needs a wrong pooled one: its error rate is at most the pooled
+    verdict's."""
+    answers = {int(r): v.verdict for r, v in alone.items()}
+    counts = {answer: list(answers.values()).count(answer) for answer in VERDICTS}
+    opposite = {"supported": "not supported", "not supported": "supported"}.get(pooled.verdict)
+    verdict = "inconclusive" if opposite is not None and counts[opposite] else pooled.verdict
+    numbers = {**pooled.numbers, "replicas": len(answers), "replica_answers": answers, "replica_counts": counts,
+               "pooled_answer": pooled.verdict}
+    detail = (f"pooled over {len(answers)} replicas: {pooled.verdict} ({pooled.detail}); "
+              f"{_replica_text(counts, len(answers))}; {REPLICA_RULE}")
+    return replace(pooled, verdict=verdict, numbers=numbers, detail=detail, test=f"{pooled.test}; {REPLICA_RULE}")
+
+
+def _by_replica(rows: list[dict]) -> dict[int, list[dict]]:
+    groups: dict[int, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(int(row.get("chain", 0)), []).append(row)
+    return groups
 
 
 def network_verdicts(rows: list[dict], outputs_bimodal: int | None = None, outputs_tested: int | None = None,
                      outputs_what: str = "neuron outputs", decay_source: str | None = None) -> list[Verdict]:
     """Q1-Q6 for one analysed run (Q5 from the bimodality counts of its neuron outputs, if any), then the
-    stationarity verdict S when the rows carry the stationarity columns."""
-    verdicts = [peak_verdict(rows, decay_source), powerlaw_verdict(rows), cutoff_verdict(rows), spectrum_verdict(rows),
+    stationarity verdict S when the rows carry the stationarity columns. Rows of several replicas (``chain``): the
+    population verdicts Q1-Q4 and Q6 say how many replicas give each answer alone (:func:`replica_breakdown`); S
+    judges the replicas as an ensemble (:func:`stationarity_verdict`); Q5, from the outputs x, is not split."""
+    population = {"Q1": lambda group: peak_verdict(group, decay_source), "Q2": powerlaw_verdict,
+                  "Q3": cutoff_verdict, "Q4": spectrum_verdict, "Q6": range_amplitude_verdict}
+    verdicts = [population["Q1"](rows), powerlaw_verdict(rows), cutoff_verdict(rows), spectrum_verdict(rows),
                 bimodality_verdict(outputs_bimodal, outputs_tested, outputs_what), range_amplitude_verdict(rows)]
+    groups = _by_replica(rows)
+    if len(groups) > 1:
+        verdicts = [replica_breakdown(v, {r: population[v.id](group) for r, group in groups.items()})
+                    if v.id in population else v for v in verdicts]
     if any(STATIONARY_KEY in row for row in rows):
         verdicts.append(stationarity_verdict(rows))
     return verdicts

@@ -94,7 +94,7 @@ _NUMBERS = ("drift_ratio", "drift_z", "drift_p", "drift_upper", "tau_w", "tau_in
 _P_VALUES = ("drift_p", "slow_p", "rhat_p", "halves_ks_p")      # one Holm family over the judged columns
 _ADJUSTED = ("drift_q", "slow_q", "rhat_q", "halves_ks_q")
 # failed checks that leave a column unjudged; those that show a change; those that say the window is too short
-_UNJUDGED = ("rows", "nonfinite", "constant")
+UNJUDGED = ("rows", "nonfinite", "constant")
 EVIDENCE = ("drift", "slow", "rhat", "halves")
 PRECISION = ("window", "bound")
 
@@ -169,17 +169,20 @@ def _column_numbers(w: np.ndarray, alpha: float) -> dict[str, np.ndarray]:
             "halves_ks_p": kstwobign.sf(statistic * np.sqrt(effective / 2.0))}
 
 
-def _decide(numbers: dict[str, np.ndarray], alpha: float) -> list[list[str]]:
-    """Holm-adjust the judged columns' p-values in place (one family) and name each column's failed checks."""
+def decide(numbers: dict[str, np.ndarray], alpha: float, extra=()) -> tuple[list[list[str]], np.ndarray]:
+    """Holm-adjust the judged columns' p-values in place (one family, with the p-values ``extra`` as further members,
+    e.g. the cross-replica R̂ of :mod:`statmech_nn.observables.chains`); returns each column's failed checks and the
+    adjusted ``extra``."""
     k = numbers["drift_p"].size
-    adjusted = holm(np.concatenate([numbers[key] for key in _P_VALUES]))
+    extra = np.asarray(extra, float)
+    adjusted = holm(np.concatenate([numbers[key] for key in _P_VALUES] + [extra]))
     for j, key in enumerate(_ADJUSTED):
         numbers[key] = adjusted[j * k:(j + 1) * k]
     checks = {"drift": numbers["drift_q"] < alpha, "slow": numbers["slow_q"] < alpha,
               "rhat": numbers["rhat_q"] < alpha, "halves": numbers["halves_ks_q"] < alpha,
               "window": ~(numbers["window_over_tau"] >= LENGTH_FACTOR),
               "bound": ~(numbers["drift_upper"] < DRIFT_BOUND)}
-    return [[name for name, failed in checks.items() if failed[j]] for j in range(k)]
+    return [[name for name, failed in checks.items() if failed[j]] for j in range(k)], adjusted[len(_P_VALUES) * k:]
 
 
 def _reason(failed: list[str], row: dict, alpha: float) -> str:
@@ -231,7 +234,7 @@ def stationarity_rows(q, names=None, alpha: float = DEFAULT_ALPHA) -> list[dict]
     judged = moving & (n >= MIN_ROWS)
     if judged.any():
         computed = _column_numbers(q[:, judged], alpha)
-        decided = _decide(computed, alpha)
+        decided, _ = decide(computed, alpha)
         for key, values in computed.items():
             numbers[key][judged] = values
         for j, checks in zip(np.flatnonzero(judged), decided):
@@ -279,10 +282,10 @@ def stationarity_verdict(rows: list[dict], alpha: float = DEFAULT_ALPHA) -> dict
     weights, keeps the family-wise error at ``alpha``); the precision checks are those of the rows. See the
     module docstring for the rule.
     """
-    judged = [row for row in rows if not set(row["failed"]) & set(_UNJUDGED)]
+    judged = [row for row in rows if not set(row["failed"]) & set(UNJUDGED)]
     numbers = {key: np.array([row[key] for row in judged], float) for key in (*_P_VALUES, "window_over_tau",
                                                                                "drift_upper")}
-    decided = _decide(numbers, alpha) if judged else []
+    decided = decide(numbers, alpha)[0] if judged else []
     failed = [set(names) for names in decided]
     counts = {name: sum(name in f for f in failed) for name in EVIDENCE + PRECISION}
     stationary = sum(not f for f in failed)

@@ -25,7 +25,7 @@ import numpy as np
 ANSWERS = ("supported", "not supported")
 SIZES = ("full", "reduced")
 # the modules that register scenarios (imported on first use of the registry)
-FAMILIES = ("stationarity", "fluctuations", "decay", "dynamics", "hessian")
+FAMILIES = ("stationarity", "chains", "fluctuations", "decay", "dynamics", "hessian")
 
 _REGISTRY: dict[str, Scenario] = {}
 
