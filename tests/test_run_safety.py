@@ -18,7 +18,7 @@ from statmech_nn.cli import main
 from statmech_nn.io import Trajectory, read_json, write_json
 from statmech_nn.networks.torch_checkpoint import TrainingStore, list_checkpoints
 from statmech_nn.sampling import chains as chains_module
-from statmech_nn.sampling.store import CHECKPOINT_FILE, RunStore
+from statmech_nn.sampling.chain_store import CHECKPOINT_FILE, ChainStore
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "NUMBA_NUM_THREADS": "1"}
@@ -77,7 +77,7 @@ def stop_train_at_checkpoint(monkeypatch, n: int, before: bool = False):
 
 def stop_sampler_at_checkpoint(monkeypatch, n: int, before: bool = False):
     """Ctrl-C at the n-th sampler checkpoint (before or after it is written)."""
-    original, calls = RunStore.save_checkpoint, []
+    original, calls = ChainStore.save_checkpoint, []
 
     def save(self, *args, **kwargs):
         calls.append(1)
@@ -87,7 +87,7 @@ def stop_sampler_at_checkpoint(monkeypatch, n: int, before: bool = False):
         if len(calls) == n:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(RunStore, "save_checkpoint", save)
+    monkeypatch.setattr(ChainStore, "save_checkpoint", save)
 
 
 # 1. the run directory is the one named by --out --------------------------------------------------------------

@@ -19,7 +19,8 @@ import torch
 from tqdm import tqdm
 
 from ..errors import DivergenceError
-from ..io import RunDirectory, RunHeader, read_json, write_json
+from ..io import RunHeader, read_json, write_json
+from ..runs.directory import RunDirectory
 from .config import TrainConfig
 from .metrics import MetricsRecorder
 from .parts import TrainingParts, train_dynamics

@@ -27,7 +27,8 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..io import RunDirectory, RunHeader, TrajectoryWriter, _json_default, array_digest, ensure_space
+from ..io import RunHeader, TrajectoryWriter, _json_default, array_digest, ensure_space
+from ..runs.directory import RunDirectory
 from ..runs.checkpoints import RowDigests, newest_intact, reopen_rows
 from .row_buffer import RowBuffer
 

@@ -36,7 +36,7 @@ Conventions (decisions where the source is silent):
   changed; a run killed before its first checkpoint resumes from step 0;
 - divergence: a non-finite loss, tracked weight or checkpointed weight (or the fast engine's division by a
   vanished scale) stops the run with a :class:`~statmech_nn.errors.DivergenceError` naming the learning rate;
-  its run.json records ``diverged`` (:func:`statmech_nn.run_directory.claim`);
+  its run.json records ``diverged`` (:func:`statmech_nn.runs.claim.claim`);
 - ``torch_threads`` sets torch's intra-op thread count for the process (default: torch's own). Batch-1
   steps on small networks gain nothing from threads, and on a busy machine torch's OpenMP threads can
   slow each step down by an order of magnitude: ``torch_threads=1`` is the safe choice there.
@@ -47,7 +47,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..run_directory import claim
+from ..runs.claim import claim
 from .config import TrainConfig
 from .driver import Driver
 
@@ -94,7 +94,7 @@ def train(config: TrainConfig, *, resume: bool = False, overwrite: bool = False,
     ``resume=True`` continues the run in ``config.out`` from its newest intact checkpoint; the stored
     parameters must equal ``config`` but where :meth:`TrainConfig.resumed_with` allows a change.
     ``overwrite=True`` replaces a run already in ``config.out`` (else a DataError). The directory is claimed
-    (:func:`statmech_nn.run_directory.claim`: one writer, the outcome in run.json). ``command`` is recorded in
+    (:func:`statmech_nn.runs.claim.claim`: one writer, the outcome in run.json). ``command`` is recorded in
     ``run.json`` (the CLI passes its argv).
     """
     with claim(config.out, resume=resume, overwrite=overwrite):

@@ -30,7 +30,7 @@ class CheckpointStore(Protocol):
     (None for a new run), and an end that keeps or drops its checkpoints."""
 
     writer: TrajectoryWriter
-    digests: "RowDigests"
+    digests: RowDigests
     checkpoint: object | None
 
     def close(self) -> None:
