@@ -169,3 +169,12 @@ def test_a_second_claim_of_a_held_output_is_a_bug(tmp_path):
         with pytest.raises(RuntimeError, match="claimed twice"):
             with claim(tmp_path / "run"):
                 pass
+
+
+def test_a_strict_refusal_of_an_unreliable_sampler_run_is_recorded_as_failed(tmp_path, capsys):
+    from statmech_nn.io import read_json
+
+    too_short = [a if a != "2" else "4" for a in SAMPLE[:-3]]       # 4 chains, 400 steps, ε = 0.01: too short
+    argv = [*too_short, "--method", "langevin", "--epsilon", "0.01", "--out", str(tmp_path / "run"), "--strict"]
+    assert main(argv) == 2 and "not reliable" in capsys.readouterr().err
+    assert read_json(tmp_path / "run" / "run.json")["outcome"].startswith("failed: the run is not reliable")

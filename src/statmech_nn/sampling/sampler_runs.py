@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import nullcontext
 
-from ..errors import ParameterError
+from ..errors import ConvergenceError, ParameterError
 from ..io import SUMMARY_FILE, Dynamics, RunHeader, save_dataset, write_json
 from ..linearized import LinearizedModel
 from ..params import jsonable
@@ -65,9 +65,11 @@ def _streamed(store: ChainStore | None, sample, run_of, metadata: dict):
 def quartic_run(model: QuarticModel, method: str, *, chains: int, steps: int, seed, epsilon: float = DEFAULT_EPSILON,
                 dt: float = DEFAULT_DT, burn_in: int | None = None, thin: int | None = None,
                 step_scale: float = DEFAULT_STEP_SCALE, integrator: str = "euler", out=None, resume: bool = False,
-                overwrite: bool = False, command: Sequence[str] = (), progress: bool | None = None) -> dict:
+                overwrite: bool = False, command: Sequence[str] = (), progress: bool | None = None,
+                strict: bool = False) -> dict:
     """Sample the quartic model by ``method`` (:func:`~.quartic.sample_quartic`), summarize it against the exact
-    marginal, and with ``out`` write the run directory; ``resume`` continues an interrupted mh or langevin run."""
+    marginal, and with ``out`` write the run directory; ``resume`` continues an interrupted mh or langevin run;
+    ``strict``: an unreliable run is an error (:func:`_checked`)."""
     if resume and (out is None or method == "exact"):
         raise ParameterError("resume", True, "used with --out DIR and --method mh or langevin "
                                              "(exact runs are one vectorized draw, never checkpointed)")
@@ -75,7 +77,15 @@ def quartic_run(model: QuarticModel, method: str, *, chains: int, steps: int, se
                   "step_scale": step_scale, "chains": chains, "steps": steps, "burn_in": burn_in, "thin": thin,
                   "seed": seed}
     with _claimed(out, resume, overwrite):
-        return _quartic_run(model, method, parameters, out, resume, command, progress)
+        return _checked(_quartic_run(model, method, parameters, out, resume, command, progress), strict)
+
+
+def _checked(summary: dict, strict: bool) -> dict:
+    """``summary``; with ``strict`` a ConvergenceError naming its warnings when the run is not reliable (raised
+    inside the claim, so that run.json records the run as failed)."""
+    if strict and not summary["reliable"]:
+        raise ConvergenceError(f"the run is not reliable: {' | '.join(summary['warnings'])}")
+    return summary
 
 
 def _claimed(out, resume: bool, overwrite: bool):
@@ -110,15 +120,17 @@ def _quartic_run(model, method, parameters, out, resume, command, progress) -> d
 
 def linearized_run(model: LinearizedModel, method: str, *, dt: float, chains: int, steps: int, seed,
                    burn_in: int | None = None, thin: int | None = None, out=None, resume: bool = False,
-                   overwrite: bool = False, command: Sequence[str] = (), progress: bool | None = None) -> dict:
+                   overwrite: bool = False, command: Sequence[str] = (), progress: bool | None = None,
+                   strict: bool = False) -> dict:
     """Sample the linearized network (:func:`~.linearized_sampler.sample_linearized`) and with ``out`` stream it
-    into the run directory, with ``expansion.nc`` (002 eqs. (19)-(21)) beside the summary."""
+    into the run directory, with ``expansion.nc`` (002 eqs. (19)-(21)) beside the summary; ``strict`` as in
+    :func:`quartic_run`."""
     if resume and out is None:
         raise ParameterError("resume", True, "used with --out DIR")
     parameters = {"model": model.to_dict(), "method": method, "dt": dt, "chains": chains, "steps": steps,
                   "burn_in": burn_in, "thin": thin, "seed": seed}
     with _claimed(out, resume, overwrite):
-        return _linearized_run(model, method, parameters, out, resume, command, progress)
+        return _checked(_linearized_run(model, method, parameters, out, resume, command, progress), strict)
 
 
 def _linearized_run(model, method, parameters, out, resume, command, progress) -> dict:
