@@ -19,13 +19,15 @@ Conventions (decisions where the source is silent):
 - trajectory rows: ``t`` = the number of optimizer steps applied when the row was taken. The first row
   is the state at the start of the tracking phase (t = number of warm-up steps), then one row per step;
 - metrics: after every epoch (and at the last step), data loss and accuracy on the whole train and test
-  sets, in ``metrics.json``; the L2 term is not included in the losses; per epoch also whether the loss
-  criterion held and (weight criterion) the fraction of probed weights without drift; ``equilibrium``
+  sets (with ``record_gradient`` also ‖∇R‖² of the train loss, 003 eq. (15)'s OP), in ``metrics.json``;
+  the L2 term is not included in the losses; per epoch also whether the loss criterion held and (weight
+  criterion) the fraction of probed weights without drift; ``equilibrium``
   records which criterion ended the warm-up (``warmup_ended_by``) and at which epoch;
 - weight probes (weight criterion): the warm-up's stepper calls end at the probe positions of
   :class:`.equilibrium.WeightCriterion`, where the probed weights are read; the last window of probes is
   part of the loop's state (checkpointed), so a resumed run decides as the uninterrupted one;
-- checkpoints after every epoch, every ``checkpoint_every`` steps if set, and at the end; each records the
+- checkpoints after every ``checkpoint_epochs``-th epoch (default every epoch), every ``checkpoint_every`` steps
+  if set, and at the end; each records the
   SHA-256 of the trajectory rows written since the previous one (``trajectory_digests``), and a resume verifies
   the rows it keeps against them, falling back to an older checkpoint when the newest is damaged or its rows
   changed; a run killed before its first checkpoint resumes from step 0;
@@ -61,7 +63,7 @@ from .config import TrainConfig
 from .device import resolve_device, resolve_dtype
 from .equilibrium import EquilibriumCriterion, WeightCriterion
 from .fast_sgd import FastMLPEngine
-from .losses import Objective
+from .losses import Objective, loss_and_gradient
 from .steppers import TorchStepper
 from .tracking import NAMES_SCHEME, TrackedParameters
 
@@ -340,7 +342,12 @@ class _Run:
 
     def _record_metrics(self, started: float) -> None:
         self.stepper.sync_model()
-        train_loss, train_acc = evaluate(self.model, self.objective, self.data.x_train, self.data.y_train)
+        gradient = {}
+        if self.config.record_gradient:
+            train_loss, train_acc, gradient["train_grad_norm_sq"] = loss_and_gradient(
+                self.model, self.objective, self.data.x_train, self.data.y_train)
+        else:
+            train_loss, train_acc = evaluate(self.model, self.objective, self.data.x_train, self.data.y_train)
         test_loss, test_acc = evaluate(self.model, self.objective, self.data.x_test, self.data.y_test)
         history = self.loop.metrics
         loss_holds = self.criterion.holds([m["train_loss"] for m in history] + [train_loss],
@@ -353,7 +360,7 @@ class _Run:
                         "phase": self.loop.phase, "train_loss": train_loss, "train_accuracy": train_acc,
                         "test_loss": test_loss, "test_accuracy": test_acc, "equilibrium": equilibrium,
                         "loss_equilibrium": loss_holds, "weight_equilibrium": weights_hold,
-                        "weights_without_drift": fraction,
+                        "weights_without_drift": fraction, **gradient,
                         "wall_s": time.perf_counter() - started})
 
     def _warmup_over(self) -> bool:
@@ -454,7 +461,8 @@ class _Run:
                 if epoch_done and loop.phase == "warmup" and self._warmup_over():
                     self._start_tracking()
                 periodic = self.config.checkpoint_every and loop.step % self.config.checkpoint_every == 0
-                if epoch_done or finished or periodic:
+                epoch_checkpoint = epoch_done and loop.epoch % self.config.checkpoint_epochs == 0
+                if epoch_checkpoint or finished or periodic:
                     self._checkpoint()
         except _NonFinite as what:
             raise DivergenceError(f"training diverged before step {self.loop.step + 1}: the {what} left the finite "
