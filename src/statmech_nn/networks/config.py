@@ -26,10 +26,10 @@ DTYPES = ("float32", "float64")
 # Settings a resumed run may change: where it is, and what does not change its numbers.
 FREE_ON_RESUME = ("out", "torch_threads", "keep_checkpoints")
 
-# 003's full-batch hinge fits: float64 on the CPU, no L2 term, one step per epoch, every step's loss and OP recorded.
+# 003's full-batch hinge fits: float64 on the CPU, no L2 term, one step per epoch.
 # A checkpoint every 100 epochs (= steps): one per epoch would cost more than the step itself.
-_FULL_BATCH_HINGE = {"weight_decay": 0.0, "warmup_epochs": 0, "dtype": "float64", "device": "cpu",
-                     "record_gradient": True, "track": 8, "torch_threads": 1, "checkpoint_epochs": 100}
+_FULL_BATCH_HINGE = {"weight_decay": 0.0, "warmup_epochs": 0, "dtype": "float64", "device": "cpu", "track": 8,
+                     "torch_threads": 1, "checkpoint_epochs": 100}
 
 PRESETS: dict[str, dict] = {
     # 002 §5: "stochastic gradient descend with batch size 1 and learning rate 2·10⁻³ … L2 … rate 5·10⁻⁴";
@@ -38,7 +38,7 @@ PRESETS: dict[str, dict] = {
     # 003 §III capacity scan (scan/capacity.py): full-batch Adam on the hinge risk of a gated bias-free MLP. 003
     # names no optimizer or step size; 3e-3 is ours (1500 steps reach zero risk where the capacity allows).
     "capacity": {**_FULL_BATCH_HINGE, "optimizer": "adam", "lr": 3e-3, "scaling": "standardize",
-                 "dataset": "digits-binary", "epochs": 1500},
+                 "record_gradient": True, "dataset": "digits-binary", "epochs": 1500},
     # 003's exact Hessian statements (networks/hessian_claims.py): full-batch gradient descent on bfmlp:64-12-8-1
     # and the first 200 digits even/odd. Ours: lr 0.05 for 300 steps leaves the risk > 0 (claims need R > 0).
     "hessian-claims": {**_FULL_BATCH_HINGE, "optimizer": "sgd", "lr": 0.05, "arch": "bfmlp:64-12-8-1",
