@@ -175,6 +175,7 @@ def _probe(args) -> int:
     from ..networks.data import load_dataset
     from ..report.probe_figures import write_probe_outputs
     from ..networks.probes import probe
+    from ..observables.activity import activity_observables
     from ..run_directory import flag_incomplete, require_complete
 
     neurons = require_int("neurons", args.neurons, 1)
@@ -188,8 +189,8 @@ def _probe(args) -> int:
         stored = TrainConfig.from_run_dir(args.run_dir)
         dataset = load_dataset(args.dataset, data_dir=args.data_dir, split_seed=stored.split_seed,
                                input_dim=stored.input_dim, scaling=stored.scaling)
-    result = probe(args.run_dir, dataset, split=args.split, n_neurons=args.neurons, max_samples=args.max_samples,
-                   seed=args.seed)
+    result = activity_observables(probe(args.run_dir, dataset, split=args.split, n_neurons=args.neurons,
+                                        max_samples=args.max_samples, seed=args.seed))
     paths = write_probe_outputs(result, args.out)
     payload = {"out": args.out, "probes": str(paths["probes"]), "figures": [str(p) for k, p in paths.items()
                                                                           if k != "probes"],
