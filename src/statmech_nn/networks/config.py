@@ -24,7 +24,7 @@ OPTIMIZERS = ("sgd", "adam")
 BACKENDS = ("torch", "fast", "auto")
 DTYPES = ("float32", "float64")
 # Settings a resumed run may change: where it is, and what does not change its numbers.
-FREE_ON_RESUME = ("out", "torch_threads", "keep_checkpoints")
+FREE_ON_RESUME = ("out", "torch_threads", "keep_checkpoints", "checkpoint_epochs")
 
 # 003's full-batch hinge fits: float64 on the CPU, no L2 term, one step per epoch.
 # A checkpoint every 100 epochs (= steps): one per epoch would cost more than the step itself.

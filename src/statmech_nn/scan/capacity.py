@@ -109,7 +109,7 @@ def cell_dataset(dataset: str, n_train: int, label_noise: float, seed: int) -> s
 def _check_size(dataset: str, n_train: int) -> None:
     from ..networks.data import load_dataset
 
-    available = load_dataset(dataset, scaling=PRESETS["capacity"]["scaling"], n_test=1).x_train.shape[0]
+    available = load_dataset(dataset, scaling=_PRESET["scaling"], n_test=1).x_train.shape[0]
     if n_train > available:
         raise ParameterError("n_train", n_train, f"at most {available} (the {dataset} training split)")
 
