@@ -14,7 +14,7 @@ from statmech_nn.gates.claims import random_mlp
 from statmech_nn.gates.stochastic import relu_forward
 from statmech_nn.networks.architectures import Architecture
 from statmech_nn.networks.circuit_io import layer_specs
-from statmech_nn.networks.gated import bias_free_mlp
+from statmech_nn.networks.architectures import bias_free_mlp
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

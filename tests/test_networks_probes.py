@@ -7,12 +7,13 @@ import pytest
 import torch
 
 from statmech_nn.cli import main
-from statmech_nn.errors import ParameterError
+from statmech_nn.errors import DataError, ParameterError
 from statmech_nn.io import load_dataset as load_netcdf
 from statmech_nn.networks.architectures import Architecture
 from statmech_nn.networks.data import load_dataset
 from statmech_nn.report.probe_figures import FIGURES, write_probe_outputs
 from statmech_nn.networks.probes import probe
+from statmech_nn.observables.activity import activity_observables
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -30,7 +31,7 @@ def network():
 
 @pytest.fixture(scope="module")
 def probed(network, digits):
-    return probe(network, digits, n_neurons=16, seed=1, batch=100)
+    return activity_observables(probe(network, digits, n_neurons=16, seed=1, batch=100))
 
 
 def _manual_hidden(network, x):
@@ -114,6 +115,19 @@ def test_probe_command_on_a_trained_run(tmp_path, capsys):
     assert "run.json" in capsys.readouterr().err
 
 
+def test_the_probe_emits_activations_and_the_counts_are_the_observables(network, digits, probed):
+    """The probe records activations only (the packed activity of every unit, the weights); counting them is
+    activity_observables', which refuses a Dataset that is not a probe's."""
+    emitted = probe(network, digits, n_neurons=16, seed=1, batch=100)
+    assert "pattern_count" not in emitted and "weight_histogram" not in emitted
+    active = np.unpackbits(emitted.active_bits.sel(layer="fc2").values, axis=1, count=12).astype(bool)
+    np.testing.assert_array_equal(active, _manual_hidden(network, digits.x_test)[1] > 0)
+    assert emitted.weight_value.size == emitted.weight_size.sum() == 20 * 64 + 12 * 20 + 10 * 12
+    assert "active_bits" not in probed and probed.attrs["source"] == "model"
+    with pytest.raises(DataError, match="active_bits"):
+        activity_observables(probed)
+
+
 def test_probe_needs_relu_layers_and_a_dataset(network, digits):
     with pytest.raises(ParameterError, match="dataset"):
         probe(network)
@@ -126,3 +140,7 @@ def test_cnn_units_are_channels_times_pixels(digits):
     result = probe(cnn, digits, max_samples=40, n_neurons=4)
     assert list(result.layer.values) == ["conv1", "conv2", "conv3", "fc1", "fc2"]
     assert list(result.layer_width.values) == [2 * 8 * 8, 3 * 4 * 4, 4 * 2 * 2, 6, 5]
+    counted = activity_observables(result)
+    assert counted.unit_activation_frequency.sel(layer="fc2").values[5:].size == 2 * 8 * 8 - 5
+    assert np.all(np.isnan(counted.unit_activation_frequency.sel(layer="fc2").values[5:]))
+    assert np.all(counted.pattern_count.sum(dim="pattern_rank").values == 40)

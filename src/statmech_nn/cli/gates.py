@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..networks.config import PRESETS
 from ..params import require_budget
 from ._common import (add_allow_incomplete, add_command, add_json_flag, add_large_flag, count, emit, finite,
                       input_file, out_path, seed)
 
 METHODS = ("exact", "mc", "mean-field")
+CAPACITY = PRESETS["capacity"]
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -87,8 +89,9 @@ def register(subparsers) -> None:
     capacity.add_argument("--n-train", default="64,256,1024", help="numbers of training examples")
     capacity.add_argument("--label-noise", default="0,0.5", help="fractions of labels replaced by a coin")
     capacity.add_argument("--temperatures", default="0,0.1", help="gate temperatures")
-    capacity.add_argument("--steps", type=count, default=1500)
-    capacity.add_argument("--lr", type=finite, default=3e-3)
+    capacity.add_argument("--steps", type=count, default=CAPACITY["epochs"],
+                          help="full-batch steps per cell (preset capacity)")
+    capacity.add_argument("--lr", type=finite, default=CAPACITY["lr"], help="Adam's step size (preset capacity)")
     capacity.add_argument("--risk-tol", type=float, default=1e-3, help="plastic when the final risk is below")
     capacity.add_argument("--op-tol", type=float, default=1e-6,
                           help="frustrated when the risk is above --risk-tol and the OP plateau below this")

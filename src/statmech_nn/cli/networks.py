@@ -58,11 +58,15 @@ def register(subparsers) -> None:
     parser.add_argument("--dtype", choices=DTYPES, default=_DEFAULTS["dtype"])
     parser.add_argument("--seed", type=seed, default=_DEFAULTS["seed"])
     parser.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: each epoch)")
+    parser.add_argument("--checkpoint-epochs", type=int, default=_DEFAULTS["checkpoint_epochs"],
+                        help="checkpoint after every N-th epoch (default: each)")
     parser.add_argument("--keep-checkpoints", type=int, default=_DEFAULTS["keep_checkpoints"])
     parser.add_argument("--graph-steps", type=int, default=_DEFAULTS["graph_steps"],
                         help="steps per CUDA graph replay (GPU fast path)")
     parser.add_argument("--torch-threads", type=int,
                         help="torch intra-op threads (default: torch's; 1 is best for batch-1 runs on a busy machine)")
+    parser.add_argument("--record-gradient", action="store_true",
+                        help="record ||grad R||^2 of the train loss with each epoch's metrics (003 eq. (15))")
     parser.add_argument("--out", type=out_path, required=True, help="run directory")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its newest checkpoint (parameters from its run.json)")
@@ -171,6 +175,7 @@ def _probe(args) -> int:
     from ..networks.data import load_dataset
     from ..report.probe_figures import write_probe_outputs
     from ..networks.probes import probe
+    from ..observables.activity import activity_observables
     from ..runs.outcome import flag_incomplete, require_complete
 
     neurons = require_int("neurons", args.neurons, 1)
@@ -184,8 +189,8 @@ def _probe(args) -> int:
         stored = TrainConfig.from_run_dir(args.run_dir)
         dataset = load_dataset(args.dataset, data_dir=args.data_dir, split_seed=stored.split_seed,
                                input_dim=stored.input_dim, scaling=stored.scaling)
-    result = probe(args.run_dir, dataset, split=args.split, n_neurons=args.neurons, max_samples=args.max_samples,
-                   seed=args.seed)
+    result = activity_observables(probe(args.run_dir, dataset, split=args.split, n_neurons=args.neurons,
+                                        max_samples=args.max_samples, seed=args.seed))
     paths = write_probe_outputs(result, args.out)
     payload = {"out": args.out, "probes": str(paths["probes"]), "figures": [str(p) for k, p in paths.items()
                                                                           if k != "probes"],

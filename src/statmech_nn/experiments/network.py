@@ -18,7 +18,7 @@ from ..errors import DataError, ParameterError, StatmechError
 from ..runs.directory import RunDirectory
 from ..networks import TrainConfig, probe, train
 from ..report.probe_figures import write_probe_outputs
-from ..observables.activity import Bimodality, ZipfFit, bimodality, fit_zipf
+from ..observables.activity import Bimodality, ZipfFit, activity_observables, bimodality, fit_zipf
 from ..report import figures
 from .spec import ExperimentSpec
 
@@ -59,7 +59,8 @@ class ProbeResult:
 def probe_network(spec: ExperimentSpec, run_dir: Path, out: Path) -> ProbeResult:
     """Probe the trained network in ``run_dir``; test the units of hidden layer ``spec.probe.layer`` for two modes."""
     p = spec.probe
-    ds = probe(run_dir, split=p.split, n_neurons=p.n_neurons, max_samples=p.max_samples, seed=p.seed)
+    ds = activity_observables(probe(run_dir, split=p.split, n_neurons=p.n_neurons, max_samples=p.max_samples,
+                                    seed=p.seed))
     paths = write_probe_outputs(ds, out)
     layers = list(ds.layer.values)
     if p.layer > len(layers):

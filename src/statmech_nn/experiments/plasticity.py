@@ -35,6 +35,7 @@ from ..errors import DataError
 from ..io import load_dataset, read_json, read_spec_tables, read_toml, save_dataset, write_json
 from ..runs.directory import RunDirectory
 from ..networks import TrainConfig, train
+from ..networks.config import PRESETS
 from ..networks.hessian import operator_from_run
 from ..observables.hessian_measure import HessianOptions, measure_hessian
 from ..report.plasticity import write_plasticity_report
@@ -143,12 +144,11 @@ def _epochs(network: NetworkSpec, spec: PlasticitySpec) -> tuple[int, ...]:
 
 
 def training_parameters(network: NetworkSpec, spec: PlasticitySpec, out="") -> dict:
-    """The training parameters of ``network`` (a :class:`TrainConfig`'s) into the run directory ``out``."""
+    """The training parameters of ``network`` (a :class:`TrainConfig`'s) into the run directory ``out``: the
+    ``plasticity`` preset (:data:`statmech_nn.networks.config.PRESETS`) under the spec's [networks.training], a
+    checkpoint kept at every epoch up to the last snapshot."""
     last = max(_epochs(network, spec))
-    parameters = {"warmup_epochs": 0, "track": 8, "torch_threads": 1, **network.training, "out": str(out),
-                  "epochs": last, "keep_checkpoints": last + 1}
-    parameters.setdefault("weight_decay", 0.0)
-    return parameters
+    return {**PRESETS[KIND], **network.training, "out": str(out), "epochs": last, "keep_checkpoints": last + 1}
 
 
 def _train(network: NetworkSpec, spec: PlasticitySpec, out: Path, data_dir, device, progress: bool):

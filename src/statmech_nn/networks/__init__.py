@@ -5,9 +5,12 @@ engine.
     from statmech_nn.networks import TrainConfig, train, probe
     result = train(TrainConfig(arch="mlp", dataset="digits", backend="fast", warmup_epochs=50, epochs=10,
                                track=200, out="runs/digits"))
-    probes = probe(result.out)          # xarray.Dataset, see statmech_nn.networks.probes
+    activations = probe(result.out)     # xarray.Dataset of activations, see statmech_nn.networks.probes
 
-The probe's figures and files are a front end's: ``statmech_nn.report.probe_figures.write_probe_outputs``.
+001's observables are counted from them by ``statmech_nn.observables.activity.activity_observables``; their
+figures and files are a front end's: ``statmech_nn.report.probe_figures.write_probe_outputs``. Every fit in the
+package (002's tracking runs, 003's capacity cells, Hessian claims and plasticity networks) trains through
+``train`` from a preset of ``statmech_nn.networks.config.PRESETS``.
 
 Any torch model in the user's own loop: ``with track(model, k=64, seed=0, optimizer=opt) as tracker: ...``
 (:mod:`.tracker`); ``epoch_order(seed, epoch, n)`` is the trainer's sample order, to reproduce its runs.

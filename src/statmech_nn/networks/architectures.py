@@ -15,6 +15,10 @@ spec                                   network
 ``bfmlp:64-32-32-1``                   003's bias-free ReLU MLP (no bias in any layer): the full width list,
                                        input first; one output → the hinge loss on a binary data set,
                                        more outputs → cross-entropy (003 §II.7's setting and its control).
+``gated:64-16-16-1,T=0.1``            003 §II.2's bias-free MLP with stochastic gates (:mod:`.gated`) at
+                                       temperature T (default 0: ReLU), weights He-normal N(0, 2/n_in)
+                                       (the edge of chaos, c = 1 in :mod:`statmech_nn.gates.assembly`);
+                                       widths and loss as for ``bfmlp``.
 ``bfcnn:8-16/32``                      a small bias-free CNN: 3x3 conv layers (no bias, ReLU, 2x2 max-pool
                                        after each while the image is ≥ 2 px), then bias-free FC layers
                                        of the widths after ``/`` and one output (hinge loss, binary data).
@@ -30,7 +34,7 @@ spec                                   network
 
 Every network is an ``nn.Sequential`` with named children (``fc1``, ``relu1``, ``conv1``, ``pool1``,
 ``flatten`` …), so parameter names are stable: ``fc2.weight`` is the second fully connected layer's
-(out, in) matrix. Initialization is torch's default, under ``torch.manual_seed(seed)``.
+(out, in) matrix. Initialization is torch's default (``gated``: He-normal), under ``torch.manual_seed(seed)``.
 """
 
 from __future__ import annotations
@@ -42,8 +46,10 @@ import torch
 from torch import nn
 
 from ..errors import ParameterError
+from ..params import require_nonnegative
+from .gated import StochasticGate
 
-FAMILIES = ("mlp", "ff", "cnn", "autoencoder", "vgg", "bfmlp", "bfcnn")
+FAMILIES = ("mlp", "ff", "cnn", "autoencoder", "vgg", "bfmlp", "bfcnn", "gated")
 _DEFAULT_HIDDEN = {"mlp": (700, 476), "ff": (500, 400, 200, 200)}
 _LOSS = {"mlp": "cross_entropy", "ff": "cross_entropy", "cnn": "cross_entropy", "autoencoder": "reconstruction",
          "vgg": "hinge", "bfcnn": "hinge"}
@@ -71,6 +77,7 @@ class Architecture:
     hidden: int = 500                           # autoencoder
     depth: int = 12                             # vgg
     width: int = 64                             # vgg
+    temperature: float = 0.0                    # gated
 
     @classmethod
     def parse(cls, spec: str) -> Architecture:
@@ -91,11 +98,19 @@ class Architecture:
             if len(conv_channels) != 3 or not slash or len(_ints(fc, spec)) != 2:
                 raise ParameterError("arch", spec, "cnn:C1-C2-C3/F1-F2 (3 conv layers and 2 hidden FC layers)")
             return cls(family, conv_channels=conv_channels, fc_hidden=_ints(fc, spec))
-        if family == "bfmlp":
-            widths = _ints(body, spec)
+        if family in ("bfmlp", "gated"):
+            sizes, _, option = body.partition(",")
+            widths = _ints(sizes, spec)
             if len(widths) < 3:
-                raise ParameterError("arch", spec, "bfmlp:IN-H1-...-OUT with at least one hidden layer")
-            return cls(family, widths=widths)
+                raise ParameterError("arch", spec, f"{family}:IN-H1-...-OUT with at least one hidden layer")
+            name, _, value = option.partition("=")
+            if family == "bfmlp" and option or option and name.strip() != "T":
+                raise ParameterError("arch", spec, "bfmlp:IN-H1-...-OUT or gated:IN-H1-...-OUT[,T=temperature]")
+            try:
+                temperature = float(value) if option else 0.0
+            except ValueError:
+                raise ParameterError("arch", spec, "a number after T=") from None
+            return cls(family, widths=widths, temperature=require_nonnegative("temperature", temperature))
         if family == "bfcnn":
             conv, slash, fc = body.partition("/")
             if not slash:
@@ -118,7 +133,7 @@ class Architecture:
     @property
     def loss(self) -> str:
         """The objective this family is trained with (see :mod:`.losses`)."""
-        if self.family == "bfmlp":
+        if self.family in ("bfmlp", "gated"):
             return "hinge" if self.widths is None or self.widths[-1] == 1 else "cross_entropy"
         return _LOSS[self.family]
 
@@ -131,6 +146,9 @@ class Architecture:
         """The canonical spec string (round-trips through :meth:`parse`)."""
         if self.family == "bfcnn":
             return f"bfcnn:{'-'.join(map(str, self.conv_channels))}/{'-'.join(map(str, self.fc_hidden))}"
+        if self.family == "gated":
+            option = f",T={self.temperature!r}" if self.temperature else ""
+            return f"gated:{'-'.join(map(str, self.widths))}{option}"
         if self.family in ("mlp", "ff", "bfmlp"):
             return self.family if self.widths is None else f"{self.family}:{'-'.join(map(str, self.widths))}"
         if self.family == "cnn":
@@ -161,10 +179,10 @@ class Architecture:
         """The torch module for inputs of ``input_shape`` (without the batch axis), initialized under ``seed``."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            module = self._build(tuple(input_shape), n_classes)
+            module = self._build(tuple(input_shape), n_classes, seed, dtype)
         return module.to(dtype)
 
-    def _build(self, input_shape, n_classes) -> nn.Sequential:
+    def _build(self, input_shape, n_classes, seed: int, dtype: torch.dtype) -> nn.Sequential:
         input_dim = 1
         for size in input_shape:
             input_dim *= size
@@ -175,6 +193,9 @@ class Architecture:
             return _named([*flatten, *_dense_stack((input_dim, self.hidden, input_dim))])
         if self.family == "bfmlp":
             return _named([*flatten, *_dense_stack(self._bias_free_widths(input_dim, n_classes), bias=False)])
+        if self.family == "gated":
+            return _named([*flatten, *_gated_stack(self._bias_free_widths(input_dim, n_classes), self.temperature,
+                                                   seed, dtype)])
         if len(input_shape) != 3 or input_shape[1] != input_shape[2]:
             raise ParameterError("arch", self.spec(), f"square images (C, H, H); this data set has shape {input_shape}")
         if self.family == "cnn":
@@ -206,6 +227,24 @@ def _dense_stack(widths, *, bias: bool = True) -> list[nn.Module]:
     return layers[:-1]
 
 
+def _gated_stack(widths, temperature: float, seed: int, dtype: torch.dtype) -> list[nn.Module]:
+    """Bias-free Linear layers (He-normal, created in ``dtype``) with a :class:`StochasticGate` after each but the
+    last; gate layer l draws its gates from the stream (seed, l)."""
+    layers: list[nn.Module] = []
+    for index, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:]), start=1):
+        linear = nn.Linear(n_in, n_out, bias=False, dtype=dtype)
+        nn.init.normal_(linear.weight, 0.0, (2.0 / n_in) ** 0.5)
+        layers += [linear, StochasticGate(temperature, seed, index)]
+    return layers[:-1]
+
+
+def bias_free_mlp(widths, temperature: float = 0.0, seed: int = 0, dtype=torch.float64) -> nn.Sequential:
+    """The ``gated`` network of the full width list ``widths`` (input first) on flat inputs."""
+    widths = tuple(int(w) for w in widths)
+    arch = Architecture.parse(f"gated:{'-'.join(map(str, widths))},T={temperature!r}")
+    return arch.build((widths[0],), 2 if widths[-1] == 1 else widths[-1], seed=seed, dtype=dtype)
+
+
 def _conv_stack(input_shape, channels, *, pool_after, bias: bool):
     """3x3 conv + ReLU layers, with a 2x2 max-pool after the listed layer numbers while the image is ≥ 2 px."""
     in_channels, size = input_shape[0], input_shape[1]
@@ -219,7 +258,7 @@ def _conv_stack(input_shape, channels, *, pool_after, bias: bool):
     return layers, in_channels, size
 
 
-_PREFIX = {nn.Linear: "fc", nn.Conv2d: "conv", nn.ReLU: "relu", nn.MaxPool2d: "pool"}
+_PREFIX = {nn.Linear: "fc", nn.Conv2d: "conv", nn.ReLU: "relu", nn.MaxPool2d: "pool", StochasticGate: "gate"}
 
 
 def _named(layers: list[nn.Module]) -> nn.Sequential:

@@ -1,4 +1,8 @@
-"""The parameters of a training run (:class:`TrainConfig`), validated once, at construction.
+"""The parameters of a training run (:class:`TrainConfig`), validated once, at construction, and the one table of
+training defaults per protocol (:data:`PRESETS`).
+
+Every fit in the package trains through :func:`.training.train` from ``TrainConfig.preset(name, **overrides)``;
+the learning rate (and whatever else a protocol fixes) is stated once, in :data:`PRESETS`, with where it comes from.
 
 This module imports no torch, so the command line can describe its options cheaply; see
 :mod:`.training` for what each parameter does.
@@ -20,7 +24,31 @@ OPTIMIZERS = ("sgd", "adam")
 BACKENDS = ("torch", "fast", "auto")
 DTYPES = ("float32", "float64")
 # Settings a resumed run may change: where it is, and what does not change its numbers.
-FREE_ON_RESUME = ("out", "torch_threads", "keep_checkpoints")
+FREE_ON_RESUME = ("out", "torch_threads", "keep_checkpoints", "checkpoint_epochs")
+
+# 003's full-batch hinge fits: float64 on the CPU, no L2 term, one step per epoch.
+# A checkpoint every 100 epochs (= steps): one per epoch would cost more than the step itself.
+_FULL_BATCH_HINGE = {"weight_decay": 0.0, "warmup_epochs": 0, "dtype": "float64", "device": "cpu", "track": 8,
+                     "torch_threads": 1, "checkpoint_epochs": 100}
+
+PRESETS: dict[str, dict] = {
+    # 002 §5: "stochastic gradient descend with batch size 1 and learning rate 2·10⁻³ … L2 … rate 5·10⁻⁴";
+    # the TrainConfig defaults (what `statmech-nn train` uses).
+    "tracking": {"optimizer": "sgd", "lr": 2e-3, "weight_decay": 5e-4, "batch_size": 1},
+    # 003 §III capacity scan (scan/capacity.py): full-batch Adam on the hinge risk of a gated bias-free MLP. 003
+    # names no optimizer or step size; 3e-3 is ours (1500 steps reach zero risk where the capacity allows).
+    "capacity": {**_FULL_BATCH_HINGE, "optimizer": "adam", "lr": 3e-3, "scaling": "standardize",
+                 "record_gradient": True, "dataset": "digits-binary", "epochs": 1500},
+    # 003's exact Hessian statements (networks/hessian_claims.py): full-batch gradient descent on bfmlp:64-12-8-1
+    # and the first 200 digits even/odd. Ours: lr 0.05 for 300 steps leaves the risk > 0 (claims need R > 0).
+    "hessian-claims": {**_FULL_BATCH_HINGE, "optimizer": "sgd", "lr": 0.05, "arch": "bfmlp:64-12-8-1",
+                       "dataset": "digits-binary", "n_train": 200, "batch_size": 200, "epochs": 300},
+    # 003 plasticity protocol (experiments/plasticity.py): the spec's [networks.training] sets arch, data set and
+    # lr (validation/experiments/plasticity_*.toml, e.g. plain SGD at 0.1 on digits); no L2 term, tracking from
+    # step 0, 8 tracked weights (the Hessian is measured from the checkpoints, not the trajectory).
+    "plasticity": {"warmup_epochs": 0, "track": 8, "torch_threads": 1, "weight_decay": 0.0},
+}
+_TRACKING = PRESETS["tracking"]
 
 
 @dataclass(frozen=True)
@@ -35,10 +63,10 @@ class TrainConfig:
     n_test: int | None = None
     scaling: str = "unit"
     split_seed: int = 0
-    optimizer: str = "sgd"
-    lr: float = 2e-3
-    weight_decay: float = 5e-4
-    batch_size: int = 1
+    optimizer: str = _TRACKING["optimizer"]
+    lr: float = _TRACKING["lr"]
+    weight_decay: float = _TRACKING["weight_decay"]
+    batch_size: int = _TRACKING["batch_size"]
     epochs: int = 1
     steps: int | None = None
     warmup_epochs: int = 0
@@ -55,9 +83,11 @@ class TrainConfig:
     dtype: str = "float32"
     seed: int = 0
     checkpoint_every: int | None = None
+    checkpoint_epochs: int = 1
     keep_checkpoints: int = 2
     graph_steps: int = 64
     torch_threads: int | None = None
+    record_gradient: bool = False
     out: str = "runs/train"
 
     def __post_init__(self):
@@ -72,17 +102,26 @@ class TrainConfig:
         require_positive("lr", self.lr)
         require_nonnegative("weight_decay", self.weight_decay)
         for name, minimum in (("batch_size", 1), ("epochs", 0), ("warmup_epochs", 0), ("max_warmup_epochs", 1),
-                              ("track", 1), ("seed", 0), ("keep_checkpoints", 1), ("graph_steps", 1),
-                              ("input_dim", 1), ("split_seed", 0)):
+                              ("track", 1), ("seed", 0), ("keep_checkpoints", 1), ("checkpoint_epochs", 1),
+                              ("graph_steps", 1), ("input_dim", 1), ("split_seed", 0)):
             object.__setattr__(self, name, require_int(name, getattr(self, name), minimum))
         for name in ("steps", "checkpoint_every", "n_train", "n_test", "torch_threads"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, require_int(name, getattr(self, name), 1))
         if self.steps is None and self.epochs < 1:
             raise ParameterError("epochs", self.epochs, ">= 1 (or give steps)")
+        if not isinstance(self.record_gradient, bool):
+            raise ParameterError("record_gradient", self.record_gradient, "true or false")
         if self.track_layers is not None:
             object.__setattr__(self, "track_layers", tuple(self.track_layers))
         EquilibriumCriterion(self.eq_window, self.eq_rtol)
+
+    @classmethod
+    def preset(cls, name: str, **overrides) -> TrainConfig:
+        """The configuration of protocol ``name`` in :data:`PRESETS`, with ``overrides`` on top."""
+        if name not in PRESETS:
+            raise ParameterError("preset", name, f"one of {', '.join(PRESETS)}")
+        return cls(**{**PRESETS[name], **overrides})
 
     def to_dict(self) -> dict:
         payload = asdict(self)

@@ -15,6 +15,13 @@ name                      source                                                
 ``synthetic``             sparse teacher–student task (:func:`generated.make_teacher_student`), (D,)
 ========================  ==========================================================  ==============
 
+Options after a colon, ``digits-binary:subset=256,label_noise=0.5,seed=0``, derive a training set from the
+named one (after scaling and labelling; the test split is left as it is): ``subset`` keeps a seeded random
+subset of that many training examples (default: all, in their order; ``n_train`` then keeps the first n of
+the derived set, and standardization uses the whole split's statistics), ``label_noise`` replaces that fraction
+of the training labels, chosen at random, by a fair draw among the classes (003 §III's data complexity),
+``seed`` seeds both (one stream, ``default_rng([seed, 1])``: first the subset's permutation, then the noise).
+
 Suffix ``-binary`` makes a two-class task (003's setting for the hinge-loss VGG): CIFAR-10 vehicles
 (airplane, automobile, ship, truck) = 1 against animals = 0; every other data set even = 1 against
 odd = 0 labels. 003 does not say which binary split of CIFAR-10 it used (its supp. H is not in the
@@ -44,13 +51,14 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, ParameterError
-from ..params import require_int
+from ..params import require_int, require_nonnegative
 from .formats import find_file, read_cifar_batch, read_idx
 from .generated import make_mnist1d, make_teacher_student
 
 DATASETS = ("digits", "mnist5k", "mnist", "fashion-mnist", "cifar10", "mnist1d", "synthetic")
 SCALINGS = ("unit", "standardize", "none")
 BINARY_SUFFIX = "-binary"
+DATASET_OPTIONS = ("subset", "label_noise", "seed")
 _CIFAR_VEHICLES = (0, 1, 8, 9)
 _MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
                 "t10k-labels-idx1-ubyte")
@@ -164,12 +172,47 @@ def _binary_labels(base: str, y: np.ndarray) -> np.ndarray:
     return (y % 2 == 0).astype(np.int64)
 
 
+def dataset_options(name: str) -> tuple[str, dict]:
+    """(base name, {option: value}) of a data set name with options (see the module docstring)."""
+    base, colon, body = name.partition(":")
+    if not colon:
+        return name, {}
+    options = {}
+    for item in body.split(","):
+        key, equals, value = (part.strip() for part in item.partition("="))
+        if key not in DATASET_OPTIONS or not equals or key in options:
+            raise ParameterError("dataset", name, f"options {', '.join(DATASET_OPTIONS)} as key=value, each once")
+        try:
+            options[key] = float(value) if key == "label_noise" else int(value)
+        except ValueError:
+            raise ParameterError("dataset", name, f"a number for {key}") from None
+    return base, options
+
+
+def _resample(x: np.ndarray, y: np.ndarray, n_classes: int, *, subset: int | None = None, label_noise: float = 0.0,
+              seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded subset of the examples with a fraction of the labels replaced by fair draws (``dataset_options``)."""
+    rng = np.random.default_rng([require_int("seed", seed, 0), 1])
+    if subset is not None:
+        if require_int("subset", subset, 1) > x.shape[0]:
+            raise ParameterError("subset", subset, f"at most {x.shape[0]} (the training split)")
+        chosen = rng.permutation(x.shape[0])[:subset]
+        x, y = x[chosen], y[chosen]
+    if not 0 <= require_nonnegative("label_noise", label_noise) <= 1:
+        raise ParameterError("label_noise", label_noise, "a fraction in [0, 1]")
+    y = y.copy()
+    noisy = rng.random(y.shape[0]) < label_noise
+    y[noisy] = rng.integers(0, n_classes, size=int(noisy.sum()))
+    return x, y
+
+
 def load_dataset(name: str = "digits", *, data_dir: str | Path | None = None, split_seed: int = 0,
                  input_dim: int = 784, n_train: int | None = None, n_test: int | None = None,
                  scaling: str = "unit") -> ArrayDataset:
-    """Load (or generate) a data set by name; see the module docstring for names and decisions."""
-    base = name.removesuffix(BINARY_SUFFIX)
-    binary = base != name
+    """Load (or generate) a data set by name; see the module docstring for names, options and decisions."""
+    named, options = dataset_options(name)
+    base = named.removesuffix(BINARY_SUFFIX)
+    binary = base != named
     if base not in DATASETS:
         allowed = ", ".join(DATASETS)
         raise ParameterError("dataset", name, f"one of {allowed} (optionally with suffix {BINARY_SUFFIX})")
@@ -194,12 +237,16 @@ def load_dataset(name: str = "digits", *, data_dir: str | Path | None = None, sp
         arrays = _generated(base, n_train or default_train, n_test or default_test,
                             require_int("input_dim", input_dim, 1), split_seed)
     x_train, y_train, x_test, y_test, maximum = arrays
-    x_train, y_train = x_train[:n_train], y_train[:n_train]
+    derived_train = None if options else n_train     # a derived set (options) keeps its first n_train instead
+    x_train, y_train = x_train[:derived_train], y_train[:derived_train]
     x_test, y_test = x_test[:n_test], y_test[:n_test]
     x_train, x_test = _scale(x_train, x_test, scaling, maximum)
     n_classes = 10
     if binary:
         y_train, y_test, n_classes = _binary_labels(base, y_train), _binary_labels(base, y_test), 2
+    if options:
+        x_train, y_train = _resample(x_train, y_train, n_classes, **options)
+        x_train, y_train = x_train[:n_train], y_train[:n_train]
     info = {"dataset": name, "scaling": scaling, "split_seed": split_seed, "n_train": int(x_train.shape[0]),
             "n_test": int(x_test.shape[0]), "data_dir": None if data_dir is None else str(data_dir)}
     return ArrayDataset(name, np.ascontiguousarray(x_train, np.float32), y_train,

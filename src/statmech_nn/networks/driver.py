@@ -44,7 +44,8 @@ class Driver:
         self.steps_per_epoch = parts.steps_per_epoch
         self.schedule = Schedule(self.config, self.steps_per_epoch)
         self.watch = EquilibriumWatch(self.config, self.steps_per_epoch, parts.tracked.k, align=parts.graph_steps)
-        self.metrics = MetricsRecorder(parts.objective, parts.data, self.watch, self.steps_per_epoch)
+        self.metrics = MetricsRecorder(parts.objective, parts.data, self.watch, self.steps_per_epoch,
+                                       record_gradient=self.config.record_gradient)
         self._track_now = loop is None and self.schedule.tracks_from_start()
         self.loop = loop or LoopState()
 
@@ -132,7 +133,7 @@ class Driver:
             bar.set_postfix(test_loss=f"{record['test_loss']:.4g}", refresh=False)
         if epoch_done and loop.phase == WARMUP and self.watch.warmup_over(loop):
             self._start_tracking()
-        if epoch_done or finished or self.schedule.checkpoint_due(loop):
+        if finished or self.schedule.checkpoint_due(loop, epoch_done):
             self._checkpoint()
 
     def _checkpoint(self) -> None:

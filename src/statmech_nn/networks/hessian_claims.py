@@ -8,38 +8,40 @@ hence tr H = 0; and an example with margin m_i ≥ 1 contributes nothing, hence 
 003's "frustration phase: H is likely positive semi-definite" (supp. C C) can mean for this setting.
 
 The network: ``bfmlp:64-12-8-1`` (P = 872) trained by full-batch gradient descent in float64 on the first
-``n_train`` examples of scikit-learn's digits, even against odd (``digits-binary``).
+``n_train`` examples of scikit-learn's digits, even against odd (``digits-binary``), through the training driver
+(preset ``hessian-claims`` of :data:`.config.PRESETS`).
 """
 
 from __future__ import annotations
 
+import tempfile
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..checks import registered_check
-from .architectures import Architecture
+from .config import PRESETS, TrainConfig
 from .data import load_dataset
 from .hessian import HessianOperator, exact_spectrum
+from .probes import load_trained_model
+from .training import train
 
-_ARCH = "bfmlp:64-12-8-1"
+_PRESET = PRESETS["hessian-claims"]
 
 
 @lru_cache(maxsize=4)
-def trained_bias_free(n_train: int = 200, steps: int = 300, lr: float = 0.05, seed: int = 0):
-    """(model, x, y) after ``steps`` full-batch gradient steps on the hinge loss (float64)."""
-    data = load_dataset("digits-binary", n_train=n_train)
-    arch = Architecture.parse(_ARCH)
-    model = arch.build(data.input_shape, 2, seed=seed, dtype=torch.float64)
-    x = torch.as_tensor(data.x_train, dtype=torch.float64)
-    y = torch.as_tensor(data.y_train)
-    operator = HessianOperator(model, arch.loss, x, y)   # the objective, reused for training
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    for _ in range(steps):
-        optimizer.zero_grad()
-        operator.objective.loss(model(x), x, y).backward()
-        optimizer.step()
+def trained_bias_free(n_train: int = _PRESET["n_train"], steps: int = _PRESET["epochs"], lr: float = _PRESET["lr"],
+                      seed: int = 0):
+    """(model, x, y) after ``steps`` full-batch gradient steps on the hinge loss (float64), trained by the driver
+    (preset ``hessian-claims``) in a temporary run directory."""
+    with tempfile.TemporaryDirectory(prefix="statmech-nn-hessian-claims-") as work:
+        config = TrainConfig.preset("hessian-claims", n_train=n_train, batch_size=n_train, epochs=steps, lr=lr,
+                                    seed=seed, out=str(Path(work) / "run"))
+        train(config, progress=False)
+        model, _ = load_trained_model(config.out)
+    data = load_dataset(config.dataset, n_train=n_train, n_test=1)
     return model, data.x_train, data.y_train
 
 
@@ -49,7 +51,7 @@ def _hessian(model, x, y) -> tuple[HessianOperator, np.ndarray]:
 
 
 @registered_check
-def same_layer_blocks(n_train: int = 200, steps: int = 300):
+def same_layer_blocks(n_train: int = _PRESET["n_train"], steps: int = _PRESET["epochs"]):
     """max over layers of max|H_ll| relative to max|H|: 0 up to rounding."""
     operator, hessian = _hessian(*trained_bias_free(n_train, steps))
     scale = np.abs(hessian).max()
@@ -59,7 +61,7 @@ def same_layer_blocks(n_train: int = 200, steps: int = 300):
 
 
 @registered_check
-def traceless(n_train: int = 200, steps: int = 300):
+def traceless(n_train: int = _PRESET["n_train"], steps: int = _PRESET["epochs"]):
     """|tr H| / ‖H‖_F."""
     operator, hessian = _hessian(*trained_bias_free(n_train, steps))
     norm = np.linalg.norm(hessian)
@@ -67,7 +69,7 @@ def traceless(n_train: int = 200, steps: int = 300):
             f"tr H = {np.trace(hessian):.3g}, ‖H‖_F = {norm:.3g}, loss {operator.loss():.3g}")
 
 
-def beyond_margin(n_train: int = 200, steps: int = 300):
+def beyond_margin(n_train: int = _PRESET["n_train"], steps: int = _PRESET["epochs"]):
     """(model, x, y, detail): the trained net with its output layer scaled so that every correctly classified
     example has margin ≥ 2 (clear of the kink at 1, where rounding would decide), and those examples only.
 
@@ -86,7 +88,7 @@ def beyond_margin(n_train: int = 200, steps: int = 300):
 
 
 @registered_check
-def zero_beyond_margin(n_train: int = 200, steps: int = 300):
+def zero_beyond_margin(n_train: int = _PRESET["n_train"], steps: int = _PRESET["epochs"]):
     """max|H| once every margin is ≥ 2 (:func:`beyond_margin`): 0 exactly."""
     model, x, y, detail = beyond_margin(n_train, steps)
     operator, hessian = _hessian(model, x, y)
@@ -95,7 +97,7 @@ def zero_beyond_margin(n_train: int = 200, steps: int = 300):
 
 
 @registered_check
-def positive_semidefinite(n_train: int = 200, steps: int = 300):
+def positive_semidefinite(n_train: int = _PRESET["n_train"], steps: int = _PRESET["epochs"]):
     """−λ_min/λ_max of the trained net's Hessian: 0 if H ⪰ 0; a traceless H ≠ 0 always has λ_min < 0."""
     operator, hessian = _hessian(*trained_bias_free(n_train, steps))
     eigenvalues, _ = exact_spectrum(hessian)

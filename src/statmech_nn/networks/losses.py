@@ -48,3 +48,28 @@ class Objective:
         if self.kind == "hinge":
             return int(((2.0 * y.to(output.dtype) - 1.0) * output.reshape(-1) > 0).sum())
         return 0
+
+
+
+def loss_and_gradient(model: torch.nn.Module, objective: Objective, x, y, *, draws: int = 1,
+                      batch: int = 4096) -> tuple[float, float, float]:
+    """Mean data loss R, accuracy (NaN without one) and ‖∇R‖² (003 eq. (15)'s order parameter OP, over every
+    parameter) of ``model`` on (x, y), in batches of ``batch`` examples; with ``draws`` > 1 (a stochastic network)
+    R is averaged over that many forward passes, OP is that average's gradient squared and the accuracy is the
+    average. The parameters' ``.grad`` are left alone."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    first = params[0]
+    total, correct = 0.0, 0
+    gradient = [torch.zeros_like(p) for p in params]
+    for start in range(0, len(x), batch):
+        xb = torch.as_tensor(x[start:start + batch], dtype=first.dtype, device=first.device)
+        yb = torch.as_tensor(y[start:start + batch], device=first.device)
+        outputs = [model(xb) for _ in range(draws)]
+        loss = sum(objective.loss(output, xb, yb, reduction="sum") for output in outputs) / draws
+        for accumulated, part in zip(gradient, torch.autograd.grad(loss, params, allow_unused=True)):
+            if part is not None:
+                accumulated += part
+        total += float(loss.detach())
+        correct += sum(objective.n_correct(output.detach(), yb) for output in outputs)
+    accuracy = correct / (draws * len(x)) if objective.has_accuracy else float("nan")
+    return total / len(x), accuracy, float(sum((g / len(x)).square().sum() for g in gradient))

@@ -11,7 +11,7 @@ import torch
 
 from ..io import write_json
 from .data import ArrayDataset
-from .losses import Objective
+from .losses import Objective, loss_and_gradient
 from .phases import EquilibriumWatch, LoopState
 
 METRICS_FILE = "metrics.json"
@@ -37,16 +37,23 @@ class MetricsRecorder:
     """Evaluates a model on its data set and keeps one record per evaluation in ``loop.metrics``; the L2 term is
     not included in the losses."""
 
-    def __init__(self, objective: Objective, data: ArrayDataset, watch: EquilibriumWatch, steps_per_epoch: int):
+    def __init__(self, objective: Objective, data: ArrayDataset, watch: EquilibriumWatch, steps_per_epoch: int,
+                 record_gradient: bool = False):
         self.objective, self.data, self.watch, self.steps_per_epoch = objective, data, watch, steps_per_epoch
+        self.record_gradient = record_gradient
 
     def record(self, model: torch.nn.Module, loop: LoopState, started: float) -> dict:
         """Evaluate ``model`` now and append the record (``started``: the run's start, for ``wall_s``)."""
-        train_loss, train_acc = evaluate(model, self.objective, self.data.x_train, self.data.y_train)
+        gradient = {}
+        if self.record_gradient:     # 003 eq. (15)'s OP = |grad R|^2 of the train loss
+            train_loss, train_acc, gradient["train_grad_norm_sq"] = loss_and_gradient(
+                model, self.objective, self.data.x_train, self.data.y_train)
+        else:
+            train_loss, train_acc = evaluate(model, self.objective, self.data.x_train, self.data.y_train)
         test_loss, test_acc = evaluate(model, self.objective, self.data.x_test, self.data.y_test)
         record = {"epoch": loop.epoch + loop.batch / self.steps_per_epoch, "step": loop.step, "phase": loop.phase,
                   "train_loss": train_loss, "train_accuracy": train_acc, "test_loss": test_loss,
-                  "test_accuracy": test_acc, **self.watch.judge(loop, train_loss, test_loss),
+                  "test_accuracy": test_acc, **self.watch.judge(loop, train_loss, test_loss), **gradient,
                   "wall_s": time.perf_counter() - started}
         loop.metrics.append(record)
         return record

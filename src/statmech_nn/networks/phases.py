@@ -73,10 +73,12 @@ class Schedule:
             target = min(target, loop.batch + c.checkpoint_every - loop.step % c.checkpoint_every)
         return target
 
-    def checkpoint_due(self, loop: LoopState) -> bool:
-        """Whether a periodic checkpoint (``checkpoint_every``) falls on this step."""
+    def checkpoint_due(self, loop: LoopState, epoch_done: bool) -> bool:
+        """Whether a checkpoint falls on this step: every ``checkpoint_epochs``-th epoch's end, or a periodic one
+        (``checkpoint_every`` steps)."""
         every = self.config.checkpoint_every
-        return bool(every) and loop.step % every == 0
+        at_epoch = epoch_done and loop.epoch % self.config.checkpoint_epochs == 0
+        return at_epoch or (bool(every) and loop.step % every == 0)
 
     def tracks_from_start(self) -> bool:
         """A run without a warm-up tracks from step 0."""

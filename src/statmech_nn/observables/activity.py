@@ -16,6 +16,34 @@ r ≤ R is a draw from P(r) = r^{-s}/H_R(s), H_R(s) = Σ_{r≤R} r^{-s}, where R
 seen at least ``min_count`` times (rare patterns have unreliable ranks). σ_s = 1/√(N Var_s(log r)).
 As a cross-check it also fits the discrete power law of the counts themselves (CSN), whose exponent α
 relates to s by α = 1 + 1/s.
+
+Counting a probe. :func:`activity_observables` turns the activations a probe records
+(:func:`statmech_nn.networks.probes.probe`) into 001's four observable classes and 002 Fig. 1's samples:
+
+=============================  ===============================  ===============================================
+variable                       dims                             what
+=============================  ===============================  ===============================================
+``preactivation``              (layer, neuron, sample)          the probe's samples of p(x|q) (002 Fig. 1), as
+``activation``                                                  recorded, with ``neuron_index``
+``pattern_count``              (layer, pattern_rank)            how many inputs produce each distinct binary
+                                                                activation pattern (unit active = output > 0),
+                                                                sorted descending (001 class 2); 0 = padding
+``n_patterns``                 (layer)                          number of distinct patterns
+``unit_activation_frequency``  (layer, unit_rank)               fraction of inputs for which a unit is active,
+                                                                sorted descending (001 class 3); NaN = padding
+``unit_by_rank``               (layer, unit_rank)               which unit has that rank (-1: padding)
+``layer_mean_activation``      (layer, sample)                  per input, the mean ReLU output over the layer's
+                                                                units (001 class 4: its distribution), as recorded
+``layer_active_fraction``      (layer, sample)                  per input, the fraction of active units
+``layer_width``                (layer)                          number of units
+``weight_histogram``           (weight_param, weight_bin)       counts of each weight tensor's entries (001
+                                                                class 1), ``weight_bins`` equal bins over its range
+``weight_bin_edges``           (weight_param, weight_edge)      the bin edges
+``weight_mean``, ``weight_std``  (weight_param)                 moments of each weight tensor
+``label``                      (sample)                         the class of each input
+=============================  ===============================  ===============================================
+
+Raw counts, not fits: power-law (Zipf) exponents and bimodality are fitted by the functions above.
 """
 
 from __future__ import annotations
@@ -23,6 +51,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import xarray as xr
 from scipy.special import logsumexp
 
 from ..errors import DataError
@@ -175,3 +204,67 @@ def fit_zipf(counts, min_count: int = 10) -> ZipfFit:
     csn = fit_powerlaw(counts, discrete=True)
     return ZipfFit(float(s), float(sigma), int(top.size), int(total), int(counts.size), csn.alpha, csn.xmin,
                    float(1.0 / (csn.alpha - 1.0)))
+
+
+_UNPACK_ROWS = 4096     # inputs unpacked at a time when counting unit activity (bounded memory)
+_PASSED_THROUGH = ("preactivation", "activation", "neuron_index", "layer_mean_activation", "layer_width", "label")
+
+
+def _pad(rows: list[np.ndarray], fill) -> np.ndarray:
+    width = max(len(r) for r in rows)
+    out = np.full((len(rows), width), fill, dtype=np.result_type(rows[0].dtype, np.asarray(fill).dtype))
+    for i, r in enumerate(rows):
+        out[i, :len(r)] = r
+    return out
+
+
+def _unit_counts(bits: np.ndarray, width: int) -> np.ndarray:
+    """How many rows of the packed activity ``bits`` (samples, bytes) have each of the ``width`` units active."""
+    counts = np.zeros(width, np.int64)
+    for start in range(0, bits.shape[0], _UNPACK_ROWS):
+        counts += np.unpackbits(bits[start:start + _UNPACK_ROWS], axis=1, count=width).sum(axis=0, dtype=np.int64)
+    return counts
+
+
+def activity_observables(activations: xr.Dataset, weight_bins: int = 200) -> xr.Dataset:
+    """001's observable classes 1-4 (and 002 Fig. 1's samples) counted from a probe's activations (see the module
+    docstring for the variables)."""
+    weight_bins = require_int("weight_bins", weight_bins, 1)
+    missing = set(_PASSED_THROUGH) | {"active_bits", "weight_value", "weight_size"}
+    missing -= set(activations.data_vars)
+    if missing:
+        raise DataError(f"not a probe's activations: no {', '.join(sorted(missing))}")
+    n = activations.sizes["sample"]
+    patterns, frequencies, ranks, fractions = [], [], [], []
+    for i, width in enumerate(activations["layer_width"].values):
+        bits = activations["active_bits"].values[i][:, :-(-int(width) // 8)]
+        patterns.append(packed_pattern_counts(bits))
+        counts = _unit_counts(bits, int(width))
+        by_rank = np.argsort(-counts, kind="stable")
+        ranks.append(by_rank)
+        frequencies.append(counts[by_rank] / n)
+        fractions.append(np.bitwise_count(bits).sum(axis=1) / width)
+    sizes = activations["weight_size"].values
+    weights = np.split(activations["weight_value"].values, np.cumsum(sizes)[:-1])
+    histograms, edges = zip(*(np.histogram(w, bins=weight_bins) for w in weights))
+    data = {
+        "pattern_count": (("layer", "pattern_rank"), _pad(patterns, 0),
+                          {"units": "inputs", "long_name": "inputs per distinct binary activation pattern, by rank"}),
+        "n_patterns": (("layer",), np.array([len(r) for r in patterns]), {"long_name": "distinct patterns"}),
+        "unit_activation_frequency": (("layer", "unit_rank"), _pad(frequencies, np.nan),
+                                      {"units": "1", "long_name": "fraction of inputs activating the unit, by rank"}),
+        "unit_by_rank": (("layer", "unit_rank"), _pad(ranks, -1), {"long_name": "unit index at each rank"}),
+        "layer_active_fraction": (("layer", "sample"), np.stack(fractions),
+                                  {"units": "1", "long_name": "fraction of active units, per input"}),
+        "weight_histogram": (("weight_param", "weight_bin"), np.stack(histograms),
+                             {"units": "weights", "long_name": "counts of weight values per bin"}),
+        "weight_bin_edges": (("weight_param", "weight_edge"), np.stack(edges), {"units": "1"}),
+        "weight_mean": (("weight_param",), np.array([w.mean() for w in weights]), {"units": "1"}),
+        "weight_std": (("weight_param",), np.array([w.std() for w in weights]), {"units": "1"}),
+    }
+    counted = xr.Dataset(data, coords={"layer": activations["layer"].values,
+                                       "weight_param": activations["weight_param"].values})
+    result = xr.merge([activations[list(_PASSED_THROUGH)], counted], combine_attrs="override")
+    result.attrs = {**activations.attrs,
+                    "description": "probes of a frozen network: 002 Fig. 1 and 001 observable classes 1-4"}
+    return result

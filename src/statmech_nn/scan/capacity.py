@@ -2,8 +2,10 @@
 
 003 §III / supp. C C: a network whose capacity exceeds the complexity of its data reaches zero (hinge) risk, the
 "plasticity" phase, with the order parameter OP = ‖∇R‖² nonzero while examples still err; a smaller one stays at
-nonzero risk, "frustration". Each cell trains a bias-free MLP with stochastic gates (:mod:`statmech_nn.networks.gated`)
-full batch on a binary digits task and reports named order parameters (:func:`capacity_cell`). The grid axes:
+nonzero risk, "frustration". Each cell trains a bias-free MLP with stochastic gates (architecture ``gated``,
+:mod:`statmech_nn.networks.gated`) full batch on a binary digits task through the training driver
+(:func:`statmech_nn.networks.training.train`, preset ``capacity`` of :data:`statmech_nn.networks.config.PRESETS`,
+into a temporary run directory) and reports named order parameters (:func:`capacity_cell`). The grid axes:
 
 - ``depth`` (hidden layers) and ``width`` (units per hidden layer): capacity;
 - ``n_train`` (examples) and ``label_noise`` (fraction of examples whose label is replaced by a fair coin): data
@@ -41,6 +43,8 @@ import numpy as np
 import xarray as xr
 
 from ..errors import ConvergenceError, ParameterError
+from ..io import read_json
+from ..networks.config import PRESETS, TrainConfig
 from ..params import GridAxis, require_int, require_nonnegative, require_positive
 from .engine import load_scan, run_scan
 from .spec import ScanSpec
@@ -49,6 +53,7 @@ from .tasks import task
 
 HESSIAN_OPTIONS = {"steps": 40, "probes": 4, "entries": 60, "bootstrap": 100, "skip_same_layer": True}
 AXES = ("depth", "width", "n_train", "label_noise", "temperature")
+_PRESET = PRESETS["capacity"]    # steps (one per epoch: full batch), lr, data set, scaling: the one table of defaults
 
 
 @dataclass(frozen=True)
@@ -60,12 +65,12 @@ class CapacityGrid:
     n_train: tuple[int, ...] = (64, 256, 1024)
     label_noise: tuple[float, ...] = (0.0, 0.5)
     temperature: tuple[float, ...] = (0.0, 0.1)
-    steps: int = 1500
-    lr: float = 3e-3
+    steps: int = _PRESET["epochs"]
+    lr: float = _PRESET["lr"]
     risk_tol: float = 1e-3
     op_tol: float = 1e-6
     stall_tol: float = 0.05
-    dataset: str = "digits-binary"
+    dataset: str = _PRESET["dataset"]
     seed: int = 0
 
     def __post_init__(self):
@@ -95,52 +100,63 @@ class CapacityGrid:
         return [dict(zip(AXES, values)) for values in itertools.product(*(getattr(self, a) for a in AXES))]
 
 
-def _task(dataset: str, n_train: int, label_noise: float, seed: int):
+def cell_dataset(dataset: str, n_train: int, label_noise: float, seed: int) -> str:
+    """The name of a cell's training set (:func:`statmech_nn.networks.data.dataset_options`): a seeded subset of
+    ``n_train`` examples of ``dataset``'s training split with a fraction ``label_noise`` of coin-flipped labels."""
+    return f"{dataset}:subset={n_train},label_noise={label_noise!r},seed={seed}"
+
+
+def _check_size(dataset: str, n_train: int) -> None:
     from ..networks.data import load_dataset
 
-    data = load_dataset(dataset, scaling="standardize")
-    rng = np.random.default_rng([seed, 1])
-    if n_train > data.x_train.shape[0]:
-        raise ParameterError("n_train", n_train, f"at most {data.x_train.shape[0]} (the {dataset} training split)")
-    chosen = rng.permutation(data.x_train.shape[0])[:n_train]
-    x = data.x_train[chosen].reshape(n_train, -1).astype(np.float64)
-    y = data.y_train[chosen].copy()
-    noisy = rng.random(n_train) < label_noise
-    y[noisy] = rng.integers(0, 2, size=int(noisy.sum()))
-    return x, y
+    available = load_dataset(dataset, scaling=_PRESET["scaling"], n_test=1).x_train.shape[0]
+    if n_train > available:
+        raise ParameterError("n_train", n_train, f"at most {available} (the {dataset} training split)")
 
 
 @task
 def capacity_cell(depth: int, width: int, n_train: int, label_noise: float, temperature: float, *,
-                  steps: int = 1500, lr: float = 3e-3, risk_tol: float = 1e-3, op_tol: float = 1e-6,
-                  stall_tol: float = 0.05, dataset: str = "digits-binary",
+                  steps: int = _PRESET["epochs"], lr: float = _PRESET["lr"], risk_tol: float = 1e-3,
+                  op_tol: float = 1e-6, stall_tol: float = 0.05, dataset: str = _PRESET["dataset"],
                   seed: int = 0, hessian: bool = True, torch_threads: int | None = 1) -> dict[str, float]:
-    """Train one cell and return its order parameters by name (see the module doc).
+    """Train one cell through the training driver (preset ``capacity``, in a temporary run directory) and return
+    its order parameters by name (see the module doc).
 
-    ``risk_plateau`` and ``op_plateau`` are the medians of R and OP = ‖∇R‖² over the last 10 % of the steps;
-    ``final_risk`` / ``final_op`` / ``train_error`` are measured after training (averaged over 16 gate draws at T > 0).
+    The driver records, after every (full-batch) step, the risk R and OP = ‖∇R‖² of the train loss;
+    ``risk_plateau`` and ``op_plateau`` are their medians over the last 10 % of the steps; ``final_risk`` /
+    ``final_op`` / ``train_error`` are measured after training (averaged over 16 gate draws at T > 0).
     """
-    import torch
+    from ..networks.data import load_dataset
+    from ..networks.losses import Objective, loss_and_gradient
+    from ..networks.probes import load_trained_model
+    from ..networks.training import METRICS_FILE, train
 
-    from ..networks.gated import bias_free_mlp, fit_hinge
-
-    if torch_threads is not None:
-        torch.set_num_threads(torch_threads)
     started = time.perf_counter()
     depth, width, n_train = (require_int("depth", depth, 1), require_int("width", width, 1),
                              require_int("n_train", n_train, 2))
-    x, y = _task(dataset, n_train, label_noise, seed)
-    model = bias_free_mlp([x.shape[1], *([width] * depth), 1], temperature, seed=seed)
-    fit = fit_hinge(model, x, y, steps=steps, lr=lr)
+    name = cell_dataset(dataset, n_train, label_noise, seed)
+    data = load_dataset(name, scaling=_PRESET["scaling"], n_test=1)
+    widths = "-".join(map(str, (data.input_dim, *([width] * depth), 1)))
+    with tempfile.TemporaryDirectory(prefix="statmech-nn-capacity-cell-") as work:
+        config = TrainConfig.preset("capacity", arch=f"gated:{widths},T={float(temperature)!r}", dataset=name,
+                                    n_test=1, batch_size=n_train, epochs=steps, lr=lr, seed=seed,
+                                    torch_threads=torch_threads, out=str(Path(work) / "cell"))
+        train(config, progress=False)
+        columns = read_json(Path(config.out) / METRICS_FILE)["columns"]
+        model, _ = load_trained_model(config.out)
+    risk, op = np.asarray(columns["train_loss"]), np.asarray(columns["train_grad_norm_sq"])
+    x, y = data.x_train.astype(np.float64), data.y_train
+    final_risk, accuracy, final_op = loss_and_gradient(model, Objective("hinge"), x, y,
+                                                       draws=16 if temperature > 0 else 1)
     tail = slice(int(0.9 * steps), None)
-    op_plateau, risk_plateau = float(np.median(fit.op[tail])), float(np.median(fit.risk[tail]))
-    risk_mid = float(np.median(fit.risk[int(0.4 * steps):max(int(0.5 * steps), int(0.4 * steps) + 1)]))
+    op_plateau, risk_plateau = float(np.median(op[tail])), float(np.median(risk[tail]))
+    risk_mid = float(np.median(risk[int(0.4 * steps):max(int(0.5 * steps), int(0.4 * steps) + 1)]))
     stalled = risk_plateau >= (1.0 - stall_tol) * risk_mid
-    result = {"final_risk": fit.final_risk, "risk_plateau": risk_plateau, "risk_mid": risk_mid,
-              "op_plateau": op_plateau, "final_op": fit.final_op, "train_error": fit.train_error,
+    result = {"final_risk": final_risk, "risk_plateau": risk_plateau, "risk_mid": risk_mid,
+              "op_plateau": op_plateau, "final_op": final_op, "train_error": 1.0 - accuracy,
               "op_dead": float(op_plateau <= op_tol), "stalled": float(stalled),
-              "plastic": float(fit.final_risk <= risk_tol),
-              "frustrated": float(fit.final_risk > risk_tol and (op_plateau <= op_tol or stalled)),
+              "plastic": float(final_risk <= risk_tol),
+              "frustrated": float(final_risk > risk_tol and (op_plateau <= op_tol or stalled)),
               "parameters": float(sum(p.numel() for p in model.parameters()))}
     if hessian:
         result.update(hessian_order_parameters(model, x, y, seed))
@@ -176,7 +192,7 @@ def capacity_scan(grid: CapacityGrid = CapacityGrid(), *, executor=None, store=N
                   progress: bool = True) -> xr.Dataset:
     """Every cell of ``grid`` on the scan engine (``executor``: a local pool by default; ``store``: a Zarr store
     that a re-run resumes, by default a temporary one) as one Dataset over :data:`AXES`."""
-    _task(grid.dataset, max(grid.n_train), 0.0, grid.seed)     # an impossible number of examples fails at once
+    _check_size(grid.dataset, max(grid.n_train))     # an impossible number of examples fails at once
     settings = {k: getattr(grid, k) for k in ("steps", "lr", "risk_tol", "op_tol", "stall_tol", "dataset", "seed")}
     spec = ScanSpec(task="capacity", name="capacity", base={**settings, "hessian": hessian},
                     axes=tuple(GridAxis.from_values(axis, getattr(grid, axis)) for axis in AXES))
