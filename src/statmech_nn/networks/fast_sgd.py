@@ -36,6 +36,8 @@ machine, so the kernel is single-threaded (benchmarks/bench_fast_sgd.py).
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 from numba import njit
@@ -258,13 +260,33 @@ class FastMLPEngine:
         self.x_data = x[rows, cols]
         self.labels = np.asarray(y_train, dtype=np.int64)
         self._set_tracking(tracked)
+        self._allocate_buffers()
+
+    def _allocate_buffers(self) -> None:
+        """The per-step scratch arrays (activations, δ, active units)."""
         total = int(self.b_off[-1])
         self._h = np.zeros(total, dtype=self.dtype)
         self._delta = np.zeros(total, dtype=self.dtype)
         self._active = np.zeros(total, dtype=np.int64)
-        self._n_active = np.zeros(len(layers), dtype=np.int64)
+        self._n_active = np.zeros(len(self.scale), dtype=np.int64)
         self._coefficient = np.zeros(1, dtype=self.dtype)
         self._values = np.zeros(int(self.widths.max()), dtype=self.dtype)
+
+    def sibling(self, model: nn.Module) -> FastMLPEngine:
+        """An engine for another model of the same architecture and dtype, with the same learning rate, L2 rate,
+        tracked parameters and training data (the sparse inputs are shared, not copied)."""
+        layers = linear_layers(model)
+        widths = [layers[0].in_features] + [layer.out_features for layer in layers]
+        dtype = np.float32 if layers[0].weight.dtype == torch.float32 else np.float64
+        if widths != self.widths.tolist() or dtype != self.dtype:
+            raise ParameterError("replica model", f"{widths} {np.dtype(dtype)}",
+                                 f"the architecture {self.widths.tolist()} in {np.dtype(self.dtype)}")
+        other = copy.copy(self)
+        other.model = model
+        other.V, other.b, other.scale = np.empty_like(self.V), np.empty_like(self.b), np.ones_like(self.scale)
+        other.load_from(model)
+        other._allocate_buffers()
+        return other
 
     def _set_tracking(self, tracked: TrackedParameters) -> None:
         flat, layer, is_bias = [], [], []
