@@ -193,6 +193,19 @@ def _backward_update(V, v_off, b, b_off, widths, scale, lr, weight_decay, renorm
 
 
 @njit(cache=True, fastmath=True, nogil=True)
+def _first_layer(weights, scale, bias, x_indptr, x_indices, x_data, start, out, relu):
+    """out[row] = (ReLU of) s · Σ_j x[start + row, j] V[j] + b over the non-zero inputs j, for every row of out."""
+    for row in range(out.shape[0]):
+        o = out[row]
+        o[:] = 0.0
+        n = start + row
+        _accumulate_rows(o, weights, x_indices, x_data, x_indptr[n], x_indptr[n + 1])
+        for i in range(o.shape[0]):
+            value = scale * o[i] + bias[i]
+            o[i] = value if value > 0.0 or not relu else 0.0
+
+
+@njit(cache=True, fastmath=True, nogil=True)
 def sgd_steps(V, v_off, b, b_off, widths, scale, lr, weight_decay, renorm_below, x_indptr, x_indices, x_data,
               labels, samples, track_flat, track_layer, track_is_bias, rows, h, active, n_active, delta,
               coefficient, values):
@@ -251,14 +264,10 @@ class FastMLPEngine:
         self.scale = np.ones(len(layers), dtype=np.float64)
         self.load_from(model)
         self.lr, self.weight_decay, self.renorm_below = float(lr), float(weight_decay), float(renorm_below)
-        x = np.ascontiguousarray(np.asarray(x_train).reshape(len(x_train), -1), dtype=self.dtype)
-        if x.shape[1] != self.widths[0]:
-            raise ParameterError("input width", x.shape[1], f"{self.widths[0]} (the network's input width)")
-        rows, cols = np.nonzero(x)
-        self.x_indptr = np.searchsorted(rows, np.arange(x.shape[0] + 1)).astype(np.int64)
-        self.x_indices = cols.astype(np.int64)
-        self.x_data = x[rows, cols]
+        self.x_indptr, self.x_indices, self.x_data = self._sparse_rows(x_train)
         self.labels = np.asarray(y_train, dtype=np.int64)
+        # sparse forms of evaluated data sets by id(array), each with its array (which keeps the id valid)
+        self._evaluation_sets = {id(x_train): (x_train, (self.x_indptr, self.x_indices, self.x_data))}
         self._set_tracking(tracked)
         self._allocate_buffers()
 
@@ -287,6 +296,14 @@ class FastMLPEngine:
         other.load_from(model)
         other._allocate_buffers()
         return other
+
+    def _sparse_rows(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The samples as compressed sparse rows (indptr, indices, values) in the engine's dtype."""
+        x = np.ascontiguousarray(np.asarray(x).reshape(len(x), -1), dtype=self.dtype)
+        if x.shape[1] != self.widths[0]:
+            raise ParameterError("input width", x.shape[1], f"{self.widths[0]} (the network's input width)")
+        rows, cols = np.nonzero(x)
+        return np.searchsorted(rows, np.arange(x.shape[0] + 1)).astype(np.int64), cols.astype(np.int64), x[rows, cols]
 
     def _set_tracking(self, tracked: TrackedParameters) -> None:
         flat, layer, is_bias = [], [], []
@@ -339,6 +356,37 @@ class FastMLPEngine:
             self.track_layer, self.track_is_bias, rows, self._h, self._active, self._n_active, self._delta,
             self._coefficient, self._values)
         return rows if track else None
+
+    @torch.no_grad()
+    def evaluate(self, x: np.ndarray, y: np.ndarray, chunk: int = 1024) -> tuple[float, float]:
+        """Mean cross-entropy and accuracy of the current weights on (x, y), as ``training.evaluate`` computes them
+        on the torch model, to float rounding (summation order).
+
+        The first layer is a sparse product in numba (only the rows of non-zero inputs: ~150 of 784 on MNIST), the
+        others are dense torch products on W = s V without forming it; the sparse form of ``x`` is kept for the
+        next call with the same array (the training set's is the engine's own)."""
+        key = id(x)
+        if key not in self._evaluation_sets:
+            self._evaluation_sets[key] = (x, self._sparse_rows(x))
+        indptr, indices, values = self._evaluation_sets[key][1]
+        n = len(indptr) - 1
+        labels = torch.as_tensor(np.asarray(y, dtype=np.int64))
+        n_layers = len(self.scale)
+        first = np.empty((min(chunk, n), self.widths[1]), dtype=self.dtype)
+        total, correct = 0.0, 0
+        for start in range(0, n, chunk):
+            stop = min(n, start + chunk)
+            _first_layer(self._matrix(0), self.scale[0], self.b[:self.b_off[1]], indptr, indices, values, start,
+                         first[:stop - start], n_layers > 1)
+            h = torch.from_numpy(first[:stop - start])
+            for layer in range(1, n_layers):
+                bias = torch.from_numpy(self.b[self.b_off[layer]:self.b_off[layer + 1]])
+                h = torch.addmm(bias, h, torch.from_numpy(self._matrix(layer)), alpha=float(self.scale[layer]))
+                if layer < n_layers - 1:
+                    h = torch.relu_(h)
+            total += float(torch.nn.functional.cross_entropy(h, labels[start:stop], reduction="sum"))
+            correct += int((h.argmax(dim=1) == labels[start:stop]).sum())
+        return total / n, correct / n
 
     def state(self) -> dict[str, np.ndarray]:
         """Everything a bitwise resume needs: V, s and b (not W = s V, which is rounded)."""
