@@ -30,7 +30,7 @@ from statmech_nn.networks.data import load_dataset
 from statmech_nn.networks.fast_sgd import FastMLPEngine, sgd_steps
 from statmech_nn.networks.replicas import FastReplicas, replica_seeds
 from statmech_nn.networks.tracking import TrackedParameters
-from statmech_nn.networks.training import epoch_order
+from statmech_nn.networks.driver import epoch_order
 
 LR, WD, SEED, R, K = 2e-3, 5e-4, 0, 2, 64
 ROUNDS, STEPS, CHECK_STEPS = 7, 4000, 2000

@@ -22,7 +22,7 @@ LAYER_NAMES = {CORE: "shared core", ANALYTIC: "analytic models", SOURCES: "sourc
                COMPARISON: "comparison", FRONT: "front ends"}
 LAYERS = {
     "__init__": CORE, "errors": CORE, "params": CORE, "io": CORE, "rng": CORE, "autocorrelation": CORE,
-    "run_directory": CORE, "distributions": CORE, "patterns": CORE, "checks": CORE, "package_data": CORE,
+    "runs": CORE, "distributions": CORE, "patterns": CORE, "checks": CORE, "package_data": CORE,
     "lazy": CORE, "inputs": CORE,
     "quartic": ANALYTIC, "linearized": ANALYTIC, "meanfield": ANALYTIC, "gates": ANALYTIC,
     "sampling": SOURCES, "networks": SOURCES,

@@ -6,7 +6,8 @@ import pytest
 import xarray as xr
 
 from statmech_nn.errors import DataError
-from statmech_nn.io import Dynamics, RunDirectory, RunHeader, Trajectory, TrajectoryWriter, load_dataset, save_dataset
+from statmech_nn.io import Dynamics, RunHeader, Trajectory, TrajectoryWriter, load_dataset, save_dataset
+from statmech_nn.runs.directory import RunDirectory
 
 
 def test_trajectory_round_trip_keeps_every_field(tmp_path):

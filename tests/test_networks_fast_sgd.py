@@ -21,7 +21,8 @@ from statmech_nn.networks.fast_sgd import FastMLPEngine
 from statmech_nn.networks.losses import Objective
 from statmech_nn.networks.steppers import TorchStepper
 from statmech_nn.networks.tracking import TrackedParameters
-from statmech_nn.networks.training import epoch_order, evaluate
+from statmech_nn.networks.driver import epoch_order
+from statmech_nn.networks.metrics import evaluate
 
 LR, WD, N_STEPS = 2e-3, 5e-4, 10_000
 

@@ -13,7 +13,7 @@ from statmech_nn.networks.losses import Objective
 from statmech_nn.networks.replicas import FastReplicas, TorchReplicas, replica_seeds
 from statmech_nn.networks.steppers import TorchStepper
 from statmech_nn.networks.tracking import TrackedParameters
-from statmech_nn.networks.training import epoch_order
+from statmech_nn.networks.driver import epoch_order
 
 LR, WD, SEED, R, STEPS = 2e-3, 5e-4, 5, 3, 3000
 ARCH = Architecture.parse("mlp:64-32-16-10")

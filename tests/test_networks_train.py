@@ -16,8 +16,9 @@ import pytest
 
 from statmech_nn.cli import main
 from statmech_nn.errors import ParameterError
-from statmech_nn.io import RunDirectory, Trajectory
-from statmech_nn.networks.checkpoint import list_checkpoints
+from statmech_nn.io import Trajectory
+from statmech_nn.runs.directory import RunDirectory
+from statmech_nn.networks.torch_checkpoint import list_checkpoints
 from statmech_nn.networks.config import TrainConfig
 from statmech_nn.networks import equilibrium
 from statmech_nn.networks.equilibrium import EquilibriumCriterion, WeightCriterion

@@ -8,7 +8,7 @@ import xarray as xr
 
 from statmech_nn.errors import DataError
 from statmech_nn.io import read_json
-from statmech_nn.run_directory import command_line, figure_path, open_run, save_results
+from statmech_nn.runs.directory import command_line, figure_path, open_run, save_results
 
 
 def test_the_command_reads_back_to_the_same_options():

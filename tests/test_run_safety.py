@@ -16,10 +16,9 @@ import pytest
 
 from statmech_nn.cli import main
 from statmech_nn.io import Trajectory, read_json, write_json
-from statmech_nn.networks import training
-from statmech_nn.networks.checkpoint import list_checkpoints
+from statmech_nn.networks.torch_checkpoint import TrainingStore, list_checkpoints
 from statmech_nn.sampling import chains as chains_module
-from statmech_nn.sampling.store import CHECKPOINT_FILE, RunStore
+from statmech_nn.sampling.chain_store import CHECKPOINT_FILE, ChainStore
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "NUMBA_NUM_THREADS": "1"}
@@ -62,23 +61,23 @@ def assert_same_bits(a, b):
 
 def stop_train_at_checkpoint(monkeypatch, n: int, before: bool = False):
     """Ctrl-C at the n-th training checkpoint (before or after it is written)."""
-    original, calls = training.save_checkpoint, []
+    original, calls = TrainingStore.save_checkpoint, []
 
-    def save(*args, **kwargs):
+    def save(self, *args, **kwargs):
         calls.append(1)
         if before and len(calls) == n:
             raise KeyboardInterrupt
-        path = original(*args, **kwargs)
+        path = original(self, *args, **kwargs)
         if len(calls) == n:
             raise KeyboardInterrupt
         return path
 
-    monkeypatch.setattr(training, "save_checkpoint", save)
+    monkeypatch.setattr(TrainingStore, "save_checkpoint", save)
 
 
 def stop_sampler_at_checkpoint(monkeypatch, n: int, before: bool = False):
     """Ctrl-C at the n-th sampler checkpoint (before or after it is written)."""
-    original, calls = RunStore.save_checkpoint, []
+    original, calls = ChainStore.save_checkpoint, []
 
     def save(self, *args, **kwargs):
         calls.append(1)
@@ -88,7 +87,7 @@ def stop_sampler_at_checkpoint(monkeypatch, n: int, before: bool = False):
         if len(calls) == n:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(RunStore, "save_checkpoint", save)
+    monkeypatch.setattr(ChainStore, "save_checkpoint", save)
 
 
 # 1. the run directory is the one named by --out --------------------------------------------------------------

@@ -24,7 +24,8 @@ import pytest
 import statmech_nn
 from statmech_nn.cli import main
 from statmech_nn.errors import DataError
-from statmech_nn.run_directory import claim, inside, replaced_path
+from statmech_nn.runs.claim import claim, replaced_path
+from statmech_nn.runs.directory import inside
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "NUMBA_NUM_THREADS": "1"}
@@ -319,7 +320,7 @@ def test_one_store_one_lock_whatever_its_spelling(held, asked, tmp_path, capsys)
 def test_a_full_disk_during_scan_is_one_line_no_partial_file_and_resumable(tmp_path, capsys, monkeypatch):
     import xarray as xr
 
-    from statmech_nn.scan import store as store_module
+    from statmech_nn.scan import scan_store as store_module
 
     (tmp_path / "s.toml").write_text(QUARTIC_SPEC)
     argv = ["scan", tmp_path / "s.toml", "--out", tmp_path / "s.nc", "--no-figures", "--workers", "1", "--json"]

@@ -7,7 +7,7 @@ import pytest
 
 from statmech_nn.cli import main
 from statmech_nn.io import Trajectory, load_dataset, read_json
-from statmech_nn.sampling.runs import quartic_run
+from statmech_nn.sampling.sampler_runs import quartic_run
 from statmech_nn.scan.langevin_bias import langevin_bias
 from statmech_nn.quartic import QuarticModel
 

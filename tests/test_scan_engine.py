@@ -20,7 +20,7 @@ from statmech_nn.params import GridAxis
 from statmech_nn.scan.engine import load_scan, run_scan
 from statmech_nn.scan.executors import DaskExecutor, LocalPool
 from statmech_nn.scan.spec import ScanSpec
-from statmech_nn.scan.store import block_shape
+from statmech_nn.scan.scan_store import block_shape
 
 import scan_tasks  # noqa: F401 - a user's task module is imported by the program before a spec names it (issue 20)
 
@@ -88,7 +88,7 @@ def test_blocks_take_whole_trailing_axes(shape, cells, expected):
 
 
 def test_blocks_tile_the_grid_once(tmp_path):
-    from statmech_nn.scan.store import ScanStore
+    from statmech_nn.scan.scan_store import ScanStore
 
     spec = ScanSpec.from_dict({"scan": {"task": "quartic"}, "model": {}}, ["model.g=1:2:7", "model.alpha=1:2:5"])
     store = ScanStore.open(tmp_path / "s.zarr", spec, 8)

@@ -35,10 +35,6 @@ import errno
 import hashlib
 import json
 import os
-import platform
-import subprocess
-import sys
-import time
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -658,67 +654,3 @@ def read_spec_tables(path, allowed, what: str, arrays=()) -> dict:
         if not all(isinstance(entry, dict) for entry in entries):
             raise DataError(f"{path}: [{name}] must be a table, got {type(table).__name__}")
     return tables
-
-
-def git_revision() -> str | None:
-    """The git revision of the source tree this package runs from, if it is a checkout."""
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
-                             capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if out.returncode != 0:
-        return None
-    return out.stdout.strip() or None
-
-
-class RunDirectory:
-    """A run directory: ``run.json``, ``trajectory.h5``, ``observables.nc``, ``figures/``, ``report.html``."""
-
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-
-    @property
-    def run_file(self) -> Path:
-        return self.path / RUN_FILE
-
-    @property
-    def trajectory(self) -> Path:
-        return self.path / TRAJECTORY_FILE
-
-    @property
-    def observables(self) -> Path:
-        return self.path / OBSERVABLES_FILE
-
-    @property
-    def figures(self) -> Path:
-        return self.path / FIGURES_DIR
-
-    @property
-    def report(self) -> Path:
-        return self.path / REPORT_FILE
-
-    def create(self) -> RunDirectory:
-        self.figures.mkdir(parents=True, exist_ok=True)
-        return self
-
-    def write_run_info(self, *, command: list[str], parameters: dict, seed=None, device: str = "cpu",
-                       **extra) -> Path:
-        """Write ``run.json``: everything needed to re-run this command from the file alone."""
-        payload = {
-            "command": list(command),
-            "parameters": parameters,
-            "seed": seed,
-            "device": device,
-            "package_version": __version__,
-            "git_revision": git_revision(),
-            "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "outcome": "running",
-            **extra,
-        }
-        return write_json(self.run_file, payload)
-
-    def read_run_info(self) -> dict:
-        return read_json(self.run_file)

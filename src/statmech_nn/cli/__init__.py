@@ -44,7 +44,7 @@ def build_parser(command: str | None = None) -> Parser:
 
 def _add_overwrite(parser: argparse.ArgumentParser) -> None:
     """Give every command that writes ``--out`` the flag ``--overwrite`` (an existing run is never replaced
-    without it; :func:`statmech_nn.run_directory.claim`)."""
+    without it; :func:`statmech_nn.runs.claim.claim`)."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for sub in dict.fromkeys(action.choices.values()):
@@ -56,15 +56,17 @@ def _add_overwrite(parser: argparse.ArgumentParser) -> None:
 
 def _run(args) -> int | None:
     """Call the command's handler; a command that writes ``--out`` does so as its one writer, and its outcome is
-    recorded in the run.json it writes (:func:`statmech_nn.run_directory.claim`)."""
+    recorded in the run.json it writes (:func:`statmech_nn.runs.claim.claim`). One claim per ``--out``: a command
+    whose library claims ``--out`` itself (``set_defaults(claims_out=True)``: ``train``, ``sample quartic``,
+    ``sample linearized``, ``validate``) is not claimed here."""
     out = getattr(args, "out", None)
-    if not out:
+    if not out or getattr(args, "claims_out", False):
         return args.handler(args)
-    from ..run_directory import claim
+    from ..runs.claim import claim
 
     out = getattr(args, "claimed", lambda path: path)(out)   # the store behind --out (scan: X.nc keeps X.zarr)
     with claim(out, resume=getattr(args, "resume", False), overwrite=getattr(args, "overwrite", False),
-               reuse=args.command in ("validate", "scan")):   # a scan store checks it is the same scan
+               reuse=args.command == "scan"):   # a scan store checks it is the same scan
         return args.handler(args)
 
 

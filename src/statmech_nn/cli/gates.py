@@ -170,7 +170,7 @@ def _circuits(args) -> None:
     from ..observables.circuit_symmetry import circuit_symmetry
     from ..params import require_int
     from ..report.gates_figures import circuit_histograms
-    from ..run_directory import flag_incomplete, require_complete
+    from ..runs.outcome import flag_incomplete, require_complete
 
     inputs = require_int("inputs", args.inputs, 1)
     paths = require_int("paths", args.paths, 1)
@@ -211,7 +211,7 @@ def _capacity(args) -> None:
     from ..io import save_dataset
     from ..report.gates_figures import capacity_phase_figure
     from ..scan.capacity import CapacityGrid, capacity_scan, phase_boundary
-    from ..run_directory import claim
+    from ..runs.claim import claim
     from ..scan.executors import LocalPool
 
     _require_networks_budget(args, _ints(args.depths), _ints(args.widths), max(_ints(args.n_train)), args.steps)

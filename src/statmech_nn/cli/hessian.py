@@ -63,7 +63,7 @@ def _hessian(args) -> int:
     from ..networks.hessian import operator_from_run
     from ..observables.hessian_measure import HessianOptions, measure_hessian
     from ..report.plasticity import hessian_figures
-    from ..run_directory import require_complete
+    from ..runs.outcome import require_complete
 
     out = Path(args.out)      # claimed by the command line: never overwritten without --overwrite
     if not (Path(args.run_dir) / "run.json").is_file():

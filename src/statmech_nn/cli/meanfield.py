@@ -82,7 +82,7 @@ def _load_matrix(path: str, name: str) -> np.ndarray:
 
 def _write_run(words: list[str], parameters: dict, dataset, plot, figure_name: str) -> dict:
     """run.json (re-runnable from its command), observables.nc and figures/<figure_name>.png in ``--out``."""
-    from ..run_directory import command_line, figure_path, open_run, save_results
+    from ..runs.directory import command_line, figure_path, open_run, save_results
     directory = open_run(parameters["out"], command=command_line(words, parameters), parameters=parameters)
     return save_results(directory, dataset=dataset, figures={figure_path(figure_name): plot})
 

@@ -69,7 +69,7 @@ def register(subparsers) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_large_flag(parser)
     add_json_flag(parser)
-    parser.set_defaults(handler=_train)
+    parser.set_defaults(handler=_train, claims_out=True)   # train claims --out
 
     probe_parser = add_command(subparsers, "probe")
     probe_parser.add_argument("run_dir", help="a run directory written by statmech-nn train")
@@ -171,7 +171,7 @@ def _probe(args) -> int:
     from ..networks.data import load_dataset
     from ..report.probe_figures import write_probe_outputs
     from ..networks.probes import probe
-    from ..run_directory import flag_incomplete, require_complete
+    from ..runs.outcome import flag_incomplete, require_complete
 
     neurons = require_int("neurons", args.neurons, 1)
     samples = require_int("max-samples", args.max_samples, 1) if args.max_samples is not None else max(

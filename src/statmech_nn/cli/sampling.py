@@ -22,12 +22,12 @@ from ..errors import ConvergenceError, ParameterError
 from ..linearized import load_model
 from ..params import GridAxis, require_budget, require_int, require_positive
 from ..report.bias_figures import plot_bias
-from ..run_directory import command_line, open_run, save_results
+from ..runs.directory import command_line, open_run, save_results
 from ..sampling.langevin import INTEGRATORS
 from ..sampling.linearized_sampler import LINEARIZED_DEFAULTS, LINEARIZED_METHODS
 from ..sampling.metropolis import DEFAULT_STEP_SCALE
 from ..sampling.quartic import DEFAULT_DT, DEFAULT_EPSILON, METHODS
-from ..sampling.runs import linearized_run, quartic_run
+from ..sampling.sampler_runs import linearized_run, quartic_run
 from ..scan.langevin_bias import BIAS_FIGURE, BIAS_FILE, DEFAULT_SLOW_TIME, bias_summary, langevin_bias
 from ..quartic.parameters import NAMES
 from ._common import add_command, add_json_flag, add_large_flag, emit, out_path, positive, seed
@@ -48,7 +48,7 @@ def register(subparsers) -> None:
                          help="langevin: euler (Euler-Maruyama) or exponential (exact OU step for x)")
     quartic.add_argument("--step-scale", type=positive, default=DEFAULT_STEP_SCALE, help="proposal scale factor (mh)")
     _add_run_options(quartic)
-    quartic.set_defaults(handler=_quartic)
+    quartic.set_defaults(handler=_quartic, claims_out=True)   # quartic_run claims --out
 
     bias = commands.add_parser("quartic-bias",
                                help="KS distance of Langevin's q-marginal to the exact one over (epsilon, dt)")
@@ -73,7 +73,7 @@ def register(subparsers) -> None:
     linearized.add_argument("--dt", type=positive, help="Langevin step in q's time (default: " + ", ".join(
         f"{method} {value['dt']:g}" for method, value in LINEARIZED_DEFAULTS.items()) + ")")
     _add_run_options(linearized, steps=None)
-    linearized.set_defaults(handler=_linearized)
+    linearized.set_defaults(handler=_linearized, claims_out=True)   # linearized_run claims --out
 
 
 def _add_run_options(parser, steps: int | None = 20000) -> None:
@@ -140,7 +140,7 @@ def _quartic(args) -> int:
     summary = quartic_run(model_from_args(args), args.method, chains=args.chains, steps=args.steps, seed=args.seed,
                           epsilon=args.epsilon, dt=args.dt, burn_in=args.burn_in, thin=args.thin,
                           step_scale=args.step_scale, integrator=args.integrator, out=args.out, resume=args.resume,
-                          command=_command(args, "quartic", _QUARTIC_NAMES))
+                          overwrite=args.overwrite, command=_command(args, "quartic", _QUARTIC_NAMES))
     return _finish(summary, args)
 
 
@@ -189,5 +189,5 @@ def _linearized(args) -> int:
     _require_run_budget(args, args.steps, flops_per_step=model.n_neurons ** 3)
     summary = linearized_run(model, args.method, dt=args.dt, chains=args.chains, steps=args.steps,
                              seed=args.seed, burn_in=args.burn_in, thin=args.thin, out=args.out, resume=args.resume,
-                             command=_command(args, "linearized", _LINEARIZED_NAMES))
+                             overwrite=args.overwrite, command=_command(args, "linearized", _LINEARIZED_NAMES))
     return _finish(summary, args)

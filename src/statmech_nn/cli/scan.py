@@ -104,7 +104,7 @@ def figures_directory(store: Path) -> Path:
 def _cells_done(store: Path, cells: int) -> str:
     """"2 of 6 cells done", read from the store (what a resumed scan will not compute again)."""
     from ..scan.engine import load_scan
-    from ..scan.store import DONE
+    from ..scan.scan_store import DONE
 
     try:
         done = int((load_scan(store)["status"] == DONE).sum())

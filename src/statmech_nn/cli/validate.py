@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from ..run_directory import claim, command_line, plain_name
+from ..runs.claim import claim
+from ..runs.directory import command_line, plain_name
 from ._common import add_command, add_json_flag, add_large_flag, emit, out_path
 
 
@@ -20,7 +21,7 @@ def register(subparsers) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_large_flag(parser)
     add_json_flag(parser)
-    parser.set_defaults(handler=_validate)
+    parser.set_defaults(handler=_validate, claims_out=True)   # claimed below, the default --out too
 
 
 def _output(args, spec) -> str:

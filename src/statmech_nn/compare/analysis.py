@@ -64,7 +64,8 @@ from .verdicts import (STATIONARITY_PREFIX, Verdict, headline, merge_columns, ne
                        representative_columns, stationarity_columns, summary_text)
 from ..errors import DataError, ParameterError, StatmechError
 from ..inputs import real_array
-from ..io import OBSERVABLES_FILE, Dynamics, RunDirectory, Trajectory, save_dataset, write_json
+from ..io import OBSERVABLES_FILE, Dynamics, Trajectory, save_dataset, write_json
+from ..runs.directory import RunDirectory
 from ..observables.activity import bimodality, fit_zipf, pattern_counts
 from ..observables.fluctuations import MODES, fluctuation_densities, fluctuation_samples, uniform_step
 from ..observables.powerlaw import fit_powerlaw

@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import DataError, ParameterError, StatmechError
-from ..io import RunDirectory
+from ..runs.directory import RunDirectory
 from ..networks import TrainConfig, probe, train
 from ..report.probe_figures import write_probe_outputs
 from ..observables.activity import Bimodality, ZipfFit, bimodality, fit_zipf

@@ -24,7 +24,8 @@ from contextlib import contextmanager
 
 from ..compare.claims import run_claims
 from ..compare.verdicts import bimodality_verdict
-from ..io import SUMMARY_FILE, RunDirectory, write_json
+from ..io import SUMMARY_FILE, write_json
+from ..runs.directory import RunDirectory
 from ..report.analysis import AnalysisOptions, analyze
 from ..report.validation import write_validation_report
 from .network import probe_network, train_network

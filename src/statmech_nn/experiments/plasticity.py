@@ -32,12 +32,13 @@ from pathlib import Path
 from ..compare.claims import run_claims
 from ..compare.plasticity import DEFAULT_ACCEPTANCE, control_answers, verdicts
 from ..errors import DataError
-from ..io import RunDirectory, load_dataset, read_json, read_spec_tables, read_toml, save_dataset, write_json
+from ..io import load_dataset, read_json, read_spec_tables, read_toml, save_dataset, write_json
+from ..runs.directory import RunDirectory
 from ..networks import TrainConfig, train
 from ..networks.hessian import operator_from_run
 from ..observables.hessian_measure import HessianOptions, measure_hessian
 from ..report.plasticity import write_plasticity_report
-from ..run_directory import inside, plain_name
+from ..runs.directory import inside, plain_name
 
 KIND = "plasticity"
 ROLES = ("main", "control")

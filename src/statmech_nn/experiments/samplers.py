@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import RunDirectory, Trajectory
+from ..io import Trajectory
+from ..runs.directory import RunDirectory
 from ..report.analysis import AnalysisOptions, analyze
-from ..run_directory import command_line
-from ..sampling.runs import quartic_run
+from ..runs.directory import command_line
+from ..sampling.sampler_runs import quartic_run
 from ..quartic import QuarticModel
 from .spec import ExperimentSpec
 

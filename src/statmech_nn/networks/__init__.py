@@ -20,9 +20,9 @@ from ..lazy import lazy_exports
 
 _EXPORTS = {
     "ArrayDataset": "data", "load_dataset": "data", "Architecture": "architectures", "TrainConfig": "config",
-    "TrainResult": "training", "train": "training", "evaluate": "training", "probe": "probes",
+    "TrainResult": "training", "train": "training", "evaluate": "metrics", "probe": "probes",
     "FastMLPEngine": "fast_sgd", "EquilibriumCriterion": "equilibrium",
-    "TrackedParameters": "tracking", "track": "tracker", "Tracker": "tracker", "epoch_order": "training",
+    "TrackedParameters": "tracking", "track": "tracker", "Tracker": "tracker", "epoch_order": "driver",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -16,7 +16,7 @@ from torch import nn
 
 from ..errors import DataError
 from .architectures import Architecture
-from .checkpoint import list_checkpoints, load_checkpoint, load_model_arrays, CHECKPOINT_DIR
+from .torch_checkpoint import list_checkpoints, load_checkpoint, load_model_arrays, CHECKPOINT_DIR
 from .config import TrainConfig
 from .data import ArrayDataset, load_dataset
 from .gated import StochasticGate

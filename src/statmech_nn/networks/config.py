@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from ..errors import DataError, ParameterError
-from ..io import RunDirectory
-from .. import run_directory
+from ..runs.directory import RunDirectory
+from ..runs.directory import command_line as rerun_command
 from ..params import require_int, require_nonnegative, require_positive
 from .data import SCALINGS
 from .equilibrium import EQUILIBRIUM_CRITERIA, EquilibriumCriterion
@@ -124,5 +124,5 @@ class TrainConfig:
 
     def command_line(self) -> list[str]:
         """An equivalent ``statmech-nn train`` command line (what run.json records as the command)."""
-        return run_directory.command_line(["train"], {key: ",".join(value) if isinstance(value, list) else value
-                                                      for key, value in self.to_dict().items()})
+        return rerun_command(["train"], {key: ",".join(value) if isinstance(value, list) else value
+                                         for key, value in self.to_dict().items()})

@@ -47,7 +47,7 @@ from ..errors import DataError, ParameterError
 from ..params import require_int
 from ..patterns import packed_pattern_counts
 from .architectures import Architecture
-from .checkpoint import checkpoint_at, latest_checkpoint, load_model_arrays
+from .torch_checkpoint import checkpoint_at, latest_checkpoint, load_model_arrays
 from .data import ArrayDataset, load_dataset
 from .device import resolve_dtype
 from .config import TrainConfig

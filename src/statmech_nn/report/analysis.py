@@ -17,7 +17,8 @@ from pathlib import Path
 from ..compare import analysis as computed
 from ..compare.analysis import AnalysisOptions
 from ..errors import DataError
-from ..io import FIGURES_DIR, SUMMARY_FILE, Dynamics, RunDirectory, write_json
+from ..io import FIGURES_DIR, SUMMARY_FILE, Dynamics, write_json
+from ..runs.directory import RunDirectory
 from ..params import jsonable
 from . import figures
 

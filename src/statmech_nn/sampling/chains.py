@@ -4,7 +4,7 @@ A kernel advances C chains by n steps in place (its state: positions and one RNG
 :mod:`statmech_nn.rng`) and records every ``thin``-th step. :func:`run_blocks` calls it first
 for the burn-in (nothing recorded), then block by block, so that a progress bar (tqdm, stderr, with a
 rate) can move, so that a run streams into its run directory and resumes from a checkpoint
-(:mod:`statmech_nn.sampling.store`), and so that the result does not depend on the block size: the same
+(:mod:`statmech_nn.sampling.chain_store`), and so that the result does not depend on the block size: the same
 seed gives the same bits for any blocking and any number of threads.
 """
 
@@ -19,7 +19,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import DataError, DivergenceError, ParameterError
-from ..io import SUMMARY_FILE, Dynamics, RunDirectory, Trajectory, write_json
+from ..io import SUMMARY_FILE, Dynamics, Trajectory, write_json
+from ..runs.directory import RunDirectory
 from ..params import require_int
 
 # Each block of a run holds about this many chain-steps (a fraction of a second of work).
@@ -155,7 +156,7 @@ def run_blocks(kernel: Kernel, length: RunLength, q_dim: int, x_dim: int, *, des
     A non-finite chain raises :class:`DivergenceError` (a ConvergenceError; its run records ``diverged``).
     ``progress=None`` shows the bar only on a terminal.
 
-    With a :class:`~statmech_nn.sampling.store.RunStore`, every block's rows are appended to its
+    With a :class:`~statmech_nn.sampling.chain_store.ChainStore`, every block's rows are appended to its
     trajectory and ``state`` (the arrays the kernel advances, by name) is checkpointed after the block;
     a store reopened from a checkpoint restores ``state`` and continues with the next block.
     """

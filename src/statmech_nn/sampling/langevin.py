@@ -161,7 +161,7 @@ def sample_quartic_langevin(model: QuarticModel, *, epsilon: float, dt: float, c
     ``integrator``: "euler" (Euler–Maruyama) or "exponential" (x by exponential Euler, q by Euler).
     Raises NotNormalizableError up front when p(q) does not exist (e.g. μ = 0 with λx < 0, where the
     x-dynamics diverges), and ConvergenceError if a chain diverges (reduce ``dt``). ``store``: a
-    :class:`~statmech_nn.sampling.store.RunStore` to stream into (and resume from).
+    :class:`~statmech_nn.sampling.chain_store.ChainStore` to stream into (and resume from).
     """
     epsilon = require_positive("epsilon", epsilon)
     dt = require_positive("dt", dt)

@@ -117,7 +117,7 @@ def sample_linearized_chains(model: LinearizedModel, method: str, *, dt: float, 
                              progress: bool | None = None, store=None) -> ChainRun:
     """Langevin or MALA chains on p(q) of the linearized network, with exact x|q at the recorded steps.
 
-    ``store``: a :class:`~statmech_nn.sampling.store.RunStore` to stream into (and resume from).
+    ``store``: a :class:`~statmech_nn.sampling.chain_store.ChainStore` to stream into (and resume from).
     """
     if method not in LINEARIZED_METHODS:
         raise ParameterError("method", method, "one of " + ", ".join(LINEARIZED_METHODS))

@@ -113,7 +113,7 @@ def sample_quartic_mh(model: QuarticModel, *, chains: int, steps: int, seed, bur
                       progress: bool | None = None, store=None) -> ChainRun:
     """Run ``chains`` Metropolis-within-Gibbs chains of ``steps`` sweeps each (burn-in included).
 
-    ``store``: a :class:`~statmech_nn.sampling.store.RunStore` to stream into (and resume from).
+    ``store``: a :class:`~statmech_nn.sampling.chain_store.ChainStore` to stream into (and resume from).
     """
     step_scale = require_positive("step_scale", step_scale)
     length = RunLength.of(chains, steps, burn_in, thin)

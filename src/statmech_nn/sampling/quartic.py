@@ -28,7 +28,7 @@ def sample_quartic(model: QuarticModel, method: str, *, chains: int, steps: int,
     """Samples of p(x, q) by ``method``; ``epsilon``/``dt``/``integrator`` are used by langevin, ``step_scale`` by mh.
 
     For "exact", ``steps`` is the number of independent draws per chain (no burn-in, no thinning).
-    ``store`` (mh, langevin): a :class:`~statmech_nn.sampling.store.RunStore` to stream into and resume from.
+    ``store`` (mh, langevin): a :class:`~statmech_nn.sampling.chain_store.ChainStore` to stream into and resume from.
     """
     if method == "exact":
         return sample_quartic_exact(model, chains=chains, steps=steps, seed=seed)

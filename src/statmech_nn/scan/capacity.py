@@ -44,7 +44,7 @@ from ..errors import ConvergenceError, ParameterError
 from ..params import GridAxis, require_int, require_nonnegative, require_positive
 from .engine import load_scan, run_scan
 from .spec import ScanSpec
-from .store import BOOKKEEPING
+from .scan_store import BOOKKEEPING
 from .tasks import task
 
 HESSIAN_OPTIONS = {"steps": 40, "probes": 4, "entries": 60, "bootstrap": 100, "skip_same_layer": True}

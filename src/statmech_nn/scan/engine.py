@@ -22,7 +22,7 @@ from ..errors import DataError
 from ..params import require_int
 from .executors import LocalPool
 from .spec import ScanSpec
-from .store import DONE, FAILED, ScanStore, read_store
+from .scan_store import DONE, FAILED, ScanStore, read_store
 from .tasks import DEFAULT_CHUNK, check_spec, execute, resolve
 
 IN_FLIGHT_PER_WORKER = 2

@@ -1,12 +1,12 @@
 """A sampler run into its run directory (DESIGN: run directory): streamed block by block, checkpointed, resumable.
 
 :func:`quartic_run` and :func:`linearized_run` sample, summarize against the exact reference and, with ``out``,
-write ``run.json`` (with the ``command`` that re-runs them, see :func:`statmech_nn.run_directory.command_line`),
+write ``run.json`` (with the ``command`` that re-runs them, see :func:`statmech_nn.runs.directory.command_line`),
 ``trajectory.h5`` and ``summary.json``. Markov chains stream into the directory through a
-:class:`~statmech_nn.sampling.store.RunStore`, so that an interrupted run keeps its checkpoint and continues with
-``resume=True`` (after :func:`statmech_nn.run_directory.open_run` has checked that the directory holds the same
+:class:`~statmech_nn.sampling.chain_store.ChainStore`, so that an interrupted run keeps its checkpoint and continues
+with ``resume=True`` (after :func:`statmech_nn.runs.directory.open_run` has checked that the directory holds the same
 run); exact draws are one vectorized call and are written when done. The directory is claimed first
-(:func:`statmech_nn.run_directory.claim`: one writer, never overwritten without ``overwrite``, the outcome in
+(:func:`statmech_nn.runs.claim.claim`: one writer, never overwritten without ``overwrite``, the outcome in
 run.json).
 """
 
@@ -19,32 +19,33 @@ from ..errors import ParameterError
 from ..io import SUMMARY_FILE, Dynamics, RunHeader, save_dataset, write_json
 from ..linearized import LinearizedModel
 from ..params import jsonable
-from ..run_directory import claim, open_run
+from ..runs.claim import claim
+from ..runs.directory import open_run
 from ..quartic import QuarticModel
 from .chains import write_run_directory
 from .langevin import INTEGRATORS
 from .linearized_sampler import sample_linearized
 from .metropolis import DEFAULT_STEP_SCALE
 from .quartic import DEFAULT_DT, DEFAULT_EPSILON, quartic_reference, quartic_trajectory, sample_quartic
-from .store import CHECKPOINT_FILE, RunStore
+from .chain_store import ChainStore, has_checkpoint
 from .summary import summarize
 
 EXPANSION_FILE = "expansion.nc"
 
 
 def _store(out, resume: bool, command: Sequence[str], parameters: dict, chains: int, seed, *, names, x_dim,
-           source: str, dynamics: Dynamics) -> RunStore:
+           source: str, dynamics: Dynamics) -> ChainStore:
     """The streaming store of ``out``: a new run (run.json first), or, resuming, the interrupted one (from step 0
     when it was killed before its first checkpoint)."""
     directory = open_run(out, command=command, parameters=parameters, seed=seed, resume=resume)
-    started = (directory.path / CHECKPOINT_FILE).is_file() or (directory.path / SUMMARY_FILE).is_file()
+    started = has_checkpoint(directory.path) or (directory.path / SUMMARY_FILE).is_file()
     if resume and started:
-        return RunStore.reopen(out, chains=chains)
+        return ChainStore.reopen(out, chains=chains)
     header = RunHeader(source, jsonable(parameters["model"]), dynamics, seed)
-    return RunStore.create(out, names=names, chains=chains, x_dim=x_dim, header=header)
+    return ChainStore.create(out, names=names, chains=chains, x_dim=x_dim, header=header)
 
 
-def _streamed(store: RunStore | None, sample, run_of, metadata: dict):
+def _streamed(store: ChainStore | None, sample, run_of, metadata: dict):
     """Run ``sample(store)``; close the store if it is interrupted (the checkpoint stays for a resume),
     else finish it with the metadata of the ChainRun ``run_of(result)``."""
     try:

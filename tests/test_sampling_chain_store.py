@@ -8,7 +8,7 @@ import pytest
 from statmech_nn.cli import main
 from statmech_nn.io import Trajectory
 from statmech_nn.sampling import chains as chains_module
-from statmech_nn.sampling.store import CHECKPOINT_FILE, RunStore
+from statmech_nn.sampling.chain_store import CHECKPOINT_FILE, ChainStore
 
 ARGS = ["sample", "quartic", "--lambda-x", "-0.3", "--g", "1", "--lambda-q", "1", "--alpha", "0.5", "--beta", "1",
         "--mu", "0.5", "--chains", "4", "--steps", "3000", "--thin", "5", "--seed", "2", "--json"]
@@ -21,7 +21,7 @@ def small_blocks(monkeypatch):
 
 def interrupt_after(monkeypatch, checkpoints):
     """Make the run stop (as by Ctrl-C) right after its ``checkpoints``-th checkpoint."""
-    original = RunStore.save_checkpoint
+    original = ChainStore.save_checkpoint
     calls = []
 
     def save_then_stop(self, *args, **kwargs):
@@ -30,7 +30,7 @@ def interrupt_after(monkeypatch, checkpoints):
         if len(calls) == checkpoints:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(RunStore, "save_checkpoint", save_then_stop)
+    monkeypatch.setattr(ChainStore, "save_checkpoint", save_then_stop)
 
 
 @pytest.mark.parametrize("method", ["mh", "langevin"])

@@ -1,4 +1,5 @@
-"""Training checkpoints as HDF5 (no pickles): enough to resume a run bit for bit.
+"""Training checkpoints as HDF5 (no pickles): enough to resume a run bit for bit; :class:`TrainingStore`, the
+checkpoint store of a training run (:mod:`statmech_nn.runs.checkpoints`).
 
 ``checkpoints/step-<12-digit step>.h5`` holds
 
@@ -26,7 +27,10 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..io import _json_default, array_digest, ensure_space
+from ..io import RunHeader, TrajectoryWriter, _json_default, array_digest, ensure_space
+from ..runs.directory import RunDirectory
+from ..runs.checkpoints import RowDigests, newest_intact, reopen_rows
+from .row_buffer import RowBuffer
 
 CHECKPOINT_DIR = "checkpoints"
 _NAME = re.compile(r"^step-(\d{12})\.h5$")
@@ -143,3 +147,55 @@ def latest_checkpoint(directory: str | Path) -> Checkpoint:
     if not found:
         raise DataError(f"cannot resume: no checkpoint in {directory}")
     return load_checkpoint(found[-1])
+
+
+class TrainingStore:
+    """The checkpoint store of a training run (the protocol of :mod:`statmech_nn.runs.checkpoints`): its
+    ``trajectory.h5`` written through a :class:`~.row_buffer.RowBuffer`, and ``checkpoints/step-*.h5`` (the newest
+    ``keep``). ``checkpoint``: the one a resumed run continues from (None for a new run)."""
+
+    def __init__(self, run_dir: RunDirectory, writer: TrajectoryWriter, *, keep: int,
+                 checkpoint: Checkpoint | None = None):
+        self.run_dir, self.writer, self.keep, self.checkpoint = run_dir, writer, keep, checkpoint
+        self.directory = run_dir.path / CHECKPOINT_DIR
+        self.digests = RowDigests(checkpoint.loop.get("trajectory_digests", []) if checkpoint is not None else [])
+        self.rows = RowBuffer(writer)
+
+    @classmethod
+    def create(cls, run_dir: RunDirectory, names, *, header: RunHeader, dtype, metadata: dict,
+               keep: int) -> TrainingStore:
+        """A new trajectory with the tracked ``names`` (a run from step 0)."""
+        writer = TrajectoryWriter.create(run_dir.trajectory, names, header=header, dtype=dtype, metadata=metadata)
+        return cls(run_dir, writer, keep=keep)
+
+    @classmethod
+    def reopen(cls, run_dir: RunDirectory, *, keep: int) -> TrainingStore | None:
+        """The run at its newest intact checkpoint whose trajectory rows verify (an older one if need be); None
+        when no checkpoint was written yet (the run starts again from step 0)."""
+        def open_rows(checkpoint: Checkpoint) -> TrajectoryWriter:
+            digests = RowDigests(checkpoint.loop.get("trajectory_digests", []))
+            return reopen_rows(run_dir.trajectory, checkpoint.loop["trajectory_rows"], digests)
+
+        found = newest_intact(intact_checkpoints(run_dir.path / CHECKPOINT_DIR), open_rows, run_dir.path)
+        if found is None:
+            return None
+        checkpoint, writer = found
+        return cls(run_dir, writer, keep=keep, checkpoint=checkpoint)
+
+    def settle_rows(self) -> tuple[int, list]:
+        """Append the buffered rows; the rows written so far and the digests of their segments (what the next
+        checkpoint records)."""
+        self.rows.flush()
+        return self.writer.n_rows, self.digests.extend(self.writer)
+
+    def save_checkpoint(self, model: dict[str, np.ndarray], engine: dict[str, np.ndarray], loop: dict) -> Path:
+        """Write the checkpoint of ``loop`` (whose rows and digests :meth:`settle_rows` gave)."""
+        return save_checkpoint(self.directory, Checkpoint(model, engine, loop), keep=self.keep)
+
+    def finish(self, metadata: dict) -> None:
+        self.writer.set_metadata(**metadata)
+        self.writer.close()
+
+    def close(self) -> None:
+        """Close the trajectory (rows after the last checkpoint are dropped by a resume anyway)."""
+        self.writer.close()

@@ -29,7 +29,7 @@ import xarray as xr
 
 from .. import __version__
 from ..errors import DataError
-from ..run_directory import LOCK_FILE, holds_run
+from ..runs.claim import LOCK_FILE, holds_run
 from .spec import ScanSpec
 
 PENDING, DONE, FAILED = 0, 1, 2
@@ -89,7 +89,7 @@ class ScanStore:
         path = Path(path)
         signature = _signature(spec)
         if path.exists() and overwrite:
-            for entry in path.iterdir():   # all but the writer's lock (run_directory.claim), which it holds
+            for entry in path.iterdir():   # all but the writer's lock (runs.claim.claim), which it holds
                 if entry.name != LOCK_FILE:
                     shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
         if holds_run(path):
@@ -125,7 +125,7 @@ class ScanStore:
                    "name": self.spec.name, "description": self.spec.description,
                    "spec": json.dumps(_jsonable(self.spec.to_dict())), "package_version": __version__})
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with quiet_zarr():   # "a": the directory may hold the writer's lock file (run_directory.claim), nothing else
+        with quiet_zarr():   # "a": the directory may hold the writer's lock file (runs.claim.claim), nothing else
             template.to_zarr(self.path, mode="a", compute=False, zarr_format=3, consolidated=False)
 
     # ----------------------------------------------------------------- blocks
@@ -225,7 +225,7 @@ def _jsonable(value):
 
 class quiet_zarr(warnings.catch_warnings):
     """Silence zarr's notice that fixed-width strings are not yet in the v3 specification (they round-trip), and
-    its notice about the writer's lock file in the store's directory (:func:`statmech_nn.run_directory.claim`)."""
+    its notice about the writer's lock file in the store's directory (:func:`statmech_nn.runs.claim.claim`)."""
 
     def __enter__(self):
         super().__enter__()

@@ -1,0 +1,170 @@
+"""The two phases of a training run (002 §5): where the loop stands, how long it runs, and when the warm-up ends.
+
+- :class:`LoopState`: the loop's position and history, stored in every checkpoint (the ``loop`` record);
+- :class:`Schedule`: how far each stretch of steps goes (epoch end, ``steps``, ``checkpoint_every``) and when the
+  run is finished;
+- :class:`EquilibriumWatch`: the warm-up's equilibrium criterion (:mod:`.equilibrium`: loss, weights or both),
+  its weight probes, and the decision that ends the warm-up.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import TrainConfig
+from .equilibrium import EquilibriumCriterion, WeightCriterion
+
+WARMUP, TRACKING = "warmup", "tracking"
+
+
+@dataclass
+class LoopState:
+    """Where the loop stands; stored in every checkpoint."""
+
+    step: int = 0
+    epoch: int = 0
+    batch: int = 0
+    phase: str = WARMUP
+    tracking_start_step: int | None = None
+    tracking_start_epoch: int | None = None
+    trajectory_rows: int = 0
+    equilibrium_epoch: int | None = None
+    warmup_ended_by: str | None = None
+    metrics: list = field(default_factory=list)
+    weight_probes: list = field(default_factory=list)
+    trajectory_digests: list = field(default_factory=list)
+
+    def start_tracking(self) -> None:
+        self.phase, self.tracking_start_step, self.tracking_start_epoch = TRACKING, self.step, self.epoch
+
+
+class Schedule:
+    """How many steps a run takes and where each stretch of steps ends."""
+
+    def __init__(self, config: TrainConfig, steps_per_epoch: int):
+        self.config, self.steps_per_epoch = config, steps_per_epoch
+
+    def finished(self, loop: LoopState) -> bool:
+        c = self.config
+        if loop.phase != TRACKING:
+            return False
+        if c.steps is not None:
+            return loop.step - loop.tracking_start_step >= c.steps
+        return loop.epoch - loop.tracking_start_epoch >= c.epochs
+
+    def planned_steps(self) -> int:
+        """The steps of the whole run (the progress bar's total; the warm-up at its longest)."""
+        c = self.config
+        warm = c.max_warmup_epochs if c.until_equilibrium else c.warmup_epochs
+        tracked = c.steps if c.steps is not None else c.epochs * self.steps_per_epoch
+        return warm * self.steps_per_epoch + tracked
+
+    def target_batch(self, loop: LoopState) -> int:
+        """The batch of this epoch where the next stretch ends: the epoch's end, the last tracked step, or the
+        next periodic checkpoint."""
+        c = self.config
+        target = self.steps_per_epoch
+        if loop.phase == TRACKING and c.steps is not None:
+            target = min(target, loop.batch + loop.tracking_start_step + c.steps - loop.step)
+        if c.checkpoint_every is not None:
+            target = min(target, loop.batch + c.checkpoint_every - loop.step % c.checkpoint_every)
+        return target
+
+    def checkpoint_due(self, loop: LoopState) -> bool:
+        """Whether a periodic checkpoint (``checkpoint_every``) falls on this step."""
+        every = self.config.checkpoint_every
+        return bool(every) and loop.step % every == 0
+
+    def tracks_from_start(self) -> bool:
+        """A run without a warm-up tracks from step 0."""
+        return self.config.warmup_epochs == 0 and not self.config.until_equilibrium
+
+
+class EquilibriumWatch:
+    """The warm-up's equilibrium criterion (``config.equilibrium_criterion``) and the weight probes it reads.
+
+    The weight criterion's probes: the warm-up's stepper calls end at its probe positions, where the probed
+    weights are read; the last window of probes is part of the loop state, so a resumed run decides as the
+    uninterrupted one."""
+
+    def __init__(self, config: TrainConfig, steps_per_epoch: int, k: int, align: int = 1):
+        self.config = config
+        self.criterion = EquilibriumCriterion(config.eq_window, config.eq_rtol)
+        self.weight_criterion = (WeightCriterion(config.eq_window, steps_per_epoch, align=align)
+                                 if config.equilibrium_criterion != "loss" else None)
+        self.probe_columns = WeightCriterion.probe_columns(k)
+        self._positions = set(() if self.weight_criterion is None else self.weight_criterion.probe_steps.tolist())
+
+    def probing(self, loop: LoopState) -> bool:
+        return self.weight_criterion is not None and loop.phase == WARMUP
+
+    def stop_before_probe(self, loop: LoopState, stop: int) -> int:
+        """``stop``, or the next probe position before it while probing."""
+        return min(stop, self.weight_criterion.next_probe(loop.batch)) if self.probing(loop) else stop
+
+    def probe_due(self, loop: LoopState) -> bool:
+        return self.probing(loop) and loop.batch in self._positions
+
+    def keep_probe(self, loop: LoopState, tracked: np.ndarray) -> None:
+        """Keep the probed columns of the tracked weights; the last window of probes (the criterion's buffer)."""
+        probes = loop.weight_probes
+        probes.append(tracked[self.probe_columns].astype(float).tolist())
+        del probes[:-self.weight_criterion.rows]
+
+    def judge(self, loop: LoopState, train_loss: float, test_loss: float) -> dict:
+        """Whether the criteria hold with this epoch's losses: the metrics record's ``equilibrium`` (the configured
+        criterion), ``loss_equilibrium``, ``weight_equilibrium`` and ``weights_without_drift``."""
+        history = loop.metrics
+        loss_holds = self.criterion.holds([m["train_loss"] for m in history] + [train_loss],
+                                          [m["test_loss"] for m in history] + [test_loss])
+        probing = self.probing(loop)
+        fraction = self.weight_criterion.stationary_fraction(loop.weight_probes) if probing else None
+        weights_hold = probing and self.weight_criterion.holds(loop.weight_probes)
+        equilibrium = {"loss": loss_holds, "weights": weights_hold,
+                       "both": loss_holds and weights_hold}[self.config.equilibrium_criterion]
+        return {"equilibrium": equilibrium, "loss_equilibrium": loss_holds, "weight_equilibrium": weights_hold,
+                "weights_without_drift": fraction}
+
+    def warmup_over(self, loop: LoopState) -> bool:
+        """Whether the warm-up ends with this epoch (recording why in ``loop``)."""
+        c = self.config
+        if loop.epoch < c.warmup_epochs:
+            return False
+        if not c.until_equilibrium:
+            loop.warmup_ended_by = "warmup_epochs"
+            return True
+        if loop.metrics[-1]["equilibrium"]:
+            loop.equilibrium_epoch, loop.warmup_ended_by = loop.epoch, c.equilibrium_criterion
+            return True
+        if loop.epoch >= c.max_warmup_epochs:
+            warnings.warn(f"equilibrium not reached after {loop.epoch} warm-up epochs "
+                          f"(criterion: {self.describe()}); tracking starts anyway", stacklevel=2)
+            loop.warmup_ended_by = "max_warmup_epochs"
+            return True
+        return False
+
+    def describe(self) -> str:
+        """The configured criterion in words."""
+        parts = {"loss": [self.criterion], "weights": [self.weight_criterion],
+                 "both": [self.criterion, self.weight_criterion]}[self.config.equilibrium_criterion]
+        return "; and ".join(part.describe() for part in parts)
+
+    def summary(self, loop: LoopState) -> dict:
+        """The ``equilibrium`` entry of ``metrics.json``."""
+        history = loop.metrics
+
+        def first_epoch(key: str):
+            return next((m["epoch"] for m in history if m.get(key)), None)
+
+        return {"criterion": self.describe(), "uses": self.config.equilibrium_criterion,
+                "window": self.criterion.window, "rtol": self.criterion.rtol, "reached": self.reached(loop),
+                "first_epoch": first_epoch("equilibrium"), "first_loss_epoch": first_epoch("loss_equilibrium"),
+                "first_weight_epoch": first_epoch("weight_equilibrium"),
+                "warmup_ended_at_equilibrium_epoch": loop.equilibrium_epoch, "warmup_ended_by": loop.warmup_ended_by}
+
+    @staticmethod
+    def reached(loop: LoopState) -> bool:
+        return loop.equilibrium_epoch is not None or any(m["equilibrium"] for m in loop.metrics)
