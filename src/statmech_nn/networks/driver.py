@@ -36,6 +36,22 @@ def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
     return np.random.default_rng([int(seed), int(epoch)]).permutation(n)
 
 
+def _stored_arrays(models: list) -> dict[str, np.ndarray]:
+    """The model arrays a checkpoint stores: replica 0's under their torch names (what a single-network run stores,
+    and what probes read), replica r's (r >= 1) under ``replica<r>/<name>``."""
+    arrays = model_arrays(models[0])
+    for r, model in enumerate(models[1:], start=1):
+        arrays.update({f"replica{r}/{name}": value for name, value in model_arrays(model).items()})
+    return arrays
+
+
+def _replica_arrays(arrays: dict[str, np.ndarray], replicas: int) -> list[dict[str, np.ndarray]]:
+    """A checkpoint's model arrays per replica (the inverse of :func:`_stored_arrays`)."""
+    return [{name: value for name, value in arrays.items() if "/" not in name}] + [
+        {name.partition("/")[2]: value for name, value in arrays.items() if name.startswith(f"replica{r}/")}
+        for r in range(1, replicas)]
+
+
 class Driver:
     """One run of the training loop: its parts, store and loop state; :meth:`execute` runs it to its end."""
 
@@ -43,7 +59,8 @@ class Driver:
         self.parts, self.store, self.config = parts, store, parts.config
         self.steps_per_epoch = parts.steps_per_epoch
         self.schedule = Schedule(self.config, self.steps_per_epoch)
-        self.watch = EquilibriumWatch(self.config, self.steps_per_epoch, parts.tracked.k, align=parts.graph_steps)
+        self.watch = EquilibriumWatch(self.config, self.steps_per_epoch, parts.tracked.k, align=parts.graph_steps,
+                                      replicas=parts.replicas)
         self.metrics = MetricsRecorder(parts.objective, parts.data, self.watch, self.steps_per_epoch)
         self._track_now = loop is None and self.schedule.tracks_from_start()
         self.loop = loop or LoopState()
@@ -73,7 +90,8 @@ class Driver:
         if store is None:
             return cls._from_step_zero(parts, run_dir)
         checkpoint = store.checkpoint
-        load_model_arrays(parts.model, checkpoint.model, checkpoint.path)
+        for model, arrays in zip(parts.models, _replica_arrays(checkpoint.model, parts.replicas)):
+            load_model_arrays(model, arrays, checkpoint.path)
         parts.stepper.load_state(checkpoint.engine)
         return cls(parts, store, LoopState(**checkpoint.loop))
 
@@ -81,8 +99,8 @@ class Driver:
     def _from_step_zero(cls, parts: TrainingParts, run_dir) -> Driver:
         c = parts.config
         header = RunHeader("networks.train", c.to_dict(), train_dynamics(c), c.seed)
-        store = TrainingStore.create(run_dir, parts.tracked.names, header=header, dtype=np.dtype(c.dtype),
-                                     metadata=parts.metadata(), keep=c.keep_checkpoints)
+        store = TrainingStore.create(run_dir, parts.column_names(), header=header, dtype=np.dtype(c.dtype),
+                                     metadata=parts.metadata(), keep=c.keep_checkpoints, chain=parts.column_chains())
         return cls(parts, store)
 
     # the loop -----------------------------------------------------------------------------
@@ -96,19 +114,21 @@ class Driver:
         """Run the stepper from the loop's batch to batch ``stop`` of this epoch, tracking rows while tracking."""
         loop, bs = self.loop, self.config.batch_size
         try:
-            rows = self.parts.stepper.run(order[loop.batch * bs:min(stop * bs, len(order))],
+            rows = self.parts.stepper.run(order[..., loop.batch * bs:min(stop * bs, order.shape[-1])],
                                           track=loop.phase == TRACKING)
         except (ZeroDivisionError, FloatingPointError, OverflowError) as exc:
             raise NonFinite(f"weights ({type(exc).__name__} in the {self.parts.backend} engine)") from None
         n = stop - loop.batch
         if rows is not None:
-            self.store.rows.add(np.arange(loop.step + 1, loop.step + n + 1), rows)
+            self.store.rows.add(np.arange(loop.step + 1, loop.step + n + 1), rows.reshape(n, -1))
         loop.step, loop.batch = loop.step + n, stop
 
     def _epoch_stretch(self, bar) -> None:
         """Advance to the stretch's end (:meth:`Schedule.target_batch`), probing on the way."""
         loop = self.loop
-        order = epoch_order(self.config.seed, loop.epoch, self.parts.data.x_train.shape[0])
+        n_train = self.parts.data.x_train.shape[0]
+        orders = [epoch_order(seed, loop.epoch, n_train) for seed in self.parts.order_seeds()]
+        order = orders[0] if len(orders) == 1 else np.stack(orders)   # (R, n) for the replicas' stepper
         target = self.schedule.target_batch(loop)
         while loop.batch < target:
             before = loop.batch
@@ -125,8 +145,7 @@ class Driver:
             loop.epoch, loop.batch = loop.epoch + 1, 0
         finished = self.schedule.finished(loop)
         if epoch_done or finished:
-            self.parts.stepper.sync_model()
-            record = self.metrics.record(self.parts.model, loop, started)
+            record = self.metrics.record(self._measure(), loop, started)
             if not math.isfinite(record["train_loss"]):
                 raise NonFinite("training loss")
             bar.set_postfix(test_loss=f"{record['test_loss']:.4g}", refresh=False)
@@ -135,13 +154,23 @@ class Driver:
         if epoch_done or finished or self.schedule.checkpoint_due(loop):
             self._checkpoint()
 
+    def _measure(self) -> list[dict]:
+        """Loss and accuracy on the train and test sets, per replica: the CPU fast engine evaluates its own weights
+        (a sparse first layer, the replicas on the threads); otherwise the torch models are evaluated."""
+        parts = self.parts
+        if parts.objective.kind == "cross_entropy" and hasattr(parts.stepper, "measure"):
+            measured = parts.stepper.measure(parts.data)
+            return measured if isinstance(measured, list) else [measured]
+        parts.stepper.sync_model()
+        return [self.metrics.evaluate(model) for model in parts.models]
+
     def _checkpoint(self) -> None:
         self.loop.trajectory_rows, self.loop.trajectory_digests = self.store.settle_rows()
-        model = self.parts.model
+        models = self.parts.models
         self.parts.stepper.sync_model()
-        if not all(bool(torch.isfinite(value).all()) for value in model.state_dict().values()):
+        if not all(bool(torch.isfinite(value).all()) for model in models for value in model.state_dict().values()):
             raise NonFinite("weights")
-        self.store.save_checkpoint(model_arrays(model), self.parts.stepper.state(), asdict(self.loop))
+        self.store.save_checkpoint(_stored_arrays(models), self.parts.stepper.state(), asdict(self.loop))
         self.metrics.write(self.store.run_dir.path, self.loop)
 
     def execute(self, progress: bool) -> tuple[float, float]:

@@ -388,6 +388,14 @@ class FastMLPEngine:
             correct += int((h.argmax(dim=1) == labels[start:stop]).sum())
         return total / n, correct / n
 
+    def measure(self, data) -> dict:
+        """:meth:`evaluate` on the train and test sets of ``data`` (an ``ArrayDataset``), as the driver's metrics
+        record them."""
+        train_loss, train_accuracy = self.evaluate(data.x_train, data.y_train)
+        test_loss, test_accuracy = self.evaluate(data.x_test, data.y_test)
+        return {"train_loss": train_loss, "train_accuracy": train_accuracy, "test_loss": test_loss,
+                "test_accuracy": test_accuracy}
+
     def state(self) -> dict[str, np.ndarray]:
         """Everything a bitwise resume needs: V, s and b (not W = s V, which is rounded)."""
         return {"V": self.V.copy(), "scale": self.scale.copy(), "b": self.b.copy()}

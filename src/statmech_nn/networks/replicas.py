@@ -55,10 +55,10 @@ from torch import nn
 
 from ..errors import ParameterError
 from ..params import require_int
+from .config import REPLICA_INITS
 from .fast_sgd import FastMLPEngine
 from .steppers import TorchStepper
 
-REPLICA_INITS = ("independent", "shared")
 _KEY_SEPARATOR = "/"
 
 
@@ -166,6 +166,12 @@ class FastReplicas:
             for future in [self._pool.submit(self._run_block, block, orders, rows) for block in range(self.threads)]:
                 future.result()
         return rows
+
+    def measure(self, data) -> list[dict]:
+        """Each replica's :meth:`.FastMLPEngine.measure`, the replicas on the threads."""
+        if self._pool is None:
+            return [engine.measure(data) for engine in self.engines]
+        return list(self._pool.map(lambda engine: engine.measure(data), self.engines))
 
     def sync_model(self) -> None:
         for engine in self.engines:

@@ -163,9 +163,10 @@ class TrainingStore:
 
     @classmethod
     def create(cls, run_dir: RunDirectory, names, *, header: RunHeader, dtype, metadata: dict,
-               keep: int) -> TrainingStore:
-        """A new trajectory with the tracked ``names`` (a run from step 0)."""
-        writer = TrajectoryWriter.create(run_dir.trajectory, names, header=header, dtype=dtype, metadata=metadata)
+               keep: int, chain=None) -> TrainingStore:
+        """A new trajectory with the tracked ``names`` (and each column's ``chain``: a run from step 0)."""
+        writer = TrajectoryWriter.create(run_dir.trajectory, names, header=header, chain=chain, dtype=dtype,
+                                         metadata=metadata)
         return cls(run_dir, writer, keep=keep)
 
     @classmethod
