@@ -17,7 +17,11 @@ from statmech_nn.cli import main
 from statmech_nn.errors import ParameterError
 from statmech_nn.io import Trajectory
 from statmech_nn.networks.config import TrainConfig
+from statmech_nn.experiments.spec import ExperimentSpec
+from statmech_nn.networks.probes import load_trained_model
 from statmech_nn.networks.torch_checkpoint import latest_checkpoint, list_checkpoints
+from statmech_nn.networks.tracking import TrackedParameters
+from statmech_nn.package_data import find_spec
 from statmech_nn.networks.training import train
 
 ALL_WEIGHTS = 64 * 8 + 8 * 10   # mlp:64-8-10 tracked entirely: the same columns whatever the seed
@@ -65,6 +69,8 @@ def test_shared_init_starts_every_replica_from_the_same_weights(tmp_path):
     np.testing.assert_array_equal(q[0, 0], q[0, 2])
     assert not np.array_equal(q[-1, 0], q[-1, 1])     # different sample orders
     assert trajectory.metadata["replica_init"] == "shared" and trajectory.metadata["replicas"] == 3
+    model, _ = load_trained_model(tmp_path / "shared")      # probes read replica 0
+    np.testing.assert_array_equal(TrackedParameters.choose(model, ALL_WEIGHTS, 3).gather(model), q[-1, 0])
 
 
 def test_warmup_ends_when_every_replica_is_at_equilibrium(tmp_path):
@@ -120,3 +126,12 @@ def test_sigkill_of_a_replica_run_then_resume_gives_the_uninterrupted_trajectory
                              for path in (killed, reference))
     for key in ("step", "test_loss", "equilibrium", "weights_without_drift", "replicas"):
         assert m_killed[key] == m_reference[key]
+
+
+def test_the_published_specs_have_the_sources_lengths():
+    """002 §5: ~3000 epochs to equilibrium, 200 tracked epochs; 64 weights; mnist5k with 2 replicas."""
+    for name, replicas in (("soc_mnist5k_published", 2), ("soc_mnist", 1)):
+        spec = ExperimentSpec.load(find_spec(name, "experiment"))
+        config = TrainConfig.from_dict({**spec.training, "out": "."})
+        assert (config.warmup_epochs, config.until_equilibrium, config.epochs, config.track, config.replicas) == (
+            3000, False, 200, 64, replicas)

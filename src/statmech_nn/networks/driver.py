@@ -26,7 +26,7 @@ from .metrics import MetricsRecorder
 from .parts import TrainingParts, train_dynamics
 from .phases import TRACKING, WARMUP, EquilibriumWatch, LoopState, Schedule
 from .row_buffer import NonFinite
-from .torch_checkpoint import TrainingStore, load_model_arrays, model_arrays
+from .torch_checkpoint import TrainingStore, load_model_arrays, replica_model_arrays, stored_model_arrays
 
 CHUNK_STEPS = 8192          # steps per stepper call (progress-bar granularity)
 
@@ -34,22 +34,6 @@ CHUNK_STEPS = 8192          # steps per stepper call (progress-bar granularity)
 def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
     """The order in which epoch ``epoch`` visits the ``n`` training samples."""
     return np.random.default_rng([int(seed), int(epoch)]).permutation(n)
-
-
-def _stored_arrays(models: list) -> dict[str, np.ndarray]:
-    """The model arrays a checkpoint stores: replica 0's under their torch names (what a single-network run stores,
-    and what probes read), replica r's (r >= 1) under ``replica<r>/<name>``."""
-    arrays = model_arrays(models[0])
-    for r, model in enumerate(models[1:], start=1):
-        arrays.update({f"replica{r}/{name}": value for name, value in model_arrays(model).items()})
-    return arrays
-
-
-def _replica_arrays(arrays: dict[str, np.ndarray], replicas: int) -> list[dict[str, np.ndarray]]:
-    """A checkpoint's model arrays per replica (the inverse of :func:`_stored_arrays`)."""
-    return [{name: value for name, value in arrays.items() if "/" not in name}] + [
-        {name.partition("/")[2]: value for name, value in arrays.items() if name.startswith(f"replica{r}/")}
-        for r in range(1, replicas)]
 
 
 class Driver:
@@ -90,8 +74,8 @@ class Driver:
         if store is None:
             return cls._from_step_zero(parts, run_dir)
         checkpoint = store.checkpoint
-        for model, arrays in zip(parts.models, _replica_arrays(checkpoint.model, parts.replicas)):
-            load_model_arrays(model, arrays, checkpoint.path)
+        for r, model in enumerate(parts.models):
+            load_model_arrays(model, replica_model_arrays(checkpoint.model, r), checkpoint.path)
         parts.stepper.load_state(checkpoint.engine)
         return cls(parts, store, LoopState(**checkpoint.loop))
 
@@ -170,7 +154,7 @@ class Driver:
         self.parts.stepper.sync_model()
         if not all(bool(torch.isfinite(value).all()) for model in models for value in model.state_dict().values()):
             raise NonFinite("weights")
-        self.store.save_checkpoint(_stored_arrays(models), self.parts.stepper.state(), asdict(self.loop))
+        self.store.save_checkpoint(stored_model_arrays(models), self.parts.stepper.state(), asdict(self.loop))
         self.metrics.write(self.store.run_dir.path, self.loop)
 
     def execute(self, progress: bool) -> tuple[float, float]:
