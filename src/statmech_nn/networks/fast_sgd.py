@@ -24,14 +24,22 @@ steps in float64 the two agree to 1e-11; in float32 the engine stays as close to
 trajectory as torch's own float32 run does (tests/test_networks_fast_sgd.py states the tolerances).
 Same inputs → same bits, however the steps are split into calls.
 
-Speed: the engine is bound by memory traffic. Per step it must read the weight rows of the active
-inputs twice (forward, then the back-propagated dot product) and write them once; on 002's
-784-700-476-10 net with MNIST-like inputs (~150 non-zero pixels, ~500 and ~400 active hidden units)
-that is ~4 MB per step, i.e. ~10⁴ steps/s from a single core's L3 bandwidth (~50 GB/s). The
-back-propagation through W2 needs the forward pass of the same step to finish first, and the next
-step's forward needs this step's update, so the passes cannot be merged; a two-thread split of each
-pass (numba prange, four parallel regions per step) lost an order of magnitude on a busy 2-core
-machine, so the kernel is single-threaded (benchmarks/bench_fast_sgd.py).
+Speed: the engine is bound by memory traffic (benchmarks/bench_step_roofline.py). Per step it reads the weight
+rows of the active inputs twice (forward, then the fused back-propagated dot product and update) and writes them
+once. On 002's 784-700-476-10 net with mnist5k (on average 152 non-zero pixels, 506 and 341 active hidden units)
+that is 3 × 1.40 MB = 4.2 MB per step in float32. The weights (3.4 MB) do not fit a core's 2 MB L2 but sit in the
+32 MB L3; the rows one step touches (1.4 MB) are re-read from L2 in its second pass. At the bandwidths measured for
+these very row patterns (60-80 GB/s read, 65-90 GB/s read+write, about numpy's 75-90 GB/s copy bandwidth at L2/L3
+sizes, against 6 GB/s from memory) the limit is 16,000-18,000 steps/s; the engine ran 17,650 steps/s on a quiet
+machine (load 0.8), i.e. at the limit (gap ≈ 1.0-1.1), and 4,500 at load 10, where the co-runners evict its rows
+from the caches. The back-propagation through W2 needs the forward pass of the same step to finish first, and the
+next step's forward needs this step's update, so the passes cannot be merged; a two-thread split of each pass
+(numba prange, four parallel regions per step) lost an order of magnitude on a busy 2-core machine, so the kernel
+is single-threaded and speed per machine comes from replicas on the cores (:mod:`.replicas`).
+
+The per-epoch evaluation of the driver (loss and accuracy on the train and test sets) costs as much as ~0.7 epochs
+of steps through the dense torch forward pass; :meth:`FastMLPEngine.evaluate` computes the first layer sparsely
+(only the non-zero inputs' rows) and the others as torch products on W = s V, 1.7× faster (load 8).
 """
 
 from __future__ import annotations

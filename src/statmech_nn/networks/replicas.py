@@ -24,10 +24,12 @@ Backends:
 - :class:`FastReplicas`: one :class:`.fast_sgd.FastMLPEngine` per replica (they share the sparse inputs), the
   replicas on the cores: each replica's numba kernel releases the GIL (``nogil``), and one thread per core
   steps a block of replicas. The alternative, one numba ``prange`` over replicas inside one kernel, measured no
-  faster on 2 cores (benchmarks/bench_replicas.py) and compiles a second copy of the kernel whose bits would
-  have to be proven equal; threads run the very kernel a single-network run runs, so the bits agree by
-  construction. On 2 cores the two replicas' weights (2 × 3.5 MB for 002's 784-700-476-10 in float32) stay in
-  the shared 32 MB L3 and each core's private L2, so the memory-bound step scales with the cores.
+  faster (benchmarks/bench_replicas.py times both: 1.03 vs 0.99 × one network's rate at load 5.6, where neither
+  gains) and compiles a second copy of the kernel whose bits must be checked (the benchmark does); threads run
+  the very kernel a single-network run runs, so the bits agree by construction. On 2 cores the two replicas'
+  weights (2 × 3.4 MB for 002's 784-700-476-10 in float32) stay in the shared 32 MB L3, each step's rows in its
+  core's private 2 MB L2, so the memory-bound step can scale with the cores (on a quiet machine: see the
+  benchmark; on a loaded one the co-runners take the second core and the caches).
 
 On a GPU (designed, not built: no GPU here). A batch-1 step of one network is latency-bound (about the CPU
 engine's speed on an H100, issue 23); R replicas become one batched product per layer. Store each layer's
