@@ -9,8 +9,12 @@ Three ways are timed, in interleaved rounds (the machine is shared: medians):
   on its slice of stacked weights (the alternative; kept here to show why it is not used).
 
 The ratio is (network-steps/s of the threaded replicas) / (steps/s of one network); the goal is >= 1.8 on 2
-cores. The check: each replica's tracked trajectory equals, bit for bit, a single engine run from that
-replica's initialization and sample order (:func:`replica_seeds`), and the prange variant's equals it too.
+cores. On a loaded machine the second core is not free and the wall-time ratio says little; the CPU seconds per
+network-step (all threads) tell whether the replicas cost more per step than one network (cache sharing, thread
+overhead): ``cpu_efficiency_threads`` = one network's CPU time per step / a replica's, ~1 when they scale.
+
+The check: each replica's tracked trajectory equals, bit for bit, a single engine run from that replica's
+initialization and sample order (:func:`replica_seeds`), and the prange variant's equals it too.
 
 Run: PYTHONPATH=benchmarks:src .venv/bin/python benchmarks/bench_replicas.py
 """
@@ -74,10 +78,11 @@ def orders_for(n_train, epochs, replicas):
                      for r in range(replicas)])
 
 
-def timed(function, *args) -> float:
-    start = time.perf_counter()
+def timed(function, *args) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (all the process's threads) of one call."""
+    start, cpu = time.perf_counter(), time.process_time()
     function(*args)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def main():
@@ -105,14 +110,19 @@ def main():
     # timing: interleaved rounds over fresh stretches of the orders (tracking on, as in the tracked phase)
     one = replicas.engines[0]
     seconds = {"one": [], "threads": [], "prange": []}
+    cpu_seconds = {"one": [], "threads": [], "prange": []}
     position = CHECK_STEPS
     for _ in range(ROUNDS):
         stretch = orders[:, position:position + STEPS]
-        seconds["one"].append(timed(one.run, stretch[0], True))
-        seconds["threads"].append(timed(replicas.run, stretch, True))
-        seconds["prange"].append(timed(prange_replicas.run, stretch, True))
+        for key, function, argument in (("one", one.run, stretch[0]), ("threads", replicas.run, stretch),
+                                        ("prange", prange_replicas.run, stretch)):
+            wall, cpu = timed(function, argument, True)
+            seconds[key].append(wall)
+            cpu_seconds[key].append(cpu)
         position += STEPS
     median = {key: statistics.median(values) for key, values in seconds.items()}
+    cpu_per_network_step = {key: statistics.median(values) / (STEPS if key == "one" else R * STEPS)
+                            for key, values in cpu_seconds.items()}
     network_steps_per_s = {"one": STEPS / median["one"], "threads": R * STEPS / median["threads"],
                            "prange": R * STEPS / median["prange"]}
     replicas.close()
@@ -124,6 +134,8 @@ def main():
            unit="s per network-step", replicas=R, threads=replicas.threads, steps_per_round=STEPS, rounds=ROUNDS,
            network_steps_per_s=network_steps_per_s,
            ratio_prange=network_steps_per_s["prange"] / network_steps_per_s["one"], goal_ratio=1.8,
+           cpu_s_per_network_step=cpu_per_network_step,
+           cpu_efficiency_threads=cpu_per_network_step["one"] / cpu_per_network_step["threads"],
            load_average=os.getloadavg())
 
 

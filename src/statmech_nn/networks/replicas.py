@@ -23,10 +23,14 @@ Backends:
   batch-1 steps are launch-bound; replicas gain nothing from interleaving on the CPU).
 - :class:`FastReplicas`: one :class:`.fast_sgd.FastMLPEngine` per replica (they share the sparse inputs), the
   replicas on the cores: each replica's numba kernel releases the GIL (``nogil``), and one thread per core
-  steps a block of replicas. The alternative, one numba ``prange`` over replicas inside one kernel, measured no
-  faster (benchmarks/bench_replicas.py times both: 1.03 vs 0.99 × one network's rate at load 5.6, where neither
-  gains) and compiles a second copy of the kernel whose bits must be checked (the benchmark does); threads run
-  the very kernel a single-network run runs, so the bits agree by construction. On 2 cores the two replicas'
+  steps a block of replicas. The alternative, one numba ``prange`` over replicas inside one kernel
+  (benchmarks/bench_replicas.py times both), measured 4-7 % faster in wall time at load 6-8 (three runs: 1.03,
+  1.10, 1.09 × one network's rate against 0.99, 1.06, 1.02 for threads), within what a loaded machine decides; it
+  needs the replicas' weights stacked in one array and compiles a second copy of the kernel whose bits must be
+  checked (the benchmark does), while threads run the very kernel a single-network run runs, so the bits agree by
+  construction. Per network-step the threaded replicas cost the CPU time one network costs (75 vs 77 µs at load
+  7: efficiency 1.04), so with both cores free they approach 2× one network's rate; the wall-time goal (≥ 1.8×)
+  needs a quiet machine to be shown. On 2 cores the two replicas'
   weights (2 × 3.4 MB for 002's 784-700-476-10 in float32) stay in the shared 32 MB L3, each step's rows in its
   core's private 2 MB L2, so the memory-bound step can scale with the cores (on a quiet machine: see the
   benchmark; on a loaded one the co-runners take the second core and the caches).
