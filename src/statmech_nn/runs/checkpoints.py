@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 from ..errors import DataError
 from ..io import TrajectoryWriter
@@ -25,13 +25,21 @@ from ..io import TrajectoryWriter
 Saved = TypeVar("Saved")
 
 
+@runtime_checkable
 class CheckpointStore(Protocol):
-    """What every checkpoint store offers: its trajectory, the digests of its rows, a checkpoint to resume from
-    (None for a new run), and an end that keeps or drops its checkpoints."""
+    """What every checkpoint store offers: its trajectory, the digests of its rows, the checkpoint it was reopened at
+    (None for a new run), a way to save the next one, to reopen the newest intact one, and an end."""
 
     writer: TrajectoryWriter
     digests: RowDigests
     checkpoint: object | None
+
+    def save_checkpoint(self, *state) -> object:
+        """Save the run's state (each store its own arguments) with the rows written so far and their digests."""
+
+    @classmethod
+    def reopen(cls, out, **layout) -> CheckpointStore | None:
+        """The store at its newest intact checkpoint whose rows verify (:func:`newest_intact`)."""
 
     def close(self) -> None:
         """Close the trajectory; the checkpoints stay for a resume."""

@@ -19,6 +19,7 @@ newest_intact`). A run killed during its burn-in (no rows yet) resumes like any 
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def load_chain_checkpoint(path: Path) -> ChainCheckpoint:
             state = {k[len(_STATE_PREFIX):]: saved[k] for k in saved.files if k.startswith(_STATE_PREFIX)}
             return ChainCheckpoint(int(saved["blocks_done"]), int(saved["steps_done"]), int(saved["rows_done"]),
                                    state, digests, path)
-    except (OSError, KeyError, ValueError, EOFError) as exc:
+    except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"{path} is not a valid checkpoint: {exc}") from None
 
 

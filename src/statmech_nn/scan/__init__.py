@@ -1,5 +1,5 @@
 """Parameter-space scans on one engine (DESIGN: scans are Datasets): a spec's grid over dotted keys
-(:mod:`.spec`), one task per block of cells (:mod:`.tasks`), a resumable Zarr store (:mod:`.store`), a local
+(:mod:`.spec`), one task per block of cells (:mod:`.tasks`), a resumable Zarr store (:mod:`.scan_store`), a local
 pool or a Dask cluster (:mod:`.executors`), driven by :func:`.engine.run_scan`. The tasks of the existing
 scans: the quartic model's grids (:mod:`.grid`), the mean-field phase diagrams and temperature curves
 (:mod:`.meanfield`), the two-timescale Langevin bias over (ε, dt) (:mod:`.langevin_bias`) and the network SOC

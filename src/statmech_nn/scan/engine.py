@@ -1,7 +1,7 @@
 """The scan engine: every pending block of a spec's grid as one task, on an executor, into a resumable store.
 
 :func:`run_scan` opens (or creates) the store, submits the blocks not yet done (at most a few per worker in
-flight), writes each result as it arrives (the driver is the only writer; :mod:`.store` says why a block is
+flight), writes each result as it arrives (the driver is the only writer; :mod:`.scan_store` says why a block is
 done exactly when its status says so), re-submits a failing block up to ``retries`` more times, and records
 the last error of a block that still fails without stopping the scan. Re-running the same command resumes.
 """
