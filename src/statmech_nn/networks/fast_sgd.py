@@ -30,16 +30,19 @@ once. On 002's 784-700-476-10 net with mnist5k (on average 152 non-zero pixels, 
 that is 3 × 1.40 MB = 4.2 MB per step in float32. The weights (3.4 MB) do not fit a core's 2 MB L2 but sit in the
 32 MB L3; the rows one step touches (1.4 MB) are re-read from L2 in its second pass. At the bandwidths measured for
 these very row patterns (60-80 GB/s read, 65-90 GB/s read+write, about numpy's 75-90 GB/s copy bandwidth at L2/L3
-sizes, against 6 GB/s from memory) the limit is 16,000-18,000 steps/s; the engine ran 17,650 steps/s on a quiet
-machine (load 0.8), i.e. at the limit (gap ≈ 1.0-1.1), and 4,500 at load 10, where the co-runners evict its rows
-from the caches. The back-propagation through W2 needs the forward pass of the same step to finish first, and the
-next step's forward needs this step's update, so the passes cannot be merged; a two-thread split of each pass
-(numba prange, four parallel regions per step) lost an order of magnitude on a busy 2-core machine, so the kernel
-is single-threaded and speed per machine comes from replicas on the cores (:mod:`.replicas`).
+sizes, against 6-11 GB/s from memory) the limit is 16,000-19,000 steps/s; the engine ran 17,650 steps/s on a quiet
+machine (load 0.8) and 16,950 on a core at load 6 against a limit of 18,080 there: gap 1.07 (1.18 at numpy's L3
+copy bandwidth). At load 10 it fell to 4,500, where the co-runners evict its rows from the caches. The
+back-propagation through W2 needs the forward pass of the same step to finish first, and the next step's forward
+needs this step's update, so the passes cannot be merged; a two-thread split of each pass (numba prange, four
+parallel regions per step) lost an order of magnitude on a busy 2-core machine, so the kernel is single-threaded
+and speed per machine comes from replicas on the cores (:mod:`.replicas`).
 
-The per-epoch evaluation of the driver (loss and accuracy on the train and test sets) costs as much as ~0.7 epochs
-of steps through the dense torch forward pass; :meth:`FastMLPEngine.evaluate` computes the first layer sparsely
-(only the non-zero inputs' rows) and the others as torch products on W = s V, 1.7× faster (load 8).
+The driver's per-epoch work beside an epoch of mnist5k steps (0.243 CPU s): the evaluation on the train and test
+sets cost 0.150 CPU s through the dense torch forward pass (the run 1.68× slower than its steps, checkpoint
+included); :meth:`FastMLPEngine.evaluate` computes the first layer sparsely (only the non-zero inputs' rows) and the
+others as torch products on W = s V in 0.072 CPU s, so the run is 1.35× slower than its steps
+(bench_step_roofline.py, load 6).
 """
 
 from __future__ import annotations
