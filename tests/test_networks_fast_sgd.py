@@ -22,6 +22,7 @@ from statmech_nn.networks.losses import Objective
 from statmech_nn.networks.steppers import TorchStepper
 from statmech_nn.networks.tracking import TrackedParameters
 from statmech_nn.networks.driver import epoch_order
+from statmech_nn.networks.metrics import evaluate
 
 LR, WD, N_STEPS = 2e-3, 5e-4, 10_000
 
@@ -117,3 +118,18 @@ def test_engine_refuses_what_it_cannot_run(digits):
     tracked = TrackedParameters.choose(cnn, 3, seed=0)
     with pytest.raises(ParameterError, match="backend"):
         FastMLPEngine(cnn, digits.x_train, digits.y_train, lr=LR, weight_decay=WD, tracked=tracked)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(torch.float64, 1e-12), (torch.float32, 1e-5)])
+def test_engine_evaluation_equals_the_drivers_on_the_torch_model(digits, order, dtype, rtol):
+    """Loss and accuracy from the engine's sparse first layer and W = s V agree with training.evaluate on the synced
+    torch model to float rounding, on the training set and on a set it has not seen, in chunks or not."""
+    engine, _ = _pair(digits, dtype)
+    engine.run(order[:2000], track=False)
+    engine.sync_model()
+    objective = Objective("cross_entropy")
+    for x, y in ((digits.x_train, digits.y_train), (digits.x_test, digits.y_test)):
+        loss, accuracy = engine.evaluate(x, y, chunk=100)
+        reference_loss, reference_accuracy = evaluate(engine.model, objective, x, y)
+        assert loss == pytest.approx(reference_loss, rel=rtol) and accuracy == reference_accuracy
+        assert engine.evaluate(x, y) == pytest.approx((loss, accuracy), rel=rtol)

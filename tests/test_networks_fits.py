@@ -14,7 +14,8 @@ from statmech_nn.networks.config import PRESETS, TrainConfig
 from statmech_nn.networks.data import load_dataset
 from statmech_nn.networks.gated import StochasticGate
 from statmech_nn.networks.probes import load_trained_model
-from statmech_nn.networks.training import METRICS_FILE, train
+from statmech_nn.networks.metrics import METRICS_FILE
+from statmech_nn.networks.training import train
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

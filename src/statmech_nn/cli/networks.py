@@ -6,7 +6,7 @@ import sys
 import warnings
 from dataclasses import fields
 
-from ..networks.config import BACKENDS, DTYPES, OPTIMIZERS, TrainConfig
+from ..networks.config import BACKENDS, DTYPES, OPTIMIZERS, REPLICA_INITS, TrainConfig
 from ..networks.data import SCALINGS
 from ..networks.equilibrium import EQUILIBRIUM_CRITERIA
 from ..params import require_budget, require_int
@@ -57,6 +57,12 @@ def register(subparsers) -> None:
     parser.add_argument("--device", default=_DEFAULTS["device"], help="auto | cpu | cuda[:N]")
     parser.add_argument("--dtype", choices=DTYPES, default=_DEFAULTS["dtype"])
     parser.add_argument("--seed", type=seed, default=_DEFAULTS["seed"])
+    parser.add_argument("--replicas", type=int, default=_DEFAULTS["replicas"],
+                        help="train R networks at once, one chain each (trajectory columns R x K, chain = replica); "
+                             "replica r is the single-network run with seed SEED + r")
+    parser.add_argument("--replica-init", choices=REPLICA_INITS, default=_DEFAULTS["replica_init"],
+                        help="independent: replica r initialized from SEED + r; shared: every replica from SEED "
+                             "(the same initial weights), sample orders from SEED + r either way")
     parser.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: each epoch)")
     parser.add_argument("--checkpoint-epochs", type=int, default=_DEFAULTS["checkpoint_epochs"],
                         help="checkpoint after every N-th epoch (default: each)")
@@ -123,7 +129,7 @@ def require_train_budget(args, confirmed: bool) -> None:
     epochs = require_int("warmup-epochs", warmup, 0)
     steps = require_int("steps", args.steps, 1) if args.steps is not None else (
         require_int("epochs", args.epochs, 1) * per_epoch)
-    total = steps + epochs * per_epoch
+    total = (steps + epochs * per_epoch) * require_int("replicas", getattr(args, "replicas", 1), 1)
     require_budget(f"--steps/--epochs ({total:.3g} optimizer steps)", seconds=total / STEPS_PER_S,
                    confirmed=confirmed)
 

@@ -11,8 +11,8 @@ from ._common import add_command, add_json_flag, add_large_flag, emit, out_path
 def register(subparsers) -> None:
     parser = add_command(subparsers, "validate")
     parser.add_argument("spec", nargs="?", help="experiment spec: a TOML file, or the name of a shipped one "
-                        "(soc_mnist5k (default), soc_digits, smoke_digits, soc_mnist, criticality_cifar10, "
-                        "plasticity_digits, ...)")
+                        "(soc_mnist5k (default), soc_mnist5k_published, soc_digits, smoke_digits, soc_mnist, "
+                        "criticality_cifar10, plasticity_digits, ...)")
     parser.add_argument("--out", type=out_path,
                         help="output directory (default: runs/<spec name>); rerun to resume training")
     parser.add_argument("--data-dir",

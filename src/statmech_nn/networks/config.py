@@ -23,6 +23,7 @@ from .equilibrium import EQUILIBRIUM_CRITERIA, EquilibriumCriterion
 OPTIMIZERS = ("sgd", "adam")
 BACKENDS = ("torch", "fast", "auto")
 DTYPES = ("float32", "float64")
+REPLICA_INITS = ("independent", "shared")  # see :mod:`.replicas`
 # Settings a resumed run may change: where it is, and what does not change its numbers.
 FREE_ON_RESUME = ("out", "torch_threads", "keep_checkpoints", "checkpoint_epochs")
 
@@ -82,6 +83,8 @@ class TrainConfig:
     device: str = "auto"
     dtype: str = "float32"
     seed: int = 0
+    replicas: int = 1
+    replica_init: str = "independent"
     checkpoint_every: int | None = None
     checkpoint_epochs: int = 1
     keep_checkpoints: int = 2
@@ -95,7 +98,7 @@ class TrainConfig:
 
         Architecture.parse(self.arch)
         choices = {"optimizer": OPTIMIZERS, "backend": BACKENDS, "dtype": DTYPES, "scaling": SCALINGS,
-                   "equilibrium_criterion": EQUILIBRIUM_CRITERIA}
+                   "equilibrium_criterion": EQUILIBRIUM_CRITERIA, "replica_init": REPLICA_INITS}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ParameterError(name, getattr(self, name), f"one of {', '.join(allowed)}")
@@ -103,7 +106,7 @@ class TrainConfig:
         require_nonnegative("weight_decay", self.weight_decay)
         for name, minimum in (("batch_size", 1), ("epochs", 0), ("warmup_epochs", 0), ("max_warmup_epochs", 1),
                               ("track", 1), ("seed", 0), ("keep_checkpoints", 1), ("checkpoint_epochs", 1),
-                              ("graph_steps", 1), ("input_dim", 1), ("split_seed", 0)):
+                              ("graph_steps", 1), ("input_dim", 1), ("split_seed", 0), ("replicas", 1)):
             object.__setattr__(self, name, require_int(name, getattr(self, name), minimum))
         for name in ("steps", "checkpoint_every", "n_train", "n_test", "torch_threads"):
             if getattr(self, name) is not None:

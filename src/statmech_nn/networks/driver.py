@@ -26,7 +26,7 @@ from .metrics import MetricsRecorder
 from .parts import TrainingParts, train_dynamics
 from .phases import TRACKING, WARMUP, EquilibriumWatch, LoopState, Schedule
 from .row_buffer import NonFinite
-from .torch_checkpoint import TrainingStore, load_model_arrays, model_arrays
+from .torch_checkpoint import TrainingStore, load_model_arrays, replica_model_arrays, stored_model_arrays
 
 CHUNK_STEPS = 8192          # steps per stepper call (progress-bar granularity)
 
@@ -43,7 +43,8 @@ class Driver:
         self.parts, self.store, self.config = parts, store, parts.config
         self.steps_per_epoch = parts.steps_per_epoch
         self.schedule = Schedule(self.config, self.steps_per_epoch)
-        self.watch = EquilibriumWatch(self.config, self.steps_per_epoch, parts.tracked.k, align=parts.graph_steps)
+        self.watch = EquilibriumWatch(self.config, self.steps_per_epoch, parts.tracked.k, align=parts.graph_steps,
+                                      replicas=parts.replicas)
         self.metrics = MetricsRecorder(parts.objective, parts.data, self.watch, self.steps_per_epoch,
                                        record_gradient=self.config.record_gradient)
         self._track_now = loop is None and self.schedule.tracks_from_start()
@@ -74,7 +75,8 @@ class Driver:
         if store is None:
             return cls._from_step_zero(parts, run_dir)
         checkpoint = store.checkpoint
-        load_model_arrays(parts.model, checkpoint.model, checkpoint.path)
+        for r, model in enumerate(parts.models):
+            load_model_arrays(model, replica_model_arrays(checkpoint.model, r), checkpoint.path)
         parts.stepper.load_state(checkpoint.engine)
         return cls(parts, store, LoopState(**checkpoint.loop))
 
@@ -82,8 +84,8 @@ class Driver:
     def _from_step_zero(cls, parts: TrainingParts, run_dir) -> Driver:
         c = parts.config
         header = RunHeader("networks.train", c.to_dict(), train_dynamics(c), c.seed)
-        store = TrainingStore.create(run_dir, parts.tracked.names, header=header, dtype=np.dtype(c.dtype),
-                                     metadata=parts.metadata(), keep=c.keep_checkpoints)
+        store = TrainingStore.create(run_dir, parts.column_names(), header=header, dtype=np.dtype(c.dtype),
+                                     metadata=parts.metadata(), keep=c.keep_checkpoints, chain=parts.column_chains())
         return cls(parts, store)
 
     # the loop -----------------------------------------------------------------------------
@@ -97,19 +99,21 @@ class Driver:
         """Run the stepper from the loop's batch to batch ``stop`` of this epoch, tracking rows while tracking."""
         loop, bs = self.loop, self.config.batch_size
         try:
-            rows = self.parts.stepper.run(order[loop.batch * bs:min(stop * bs, len(order))],
+            rows = self.parts.stepper.run(order[..., loop.batch * bs:min(stop * bs, order.shape[-1])],
                                           track=loop.phase == TRACKING)
         except (ZeroDivisionError, FloatingPointError, OverflowError) as exc:
             raise NonFinite(f"weights ({type(exc).__name__} in the {self.parts.backend} engine)") from None
         n = stop - loop.batch
         if rows is not None:
-            self.store.rows.add(np.arange(loop.step + 1, loop.step + n + 1), rows)
+            self.store.rows.add(np.arange(loop.step + 1, loop.step + n + 1), rows.reshape(n, -1))
         loop.step, loop.batch = loop.step + n, stop
 
     def _epoch_stretch(self, bar) -> None:
         """Advance to the stretch's end (:meth:`Schedule.target_batch`), probing on the way."""
         loop = self.loop
-        order = epoch_order(self.config.seed, loop.epoch, self.parts.data.x_train.shape[0])
+        n_train = self.parts.data.x_train.shape[0]
+        orders = [epoch_order(seed, loop.epoch, n_train) for seed in self.parts.order_seeds()]
+        order = orders[0] if len(orders) == 1 else np.stack(orders)   # (R, n) for the replicas' stepper
         target = self.schedule.target_batch(loop)
         while loop.batch < target:
             before = loop.batch
@@ -126,8 +130,7 @@ class Driver:
             loop.epoch, loop.batch = loop.epoch + 1, 0
         finished = self.schedule.finished(loop)
         if epoch_done or finished:
-            self.parts.stepper.sync_model()
-            record = self.metrics.record(self.parts.model, loop, started)
+            record = self.metrics.record(self._measure(), loop, started)
             if not math.isfinite(record["train_loss"]):
                 raise NonFinite("training loss")
             bar.set_postfix(test_loss=f"{record['test_loss']:.4g}", refresh=False)
@@ -136,13 +139,23 @@ class Driver:
         if finished or self.schedule.checkpoint_due(loop, epoch_done):
             self._checkpoint()
 
+    def _measure(self) -> list[dict]:
+        """Loss and accuracy on the train and test sets, per replica: the CPU fast engine evaluates its own weights
+        (a sparse first layer, the replicas on the threads); otherwise the torch models are evaluated."""
+        parts = self.parts
+        if parts.objective.kind == "cross_entropy" and hasattr(parts.stepper, "measure"):
+            measured = parts.stepper.measure(parts.data)
+            return measured if isinstance(measured, list) else [measured]
+        parts.stepper.sync_model()
+        return [self.metrics.evaluate(model) for model in parts.models]
+
     def _checkpoint(self) -> None:
         self.loop.trajectory_rows, self.loop.trajectory_digests = self.store.settle_rows()
-        model = self.parts.model
+        models = self.parts.models
         self.parts.stepper.sync_model()
-        if not all(bool(torch.isfinite(value).all()) for value in model.state_dict().values()):
+        if not all(bool(torch.isfinite(value).all()) for model in models for value in model.state_dict().values()):
             raise NonFinite("weights")
-        self.store.save_checkpoint(model_arrays(model), self.parts.stepper.state(), asdict(self.loop))
+        self.store.save_checkpoint(stored_model_arrays(models), self.parts.stepper.state(), asdict(self.loop))
         self.metrics.write(self.store.run_dir.path, self.loop)
 
     def execute(self, progress: bool) -> tuple[float, float]:

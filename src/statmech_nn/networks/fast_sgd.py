@@ -24,17 +24,30 @@ steps in float64 the two agree to 1e-11; in float32 the engine stays as close to
 trajectory as torch's own float32 run does (tests/test_networks_fast_sgd.py states the tolerances).
 Same inputs → same bits, however the steps are split into calls.
 
-Speed: the engine is bound by memory traffic. Per step it must read the weight rows of the active
-inputs twice (forward, then the back-propagated dot product) and write them once; on 002's
-784-700-476-10 net with MNIST-like inputs (~150 non-zero pixels, ~500 and ~400 active hidden units)
-that is ~4 MB per step, i.e. ~10⁴ steps/s from a single core's L3 bandwidth (~50 GB/s). The
-back-propagation through W2 needs the forward pass of the same step to finish first, and the next
-step's forward needs this step's update, so the passes cannot be merged; a two-thread split of each
-pass (numba prange, four parallel regions per step) lost an order of magnitude on a busy 2-core
-machine, so the kernel is single-threaded (benchmarks/bench_fast_sgd.py).
+Speed: the engine is bound by memory traffic (benchmarks/bench_step_roofline.py). Per step it reads the weight
+rows of the active inputs twice (forward, then the fused back-propagated dot product and update) and writes them
+once. On 002's 784-700-476-10 net with mnist5k (on average 152 non-zero pixels, 506 and 341 active hidden units)
+that is 3 × 1.40 MB = 4.2 MB per step in float32. The weights (3.4 MB) do not fit a core's 2 MB L2 but sit in the
+32 MB L3; the rows one step touches (1.4 MB) are re-read from L2 in its second pass. At the bandwidths measured for
+these very row patterns (60-80 GB/s read, 65-90 GB/s read+write, about numpy's 75-90 GB/s copy bandwidth at L2/L3
+sizes, against 6-11 GB/s from memory) the limit is 16,000-19,000 steps/s; the engine ran 17,650 steps/s on a quiet
+machine (load 0.8) and 16,950 on a core at load 6 against a limit of 18,080 there: gap 1.07 (1.18 at numpy's L3
+copy bandwidth). At load 10 it fell to 4,500, where the co-runners evict its rows from the caches. The
+back-propagation through W2 needs the forward pass of the same step to finish first, and the next step's forward
+needs this step's update, so the passes cannot be merged; a two-thread split of each pass (numba prange, four
+parallel regions per step) lost an order of magnitude on a busy 2-core machine, so the kernel is single-threaded
+and speed per machine comes from replicas on the cores (:mod:`.replicas`).
+
+The driver's per-epoch work beside an epoch of mnist5k steps (0.243 CPU s): the evaluation on the train and test
+sets cost 0.150 CPU s through the dense torch forward pass (the run 1.68× slower than its steps, checkpoint
+included); :meth:`FastMLPEngine.evaluate` computes the first layer sparsely (only the non-zero inputs' rows) and the
+others as torch products on W = s V in 0.072 CPU s, so the run is 1.35× slower than its steps
+(bench_step_roofline.py, load 6).
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 import torch
@@ -191,6 +204,19 @@ def _backward_update(V, v_off, b, b_off, widths, scale, lr, weight_decay, renorm
 
 
 @njit(cache=True, fastmath=True, nogil=True)
+def _first_layer(weights, scale, bias, x_indptr, x_indices, x_data, start, out, relu):
+    """out[row] = (ReLU of) s · Σ_j x[start + row, j] V[j] + b over the non-zero inputs j, for every row of out."""
+    for row in range(out.shape[0]):
+        o = out[row]
+        o[:] = 0.0
+        n = start + row
+        _accumulate_rows(o, weights, x_indices, x_data, x_indptr[n], x_indptr[n + 1])
+        for i in range(o.shape[0]):
+            value = scale * o[i] + bias[i]
+            o[i] = value if value > 0.0 or not relu else 0.0
+
+
+@njit(cache=True, fastmath=True, nogil=True)
 def sgd_steps(V, v_off, b, b_off, widths, scale, lr, weight_decay, renorm_below, x_indptr, x_indices, x_data,
               labels, samples, track_flat, track_layer, track_is_bias, rows, h, active, n_active, delta,
               coefficient, values):
@@ -249,22 +275,46 @@ class FastMLPEngine:
         self.scale = np.ones(len(layers), dtype=np.float64)
         self.load_from(model)
         self.lr, self.weight_decay, self.renorm_below = float(lr), float(weight_decay), float(renorm_below)
-        x = np.ascontiguousarray(np.asarray(x_train).reshape(len(x_train), -1), dtype=self.dtype)
-        if x.shape[1] != self.widths[0]:
-            raise ParameterError("input width", x.shape[1], f"{self.widths[0]} (the network's input width)")
-        rows, cols = np.nonzero(x)
-        self.x_indptr = np.searchsorted(rows, np.arange(x.shape[0] + 1)).astype(np.int64)
-        self.x_indices = cols.astype(np.int64)
-        self.x_data = x[rows, cols]
+        self.x_indptr, self.x_indices, self.x_data = self._sparse_rows(x_train)
         self.labels = np.asarray(y_train, dtype=np.int64)
+        # sparse forms of evaluated data sets by id(array), each with its array (which keeps the id valid)
+        self._evaluation_sets = {id(x_train): (x_train, (self.x_indptr, self.x_indices, self.x_data))}
         self._set_tracking(tracked)
+        self._allocate_buffers()
+
+    def _allocate_buffers(self) -> None:
+        """The per-step scratch arrays (activations, δ, active units)."""
         total = int(self.b_off[-1])
         self._h = np.zeros(total, dtype=self.dtype)
         self._delta = np.zeros(total, dtype=self.dtype)
         self._active = np.zeros(total, dtype=np.int64)
-        self._n_active = np.zeros(len(layers), dtype=np.int64)
+        self._n_active = np.zeros(len(self.scale), dtype=np.int64)
         self._coefficient = np.zeros(1, dtype=self.dtype)
         self._values = np.zeros(int(self.widths.max()), dtype=self.dtype)
+
+    def sibling(self, model: nn.Module) -> FastMLPEngine:
+        """An engine for another model of the same architecture and dtype, with the same learning rate, L2 rate,
+        tracked parameters and training data (the sparse inputs are shared, not copied)."""
+        layers = linear_layers(model)
+        widths = [layers[0].in_features] + [layer.out_features for layer in layers]
+        dtype = np.float32 if layers[0].weight.dtype == torch.float32 else np.float64
+        if widths != self.widths.tolist() or dtype != self.dtype:
+            raise ParameterError("replica model", f"{widths} {np.dtype(dtype)}",
+                                 f"the architecture {self.widths.tolist()} in {np.dtype(self.dtype)}")
+        other = copy.copy(self)
+        other.model = model
+        other.V, other.b, other.scale = np.empty_like(self.V), np.empty_like(self.b), np.ones_like(self.scale)
+        other.load_from(model)
+        other._allocate_buffers()
+        return other
+
+    def _sparse_rows(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The samples as compressed sparse rows (indptr, indices, values) in the engine's dtype."""
+        x = np.ascontiguousarray(np.asarray(x).reshape(len(x), -1), dtype=self.dtype)
+        if x.shape[1] != self.widths[0]:
+            raise ParameterError("input width", x.shape[1], f"{self.widths[0]} (the network's input width)")
+        rows, cols = np.nonzero(x)
+        return np.searchsorted(rows, np.arange(x.shape[0] + 1)).astype(np.int64), cols.astype(np.int64), x[rows, cols]
 
     def _set_tracking(self, tracked: TrackedParameters) -> None:
         flat, layer, is_bias = [], [], []
@@ -317,6 +367,45 @@ class FastMLPEngine:
             self.track_layer, self.track_is_bias, rows, self._h, self._active, self._n_active, self._delta,
             self._coefficient, self._values)
         return rows if track else None
+
+    @torch.no_grad()
+    def evaluate(self, x: np.ndarray, y: np.ndarray, chunk: int = 1024) -> tuple[float, float]:
+        """Mean cross-entropy and accuracy of the current weights on (x, y), as ``training.evaluate`` computes them
+        on the torch model, to float rounding (summation order).
+
+        The first layer is a sparse product in numba (only the rows of non-zero inputs: ~150 of 784 on MNIST), the
+        others are dense torch products on W = s V without forming it; the sparse form of ``x`` is kept for the
+        next call with the same array (the training set's is the engine's own)."""
+        key = id(x)
+        if key not in self._evaluation_sets:
+            self._evaluation_sets[key] = (x, self._sparse_rows(x))
+        indptr, indices, values = self._evaluation_sets[key][1]
+        n = len(indptr) - 1
+        labels = torch.as_tensor(np.asarray(y, dtype=np.int64))
+        n_layers = len(self.scale)
+        first = np.empty((min(chunk, n), self.widths[1]), dtype=self.dtype)
+        total, correct = 0.0, 0
+        for start in range(0, n, chunk):
+            stop = min(n, start + chunk)
+            _first_layer(self._matrix(0), self.scale[0], self.b[:self.b_off[1]], indptr, indices, values, start,
+                         first[:stop - start], n_layers > 1)
+            h = torch.from_numpy(first[:stop - start])
+            for layer in range(1, n_layers):
+                bias = torch.from_numpy(self.b[self.b_off[layer]:self.b_off[layer + 1]])
+                h = torch.addmm(bias, h, torch.from_numpy(self._matrix(layer)), alpha=float(self.scale[layer]))
+                if layer < n_layers - 1:
+                    h = torch.relu_(h)
+            total += float(torch.nn.functional.cross_entropy(h, labels[start:stop], reduction="sum"))
+            correct += int((h.argmax(dim=1) == labels[start:stop]).sum())
+        return total / n, correct / n
+
+    def measure(self, data) -> dict:
+        """:meth:`evaluate` on the train and test sets of ``data`` (an ``ArrayDataset``), as the driver's metrics
+        record them."""
+        train_loss, train_accuracy = self.evaluate(data.x_train, data.y_train)
+        test_loss, test_accuracy = self.evaluate(data.x_test, data.y_test)
+        return {"train_loss": train_loss, "train_accuracy": train_accuracy, "test_loss": test_loss,
+                "test_accuracy": test_accuracy}
 
     def state(self) -> dict[str, np.ndarray]:
         """Everything a bitwise resume needs: V, s and b (not W = s V, which is rounded)."""

@@ -42,19 +42,40 @@ class MetricsRecorder:
         self.objective, self.data, self.watch, self.steps_per_epoch = objective, data, watch, steps_per_epoch
         self.record_gradient = record_gradient
 
-    def record(self, model: torch.nn.Module, loop: LoopState, started: float) -> dict:
-        """Evaluate ``model`` now and append the record (``started``: the run's start, for ``wall_s``)."""
+    def evaluate(self, model: torch.nn.Module) -> dict:
+        """Data loss and accuracy of ``model`` on the train and test sets; with ``record_gradient`` also
+        ``train_grad_norm_sq`` = |grad R|^2 of the train loss (003 eq. (15)'s OP)."""
         gradient = {}
-        if self.record_gradient:     # 003 eq. (15)'s OP = |grad R|^2 of the train loss
+        if self.record_gradient:
             train_loss, train_acc, gradient["train_grad_norm_sq"] = loss_and_gradient(
                 model, self.objective, self.data.x_train, self.data.y_train)
         else:
             train_loss, train_acc = evaluate(model, self.objective, self.data.x_train, self.data.y_train)
         test_loss, test_acc = evaluate(model, self.objective, self.data.x_test, self.data.y_test)
-        record = {"epoch": loop.epoch + loop.batch / self.steps_per_epoch, "step": loop.step, "phase": loop.phase,
-                  "train_loss": train_loss, "train_accuracy": train_acc, "test_loss": test_loss,
-                  "test_accuracy": test_acc, **self.watch.judge(loop, train_loss, test_loss), **gradient,
-                  "wall_s": time.perf_counter() - started}
+        return {"train_loss": train_loss, "train_accuracy": train_acc, "test_loss": test_loss,
+                "test_accuracy": test_acc, **gradient}
+
+    def record(self, measured: list[dict], loop: LoopState, started: float) -> dict:
+        """Append the record of this evaluation (``measured``: :meth:`evaluate`'s answer per replica; ``started``:
+        the run's start, for ``wall_s``).
+
+        With several replicas the record's losses and accuracies are the means over the replicas, its ``replicas``
+        entry holds each replica's values and criteria (judged on that replica's history and probes), and the
+        criteria hold when they hold for every replica (the warm-up ends when every replica is at equilibrium);
+        ``weights_without_drift`` is the smallest replica's fraction."""
+        head = {"epoch": loop.epoch + loop.batch / self.steps_per_epoch, "step": loop.step, "phase": loop.phase}
+        if len(measured) == 1:
+            values = measured[0]
+            record = {**head, **values, **self.watch.judge(loop, values["train_loss"], values["test_loss"])}
+        else:
+            replicas = [{**values, **self.watch.judge(loop, values["train_loss"], values["test_loss"], replica=r)}
+                        for r, values in enumerate(measured)]
+            means = {key: float(np.mean([values[key] for values in measured])) for key in measured[0]}
+            fractions = [replica["weights_without_drift"] for replica in replicas]
+            record = {**head, **means, **{key: all(replica[key] for replica in replicas)
+                                          for key in ("equilibrium", "loss_equilibrium", "weight_equilibrium")},
+                      "weights_without_drift": None if None in fractions else min(fractions), "replicas": replicas}
+        record["wall_s"] = time.perf_counter() - started
         loop.metrics.append(record)
         return record
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from ..errors import ParameterError
@@ -15,6 +16,7 @@ from .data import ArrayDataset, load_dataset
 from .device import resolve_device, resolve_dtype
 from .fast_sgd import FastMLPEngine
 from .losses import Objective
+from .replicas import FastReplicas, TorchReplicas, replica_seeds
 from .steppers import TorchStepper
 from .tracking import NAMES_SCHEME, TrackedParameters
 
@@ -42,15 +44,26 @@ def resolve_backend(config: TrainConfig, arch: Architecture, device: torch.devic
     return "fast" if device.type == "cuda" or _numba_engine_applies(config, arch) else "torch"
 
 
-def _make_stepper(config: TrainConfig, backend: str, arch: Architecture, model, objective, data: ArrayDataset,
-                  tracked, device: torch.device):
+def _make_stepper(config: TrainConfig, backend: str, arch: Architecture, models: list, objective,
+                  data: ArrayDataset, tracked, device: torch.device):
+    """The stepper of one network, or of the replicas (:mod:`.replicas`) when there are several ``models``."""
     graphs = backend == "fast" and device.type == "cuda"
     if backend == "fast" and not graphs:
         if not _numba_engine_applies(config, arch):
             raise ParameterError("backend", "fast", "used on the CPU with an mlp/ff architecture, optimizer sgd "
                                  "and batch size 1 (use --backend torch otherwise)")
-        return FastMLPEngine(model, data.x_train, data.y_train, lr=config.lr, weight_decay=config.weight_decay,
+        if len(models) > 1:
+            return FastReplicas(models, data.x_train, data.y_train, lr=config.lr, weight_decay=config.weight_decay,
+                                tracked=tracked)
+        return FastMLPEngine(models[0], data.x_train, data.y_train, lr=config.lr, weight_decay=config.weight_decay,
                              tracked=tracked)
+    if len(models) > 1:
+        if graphs:
+            raise ParameterError("replicas", len(models), "1 with CUDA graphs (batched GPU replicas are designed in "
+                                 "networks/replicas.py, not built); use --device cpu or --backend torch")
+        return TorchReplicas([_make_stepper(config, backend, arch, [model], objective, data, tracked, device)
+                              for model in models])
+    model = models[0]
     if config.optimizer == "sgd":
         optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     else:
@@ -74,6 +87,10 @@ class TrainingParts:
     tracked: TrackedParameters
     backend: str
     stepper: object
+    models: list | None = None
+
+    def __post_init__(self):
+        self.models = self.models or [self.model]
 
     @classmethod
     def build(cls, config: TrainConfig) -> TrainingParts:
@@ -85,14 +102,32 @@ class TrainingParts:
                             input_dim=config.input_dim, n_train=config.n_train, n_test=config.n_test,
                             scaling=config.scaling)
         arch = Architecture.parse(config.arch)
-        model = arch.build(data.input_shape, data.n_classes, seed=config.seed,
-                           dtype=resolve_dtype(config.dtype)).to(device)
+        init_seeds = [replica_seeds(config.seed, r, config.replica_init)[0] for r in range(config.replicas)]
+        models = [arch.build(data.input_shape, data.n_classes, seed=init_seed, dtype=resolve_dtype(config.dtype))
+                  .to(device) for init_seed in init_seeds]
         objective = Objective(arch.loss)
-        tracked = TrackedParameters.choose(model, config.track, config.seed, include_biases=config.track_biases,
+        tracked = TrackedParameters.choose(models[0], config.track, config.seed, include_biases=config.track_biases,
                                            layers=config.track_layers)
         backend = resolve_backend(config, arch, device)
-        stepper = _make_stepper(config, backend, arch, model, objective, data, tracked, device)
-        return cls(config, device, data, arch, model, objective, tracked, backend, stepper)
+        stepper = _make_stepper(config, backend, arch, models, objective, data, tracked, device)
+        return cls(config, device, data, arch, models[0], objective, tracked, backend, stepper, models)
+
+    @property
+    def replicas(self) -> int:
+        return len(self.models)
+
+    def order_seeds(self) -> list[int]:
+        """The seed of each replica's sample order (:func:`.replicas.replica_seeds`; the run's seed for one)."""
+        c = self.config
+        return [replica_seeds(c.seed, r, c.replica_init)[1] for r in range(self.replicas)]
+
+    def column_names(self) -> list[str]:
+        """The trajectory's columns: the tracked names, once per replica (replica-major)."""
+        return list(self.tracked.names) * self.replicas
+
+    def column_chains(self) -> list[int] | None:
+        """Each column's chain (= replica), or None for one network (every column chain 0)."""
+        return None if self.replicas == 1 else [r for r in range(self.replicas) for _ in range(self.tracked.k)]
 
     @property
     def steps_per_epoch(self) -> int:
@@ -107,12 +142,14 @@ class TrainingParts:
     def metadata(self) -> dict:
         """The trajectory's metadata of a run with these parts."""
         c = self.config
+        replicas = {} if self.replicas == 1 else {"replicas": self.replicas, "replica_init": c.replica_init,
+                                                  "columns": "replica-major: replica r's K tracked weights, chain r"}
         return {"architecture": self.arch.spec(), "dataset": c.dataset, "backend": self.backend,
-                "device": str(self.device), "dtype": c.dtype, "steps_per_epoch": self.steps_per_epoch,
+                "device": str(self.device), "dtype": c.dtype, "steps_per_epoch": self.steps_per_epoch, **replicas,
                 "names_scheme": NAMES_SCHEME,
                 "t_meaning": "optimizer steps applied when the row was taken; first row = start of tracking"}
 
     def tracked_weights(self):
-        """The tracked weights now (the stepper's state copied into the model first)."""
+        """The tracked weights now, replica after replica (the stepper's state copied into the models first)."""
         self.stepper.sync_model()
-        return self.tracked.gather(self.model)
+        return np.concatenate([self.tracked.gather(model) for model in self.models])

@@ -92,12 +92,14 @@ class EquilibriumWatch:
     weights are read; the last window of probes is part of the loop state, so a resumed run decides as the
     uninterrupted one."""
 
-    def __init__(self, config: TrainConfig, steps_per_epoch: int, k: int, align: int = 1):
+    def __init__(self, config: TrainConfig, steps_per_epoch: int, k: int, align: int = 1, replicas: int = 1):
         self.config = config
         self.criterion = EquilibriumCriterion(config.eq_window, config.eq_rtol)
         self.weight_criterion = (WeightCriterion(config.eq_window, steps_per_epoch, align=align)
                                  if config.equilibrium_criterion != "loss" else None)
-        self.probe_columns = WeightCriterion.probe_columns(k)
+        per_replica = WeightCriterion.probe_columns(k)
+        self.probe_columns = np.concatenate([r * k + np.asarray(per_replica) for r in range(replicas)])
+        self._probes_per_replica = len(per_replica)
         self._positions = set(() if self.weight_criterion is None else self.weight_criterion.probe_steps.tolist())
 
     def probing(self, loop: LoopState) -> bool:
@@ -116,15 +118,20 @@ class EquilibriumWatch:
         probes.append(tracked[self.probe_columns].astype(float).tolist())
         del probes[:-self.weight_criterion.rows]
 
-    def judge(self, loop: LoopState, train_loss: float, test_loss: float) -> dict:
+    def judge(self, loop: LoopState, train_loss: float, test_loss: float, replica: int | None = None) -> dict:
         """Whether the criteria hold with this epoch's losses: the metrics record's ``equilibrium`` (the configured
-        criterion), ``loss_equilibrium``, ``weight_equilibrium`` and ``weights_without_drift``."""
-        history = loop.metrics
+        criterion), ``loss_equilibrium``, ``weight_equilibrium`` and ``weights_without_drift``. With ``replica``,
+        those of that replica: its losses (``replicas`` entries of the records) and its probed weights."""
+        history = loop.metrics if replica is None else [m["replicas"][replica] for m in loop.metrics]
         loss_holds = self.criterion.holds([m["train_loss"] for m in history] + [train_loss],
                                           [m["test_loss"] for m in history] + [test_loss])
         probing = self.probing(loop)
-        fraction = self.weight_criterion.stationary_fraction(loop.weight_probes) if probing else None
-        weights_hold = probing and self.weight_criterion.holds(loop.weight_probes)
+        probes = loop.weight_probes
+        if replica is not None:
+            width = self._probes_per_replica
+            probes = [row[replica * width:(replica + 1) * width] for row in probes]
+        fraction = self.weight_criterion.stationary_fraction(probes) if probing else None
+        weights_hold = probing and self.weight_criterion.holds(probes)
         equilibrium = {"loss": loss_holds, "weights": weights_hold,
                        "both": loss_holds and weights_hold}[self.config.equilibrium_criterion]
         return {"equilibrium": equilibrium, "loss_equilibrium": loss_holds, "weight_equilibrium": weights_hold,

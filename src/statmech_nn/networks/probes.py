@@ -40,7 +40,7 @@ from torch import nn
 from ..errors import DataError, ParameterError
 from ..params import require_int
 from .architectures import Architecture
-from .torch_checkpoint import checkpoint_at, latest_checkpoint, load_model_arrays
+from .torch_checkpoint import checkpoint_at, latest_checkpoint, load_model_arrays, replica_model_arrays
 from .data import ArrayDataset, load_dataset
 from .device import resolve_dtype
 from .config import TrainConfig
@@ -58,7 +58,7 @@ def load_trained_model(run_dir: str | Path, step: int | None = None) -> tuple[nn
                                                   dtype=resolve_dtype(config.dtype))
     directory = Path(run_dir) / "checkpoints"
     checkpoint = latest_checkpoint(directory) if step is None else checkpoint_at(directory, step)
-    load_model_arrays(model, checkpoint.model, checkpoint.path)
+    load_model_arrays(model, replica_model_arrays(checkpoint.model, 0), checkpoint.path)  # replica 0 of replicas
     return model.eval(), config
 
 

@@ -3,7 +3,8 @@ checkpoint store of a training run (:mod:`statmech_nn.runs.checkpoints`).
 
 ``checkpoints/step-<12-digit step>.h5`` holds
 
-- ``model/<name>``: the model's state dict (materialized weights; what probes read);
+- ``model/<name>``: the model's state dict (materialized weights; what probes read); with replicas, replica
+  0's, and replica r's as ``model/replica<r>/<name>`` (:func:`stored_model_arrays`);
 - ``engine/<key>``: the stepper's own state (torch: the optimizer state; fast engine: V, s, b);
 - attribute ``loop``: the training loop's position and history as JSON (step, epoch, position in the
   epoch, phase, trajectory rows written, per-epoch metrics, equilibrium record).
@@ -59,6 +60,24 @@ def _read_group(group: h5py.Group) -> dict[str, np.ndarray]:
 
 def model_arrays(model: torch.nn.Module) -> dict[str, np.ndarray]:
     return {name: tensor.detach().cpu().numpy() for name, tensor in model.state_dict().items()}
+
+
+def stored_model_arrays(models: list[torch.nn.Module]) -> dict[str, np.ndarray]:
+    """The model arrays a checkpoint stores for one network or several replicas (:mod:`.replicas`): replica 0's under
+    their torch names (what a single-network run stores, and what probes read), replica r's (r >= 1) under
+    ``replica<r>/<name>``."""
+    arrays = model_arrays(models[0])
+    for r, model in enumerate(models[1:], start=1):
+        arrays.update({f"replica{r}/{name}": value for name, value in model_arrays(model).items()})
+    return arrays
+
+
+def replica_model_arrays(arrays: dict[str, np.ndarray], replica: int) -> dict[str, np.ndarray]:
+    """Replica ``replica``'s model arrays among a checkpoint's (the inverse of :func:`stored_model_arrays`)."""
+    if replica == 0:
+        return {name: value for name, value in arrays.items() if "/" not in name}
+    prefix = f"replica{replica}/"
+    return {name[len(prefix):]: value for name, value in arrays.items() if name.startswith(prefix)}
 
 
 def load_model_arrays(model: torch.nn.Module, arrays: dict[str, np.ndarray], source: Path | str) -> None:
@@ -163,9 +182,10 @@ class TrainingStore:
 
     @classmethod
     def create(cls, run_dir: RunDirectory, names, *, header: RunHeader, dtype, metadata: dict,
-               keep: int) -> TrainingStore:
-        """A new trajectory with the tracked ``names`` (a run from step 0)."""
-        writer = TrajectoryWriter.create(run_dir.trajectory, names, header=header, dtype=dtype, metadata=metadata)
+               keep: int, chain=None) -> TrainingStore:
+        """A new trajectory with the tracked ``names`` (and each column's ``chain``: a run from step 0)."""
+        writer = TrajectoryWriter.create(run_dir.trajectory, names, header=header, chain=chain, dtype=dtype,
+                                         metadata=metadata)
         return cls(run_dir, writer, keep=keep)
 
     @classmethod

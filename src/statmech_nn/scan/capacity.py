@@ -129,7 +129,8 @@ def capacity_cell(depth: int, width: int, n_train: int, label_noise: float, temp
     from ..networks.data import load_dataset
     from ..networks.losses import Objective, loss_and_gradient
     from ..networks.probes import load_trained_model
-    from ..networks.training import METRICS_FILE, train
+    from ..networks.metrics import METRICS_FILE
+    from ..networks.training import train
 
     started = time.perf_counter()
     depth, width, n_train = (require_int("depth", depth, 1), require_int("width", width, 1),

@@ -1,0 +1,200 @@
+"""R replicas of one network trained together: R chains of the same SGD dynamics (issue 23, item 2).
+
+A replica is one network of the run's architecture with its own initial weights (or the shared ones) and
+its own sample order; all replicas take the same optimizer, learning rate, L2 rate and tracked parameters
+(the same column names in every replica, drawn once from the run's seed). Replicas never interact: replica
+``r`` of a run with seed ``s`` is, bit for bit, the single-network run described by :func:`replica_seeds`:
+
+- ``independent`` (default): initial weights from seed ``s + r`` and sample order from seed ``s + r``;
+- ``shared``: initial weights from seed ``s`` (the same in every replica, so a weight means the same thing in
+  every replica), sample order from seed ``s + r``.
+
+Replica 0 is therefore always the single-network run with seed ``s``, and R = 1 is that run.
+
+A replica stepper has the contract of a single stepper (:mod:`.steppers`) lifted to a leading replica axis:
+``run(orders, track)`` takes ``orders`` (R, n), steps replica r through ``orders[r]`` and returns the tracked
+values after every step as an array (n_steps, R, K) (None when ``track`` is False); ``sync_model()`` writes
+every replica's weights into its torch model (``models[r]``); ``state()`` / ``load_state()`` hold what a bitwise
+resume needs, one key per replica and engine entry (``replica<r>/<key>``).
+
+Backends:
+
+- :class:`TorchReplicas`: one :class:`.steppers.TorchStepper` per replica, stepped one after the other (torch's
+  batch-1 steps are launch-bound; replicas gain nothing from interleaving on the CPU).
+- :class:`FastReplicas`: one :class:`.fast_sgd.FastMLPEngine` per replica (they share the sparse inputs), the
+  replicas on the cores: each replica's numba kernel releases the GIL (``nogil``), and one thread per core
+  steps a block of replicas. The alternative, one numba ``prange`` over replicas inside one kernel
+  (benchmarks/bench_replicas.py times both), measured 4-7 % faster in wall time at load 6-8 (three runs: 1.03,
+  1.10, 1.09 × one network's rate against 0.99, 1.06, 1.02 for threads), within what a loaded machine decides; it
+  needs the replicas' weights stacked in one array and compiles a second copy of the kernel whose bits must be
+  checked (the benchmark does), while threads run the very kernel a single-network run runs, so the bits agree by
+  construction. Per network-step the threaded replicas cost the CPU time one network costs (75 vs 77 µs at load
+  7: efficiency 1.04), so with both cores free they approach 2× one network's rate; the wall-time goal (≥ 1.8×)
+  needs a quiet machine to be shown. On 2 cores the two replicas'
+  weights (2 × 3.4 MB for 002's 784-700-476-10 in float32) stay in the shared 32 MB L3, each step's rows in its
+  core's private 2 MB L2, so the memory-bound step can scale with the cores (on a quiet machine: see the
+  benchmark; on a loaded one the co-runners take the second core and the caches).
+
+On a GPU (designed, not built: no GPU here). A batch-1 step of one network is latency-bound (about the CPU
+engine's speed on an H100, issue 23); R replicas become one batched product per layer. Store each layer's
+weights of all replicas as one tensor ``W_l`` (R, n_in, n_out) and biases ``b_l`` (R, 1, n_out); a step gathers
+``x = X[orders[:, t]]`` (R, 1, n_in) from the device-resident data set, runs the forward pass as
+``h_l = relu(torch.bmm(h_{l-1}, W_l) + b_l)``, the output δ (R, 1, 10) by softmax minus one-hot, the backward
+pass as ``δ_{l-1} = torch.bmm(δ_l, W_lᵀ) ⊙ [h_{l-1} > 0]`` and the update as one fused
+``W_l.mul_(1 − ηλ).baddbmm_(h_{l-1}ᵀ, δ_l, alpha=−η)`` (an (R, n_in, 1) × (R, 1, n_out) batched outer product),
+``b_l.mul_(1 − ηλ).sub_(η δ_l)``, then gathers the tracked entries ``W_l.view(R, -1)[:, flat]`` into a static
+(G, R, K) buffer; G such steps are captured in one CUDA graph, as :class:`.steppers.TorchStepper` does for one
+network. Each step then reads every weight once and writes it once for all R replicas in ~10 kernels, so the
+cost per network-step falls as 1/R until the products fill the GPU's bandwidth (R × 3.5 MB per step). The
+summation order of ``bmm`` differs from the CPU engine's, so a GPU replica run agrees with its single-network
+run to float rounding, not bit for bit.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from torch import nn
+
+from ..errors import ParameterError
+from ..params import require_int
+from .config import REPLICA_INITS
+from .fast_sgd import FastMLPEngine
+from .steppers import TorchStepper
+
+_KEY_SEPARATOR = "/"
+
+
+def replica_seeds(seed: int, replica: int, init: str = "independent") -> tuple[int, int]:
+    """(initialization seed, sample-order seed) of replica ``replica`` in a run with seed ``seed``."""
+    if init not in REPLICA_INITS:
+        raise ParameterError("replica_init", init, f"one of {', '.join(REPLICA_INITS)}")
+    seed, replica = require_int("seed", seed, 0), require_int("replica", replica, 0)
+    return (seed if init == "shared" else seed + replica), seed + replica
+
+
+def _prefixed(states: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {f"replica{r}{_KEY_SEPARATOR}{key}": value for r, state in enumerate(states) for key, value in state.items()}
+
+
+def _split(state: dict[str, np.ndarray], replicas: int) -> list[dict[str, np.ndarray]]:
+    """The per-replica states of a :func:`_prefixed` dict; a ParameterError when it holds another replica count."""
+    per_replica: list[dict[str, np.ndarray]] = [{} for _ in range(replicas)]
+    for key, value in state.items():
+        head, _, rest = key.partition(_KEY_SEPARATOR)
+        index = int(head[len("replica"):]) if head.startswith("replica") and head[len("replica"):].isdigit() else -1
+        if not 0 <= index < replicas:
+            raise ParameterError("checkpoint engine state", key, f"keys replica<r>/... with r < {replicas}")
+        per_replica[index][rest] = value
+    return per_replica
+
+
+def _check_orders(orders: np.ndarray, replicas: int) -> np.ndarray:
+    orders = np.asarray(orders, dtype=np.int64)
+    if orders.ndim != 2 or orders.shape[0] != replicas:
+        raise ParameterError("orders", orders.shape, f"an array (replicas={replicas}, steps) of sample indices")
+    return orders
+
+
+class TorchReplicas:
+    """R :class:`.steppers.TorchStepper` (one per replica, each with its own model and optimizer), stepped in turn."""
+
+    def __init__(self, steppers: Sequence[TorchStepper]):
+        if not steppers:
+            raise ParameterError("replicas", 0, ">= 1")
+        self.steppers = list(steppers)
+        self.models = [stepper.model for stepper in self.steppers]
+        self.batch_size = self.steppers[0].batch_size
+
+    @property
+    def replicas(self) -> int:
+        return len(self.steppers)
+
+    def run(self, orders: np.ndarray, track: bool) -> np.ndarray | None:
+        orders = _check_orders(orders, self.replicas)
+        rows = [stepper.run(order, track) for stepper, order in zip(self.steppers, orders)]
+        return np.stack(rows, axis=1) if track else None
+
+    def sync_model(self) -> None:
+        for stepper in self.steppers:
+            stepper.sync_model()
+
+    def state(self) -> dict[str, np.ndarray]:
+        return _prefixed([stepper.state() for stepper in self.steppers])
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        for stepper, part in zip(self.steppers, _split(state, self.replicas)):
+            stepper.load_state(part)
+
+
+class FastReplicas:
+    """R :class:`.fast_sgd.FastMLPEngine` (one per replica, sharing the sparse inputs), the replicas on the cores.
+
+    ``threads`` (default: the usable cores, at most R) is the number of threads that step replicas at once;
+    replica r runs on thread ``r % threads``, its replicas one after the other. ``threads=1`` steps them in turn.
+    """
+
+    batch_size = 1
+    _pool: ThreadPoolExecutor | None = None
+
+    def __init__(self, models: Sequence[nn.Module], x_train: np.ndarray, y_train: np.ndarray, *, lr: float,
+                 weight_decay: float, tracked, threads: int | None = None, **engine_options):
+        if not models:
+            raise ParameterError("replicas", 0, ">= 1")
+        first = FastMLPEngine(models[0], x_train, y_train, lr=lr, weight_decay=weight_decay, tracked=tracked,
+                              **engine_options)
+        self.engines = [first] + [first.sibling(model) for model in models[1:]]
+        self.models = list(models)
+        usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        self.threads = min(len(self.engines), require_int("threads", threads or usable, 1))
+        self._pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
+
+    @property
+    def replicas(self) -> int:
+        return len(self.engines)
+
+    def _run_block(self, block: int, orders: np.ndarray, rows: np.ndarray | None) -> None:
+        for r in range(block, self.replicas, self.threads):
+            out = self.engines[r].run(orders[r], rows is not None)
+            if rows is not None:
+                rows[:, r] = out
+
+    def run(self, orders: np.ndarray, track: bool) -> np.ndarray | None:
+        orders = _check_orders(orders, self.replicas)
+        rows = (np.empty((orders.shape[1], self.replicas, len(self.engines[0].track_flat)), self.engines[0].dtype)
+                if track else None)
+        if self._pool is None:
+            self._run_block(0, orders, rows)
+        else:
+            for future in [self._pool.submit(self._run_block, block, orders, rows) for block in range(self.threads)]:
+                future.result()
+        return rows
+
+    def measure(self, data) -> list[dict]:
+        """Each replica's :meth:`.FastMLPEngine.measure`, the replicas on the threads."""
+        if self._pool is None:
+            return [engine.measure(data) for engine in self.engines]
+        return list(self._pool.map(lambda engine: engine.measure(data), self.engines))
+
+    def sync_model(self) -> None:
+        for engine in self.engines:
+            engine.sync_model()
+
+    def state(self) -> dict[str, np.ndarray]:
+        return _prefixed([engine.state() for engine in self.engines])
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        for engine, part in zip(self.engines, _split(state, self.replicas)):
+            engine.load_state(part)
+
+    def close(self) -> None:
+        """Stop the worker threads (also done when the object is collected)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def __del__(self):
+        self.close()
