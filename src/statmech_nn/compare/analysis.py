@@ -62,9 +62,9 @@ from .overlay import predicted_densities
 from .steps import DecaySplit, rounding, split_decay_steps
 from .verdicts import (STATIONARITY_PREFIX, Verdict, headline, merge_columns, network_verdicts,
                        representative_columns, stationarity_columns, summary_text)
-from ..errors import DataError, ParameterError, StatmechError
+from ..errors import ParameterError, StatmechError
 from ..inputs import real_array
-from ..io import OBSERVABLES_FILE, Dynamics, RunDirectory, Trajectory, save_dataset, write_json
+from ..io import OBSERVABLES_FILE, Dynamics, Trajectory, save_dataset, write_json
 from ..observables.activity import bimodality, fit_zipf, pattern_counts
 from ..observables.fluctuations import MODES, fluctuation_densities, fluctuation_samples, uniform_step
 from ..observables.powerlaw import fit_powerlaw
@@ -76,6 +76,9 @@ FITS_FILE = "fits.json"
 ANALYSIS_FILE = "analysis.json"
 MAX_OUTPUT_COLUMNS = 64      # neurons tested for bimodality (the first ones)
 MAX_OUTPUT_SAMPLES = 20_000  # a seeded subsample of outputs per neuron keeps the EM fits quick
+BLOCK_VALUES = 1 << 22      # a file is read in blocks of about this many values (32 MB in float64)
+FIT_ROWS = 200_000          # the fits of a file see at most this many fluctuation samples per column (every m-th)
+STATIONARITY_ROWS = 100_000  # the stationarity tests of a file see at most this many rows (every m-th)
 CSN_COLUMNS = 12             # columns given a CSN bootstrap p with ``gof_bootstrap`` (chosen as the figures' are)
 _SPECTRUM_KEYS = ("exponent_low", "exponent_low_err", "exponent_high", "exponent_high_err")
 # The short view of Analysis.table(): the answer per column (status and why, the fitted exponent 2s of 002 eq. (21)
@@ -121,16 +124,22 @@ class AnalysisOptions:
     seed: int = 0
     units: str = "q"
     figures: bool = True
+    block_rows: int | None = None   # rows per block read from a file (None: BLOCK_VALUES // K)
+    fit_rows: int = FIT_ROWS        # a file's fits see every m-th fluctuation sample, at most this many
+    stationarity_rows: int = STATIONARITY_ROWS   # a file's stationarity tests see every m-th row, at most this many
 
     def __post_init__(self):
         """Checked when given (``analyze``'s flags, a spec's [analysis] table at load), not when first used."""
         if self.mode not in MODES:
             raise ParameterError("analysis.mode", self.mode, "one of " + ", ".join(MODES))
         for name, minimum in (("lag", 1), ("window", 1), ("per_decade", 1), ("quadratic_bins", 1), ("bootstrap", 0),
-                              ("gof_bootstrap", 0), ("peak_bootstrap", 0), ("seed", 0)):
+                              ("gof_bootstrap", 0), ("peak_bootstrap", 0), ("seed", 0), ("fit_rows", 1000),
+                              ("stationarity_rows", 1000)):
             require_int(f"analysis.{name}", getattr(self, name), minimum)
         if self.segment is not None:
             require_int("analysis.segment", self.segment, 2)
+        if self.block_rows is not None:
+            require_int("analysis.block_rows", self.block_rows, 16)
         for name in ("low_band", "high_band"):
             band = getattr(self, name)
             if band is None:
@@ -188,11 +197,6 @@ def _csn_pvalues(samples: np.ndarray, decay, columns, n_boot: int, seed, progres
 def _as_trajectory(source) -> Trajectory:
     if isinstance(source, Trajectory):
         return source
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        if path.is_dir() and not RunDirectory(path).trajectory.is_file():
-            raise DataError(f"{path} holds no trajectory.h5")
-        return Trajectory.load(path)
     q = real_array(source, "the array given to analyze (T, K)", ndim=2, varying=True)
     if np.asarray(source).dtype.kind == "f":   # the stored precision decides which steps are decay to rounding
         q = q.astype(np.asarray(source).dtype)
@@ -330,6 +334,10 @@ def analyze_trajectory(source, options: AnalysisOptions = AnalysisOptions(), pro
 
 
 def _analyze(source, options: AnalysisOptions, progress: bool, recorded) -> Analysis:
+    if isinstance(source, (str, Path)):
+        from .streaming import analyze_file   # the file is read in blocks of rows
+
+        return analyze_file(source, options, progress, recorded)
     trajectory = _as_trajectory(source)
     step = treatment(trajectory.dynamics if recorded is None else recorded)
     analysed = step.series(trajectory)
@@ -340,16 +348,46 @@ def _analyze(source, options: AnalysisOptions, progress: bool, recorded) -> Anal
     finite = np.all(np.isfinite(analysed.q), axis=0)  # a diverged column gets a status; its observables are zeros
     weights, step_values = step.steps(trajectory.q)
     split = split_decay_steps(weights, step_values, rounding(trajectory.q)[step.drop:] * step.rounding_gain, step.kappa)
-    steps_are_increments = options.mode == "increment" and lag == 1
     densities = fluctuation_densities(np.where(finite, samples, 0.0), names, chain, options.per_decade,
                                       options.quadratic_bins, units, options.mode)
+    spectra = spectrum_dataset(np.where(finite, analysed.q, 0.0), names, chain, options.segment, options.per_decade,
+                               options.low_band, options.high_band, units, spacing)
+    moved = finite & np.any(step_values != 0, axis=0) & ~split.decay_only
+    measured = Measured(samples, finite, split, split.decay_only, densities, spectra, trajectory.q,
+                        lag1_autocorrelation(step_values), moved)
+    return conclude(trajectory, options, measured, step, progress, source)
+
+
+@dataclass
+class Measured:
+    """What the in-memory and the streaming paths hand to :func:`conclude`: the fluctuation samples the fits see
+    (all of them, or the streaming path's subsample), which columns stayed finite, the decay split of those samples
+    (with decay-only columns judged on every step), the densities and spectra, the rows q the stationarity tests
+    see, every column's lag-1 autocorrelation of the steps and which columns moved."""
+
+    samples: np.ndarray
+    finite: np.ndarray
+    split: DecaySplit
+    decay_only: np.ndarray
+    densities: xr.Dataset
+    spectra: xr.Dataset
+    stationarity_q: np.ndarray
+    rho: np.ndarray
+    moved: np.ndarray
+
+
+def conclude(trajectory: Trajectory, options: AnalysisOptions, measured: Measured, step: StepTreatment,
+             progress: bool, source=None) -> Analysis:
+    """The fits, the spectra's exponents in the rows, stationarity, correlation, outputs and the Analysis."""
+    names, chain, units = trajectory.names, trajectory.chain, options.units
+    samples, finite, split, spectra = measured.samples, measured.finite, measured.split, measured.spectra
+    steps_are_increments = options.mode == "increment" and options.lag == 1
     decay = split.decay if steps_are_increments else None
-    rows, _ = fit_table(samples, names, chain, decay=decay, decay_only=split.decay_only, progress=progress, units=units)
+    rows, _ = fit_table(samples, names, chain, decay=decay, decay_only=measured.decay_only, progress=progress,
+                        units=units)
     if options.peak_bootstrap:
         rows = merge_columns(rows, gradient_peak_columns(np.where(finite, samples, 0.0), decay, rows,
                                                          options.peak_bootstrap, options.seed))
-    spectra = spectrum_dataset(np.where(finite, analysed.q, 0.0), names, chain, options.segment, options.per_decade,
-                               options.low_band, options.high_band, units, spacing)
     for j, row in enumerate(rows):
         for key in _SPECTRUM_KEYS:
             row[f"spectrum_{key}"] = float(spectra[key].values[j])
@@ -358,14 +396,14 @@ def _analyze(source, options: AnalysisOptions, progress: bool, recorded) -> Anal
     if n_boot:
         pvalues = _csn_pvalues(samples, decay, tested, require_int("bootstrap", n_boot, 1), options.seed, progress)
         rows = merge_columns(rows, [{"column": j, "power_law_gof_p": p} for j, p in pvalues.items()])
-    rows = merge_columns(rows, stationarity_columns(stationarity_rows(trajectory.q, names)), STATIONARITY_PREFIX)
-    moved = finite & np.any(step_values != 0, axis=0) & ~split.decay_only
-    correlation = correlation_verdict(lag1_autocorrelation(step_values[:, moved]), step)
+    rows = merge_columns(rows, stationarity_columns(stationarity_rows(measured.stationarity_q, names)),
+                         STATIONARITY_PREFIX)
+    correlation = correlation_verdict(measured.rho[measured.moved], step)
     outputs = output_data = None
     if trajectory.x is not None and trajectory.x.shape[0] >= 10:
         output_data, outputs = _output_observables(np.asarray(trajectory.x, float), options.seed)
     origin = str(Path(source).resolve()) if isinstance(source, (str, Path)) else None
-    return Analysis(trajectory, options, rows, densities, spectra, split, outputs, output_data, origin,
+    return Analysis(trajectory, options, rows, measured.densities, spectra, split, outputs, output_data, origin,
                     steps=step, correlation=correlation)
 
 
