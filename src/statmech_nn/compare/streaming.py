@@ -97,30 +97,35 @@ class _Filter:
 
 class _Samples:
     """The fluctuation samples of :func:`~statmech_nn.observables.fluctuations.fluctuation_samples` from the series
-    fed block by block (the last ``lag`` or ``window`` rows carried)."""
+    fed block by block: increments from the last ``lag`` rows carried; running-mean deviations from the running
+    cumulative sum of the centred series carried (its last ``window`` + 1 values), so that the sums are added in the
+    in-memory order."""
 
     def __init__(self, mode: str, lag: int, window: int, mean: np.ndarray | None):
         self.mode, self.lag, self.window, self.mean = mode, lag, window, mean
-        self.tail = None
-        self.origin = None      # the first row of the series (the running mean's centring)
+        self.tail = None        # increments: the last lag rows; running mean: the last window + 1 cumulative sums
+        self.origin = None      # the running mean's centring: the first row of the series
+        self.rows = 0           # rows of the series fed so far
 
     def __call__(self, series: np.ndarray) -> np.ndarray:
         if self.mode == "mean":
             return series - self.mean
-        if self.origin is None and series.shape[0]:
-            self.origin = series[:1].copy()
-        if self.mode == "running_mean" and series.shape[0]:
-            series = series - self.origin
-        joined = series if self.tail is None else np.concatenate([self.tail, series])
-        reach = self.lag if self.mode == "increment" else self.window
-        self.tail = joined[-reach:]
-        if joined.shape[0] <= reach:
-            return joined[:0]
         if self.mode == "increment":
-            return joined[reach:] - joined[:-reach]
-        cumulative = np.concatenate([np.zeros((1, joined.shape[1])), np.cumsum(joined, axis=0)])
-        means = (cumulative[reach:-1] - cumulative[:-reach - 1]) / reach
-        return joined[reach:] - means
+            joined = series if self.tail is None else np.concatenate([self.tail, series])
+            self.tail = joined[-self.lag:]
+            return joined[self.lag:] - joined[:-self.lag] if joined.shape[0] > self.lag else joined[:0]
+        if series.shape[0] == 0:
+            return series
+        if self.origin is None:
+            self.origin, self.tail = series[:1].copy(), np.zeros((1, series.shape[1]))
+        centred = series - self.origin
+        start, self.rows = self.rows, self.rows + series.shape[0]
+        cumulative = np.concatenate([self.tail, np.cumsum(np.concatenate([self.tail[-1:], centred]), axis=0)[1:]])
+        offset = start + 1 - self.tail.shape[0]       # the row index of cumulative[0]
+        self.tail = cumulative[-(self.window + 1):]
+        rows = np.arange(max(start, self.window), self.rows) - offset
+        means = (cumulative[rows] - cumulative[rows - self.window]) / self.window
+        return centred[rows + offset - start] - means
 
 
 def _walk(reader: TrajectoryReader, step: StepTreatment, block_rows: int, samples: _Samples | None, desc: str,
@@ -172,7 +177,8 @@ class _FirstPass:
         self._check_spacing(block.t)
         series, y, w = block.series, block.y, block.w
         self.finite &= np.all(np.isfinite(series), axis=0)
-        self.series_sum += series.sum(axis=0)
+        # added row after row onto the running sum, as numpy sums a (T, K > 1) array's axis 0 in memory
+        self.series_sum = np.sum(np.concatenate([self.series_sum[None, :], series]), axis=0)
         self.series_n += series.shape[0]
         self.welch.add(series)
         self.norm += np.sum(w * w, axis=0)
