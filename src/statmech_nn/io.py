@@ -360,9 +360,17 @@ class TrajectoryReader:
             self.close()
             raise DataError(f"{path} is not a valid trajectory file: {exc}") from None
         self.header, self.metadata = RunHeader.from_attributes(attrs, str(path))
-        if not (self._q.ndim == 2 and np.issubdtype(self._q.dtype, np.number) and self._t.shape == self._q.shape[:1]):
+        problem = (f"trajectory q must hold real numbers, got dtype {self._q.dtype}"
+                   if not np.issubdtype(self._q.dtype, np.number) or np.issubdtype(self._q.dtype, np.complexfloating)
+                   else f"trajectory t must hold step numbers, got dtype {self._t.dtype}"
+                   if not np.issubdtype(self._t.dtype, np.number)
+                   else f"trajectory q{self._q.shape} and t{self._t.shape} are not (time, K) and (time,)"
+                   if self._q.ndim != 2 or self._t.shape != self._q.shape[:1]
+                   else f"trajectory has {self._q.shape[1]} columns but {len(self.names)} names"
+                   if len(self.names) != self._q.shape[1] else None)
+        if problem:
             self.close()
-            raise DataError(f"{path} is not a valid trajectory file: q{self._q.shape} and t{self._t.shape}")
+            raise DataError(f"{path}: {problem}")
 
     @property
     def n_rows(self) -> int:

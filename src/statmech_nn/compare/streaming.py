@@ -55,7 +55,7 @@ from tqdm import tqdm
 
 from .analysis import BLOCK_VALUES, AnalysisOptions, Analysis, Measured, conclude
 from .dynamics import StepTreatment, treatment
-from .steps import decay_rate, label_decay, own_rates_fit, rates_from_sums, rounding
+from .steps import DecaySplit, decay_rate, label_decay, own_rates_fit, rates_from_sums, rounding
 from ..errors import DataError
 from ..io import RunDirectory, TrajectoryReader
 from ..observables.fluctuations import FluctuationHistogram
@@ -193,8 +193,8 @@ class _FirstPass:
             self.total += y.sum(axis=0)
             self.squares += np.sum(y * y, axis=0)
         rows = _every(self.thin, block.start, block.q.shape[0])
-        self.kept_q.append(block.q[rows])
-        self.kept_t.append(block.t[rows])
+        self.kept_q.append(block.q[rows].copy())     # copies: a view would keep the whole block alive
+        self.kept_t.append(block.t[rows].copy())
 
     def _check_spacing(self, t: np.ndarray) -> None:
         joined = t.astype(np.int64) if self.last_t is None else np.concatenate([self.last_t, t.astype(np.int64)])
@@ -255,25 +255,28 @@ def _analyze_reader(reader: TrajectoryReader, path, options: AnalysisOptions, pr
     stride = -(-n_samples // options.fit_rows)
     histogram = FluctuationHistogram(k, options.per_decade, options.quadratic_bins)
     own_fits = own > 0
-    kept: dict[str, list] = {"samples": [], "w": [], "y": [], "tolerance": []}
+    kept: dict[str, list] = {"samples": [], "w": [], "y": [], "tolerance": [], "decay": []}
+    find_rate = step.kappa is None   # the rate may have to come from the mode of -Δ/w: keep the subsample's steps
     mean = first.series_sum / max(first.series_n, 1)
     for block in _walk(reader, step, block_rows, _Samples(options.mode, lag, window, mean), "analysis pass 2/3",
                        progress):
         histogram.scan(np.where(finite, block.samples, 0.0))
         own_fits &= own_rates_fit(block.w, block.y, block.tolerance, own)
-        kept["samples"].append(block.samples[_every(stride, block.sample_start, block.samples.shape[0])])
+        kept["samples"].append(block.samples[_every(stride, block.sample_start, block.samples.shape[0])].copy())
         rows = _every(stride, block.step_start, block.y.shape[0])
-        for key in ("w", "y", "tolerance"):
-            kept[key].append(getattr(block, key)[rows])
-    sub = {key: np.concatenate(values) for key, values in kept.items()}
-    del kept
+        for key in ("w", "y", "tolerance") if find_rate else ():
+            kept[key].append(getattr(block, key)[rows].copy())
+    sub = {key: np.concatenate(kept.pop(key)) if kept[key] else None for key in ("w", "y", "tolerance")}
     kappa, source = decay_rate(step.kappa, own, own_fits, sub["w"], sub["y"], sub["tolerance"])
-    split = label_decay(sub["w"], sub["y"], sub["tolerance"], kappa, own, own_fits, source)
+    del sub
     all_decay = np.ones(k, bool)
     for block in _walk(reader, step, block_rows, _Samples(options.mode, lag, window, mean), "analysis pass 3/3",
                        progress):
         histogram.count(np.where(finite, block.samples, 0.0))
-        all_decay &= label_decay(block.w, block.y, block.tolerance, kappa, own, own_fits, source).decay.all(axis=0)
+        split = label_decay(block.w, block.y, block.tolerance, kappa, own, own_fits, source)
+        all_decay &= split.decay.all(axis=0)
+        kept["decay"].append(split.decay[_every(stride, block.step_start, block.y.shape[0])].copy())
+    split = DecaySplit(np.concatenate(kept["decay"]), split.kappa, source)   # the fitted samples' decay split
     decay_only = all_decay & np.isfinite(split.kappa) & (split.kappa > 0)
     names, chain = reader.names, reader.chain
     frequencies, psd = first.welch.result()
@@ -283,7 +286,7 @@ def _analyze_reader(reader: TrajectoryReader, path, options: AnalysisOptions, pr
     densities = histogram.dataset(names, chain, options.units, options.mode)
     thinned_q, thinned_t = np.concatenate(first.kept_q), np.concatenate(first.kept_t)
     moved = finite & first.moved & ~decay_only
-    measured = Measured(sub["samples"], finite, split, decay_only, densities, spectra, thinned_q,
+    measured = Measured(np.concatenate(kept["samples"]), finite, split, decay_only, densities, spectra, thinned_q,
                         first.lag1_autocorrelation(), moved)
     trajectory = reader.trajectory(thinned_q, thinned_t, reader.x())
     return conclude(trajectory, options, measured, step, progress, path)
