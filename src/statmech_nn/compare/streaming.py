@@ -216,6 +216,30 @@ class _FirstPass:
             return lagged / (self.squares - self.n * mean * mean)
 
 
+class _Labels:
+    """The decay labels of the steps at a known rate, block by block: whether every step of a column is decay, and the
+    labels of every m_f-th step (those of the fitted samples); the decay-only columns (own rate) are added at the
+    end, when pass 2 has judged them."""
+
+    def __init__(self, k: int, stride: int, kappa, own: np.ndarray):
+        self.stride, self.kappa, self.own = stride, kappa, own
+        self.all = np.ones(k, bool)
+        self.kept = []
+
+    def add(self, block: _Block) -> None:
+        none = np.zeros(self.own.size, bool)
+        decay = label_decay(block.w, block.y, block.tolerance, self.kappa, self.own, none, "").decay
+        self.all &= decay.all(axis=0)
+        self.kept.append(decay[_every(self.stride, block.step_start, decay.shape[0])].copy())
+
+    def split(self, own_fits: np.ndarray, source: str) -> tuple[DecaySplit, np.ndarray]:
+        """(the DecaySplit of the fitted samples, the decay-only columns judged on every step)."""
+        empty = np.zeros((0, self.own.size))
+        kappa = label_decay(empty, empty, empty, self.kappa, self.own, own_fits, source).kappa
+        split = DecaySplit(np.concatenate(self.kept) | own_fits, kappa, source)
+        return split, (self.all | own_fits) & np.isfinite(kappa) & (kappa > 0)
+
+
 def _sample_count(options: AnalysisOptions, series_rows: int) -> int:
     reach = {"increment": options.lag, "running_mean": options.window, "mean": 0}[options.mode]
     if series_rows <= reach or series_rows < 2:
@@ -248,36 +272,51 @@ def _analyze_reader(reader: TrajectoryReader, path, options: AnalysisOptions, pr
         raise DataError(f"a spectrum segment of {segment} rows is longer than the series ({series_rows} rows)")
     buffer = np.float64 if step.filtered or not np.issubdtype(reader.dtype, np.floating) else reader.dtype
     first = _FirstPass(k, WelchAccumulator(k, segment, buffer), -(-n_rows // options.stationarity_rows))
-    for block in _walk(reader, step, block_rows, None, "analysis pass 1/3", progress):
-        first.add(block)
-    finite = first.finite
-    own = rates_from_sums(first.norm, first.cross)
-    stride = -(-n_samples // options.fit_rows)
     histogram = FluctuationHistogram(k, options.per_decade, options.quadratic_bins)
+    centred = options.mode == "mean"   # the samples need the series' mean: scanned in pass 2, counted in pass 3
+    for block in _walk(reader, step, block_rows, None if centred else _Samples(options.mode, lag, window, None),
+                       "analysis pass 1", progress):
+        first.add(block)
+        if not centred:
+            histogram.scan(block.samples)
+    finite = first.finite
+    histogram.zero_columns(~finite)      # a diverged column's samples count as zeros (as in memory)
+    own = rates_from_sums(first.norm, first.cross)
     own_fits = own > 0
-    kept: dict[str, list] = {"samples": [], "w": [], "y": [], "tolerance": [], "decay": []}
-    find_rate = step.kappa is None   # the rate may have to come from the mode of -Δ/w: keep the subsample's steps
+    stride = -(-n_samples // options.fit_rows)
+    kept: dict[str, list] = {"samples": [], "w": [], "y": [], "tolerance": []}
+    find_rate = step.kappa is None   # the rate may have to come from the data: label the steps in a third pass
+    if not find_rate:                # recorded: the rate, or no decay at all
+        kappa, source = decay_rate(step.kappa, own, own_fits, None, None, None)
+    labels = None if find_rate else _Labels(k, stride, kappa, own)
     mean = first.series_sum / max(first.series_n, 1)
-    for block in _walk(reader, step, block_rows, _Samples(options.mode, lag, window, mean), "analysis pass 2/3",
+    for block in _walk(reader, step, block_rows, _Samples(options.mode, lag, window, mean), "analysis pass 2",
                        progress):
-        histogram.scan(np.where(finite, block.samples, 0.0))
+        samples = np.where(finite, block.samples, 0.0)
+        if centred:
+            histogram.scan(samples)
+        else:
+            histogram.count(samples)
         own_fits &= own_rates_fit(block.w, block.y, block.tolerance, own)
         kept["samples"].append(block.samples[_every(stride, block.sample_start, block.samples.shape[0])].copy())
+        if labels is not None:
+            labels.add(block)
         rows = _every(stride, block.step_start, block.y.shape[0])
-        for key in ("w", "y", "tolerance") if find_rate else ():
+        for key in ("w", "y", "tolerance") if find_rate else ():   # for the mode of -Δ/w
             kept[key].append(getattr(block, key)[rows].copy())
-    sub = {key: np.concatenate(kept.pop(key)) if kept[key] else None for key in ("w", "y", "tolerance")}
-    kappa, source = decay_rate(step.kappa, own, own_fits, sub["w"], sub["y"], sub["tolerance"])
-    del sub
-    all_decay = np.ones(k, bool)
-    for block in _walk(reader, step, block_rows, _Samples(options.mode, lag, window, mean), "analysis pass 3/3",
-                       progress):
-        histogram.count(np.where(finite, block.samples, 0.0))
-        split = label_decay(block.w, block.y, block.tolerance, kappa, own, own_fits, source)
-        all_decay &= split.decay.all(axis=0)
-        kept["decay"].append(split.decay[_every(stride, block.step_start, block.y.shape[0])].copy())
-    split = DecaySplit(np.concatenate(kept["decay"]), split.kappa, source)   # the fitted samples' decay split
-    decay_only = all_decay & np.isfinite(split.kappa) & (split.kappa > 0)
+    if find_rate:
+        sub = {key: np.concatenate(kept.pop(key)) for key in ("w", "y", "tolerance")}
+        kappa, source = decay_rate(None, own, own_fits, sub["w"], sub["y"], sub["tolerance"])
+        del sub
+    if centred or find_rate:
+        labels = _Labels(k, stride, kappa, own) if find_rate else labels
+        for block in _walk(reader, step, block_rows, _Samples(options.mode, lag, window, mean), "analysis pass 3",
+                           progress):
+            if centred:
+                histogram.count(np.where(finite, block.samples, 0.0))
+            if find_rate:
+                labels.add(block)
+    split, decay_only = labels.split(own_fits, source)
     names, chain = reader.names, reader.chain
     frequencies, psd = first.welch.result()
     psd[~finite] = 0.0

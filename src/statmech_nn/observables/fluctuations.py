@@ -119,6 +119,13 @@ class FluctuationHistogram:
         self.smallest = np.minimum(self.smallest, np.min(np.where(magnitude > 0, magnitude, np.inf), axis=0))
         self.largest = np.maximum(self.largest, magnitude.max(axis=0))
 
+    def zero_columns(self, columns) -> None:
+        """Count every sample of the chosen columns as 0 (e.g. a diverged weight), after they were scanned."""
+        columns = np.asarray(columns, bool)
+        self.n_zero[columns] = self.n
+        self.sum[columns] = self.sum_squares[columns] = 0.0
+        self.smallest[columns], self.largest[columns] = np.inf, 0.0
+
     def _fix_bins(self) -> None:
         self._edges = [log_edges(lo, hi, self.per_decade) if np.isfinite(lo) else np.array([np.nan, np.nan])
                        for lo, hi in zip(self.smallest, self.largest)]
