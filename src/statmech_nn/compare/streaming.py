@@ -2,21 +2,24 @@
 (issue 23, item 4): the chain of :mod:`statmech_nn.compare.analysis` for ``analyze_trajectory(path)`` and
 ``statmech-nn analyze``; an array or a :class:`~statmech_nn.io.Trajectory` is analysed in memory.
 
-Three passes over the file (:class:`~statmech_nn.io.TrajectoryReader`, blocks of ``block_rows`` rows, default
-:data:`~statmech_nn.compare.analysis.BLOCK_VALUES` / K). Each pass computes, block by block, the analysed series
-(the momentum filter of :mod:`statmech_nn.compare.dynamics` run with its state carried between blocks,
+Two or three passes over the file (:class:`~statmech_nn.io.TrajectoryReader`, blocks of ``block_rows`` rows,
+default :data:`~statmech_nn.compare.analysis.BLOCK_VALUES` / K). Each pass computes, block by block, the analysed
+series (the momentum filter of :mod:`statmech_nn.compare.dynamics` run with its state carried between blocks,
 ``scipy.signal.lfilter(..., zi=)``), the steps (w, y, rounding) and the fluctuation samples, from the stored rows
-and a carried tail (the previous stored row, the last ``lag`` or ``window`` rows of the series):
+and a carried tail (the previous stored row, the last ``lag`` rows of the series, or the running cumulative sum
+for ``mode="running_mean"``, so that every sum is added in the in-memory order):
 
-1. per column: finiteness, the series' sum (the mean of ``mode="mean"``), the Welch periodograms of its complete
-   segments (:class:`~statmech_nn.observables.spectrum.WelchAccumulator`), Σw² and Σwy (each column's own decay
-   rate, :func:`~statmech_nn.compare.steps.column_rates`), the sums of the steps' lag-1 autocorrelation, whether a
-   step moved, and every m_s-th stored row (the stationarity rows);
-2. the samples' ranges and moments (:class:`~statmech_nn.observables.fluctuations.FluctuationHistogram`),
-   whether every step of a column matches its own decay rate (decay-only columns), and the fit subsample: every
-   m_f-th sample and every m_f-th step (w, y, rounding);
-3. the counts of the densities, and whether every step of a column is decay at the rate decided after pass 2
-   (:func:`~statmech_nn.compare.steps.decay_rate`).
+1. per column: finiteness, the series' sum, the Welch periodograms of its complete segments
+   (:class:`~statmech_nn.observables.spectrum.WelchAccumulator`), Σw² and Σwy (each column's own decay rate,
+   :func:`~statmech_nn.compare.steps.rates_from_sums`), the sums of the steps' lag-1 autocorrelation, whether a
+   step moved, every m_s-th stored row (the stationarity rows), and the samples' ranges and moments
+   (:class:`~statmech_nn.observables.fluctuations.FluctuationHistogram`);
+2. the samples' counts in the densities' bins, whether every step of a column matches its own decay rate
+   (decay-only columns), every m_f-th sample (the fit subsample), and, when the run header records the decay rate,
+   the decay labels of the steps (:class:`_Labels`);
+3. only for ``mode="mean"`` (the samples need the mean of pass 1: ranges in pass 2, counts here) or when the decay
+   rate comes from the data (:func:`~statmech_nn.compare.steps.decay_rate`: decay-only columns, or the mode of
+   -Δ/w on the subsample's steps kept in pass 2): the counts, or the labels.
 
 Against the in-memory path on the same rows (tests/test_compare_streaming.py):
 

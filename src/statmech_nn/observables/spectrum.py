@@ -90,10 +90,14 @@ class WelchAccumulator:
         self.segments += 1
 
     def result(self):
-        """(f, P): f in cycles per row, P (K, m) the mean periodogram of the segments fed so far."""
+        """(f, P): f in cycles per row, P (K, m) the mean periodogram of the segments fed (the last call: the
+        buffer is released and P is the accumulator's own array)."""
         if self.segments == 0:
             raise DataError(f"a spectrum segment of {self.segment} rows is longer than the series")
-        return self.frequencies, self._sum / self.segments
+        self._buffer = None                  # the accumulator is done: its sum becomes the mean in place
+        self._sum /= self.segments
+        self.segments = 1
+        return self.frequencies, self._sum
 
 
 def band_exponent(center, mean, count, band):
@@ -140,11 +144,11 @@ def spectrum_from_psd(f_rows, psd_rows, segment: int, names=None, chain=None, pe
     per row; e.g. by a :class:`WelchAccumulator`) with segments of ``segment`` rows."""
     k = psd_rows.shape[0]
     f = f_rows / step
-    psd = psd_rows * step
+    psd = psd_rows * step if step != 1 else psd_rows   # (K, m) can be large: no copy when there is nothing to scale
     f1 = 1.0 / (segment * step)
     low_band = (LOW_BAND_IN_F1[0] * f1, LOW_BAND_IN_F1[1] * f1) if low_band is None else tuple(low_band)
     high_band = tuple(high_band)
-    positive = f > 0
+    positive = slice(int(np.searchsorted(f, 0.0, side="right")), None)   # f ascends from 0: a view, not a copy
     f2p = f[positive] ** 2 * psd[:, positive]
     binned = log_binned_mean(f[positive], f2p, per_decade=per_decade)
     power = log_binned_mean(f[positive], psd[:, positive], per_decade=per_decade)

@@ -19,6 +19,9 @@ from ...errors import DataError
 from ...params import require_int
 
 
+_ROWS_AT_ONCE = 8
+
+
 def log_edges(lo: float, hi: float, per_decade: int) -> np.ndarray:
     """Edges lo · 10^{i/per_decade}, i = 0, 1, ..., up to the first edge ≥ hi (at least one bin)."""
     if not (0 < lo < np.inf and 0 < hi < np.inf):
@@ -99,15 +102,18 @@ def log_binned_mean(x, y, per_decade: int = 10, x_min=None):
         keep &= x >= x_min
     if not keep.any():
         raise DataError("log_binned_mean needs at least one positive abscissa")
-    x, y = x[keep], y[:, keep]
+    if not keep.all():
+        x, y = x[keep], y[:, keep]
     edges = log_edges(x.min(), x.max(), per_decade)
     index = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, edges.size - 2)
     bins = edges.size - 1
     count = np.bincount(index, minlength=bins).astype(float)
     sums = np.zeros((y.shape[0], bins))
     squares = np.zeros((y.shape[0], bins))
-    np.add.at(sums.T, index, y.T)
-    np.add.at(squares.T, index, (y * y).T)
+    for lo in range(0, y.shape[0], _ROWS_AT_ONCE):   # y can be a long spectrum of many columns: y² a few at a time
+        part = y[lo:lo + _ROWS_AT_ONCE]
+        np.add.at(sums[lo:lo + _ROWS_AT_ONCE].T, index, part.T)
+        np.add.at(squares[lo:lo + _ROWS_AT_ONCE].T, index, (part * part).T)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sums / count
         variance = (squares - count * mean * mean) / (count - 1.0)
