@@ -147,3 +147,19 @@ def test_reader_blocks_and_bad_files(tmp_path):
         analyze_trajectory(tmp_path / "missing.h5", AnalysisOptions(**FAST))
     with pytest.raises(DataError, match="segment"):
         analyze_trajectory(path, AnalysisOptions(**FAST, segment=4096))
+
+
+def test_the_cli_reads_in_blocks_and_refuses_a_bad_block_size(tmp_path, capsys):
+    from statmech_nn.cli import main
+    from statmech_nn.io import read_json
+
+    (tmp_path / "run").mkdir()
+    _walk_trajectory(np.random.default_rng(7), 1500, 4, np.float32).save(tmp_path / "run" / "trajectory.h5")
+    assert main(["analyze", str(tmp_path / "run"), "--out", str(tmp_path / "bad"), "--block-rows", "3"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "block_rows" in err
+    assert main(["analyze", str(tmp_path / "run"), "--out", str(tmp_path / "out"), "--no-figures", "--block-rows",
+                 "100", "--fit-rows", "1000", "--stationarity-rows", "1000", "--json"]) == 0
+    summary = read_json(tmp_path / "out" / "summary.json")
+    assert summary["n_samples"] == 1499 and {v["id"] for v in summary["verdicts"]} >= {"Q1", "S", "D"}
+    assert read_json(tmp_path / "out" / "analysis.json")["options"]["fit_rows"] == 1000
