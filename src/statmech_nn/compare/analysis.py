@@ -1,8 +1,13 @@
-"""The analysis of one trajectory, in memory: every observable, fit and verdict (DESIGN: the analysis of a run
-lives in compare/; its figures and files are :mod:`statmech_nn.report.analysis`).
+"""The analysis of one trajectory: every observable, fit and verdict (DESIGN: the analysis of a run lives in
+compare/; its figures and files are :mod:`statmech_nn.report.analysis`).
 
 :func:`analyze_trajectory` takes a :class:`~statmech_nn.io.Trajectory`, an array q (T, K) or a path (a run
-directory or a ``trajectory.h5``) and runs the same chain for a sampler and a network:
+directory or a ``trajectory.h5``) and runs the same chain for a sampler and a network. A Trajectory or an array is
+analysed in memory; a path is always read in blocks of rows (:mod:`statmech_nn.compare.streaming`: memory bounded by
+a block, the Welch segment, ``fit_rows`` fluctuation samples and ``stationarity_rows`` rows, whatever the window),
+with the same numbers as in memory when the window is within ``fit_rows`` and ``stationarity_rows`` (beyond them the
+fits and the stationarity tests see every m-th sample / row; that module's docstring says what differs). Both paths
+measure (steps 0-2, the densities and the spectrum) and then share :func:`conclude` (the fits and verdicts):
 
 0. the run's dynamics (the run header's, or ``dynamics=`` for an array or a foreign file) decide which series
    the step analysis works on: the weights themselves (plain SGD, samplers), or the innovation walk whose
@@ -321,7 +326,8 @@ class Analysis:
 
 def analyze_trajectory(source, options: AnalysisOptions = AnalysisOptions(), progress: bool = False, *,
                        dynamics: Dynamics | dict | None = None) -> Analysis:
-    """Analyse a trajectory, an array q (T, K) or a run directory / trajectory.h5, in memory. ``dynamics`` (a
+    """Analyse a trajectory or an array q (T, K) in memory, or a run directory / trajectory.h5 in blocks of rows
+    (:mod:`statmech_nn.compare.streaming`; ``options.block_rows``, ``fit_rows``, ``stationarity_rows``). ``dynamics`` (a
     :class:`~statmech_nn.io.Dynamics` or a dict of its fields, checked: a ValueError names a bad field) replaces
     the run header's, e.g. for an array or a file written by another program. The warnings raised on the way come
     out as one :class:`AnalysisWarning`."""
