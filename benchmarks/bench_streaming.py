@@ -10,6 +10,11 @@ plain-SGD dynamics recorded (lr 2e-3, L2 5e-4: κ recorded): K random walks of S
 two paths give the same verdicts at the shared size, and the streaming path's peak at the large size is under the
 target (2 GB). The machine is shared (2 cores): the line quotes the load average before and after.
 
+Measured 2026-12-07 (2 shared cores, load average 7-12 throughout, nice 10): at 2·10⁵ × 64 the in-memory path peaked
+at 2020 MB in 345 s, the streaming path at 1253 MB in 141 s, the same verdicts; at 1.2·10⁷ × 64 (a 3.0 GB float32
+file, written in 163 s) the streaming path peaked at 1582 MB in 485 s. The growth from 1253 to 1582 MB is the Welch
+segment (2^14 -> 2^20 rows: its float32 buffer and the (K, 2^19 + 1) periodogram, about 270 MB each).
+
 Run: PYTHONPATH=benchmarks:src nice -n 10 .venv/bin/python benchmarks/bench_streaming.py
      [--both-rows 200000] [--stream-rows 12000000] [--columns 64] [--dir /tmp]
 """
