@@ -326,26 +326,100 @@ class Trajectory:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Trajectory:
-        """Read a ``trajectory.h5`` (or a run directory containing one)."""
+        """Read a ``trajectory.h5`` (or a run directory containing one) whole."""
+        with TrajectoryReader(path) as reader:
+            t, q = reader.read(0, reader.n_rows)
+            return reader.trajectory(q, t, reader.x())
+
+
+class TrajectoryReader:
+    """Reads a ``trajectory.h5`` (or a run directory's) in blocks of rows, for an analysis whose memory must not
+    grow with the window: the header, names and chain at open; q and t by row range (:meth:`read`,
+    :meth:`blocks`) or at chosen rows (:meth:`take`). A context manager; a file that is not a valid trajectory
+    is a DataError at open."""
+
+    def __init__(self, path: str | os.PathLike):
         path = Path(path)
         if path.is_dir():
             path = path / TRAJECTORY_FILE
         if not path.is_file():
             raise DataError(f"no trajectory file at {path}")
+        self.path = path
         try:
-            with h5py.File(path, "r") as f:
-                attrs = dict(f.attrs)
-                q, t = f["q"][...], f["t"][...]
-                names = [n.decode() if isinstance(n, bytes) else str(n) for n in f["names"][...]]
-                chain = f["chain"][...] if "chain" in f else None
-                x = f["x"][...] if "x" in f else None
+            self._file = h5py.File(path, "r")
+            f = self._file
+            self._q, self._t = f["q"], f["t"]
+            self.names = [n.decode() if isinstance(n, bytes) else str(n) for n in f["names"][...]]
+            self.chain = f["chain"][...] if "chain" in f else None
+            attrs = dict(f.attrs)
         except (OSError, KeyError, ValueError, TypeError) as exc:
+            self.close()
             raise DataError(f"{path} is not a valid trajectory file: {exc}") from None
-        header, metadata = RunHeader.from_attributes(attrs, str(path))
-        if x is not None and not np.issubdtype(x.dtype, np.number):
-            raise DataError(f"{path}: x must hold numbers, got dtype {x.dtype}")
-        return cls(q=q, t=t, names=names, chain=chain, source=header.source, parameters=header.model,
-                   seed=header.seed, dynamics=header.dynamics, x=x, metadata=metadata, version=header.version)
+        self.header, self.metadata = RunHeader.from_attributes(attrs, str(path))
+        problem = (f"trajectory q must hold real numbers, got dtype {self._q.dtype}"
+                   if not np.issubdtype(self._q.dtype, np.number) or np.issubdtype(self._q.dtype, np.complexfloating)
+                   else f"trajectory t must hold step numbers, got dtype {self._t.dtype}"
+                   if not np.issubdtype(self._t.dtype, np.number)
+                   else f"trajectory q{self._q.shape} and t{self._t.shape} are not (time, K) and (time,)"
+                   if self._q.ndim != 2 or self._t.shape != self._q.shape[:1]
+                   else f"trajectory has {self._q.shape[1]} columns but {len(self.names)} names"
+                   if len(self.names) != self._q.shape[1] else None)
+        if problem:
+            self.close()
+            raise DataError(f"{path}: {problem}")
+
+    @property
+    def n_rows(self) -> int:
+        return int(self._q.shape[0])
+
+    @property
+    def n_columns(self) -> int:
+        return int(self._q.shape[1])
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The stored dtype of q (its rounding decides which steps are decay to rounding)."""
+        return self._q.dtype
+
+    def read(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """(t, q) of rows [start, stop), q in its stored dtype."""
+        try:
+            return self._t[start:stop], self._q[start:stop]
+        except (OSError, ValueError, TypeError) as exc:
+            raise DataError(f"{self.path}: cannot read rows {start}-{stop}: {exc}") from None
+
+    def blocks(self, rows: int):
+        """Yield (start, t, q) for consecutive blocks of at most ``rows`` rows."""
+        rows = require_int("block_rows", rows, 1)
+        for start in range(0, self.n_rows, rows):
+            yield (start, *self.read(start, min(start + rows, self.n_rows)))
+
+    def x(self) -> np.ndarray | None:
+        """The samples x (read whole), or None."""
+        if "x" not in self._file:
+            return None
+        x = self._file["x"][...]
+        if not np.issubdtype(x.dtype, np.number):
+            raise DataError(f"{self.path}: x must hold numbers, got dtype {x.dtype}")
+        return x
+
+    def trajectory(self, q, t, x=None) -> Trajectory:
+        """A Trajectory with this file's header, names and chain around rows (t, q) read from it."""
+        header = self.header
+        return Trajectory(q=q, t=t, names=self.names, chain=self.chain, source=header.source,
+                          parameters=header.model, seed=header.seed, dynamics=header.dynamics, x=x,
+                          metadata=self.metadata, version=header.version)
+
+    def close(self) -> None:
+        if getattr(self, "_file", None) is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def _encode_attr(value):

@@ -12,6 +12,7 @@ from ..observables.powerlaw import fit_powerlaw
 from ..observables.spectrum import HIGH_BAND
 from ..observables.tail_models import ALTERNATIVES
 from ..params import require_budget, require_finite, require_int
+from ..compare.analysis import FIT_ROWS, STATIONARITY_ROWS
 from ..compare.verdicts import summary_text
 from ..report.analysis import AnalysisOptions, analyze_run
 from ..runs.outcome import flag_incomplete, require_complete
@@ -58,6 +59,12 @@ def register(subparsers) -> None:
     analyze.add_argument("--seed", type=seed, default=0, help="seed of the bootstrap and mixture fits (default 0)")
     analyze.add_argument("--units", default="q", help="unit of the tracked variables, for labels (default q)")
     analyze.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    analyze.add_argument("--block-rows", type=int, metavar="N",
+                         help="rows read from trajectory.h5 at a time (default about 10^6 values per block)")
+    analyze.add_argument("--fit-rows", type=int, default=FIT_ROWS, metavar="N",
+                         help="fits on every m-th fluctuation sample, at most N (default %(default)s)")
+    analyze.add_argument("--stationarity-rows", type=int, default=STATIONARITY_ROWS, metavar="N",
+                         help="stationarity tests on every m-th row, at most N (default %(default)s)")
     add_allow_incomplete(analyze)
     add_json_flag(analyze)
     analyze.set_defaults(handler=_analyze)
@@ -114,7 +121,8 @@ def _analyze(args) -> int:
                               per_decade=args.per_decade, quadratic_bins=args.quadratic_bins, segment=args.segment,
                               low_band=_band(args.low_band, "low-band"), high_band=_band(args.high_band, "high-band"),
                               bootstrap=args.bootstrap, gof_bootstrap=args.gof_bootstrap, seed=args.seed,
-                              units=args.units, figures=not args.no_figures)
+                              units=args.units, figures=not args.no_figures, block_rows=args.block_rows,
+                              fit_rows=args.fit_rows, stationarity_rows=args.stationarity_rows)
     outcome = require_complete(args.run_dir, args.allow_incomplete)
     summary = analyze_run(args.run_dir, args.out, options, progress=True)
     summary.update(flag_incomplete(args.out, outcome))

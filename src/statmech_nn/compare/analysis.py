@@ -1,8 +1,13 @@
-"""The analysis of one trajectory, in memory: every observable, fit and verdict (DESIGN: the analysis of a run
-lives in compare/; its figures and files are :mod:`statmech_nn.report.analysis`).
+"""The analysis of one trajectory: every observable, fit and verdict (DESIGN: the analysis of a run lives in
+compare/; its figures and files are :mod:`statmech_nn.report.analysis`).
 
 :func:`analyze_trajectory` takes a :class:`~statmech_nn.io.Trajectory`, an array q (T, K) or a path (a run
-directory or a ``trajectory.h5``) and runs the same chain for a sampler and a network:
+directory or a ``trajectory.h5``) and runs the same chain for a sampler and a network. A Trajectory or an array is
+analysed in memory; a path is always read in blocks of rows (:mod:`statmech_nn.compare.streaming`: memory bounded by
+a block, the Welch segment, ``fit_rows`` fluctuation samples and ``stationarity_rows`` rows, whatever the window),
+with the same numbers as in memory when the window is within ``fit_rows`` and ``stationarity_rows`` (beyond them the
+fits and the stationarity tests see every m-th sample / row; that module's docstring says what differs). Both paths
+measure (steps 0-2, the densities and the spectrum) and then share :func:`conclude` (the fits and verdicts):
 
 0. the run's dynamics (the run header's, or ``dynamics=`` for an array or a foreign file) decide which series
    the step analysis works on: the weights themselves (plain SGD, samplers), or the innovation walk whose
@@ -61,22 +66,23 @@ from .mixture import BOOTSTRAP as PEAK_BOOTSTRAP, gradient_peak_columns
 from .overlay import predicted_densities
 from .steps import DecaySplit, rounding, split_decay_steps
 from .verdicts import (STATIONARITY_PREFIX, Verdict, headline, merge_columns, network_verdicts,
-                       representative_columns, stationarity_columns, summary_text)
-from ..errors import DataError, ParameterError, StatmechError
+                       representative_columns, summary_text, trajectory_stationarity_columns)
+from ..errors import ParameterError, StatmechError
 from ..inputs import real_array
 from ..io import OBSERVABLES_FILE, Dynamics, Trajectory, save_dataset, write_json
-from ..runs.directory import RunDirectory
 from ..observables.activity import bimodality, fit_zipf, pattern_counts
 from ..observables.fluctuations import MODES, fluctuation_densities, fluctuation_samples, uniform_step
 from ..observables.powerlaw import fit_powerlaw
 from ..observables.spectrum import HIGH_BAND, spectrum_dataset
-from ..observables.stationarity import stationarity_rows
 from ..params import jsonable, require_int, require_number, rng_from
 
 FITS_FILE = "fits.json"
 ANALYSIS_FILE = "analysis.json"
 MAX_OUTPUT_COLUMNS = 64      # neurons tested for bimodality (the first ones)
 MAX_OUTPUT_SAMPLES = 20_000  # a seeded subsample of outputs per neuron keeps the EM fits quick
+BLOCK_VALUES = 1 << 20      # a file is read in blocks of about this many values (8 MB in float64)
+FIT_ROWS = 200_000          # the fits of a file see at most this many fluctuation samples per column (every m-th)
+STATIONARITY_ROWS = 100_000  # the stationarity tests of a file see at most this many rows (every m-th)
 CSN_COLUMNS = 12             # columns given a CSN bootstrap p with ``gof_bootstrap`` (chosen as the figures' are)
 _SPECTRUM_KEYS = ("exponent_low", "exponent_low_err", "exponent_high", "exponent_high_err")
 # The short view of Analysis.table(): the answer per column (status and why, the fitted exponent 2s of 002 eq. (21)
@@ -122,16 +128,22 @@ class AnalysisOptions:
     seed: int = 0
     units: str = "q"
     figures: bool = True
+    block_rows: int | None = None   # rows per block read from a file (None: BLOCK_VALUES // K)
+    fit_rows: int = FIT_ROWS        # a file's fits see every m-th fluctuation sample, at most this many
+    stationarity_rows: int = STATIONARITY_ROWS   # a file's stationarity tests see every m-th row, at most this many
 
     def __post_init__(self):
         """Checked when given (``analyze``'s flags, a spec's [analysis] table at load), not when first used."""
         if self.mode not in MODES:
             raise ParameterError("analysis.mode", self.mode, "one of " + ", ".join(MODES))
         for name, minimum in (("lag", 1), ("window", 1), ("per_decade", 1), ("quadratic_bins", 1), ("bootstrap", 0),
-                              ("gof_bootstrap", 0), ("peak_bootstrap", 0), ("seed", 0)):
+                              ("gof_bootstrap", 0), ("peak_bootstrap", 0), ("seed", 0), ("fit_rows", 1000),
+                              ("stationarity_rows", 1000)):
             require_int(f"analysis.{name}", getattr(self, name), minimum)
         if self.segment is not None:
             require_int("analysis.segment", self.segment, 2)
+        if self.block_rows is not None:
+            require_int("analysis.block_rows", self.block_rows, 16)
         for name in ("low_band", "high_band"):
             band = getattr(self, name)
             if band is None:
@@ -189,11 +201,6 @@ def _csn_pvalues(samples: np.ndarray, decay, columns, n_boot: int, seed, progres
 def _as_trajectory(source) -> Trajectory:
     if isinstance(source, Trajectory):
         return source
-    if isinstance(source, (str, Path)):
-        path = Path(source)
-        if path.is_dir() and not RunDirectory(path).trajectory.is_file():
-            raise DataError(f"{path} holds no trajectory.h5")
-        return Trajectory.load(path)
     q = real_array(source, "the array given to analyze (T, K)", ndim=2, varying=True)
     if np.asarray(source).dtype.kind == "f":   # the stored precision decides which steps are decay to rounding
         q = q.astype(np.asarray(source).dtype)
@@ -318,7 +325,8 @@ class Analysis:
 
 def analyze_trajectory(source, options: AnalysisOptions = AnalysisOptions(), progress: bool = False, *,
                        dynamics: Dynamics | dict | None = None) -> Analysis:
-    """Analyse a trajectory, an array q (T, K) or a run directory / trajectory.h5, in memory. ``dynamics`` (a
+    """Analyse a trajectory or an array q (T, K) in memory, or a run directory / trajectory.h5 in blocks of rows
+    (:mod:`statmech_nn.compare.streaming`; ``options.block_rows``, ``fit_rows``, ``stationarity_rows``). ``dynamics`` (a
     :class:`~statmech_nn.io.Dynamics` or a dict of its fields, checked: a ValueError names a bad field) replaces
     the run header's, e.g. for an array or a file written by another program. The warnings raised on the way come
     out as one :class:`AnalysisWarning`."""
@@ -331,6 +339,10 @@ def analyze_trajectory(source, options: AnalysisOptions = AnalysisOptions(), pro
 
 
 def _analyze(source, options: AnalysisOptions, progress: bool, recorded) -> Analysis:
+    if isinstance(source, (str, Path)):
+        from .streaming import analyze_file   # the file is read in blocks of rows
+
+        return analyze_file(source, options, progress, recorded)
     trajectory = _as_trajectory(source)
     step = treatment(trajectory.dynamics if recorded is None else recorded)
     analysed = step.series(trajectory)
@@ -341,16 +353,46 @@ def _analyze(source, options: AnalysisOptions, progress: bool, recorded) -> Anal
     finite = np.all(np.isfinite(analysed.q), axis=0)  # a diverged column gets a status; its observables are zeros
     weights, step_values = step.steps(trajectory.q)
     split = split_decay_steps(weights, step_values, rounding(trajectory.q)[step.drop:] * step.rounding_gain, step.kappa)
-    steps_are_increments = options.mode == "increment" and lag == 1
     densities = fluctuation_densities(np.where(finite, samples, 0.0), names, chain, options.per_decade,
                                       options.quadratic_bins, units, options.mode)
+    spectra = spectrum_dataset(np.where(finite, analysed.q, 0.0), names, chain, options.segment, options.per_decade,
+                               options.low_band, options.high_band, units, spacing)
+    moved = finite & np.any(step_values != 0, axis=0) & ~split.decay_only
+    measured = Measured(samples, finite, split, split.decay_only, densities, spectra, trajectory.q,
+                        lag1_autocorrelation(step_values), moved)
+    return conclude(trajectory, options, measured, step, progress, source)
+
+
+@dataclass
+class Measured:
+    """What the in-memory and the streaming paths hand to :func:`conclude`: the fluctuation samples the fits see
+    (all of them, or the streaming path's subsample), which columns stayed finite, the decay split of those samples
+    (with decay-only columns judged on every step), the densities and spectra, the rows q the stationarity tests
+    see, every column's lag-1 autocorrelation of the steps and which columns moved."""
+
+    samples: np.ndarray
+    finite: np.ndarray
+    split: DecaySplit
+    decay_only: np.ndarray
+    densities: xr.Dataset
+    spectra: xr.Dataset
+    stationarity_q: np.ndarray
+    rho: np.ndarray
+    moved: np.ndarray
+
+
+def conclude(trajectory: Trajectory, options: AnalysisOptions, measured: Measured, step: StepTreatment,
+             progress: bool, source=None) -> Analysis:
+    """The fits, the spectra's exponents in the rows, stationarity, correlation, outputs and the Analysis."""
+    names, chain, units = trajectory.names, trajectory.chain, options.units
+    samples, finite, split, spectra = measured.samples, measured.finite, measured.split, measured.spectra
+    steps_are_increments = options.mode == "increment" and options.lag == 1
     decay = split.decay if steps_are_increments else None
-    rows, _ = fit_table(samples, names, chain, decay=decay, decay_only=split.decay_only, progress=progress, units=units)
+    rows, _ = fit_table(samples, names, chain, decay=decay, decay_only=measured.decay_only, progress=progress,
+                        units=units)
     if options.peak_bootstrap:
         rows = merge_columns(rows, gradient_peak_columns(np.where(finite, samples, 0.0), decay, rows,
                                                          options.peak_bootstrap, options.seed))
-    spectra = spectrum_dataset(np.where(finite, analysed.q, 0.0), names, chain, options.segment, options.per_decade,
-                               options.low_band, options.high_band, units, spacing)
     for j, row in enumerate(rows):
         for key in _SPECTRUM_KEYS:
             row[f"spectrum_{key}"] = float(spectra[key].values[j])
@@ -359,14 +401,14 @@ def _analyze(source, options: AnalysisOptions, progress: bool, recorded) -> Anal
     if n_boot:
         pvalues = _csn_pvalues(samples, decay, tested, require_int("bootstrap", n_boot, 1), options.seed, progress)
         rows = merge_columns(rows, [{"column": j, "power_law_gof_p": p} for j, p in pvalues.items()])
-    rows = merge_columns(rows, stationarity_columns(stationarity_rows(trajectory.q, names)), STATIONARITY_PREFIX)
-    moved = finite & np.any(step_values != 0, axis=0) & ~split.decay_only
-    correlation = correlation_verdict(lag1_autocorrelation(step_values[:, moved]), step)
+    rows = merge_columns(rows, trajectory_stationarity_columns(trajectory, measured.stationarity_q),
+                         STATIONARITY_PREFIX)
+    correlation = correlation_verdict(measured.rho[measured.moved], step)
     outputs = output_data = None
     if trajectory.x is not None and trajectory.x.shape[0] >= 10:
         output_data, outputs = _output_observables(np.asarray(trajectory.x, float), options.seed)
     origin = str(Path(source).resolve()) if isinstance(source, (str, Path)) else None
-    return Analysis(trajectory, options, rows, densities, spectra, split, outputs, output_data, origin,
+    return Analysis(trajectory, options, rows, measured.densities, spectra, split, outputs, output_data, origin,
                     steps=step, correlation=correlation)
 
 

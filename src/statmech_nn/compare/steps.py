@@ -68,9 +68,13 @@ def _matches(w: np.ndarray, delta: np.ndarray, tolerance: np.ndarray, kappa) -> 
 
 def column_rates(w: np.ndarray, delta: np.ndarray) -> np.ndarray:
     """Least-squares κ̂ of Δ = -κ w per column (NaN for a column at w = 0 throughout)."""
-    norm = np.sum(w * w, axis=0)
+    return rates_from_sums(np.sum(w * w, axis=0), np.sum(delta * w, axis=0))
+
+
+def rates_from_sums(norm: np.ndarray, cross: np.ndarray) -> np.ndarray:
+    """:func:`column_rates` from the column sums Σw² (``norm``) and ΣΔw (``cross``), e.g. accumulated by blocks."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(norm > 0, -np.sum(delta * w, axis=0) / norm, np.nan)
+        return np.where(norm > 0, -cross / norm, np.nan)
 
 
 def decay_rate_mode(w: np.ndarray, delta: np.ndarray, tolerance: np.ndarray) -> dict | None:
@@ -102,25 +106,42 @@ def decay_rate_mode(w: np.ndarray, delta: np.ndarray, tolerance: np.ndarray) -> 
     return {"kappa": kappa, "steps": steps, "p": p}
 
 
-def split_decay_steps(w, delta, tolerance, kappa: float | None = None) -> DecaySplit:
-    """Label every analysed step ``delta`` (T-1, K) of the weights ``w`` before it as weight decay or gradient step,
-    to ``tolerance`` (see the module docstring); ``kappa``: the recorded decay rate, if any (0: no decay)."""
-    w, delta, tolerance = (np.asarray(a, float) for a in (w, delta, tolerance))
-    own = column_rates(w, delta)
+def own_rates_fit(w, delta, tolerance, own: np.ndarray) -> np.ndarray:
+    """Per column: whether every step matches Δ = -κ̂ w to rounding for the column's own κ̂ > 0 (a block of steps;
+    a column is decay-only when this holds in every block)."""
     with np.errstate(invalid="ignore"):
-        own_fits = (own > 0) & _matches(w, delta, tolerance, np.nan_to_num(own)).all(axis=0)
-    source = "recorded dynamics"
+        return (own > 0) & _matches(w, delta, tolerance, np.nan_to_num(own)).all(axis=0)
+
+
+def decay_rate(kappa, own: np.ndarray, own_fits: np.ndarray, w, delta, tolerance) -> tuple:
+    """(κ or None, where it came from) by the order of the module docstring: the recorded ``kappa``, the median own
+    rate of the decay-only columns ``own_fits``, or the mode of -Δ/w of the steps (w, delta, tolerance)."""
     if kappa is not None and kappa <= 0:
-        kappa, source = None, "recorded dynamics: no weight decay"
-    elif kappa is None and own_fits.any():
-        kappa, source = float(np.median(own[own_fits])), "decay-only columns"
-    elif kappa is None:
-        mode = decay_rate_mode(w, delta, tolerance)
-        kappa, source = (None, "none") if mode is None else (mode["kappa"], "mode of -delta/w")
+        return None, "recorded dynamics: no weight decay"
+    if kappa is not None:
+        return kappa, "recorded dynamics"
+    if own_fits.any():
+        return float(np.median(own[own_fits])), "decay-only columns"
+    mode = decay_rate_mode(w, delta, tolerance)
+    return (None, "none") if mode is None else (mode["kappa"], "mode of -delta/w")
+
+
+def label_decay(w, delta, tolerance, kappa, own: np.ndarray, own_fits: np.ndarray, source: str) -> DecaySplit:
+    """The split of the steps (w, delta, tolerance) at the decay rate ``kappa`` (None: only decay-only columns)."""
     if kappa is None:
-        decay = np.zeros(delta.shape, bool)
+        decay = np.zeros(np.shape(delta), bool)
         decay[:, own_fits] = True
         return DecaySplit(decay, np.where(own_fits, own, np.nan), source)
     decay = _matches(w, delta, tolerance, kappa)
     decay[:, own_fits] = True
     return DecaySplit(decay, np.where(own_fits, own, kappa), source)
+
+
+def split_decay_steps(w, delta, tolerance, kappa: float | None = None) -> DecaySplit:
+    """Label every analysed step ``delta`` (T-1, K) of the weights ``w`` before it as weight decay or gradient step,
+    to ``tolerance`` (see the module docstring); ``kappa``: the recorded decay rate, if any (0: no decay)."""
+    w, delta, tolerance = (np.asarray(a, float) for a in (w, delta, tolerance))
+    own = column_rates(w, delta)
+    own_fits = own_rates_fit(w, delta, tolerance, own)
+    kappa, source = decay_rate(kappa, own, own_fits, w, delta, tolerance)
+    return label_decay(w, delta, tolerance, kappa, own, own_fits, source)

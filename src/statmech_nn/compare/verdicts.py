@@ -335,13 +335,15 @@ def stationarity_columns(diagnostics: list[dict]) -> list[dict]:
              "failed": ",".join(row["failed"])} for j, row in enumerate(diagnostics)]
 
 
-def trajectory_stationarity_columns(trajectory, alpha: float = STATIONARITY_ALPHA) -> list[dict]:
+def trajectory_stationarity_columns(trajectory, q=None, alpha: float = STATIONARITY_ALPHA) -> list[dict]:
     """The stationarity columns of a :class:`~statmech_nn.io.Trajectory` for :func:`merge_columns` with
     ``prefix=STATIONARITY_PREFIX``: per replica (its ``chain``), with the cross-replica R̂ when the metadata say the
     replicas share their initial weights (:func:`statmech_nn.observables.chains.replica_stationarity_rows`); one chain
-    gives the columns of ``stationarity_rows(q, names)``."""
+    gives the columns of ``stationarity_rows(q, names)``. ``q``: the rows to test in place of ``trajectory.q`` (the
+    streaming path's thinned rows, :mod:`statmech_nn.compare.streaming`)."""
     init = replica_init(trajectory.metadata, trajectory.parameters)
-    rows = replica_stationarity_rows(trajectory.q, trajectory.names, trajectory.chain, init, alpha)
+    q = trajectory.q if q is None else q
+    rows = replica_stationarity_rows(q, trajectory.names, trajectory.chain, init, alpha)
     return stationarity_columns(rows)
 
 

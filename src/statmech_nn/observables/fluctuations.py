@@ -28,7 +28,7 @@ import xarray as xr
 from ..errors import DataError
 from ..io import Trajectory
 from ..params import require_int, sample_columns
-from ._numerics.binning import log_binned_density
+from ._numerics.binning import log_bin_counts, log_density_table, log_edges
 
 MODES = ("increment", "running_mean", "mean")
 
@@ -86,17 +86,81 @@ def fluctuation_samples(trajectory: Trajectory, mode: str = "increment", lag: in
     raise DataError(f"unknown fluctuation mode {mode!r}: choose one of {', '.join(MODES)}")
 
 
-def _quadratic_bins(samples, bins: int):
-    """Per column: edges uniform in Δ² from 0 to max Δ², and the density of Δ on each shell."""
-    n, k = samples.shape
-    squared = samples * samples
-    top = np.max(squared, axis=0)
-    top = np.where(top > 0, top, 1.0)
-    edges = top[:, None] * np.linspace(0.0, 1.0, bins + 1)[None, :]  # (K, bins + 1)
-    index = np.minimum((squared / top * bins).astype(np.int64), bins - 1)
-    counts = np.bincount((index + bins * np.arange(k)[None, :]).ravel(), minlength=k * bins).reshape(k, bins)
-    width = 2.0 * np.diff(np.sqrt(edges), axis=1)  # the Δ-measure of {Δ: Δ² in the bin}
-    return edges, counts, counts / (n * width), np.sqrt(counts) / (n * width)
+def _binnable(samples: np.ndarray) -> np.ndarray:
+    """|Δ|, with non-finite samples at 0 (they lie in no log bin)."""
+    return np.where(np.isfinite(samples), np.abs(samples), 0.0)
+
+
+class FluctuationHistogram:
+    """The densities of :func:`fluctuation_densities` accumulated block by block, for samples too many to hold: a
+    first pass (:meth:`scan`) over every block fixes each column's ranges (smallest positive and largest |Δ|, which
+    set the log bins and the Δ² shells) and sums the moments; a second (:meth:`count`) over the same blocks counts
+    them into the bins. The counts are exact; ``delta_rms`` and ``delta_mean`` equal the one-block values up to the
+    order of summation."""
+
+    def __init__(self, columns: int, per_decade: int = 10, quadratic_bins: int = 40):
+        self.per_decade = require_int("per_decade", per_decade, 1)
+        self.quadratic_bins = require_int("quadratic_bins", quadratic_bins, 2)
+        self.n = 0
+        self.n_zero = np.zeros(columns, np.int64)
+        self.sum = np.zeros(columns)
+        self.sum_squares = np.zeros(columns)
+        self.smallest = np.full(columns, np.inf)    # smallest positive |Δ|
+        self.largest = np.zeros(columns)            # largest |Δ|
+        self._edges = None
+
+    def scan(self, samples) -> None:
+        samples = np.asarray(samples, float)
+        magnitude = _binnable(samples)
+        self.n += samples.shape[0]
+        self.n_zero += np.sum(samples == 0, axis=0)
+        self.sum += samples.sum(axis=0)
+        self.sum_squares += np.sum(samples * samples, axis=0)
+        self.smallest = np.minimum(self.smallest, np.min(np.where(magnitude > 0, magnitude, np.inf), axis=0))
+        self.largest = np.maximum(self.largest, magnitude.max(axis=0))
+
+    def zero_columns(self, columns) -> None:
+        """Count every sample of the chosen columns as 0 (e.g. a diverged weight), after they were scanned."""
+        columns = np.asarray(columns, bool)
+        self.n_zero[columns] = self.n
+        self.sum[columns] = self.sum_squares[columns] = 0.0
+        self.smallest[columns], self.largest[columns] = np.inf, 0.0
+
+    def _fix_bins(self) -> None:
+        self._edges = [log_edges(lo, hi, self.per_decade) if np.isfinite(lo) else np.array([np.nan, np.nan])
+                       for lo, hi in zip(self.smallest, self.largest)]
+        self._counts = [np.zeros(max(edges.size - 1, 0) if np.isfinite(edges[0]) else 0, np.int64)
+                        for edges in self._edges]
+        top = self.largest * self.largest
+        self._top = np.where(top > 0, top, 1.0)
+        self._shells = np.zeros((self.n_zero.size, self.quadratic_bins), np.int64)
+
+    def count(self, samples) -> None:
+        """Count a block (after every block was scanned)."""
+        if self._edges is None:
+            self._fix_bins()
+        samples = np.asarray(samples, float)
+        magnitude = _binnable(samples)
+        for j, edges in enumerate(self._edges):  # one histogram per column, each vectorized over samples
+            x = magnitude[:, j]
+            self._counts[j] += log_bin_counts(edges, x[x > 0])
+        bins, k = self.quadratic_bins, samples.shape[1]
+        index = np.minimum((samples * samples / self._top * bins).astype(np.int64), bins - 1)
+        self._shells += np.bincount((index + bins * np.arange(k)[None, :]).ravel(),
+                                    minlength=k * bins).reshape(k, bins)
+
+    def dataset(self, names=None, chain=None, units: str = "q", kind: str = "increment") -> xr.Dataset:
+        if self._edges is None:
+            self._fix_bins()
+        n, k, bins = self.n, self.n_zero.size, self.quadratic_bins
+        names = [f"q{j}" for j in range(k)] if names is None else [str(v) for v in names]
+        chain = np.zeros(k, np.int64) if chain is None else np.asarray(chain, np.int64)
+        folded = log_density_table(self._edges, self._counts, float(n))
+        edges = self._top[:, None] * np.linspace(0.0, 1.0, bins + 1)[None, :]  # (K, bins + 1), uniform in Δ²
+        width = 2.0 * np.diff(np.sqrt(edges), axis=1)  # the Δ-measure of {Δ: Δ² in the bin}
+        counts = self._shells
+        density, error = counts / (n * width), np.sqrt(counts) / (n * width)
+        return _densities_dataset(folded, edges, counts, density, error, self, names, chain, units, kind)
 
 
 def fluctuation_densities(samples, names=None, chain=None, per_decade: int = 10, quadratic_bins: int = 40,
@@ -106,11 +170,14 @@ def fluctuation_densities(samples, names=None, chain=None, per_decade: int = 10,
     ``units``: the unit of the tracked variable, written into the attributes. See the module docstring.
     """
     samples = sample_columns(samples, 2, "fluctuation samples")
-    n, k = samples.shape
-    names = [f"q{j}" for j in range(k)] if names is None else [str(v) for v in names]
-    chain = np.zeros(k, np.int64) if chain is None else np.asarray(chain, np.int64)
-    folded = log_binned_density(np.abs(samples), per_decade=require_int("per_decade", per_decade, 1))
-    edges, counts, density, error = _quadratic_bins(samples, require_int("quadratic_bins", quadratic_bins, 2))
+    histogram = FluctuationHistogram(samples.shape[1], per_decade, quadratic_bins)
+    histogram.scan(samples)
+    histogram.count(samples)
+    return histogram.dataset(names, chain, units, kind)
+
+
+def _densities_dataset(folded, edges, counts, density, error, histogram, names, chain, units, kind) -> xr.Dataset:
+    n, k = histogram.n, len(names)
     density_unit, square_unit = f"1/{units}", f"{units}^2"
     coords = {
         "column": ("column", np.arange(k)), "name": ("column", names), "chain": ("column", chain),
@@ -132,10 +199,10 @@ def fluctuation_densities(samples, names=None, chain=None, per_decade: int = 10,
         "density_sq_err": (("column", "sq_bin"), error, {"units": density_unit}),
         "count_sq": (("column", "sq_bin"), counts, {"units": "1"}),
         "n_samples": ("column", np.full(k, n), {"units": "1"}),
-        "n_zero": ("column", np.sum(samples == 0, axis=0), {"units": "1"}),
-        "delta_rms": ("column", np.sqrt(np.mean(samples * samples, axis=0)), {"units": units}),
-        "delta_mean": ("column", samples.mean(axis=0), {"units": units}),
+        "n_zero": ("column", histogram.n_zero, {"units": "1"}),
+        "delta_rms": ("column", np.sqrt(histogram.sum_squares / n), {"units": units}),
+        "delta_mean": ("column", histogram.sum / n, {"units": units}),
     }
     attrs = {"observable": "fluctuation densities", "fluctuation": kind, "source_document": "002 §5, Figs. 2-3",
-             "per_decade": per_decade, "error_bars": "Poisson (lower bounds for correlated series)"}
+             "per_decade": histogram.per_decade, "error_bars": "Poisson (lower bounds for correlated series)"}
     return xr.Dataset(data, coords=coords, attrs=attrs)

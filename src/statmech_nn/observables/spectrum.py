@@ -51,6 +51,55 @@ def welch_psd(q, segment: int | None = None):
     return f, p.T
 
 
+class WelchAccumulator:
+    """:func:`welch_psd` block by block, for a series too long to hold: rows are fed in order (:meth:`add`), each
+    complete Hann segment of ``segment`` rows (half-overlapping, as scipy's) is transformed when it fills, a few
+    columns at a time, and its periodogram summed; memory is one segment of rows. :meth:`result` gives (f, P (K, m))
+    equal to :func:`welch_psd` of the whole series up to the order of the segment sum. Non-finite values make NaN."""
+
+    def __init__(self, columns: int, segment: int, dtype=np.float64, group: int = 8):
+        self.segment = require_int("segment", segment, 4)
+        self._hop = segment - segment // 2
+        self._buffer = np.empty((segment, columns), dtype)
+        self._filled = 0
+        self._group = group
+        self._sum = np.zeros((columns, segment // 2 + 1))
+        self.segments = 0
+        self.frequencies = np.fft.rfftfreq(segment)
+
+    def add(self, rows: np.ndarray) -> None:
+        rows = np.asarray(rows)
+        start = 0
+        while start < rows.shape[0]:
+            take = min(self.segment - self._filled, rows.shape[0] - start)
+            self._buffer[self._filled:self._filled + take] = rows[start:start + take]
+            self._filled += take
+            start += take
+            if self._filled == self.segment:
+                self._transform()
+                kept = self.segment - self._hop
+                self._buffer[:kept] = self._buffer[self._hop:]
+                self._filled = kept
+
+    def _transform(self) -> None:
+        for lo in range(0, self._buffer.shape[1], self._group):
+            hi = min(lo + self._group, self._buffer.shape[1])
+            _, p = signal.welch(self._buffer[:, lo:hi].astype(float), fs=1.0, window="hann", nperseg=self.segment,
+                                noverlap=self.segment // 2, detrend="constant", scaling="density", axis=0)
+            self._sum[lo:hi] += p.T
+        self.segments += 1
+
+    def result(self):
+        """(f, P): f in cycles per row, P (K, m) the mean periodogram of the segments fed (the last call: the
+        buffer is released and P is the accumulator's own array)."""
+        if self.segments == 0:
+            raise DataError(f"a spectrum segment of {self.segment} rows is longer than the series")
+        self._buffer = None                  # the accumulator is done: its sum becomes the mean in place
+        self._sum /= self.segments
+        self.segments = 1
+        return self.frequencies, self._sum
+
+
 def band_exponent(center, mean, count, band):
     """(a, standard error) of P ∝ f^{-a} from log-binned P̄ on bins with centres inside ``band``; NaN if < 3 bins."""
     lo, hi = band
@@ -84,15 +133,22 @@ def spectrum_dataset(q, names=None, chain=None, segment: int | None = None, per_
         q = q[:, None]
     if not np.all(np.isfinite(q)):
         raise DataError("the series for the spectrum contains NaN or inf")
-    k = q.shape[1]
-    f_rows, psd_rows = welch_psd(q, segment)
-    f = f_rows / step
-    psd = psd_rows * step
     segment = default_segment(q.shape[0]) if segment is None else segment
+    f_rows, psd_rows = welch_psd(q, segment)
+    return spectrum_from_psd(f_rows, psd_rows, segment, names, chain, per_decade, low_band, high_band, units, step)
+
+
+def spectrum_from_psd(f_rows, psd_rows, segment: int, names=None, chain=None, per_decade: int = 10, low_band=None,
+                      high_band=HIGH_BAND, units: str = "q", step: int = 1) -> xr.Dataset:
+    """The Dataset of :func:`spectrum_dataset` from a Welch PSD already computed (f in cycles per row, P (K, m)
+    per row; e.g. by a :class:`WelchAccumulator`) with segments of ``segment`` rows."""
+    k = psd_rows.shape[0]
+    f = f_rows / step
+    psd = psd_rows * step if step != 1 else psd_rows   # (K, m) can be large: no copy when there is nothing to scale
     f1 = 1.0 / (segment * step)
     low_band = (LOW_BAND_IN_F1[0] * f1, LOW_BAND_IN_F1[1] * f1) if low_band is None else tuple(low_band)
     high_band = tuple(high_band)
-    positive = f > 0
+    positive = slice(int(np.searchsorted(f, 0.0, side="right")), None)   # f ascends from 0: a view, not a copy
     f2p = f[positive] ** 2 * psd[:, positive]
     binned = log_binned_mean(f[positive], f2p, per_decade=per_decade)
     power = log_binned_mean(f[positive], psd[:, positive], per_decade=per_decade)

@@ -19,6 +19,9 @@ from ...errors import DataError
 from ...params import require_int
 
 
+_ROWS_AT_ONCE = 8
+
+
 def log_edges(lo: float, hi: float, per_decade: int) -> np.ndarray:
     """Edges lo · 10^{i/per_decade}, i = 0, 1, ..., up to the first edge ≥ hi (at least one bin)."""
     if not (0 < lo < np.inf and 0 < hi < np.inf):
@@ -46,19 +49,34 @@ def log_binned_density(values, per_decade: int = 10, total=None):
     n, k = values.shape
     total = np.full(k, float(n)) if total is None else np.broadcast_to(np.asarray(total, float), (k,))
     positive = np.isfinite(values) & (values > 0)
-    column_edges = []
+    column_edges, column_counts = [], []
     for j in range(k):  # one histogram per column (a handful of columns), each vectorized over samples
         x = values[positive[:, j], j]
-        column_edges.append(log_edges(x.min(), x.max(), per_decade) if x.size else np.array([np.nan, np.nan]))
+        edges = log_edges(x.min(), x.max(), per_decade) if x.size else np.array([np.nan, np.nan])
+        column_edges.append(edges)
+        column_counts.append(log_bin_counts(edges, x))
+    return log_density_table(column_edges, column_counts, total)
+
+
+def log_bin_counts(edges: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Counts of the positive values ``x`` on the bins ``edges`` (values past the ends go to the end bins)."""
+    if not np.isfinite(edges[0]):
+        return np.zeros(0, np.int64)
+    return np.bincount(np.clip(np.searchsorted(edges, x, side="right") - 1, 0, edges.size - 2),
+                       minlength=edges.size - 1)
+
+
+def log_density_table(column_edges: list, column_counts: list, total) -> dict:
+    """The dict of :func:`log_binned_density` from each column's edges (NaN edges: no positive value) and counts
+    (e.g. accumulated block by block with :func:`log_bin_counts`), ``total`` samples per column."""
+    k = len(column_edges)
+    total = np.broadcast_to(np.asarray(total, float), (k,))
     width = max(e.size for e in column_edges) - 1
     out = {name: np.full((k, width), np.nan) for name in ("center", "lo", "hi", "density", "error")}
     out["count"] = np.zeros((k, width), np.int64)
-    for j, edges in enumerate(column_edges):
+    for j, (edges, counts) in enumerate(zip(column_edges, column_counts)):
         if not np.isfinite(edges[0]):
             continue
-        x = values[positive[:, j], j]
-        counts = np.bincount(np.clip(np.searchsorted(edges, x, side="right") - 1, 0, edges.size - 2),
-                             minlength=edges.size - 1)
         b = edges.size - 1
         widths = np.diff(edges)
         out["lo"][j, :b], out["hi"][j, :b] = edges[:-1], edges[1:]
@@ -84,15 +102,18 @@ def log_binned_mean(x, y, per_decade: int = 10, x_min=None):
         keep &= x >= x_min
     if not keep.any():
         raise DataError("log_binned_mean needs at least one positive abscissa")
-    x, y = x[keep], y[:, keep]
+    if not keep.all():
+        x, y = x[keep], y[:, keep]
     edges = log_edges(x.min(), x.max(), per_decade)
     index = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, edges.size - 2)
     bins = edges.size - 1
     count = np.bincount(index, minlength=bins).astype(float)
     sums = np.zeros((y.shape[0], bins))
     squares = np.zeros((y.shape[0], bins))
-    np.add.at(sums.T, index, y.T)
-    np.add.at(squares.T, index, (y * y).T)
+    for lo in range(0, y.shape[0], _ROWS_AT_ONCE):   # y can be a long spectrum of many columns: y² a few at a time
+        part = y[lo:lo + _ROWS_AT_ONCE]
+        np.add.at(sums[lo:lo + _ROWS_AT_ONCE].T, index, part.T)
+        np.add.at(squares[lo:lo + _ROWS_AT_ONCE].T, index, (part * part).T)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sums / count
         variance = (squares - count * mean * mean) / (count - 1.0)
