@@ -60,7 +60,8 @@ from .analysis import BLOCK_VALUES, AnalysisOptions, Analysis, Measured, conclud
 from .dynamics import StepTreatment, treatment
 from .steps import DecaySplit, decay_rate, label_decay, own_rates_fit, rates_from_sums, rounding
 from ..errors import DataError
-from ..io import RunDirectory, TrajectoryReader
+from ..io import TrajectoryReader
+from ..runs.directory import RunDirectory
 from ..observables.fluctuations import FluctuationHistogram
 from ..observables.spectrum import WelchAccumulator, default_segment, spectrum_from_psd
 from ..params import require_int
