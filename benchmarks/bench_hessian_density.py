@@ -16,7 +16,7 @@ from harness import median_seconds, report
 from hessian_eigenthings import HessianOperator as ReferenceOperator
 from hessian_eigenthings import spectral_density, supervised_loss
 
-from statmech_nn.networks.hessian import HessianOperator, exact_spectrum
+from statmech_nn.networks.torch_hessian import HessianOperator, exact_spectrum
 from statmech_nn.networks.hessian_claims import trained_bias_free
 from statmech_nn.observables.hessian import SpectralMeasure, slq, wasserstein_to_spectrum
 

@@ -23,7 +23,7 @@ from harness import median_seconds, report
 from reference_samplers import numpy_langevin
 
 from statmech_nn.sampling.langevin import quartic_langevin_kernel
-from statmech_nn.sampling.quartic import quartic_reference
+from statmech_nn.sampling.quartic_sampler import quartic_reference
 from statmech_nn.sampling.quartic_setup import initial_state
 from statmech_nn.sampling.summary import KS_NULL_MEAN
 from statmech_nn.sampling.diagnostics import diagnose, ks_distance

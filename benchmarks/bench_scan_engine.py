@@ -31,7 +31,7 @@ from statmech_nn.params import GridAxis
 from statmech_nn.scan.engine import load_scan, run_scan
 from statmech_nn.scan.executors import LocalPool
 from statmech_nn.scan.grid import quartic_scan
-from statmech_nn.scan.spec import ScanSpec
+from statmech_nn.scan.scan_spec import ScanSpec
 
 TRAINING = {"arch": "mlp:64-16-10", "dataset": "digits", "lr": 1e-2, "weight_decay": 5e-4, "batch_size": 1,
             "until_equilibrium": False, "warmup_epochs": 150, "epochs": 60, "track": 8, "backend": "fast",

@@ -16,7 +16,7 @@ import pytest
 
 from statmech_nn.compare.calibration import calibrate
 from statmech_nn.compare.planted import scenarios
-from statmech_nn.compare.planted.chains import replica_trajectory
+from statmech_nn.compare.planted.chains_truths import replica_trajectory
 from statmech_nn.compare.verdicts import (
     STATIONARITY_PREFIX,
     Verdict,
@@ -26,7 +26,7 @@ from statmech_nn.compare.verdicts import (
     trajectory_stationarity_columns,
 )
 from statmech_nn.errors import DataError
-from statmech_nn.observables.chains import cross_replica_rows, replica_init, replica_stationarity_rows
+from statmech_nn.observables.replica_stationarity import cross_replica_rows, replica_init, replica_stationarity_rows
 from statmech_nn.observables.stationarity import stationarity_rows
 from statmech_nn.observables.stationarity import stationarity_verdict as single_verdict
 

@@ -1,5 +1,5 @@
-"""Calibration of Q1 (planted/decay.py) and of the dynamics' treatment (D; planted/dynamics.py) at the reduced
-size: each scenario's planted sets through the network analysis, fixed seeds.
+"""Calibration of Q1 (planted/decay_truths.py) and of the dynamics' treatment (D; planted/dynamics_truths.py) at the
+reduced size: each scenario's planted sets through the network analysis, fixed seeds.
 
 Tolerance: 8 replicates per scenario. A powered verdict must give the right answer in at least 6 of 8 (at the
 design power 0.8 that fails with probability 0.26, at the measured rates ≥ 0.95 with probability < 0.006), the
@@ -11,7 +11,7 @@ import pytest
 
 from statmech_nn.compare.calibration import calibrate
 from statmech_nn.compare.planted import scenarios
-from statmech_nn.compare.planted.decay import KAPPA, decay_mixture, eq6_steps, gradient_peak
+from statmech_nn.compare.planted.decay_truths import KAPPA, decay_mixture, eq6_steps, gradient_peak
 from statmech_nn.compare.analysis import AnalysisOptions, analyze_trajectory
 
 REPLICATES = 8

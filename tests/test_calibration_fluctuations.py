@@ -1,5 +1,5 @@
 """Calibration of Q2, Q3, Q6, the per-weight statuses and the intervals on planted fluctuation laws
-(:mod:`statmech_nn.compare.planted.fluctuations`), at the reduced size (2e4 steps × 12 weights) with fixed seeds.
+(:mod:`statmech_nn.compare.planted.fluctuations_truths`), at the reduced size (2e4 steps × 12 weights) with fixed seeds.
 
 How the tolerances are set: a population verdict is a 2/3-majority of 12 per-weight decisions, so the tests
 pool the per-weight decisions of a few planted sets (36 weights) and hold their rate to the per-weight design
@@ -18,7 +18,7 @@ from statmech_nn.compare.calibration import calibrate
 from statmech_nn.compare.columns import column_row, decades_in_data, fit_table, halves_row
 from statmech_nn.compare.fits import FluctuationLaw, fit_theory, theory_crossovers
 from statmech_nn.compare.planted import scenarios
-from statmech_nn.compare.planted.fluctuations import CORE, sigma_for_decades, theory_walks
+from statmech_nn.compare.planted.fluctuations_truths import CORE, sigma_for_decades, theory_walks
 
 SEED = 2026
 

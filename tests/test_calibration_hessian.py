@@ -13,8 +13,8 @@ from scipy import stats
 
 from statmech_nn.compare.calibration import MAX_WRONG, MIN_POWER, OTHER, calibrate
 from statmech_nn.compare.planted import scenarios
-from statmech_nn.compare.planted.hessian import contributions, order_parameter_series, plasticity_answers
-from statmech_nn.compare.plasticity import DEFAULT_ACCEPTANCE, fraction_verdict, order_parameter_verdict
+from statmech_nn.compare.planted.hessian_truths import contributions, order_parameter_series, plasticity_answers
+from statmech_nn.compare.plasticity_verdicts import DEFAULT_ACCEPTANCE, fraction_verdict, order_parameter_verdict
 from statmech_nn.observables.hessian_entries import (bootstrap_entries, effect_null_fraction, entry_statistics,
                                                      resample_indices, t_null_fraction)
 

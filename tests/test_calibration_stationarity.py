@@ -16,7 +16,7 @@ from scipy.signal import lfilter
 from statmech_nn.autocorrelation import column_times, segment_rhat, spectral_time
 from statmech_nn.compare.calibration import calibrate
 from statmech_nn.compare.planted import scenarios
-from statmech_nn.compare.planted.stationarity import ornstein_uhlenbeck
+from statmech_nn.compare.planted.stationarity_truths import ornstein_uhlenbeck
 from statmech_nn.observables.stationarity import (
     _detrended,
     _two_sample_ks,

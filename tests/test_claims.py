@@ -51,8 +51,8 @@ _CLAIM = '[[claims]]\nid = "evil"\nsource="x"\nequation="y"\nstatement="z"\nchec
     "builtins:eval",
     "claims_outside_the_package:run",                # a module outside the package, importable from sys.path
     "statmech_nn.io:write_json",                     # a function of the package that is not a registered check
-    "statmech_nn.quartic.claims:QuarticModel",       # a name in a claims module that is not a registered check
-    "statmech_nn.quartic.claims",                    # no function at all
+    "statmech_nn.quartic.quartic_claims:QuarticModel",       # a name in a claims module that is not a registered check
+    "statmech_nn.quartic.quartic_claims",                    # no function at all
 ])
 def test_only_registered_checks_run(tmp_path, monkeypatch, capsys, check):
     """A claims file names a check; anything but a check registered in the package is refused, nothing runs."""
@@ -85,11 +85,11 @@ def test_registered_checks_name_every_claim():
 
 
 @pytest.mark.parametrize("extra, message", [
-    ('check="statmech_nn.quartic.claims:eq4_up_to_constant"\ntolerance=1\ntolerence=2\n', "unknown key"),
-    ('check="statmech_nn.quartic.claims:eq4_up_to_constant"\ntolerance="small"\n', "tolerance"),
-    ('check="statmech_nn.quartic.claims:eq4_up_to_constant"\ntolerance=1\nparams=5\n', "params a table"),
+    ('check="statmech_nn.quartic.quartic_claims:eq4_up_to_constant"\ntolerance=1\ntolerence=2\n', "unknown key"),
+    ('check="statmech_nn.quartic.quartic_claims:eq4_up_to_constant"\ntolerance="small"\n', "tolerance"),
+    ('check="statmech_nn.quartic.quartic_claims:eq4_up_to_constant"\ntolerance=1\nparams=5\n', "params a table"),
     ('check=5\ntolerance=1\n', "check must be"),
-    ('check="statmech_nn.quartic.claims:eq4_up_to_constant"\ntolerance=1\n[claims.params]\nbogus=1\n',
+    ('check="statmech_nn.quartic.quartic_claims:eq4_up_to_constant"\ntolerance=1\n[claims.params]\nbogus=1\n',
      "params do not fit"),
 ])
 def test_malformed_claims_are_one_line_errors(tmp_path, capsys, extra, message):

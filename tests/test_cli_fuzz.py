@@ -202,7 +202,7 @@ def _spec_files(root: Path) -> dict:
         made[name].mkdir()
         (made[name] / "gates.toml").write_text(
             '[[claims]]\nid = "x"\nsource = "003"\nequation = "-"\nstatement = "-"\n'
-            'check = "statmech_nn.gates.claims:zero_temperature_is_relu"\ntolerance = 1e-12\n'
+            'check = "statmech_nn.gates.gate_claims:zero_temperature_is_relu"\ntolerance = 1e-12\n'
             f"[claims.params]\nwidths = {widths}\ntemperature = 1e-9\n")
     return made
 

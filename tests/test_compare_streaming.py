@@ -15,8 +15,8 @@ import pytest
 
 from statmech_nn.compare.analysis import AnalysisOptions, analyze_trajectory
 from statmech_nn.compare.columns import fit_table
-from statmech_nn.compare.planted.decay import decay_mixture
-from statmech_nn.compare.planted.dynamics import heavy_ball
+from statmech_nn.compare.planted.decay_truths import decay_mixture
+from statmech_nn.compare.planted.dynamics_truths import heavy_ball
 from statmech_nn.errors import DataError
 from statmech_nn.io import Dynamics, Trajectory, TrajectoryReader
 from statmech_nn.observables.stationarity import stationarity_rows

@@ -77,7 +77,7 @@ def test_claims_run_on_a_process_pool_with_the_same_outcomes(cache):
 
 # ---------------------------------------------------------------- issue 20 M4: an empty check is not a success
 _VALID = ('[[claims]]\nid = "a"\nsource = "x"\nequation = "y"\nstatement = "z"\n'
-          'check = "statmech_nn.quartic.claims:eq4_up_to_constant"\n')
+          'check = "statmech_nn.quartic.quartic_claims:eq4_up_to_constant"\n')
 
 
 @pytest.mark.parametrize("files, message", [
@@ -249,7 +249,7 @@ def test_verdict_maps_are_categorical_and_figures_belong_to_the_store(tmp_path):
     import matplotlib
     import xarray as xr
 
-    from statmech_nn.cli.scan import figures_directory
+    from statmech_nn.cli.scan_commands import figures_directory
     from statmech_nn.report import scan_figures
 
     dims = ("lr", "weight_decay")

@@ -10,7 +10,7 @@ from torch import nn
 from statmech_nn.errors import DataError
 from statmech_nn.gates.circuits import (build_stages, circuit_gradient, circuit_hessian, path_tensor, sample_paths,
                                         symmetry_statistics)
-from statmech_nn.gates.claims import random_mlp
+from statmech_nn.gates.gate_claims import random_mlp
 from statmech_nn.gates.stochastic import relu_forward
 from statmech_nn.networks.architectures import Architecture
 from statmech_nn.networks.circuit_io import layer_specs

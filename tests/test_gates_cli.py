@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from statmech_nn.cli import main
-from statmech_nn.gates.claims import random_mlp
+from statmech_nn.gates.gate_claims import random_mlp
 from statmech_nn.gates.stochastic import exact
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

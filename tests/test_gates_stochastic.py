@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from scipy.special import expit
 
 from statmech_nn.errors import DataError, ParameterError
-from statmech_nn.gates.claims import random_mlp
+from statmech_nn.gates.gate_claims import random_mlp
 from statmech_nn.gates.stochastic import exact, mean_field, monte_carlo, output_atoms, relu_forward
 
 

@@ -6,7 +6,7 @@ import torch
 
 from statmech_nn.errors import ParameterError
 from statmech_nn.meanfield import LayerSpinModel
-from statmech_nn.scan.meanfield import layer_curves
+from statmech_nn.scan.meanfield_tasks import layer_curves
 
 
 @pytest.fixture

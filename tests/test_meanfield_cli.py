@@ -8,7 +8,7 @@ import pytest
 from statmech_nn.cli import main
 from statmech_nn.io import load_dataset, read_json
 from statmech_nn.meanfield import CurieWeiss, GeneralCouplings, LayerSpinModel
-from statmech_nn.scan.meanfield import cw_phase_diagram, hs_scan, layer_curves
+from statmech_nn.scan.meanfield_tasks import cw_phase_diagram, hs_scan, layer_curves
 
 CW_KEYS = {"m", "m_abs", "chi", "free_energy_per_spin"}
 

@@ -1,4 +1,4 @@
-"""The Hessian operator of a torch network (statmech_nn.networks.hessian) and its bootstrap entries."""
+"""The Hessian operator of a torch network (statmech_nn.networks.torch_hessian) and its bootstrap entries."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import torch
 
 from statmech_nn.errors import DataError, ParameterError
 from statmech_nn.networks.architectures import Architecture
-from statmech_nn.networks.hessian import HessianOperator, exact_spectrum
+from statmech_nn.networks.torch_hessian import HessianOperator, exact_spectrum
 from statmech_nn.networks.hessian_claims import trained_bias_free
 from statmech_nn.observables.hessian import slq, wasserstein_to_spectrum
 from statmech_nn.observables.hessian_entries import bootstrap_entries, resample_indices, sample_entries

@@ -305,7 +305,7 @@ def test_track_refuses_an_output_that_is_not_a_run_and_nan_weights(tmp_path):
 # M7 -------------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("held, asked", [("s.zarr", "s.nc"), ("s.nc", "s.zarr")])
 def test_one_store_one_lock_whatever_its_spelling(held, asked, tmp_path, capsys):
-    from statmech_nn.cli.scan import store_path
+    from statmech_nn.cli.scan_commands import store_path
 
     (tmp_path / "s.toml").write_text(QUARTIC_SPEC)
     with claim(store_path(tmp_path / held), reuse=True):

@@ -8,7 +8,7 @@ import pytest
 from statmech_nn.errors import ConvergenceError, NotNormalizableError, ParameterError
 from statmech_nn.io import Trajectory
 from statmech_nn.sampling import chains as chains_module
-from statmech_nn.sampling.quartic import quartic_reference, quartic_trajectory, sample_quartic
+from statmech_nn.sampling.quartic_sampler import quartic_reference, quartic_trajectory, sample_quartic
 from statmech_nn.sampling.summary import summarize
 from statmech_nn.scan.langevin_bias import langevin_bias
 from statmech_nn.quartic import QuarticModel

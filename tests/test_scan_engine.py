@@ -19,7 +19,7 @@ from statmech_nn.errors import DataError, ParameterError
 from statmech_nn.params import GridAxis
 from statmech_nn.scan.engine import load_scan, run_scan
 from statmech_nn.scan.executors import DaskExecutor, LocalPool
-from statmech_nn.scan.spec import ScanSpec
+from statmech_nn.scan.scan_spec import ScanSpec
 from statmech_nn.scan.scan_store import block_shape
 
 import scan_tasks  # noqa: F401 - a user's task module is imported by the program before a spec names it (issue 20)

@@ -7,7 +7,7 @@ Analytic models (``quartic``, ``meanfield``, ``linearized``), sources of data
 
 Track any torch model in your own training loop with ``statmech_nn.track``
 (:mod:`statmech_nn.networks.tracker`) and analyse what it recorded, in memory, with
-``statmech_nn.analyze(trajectory | array (T, K) | path)`` (:func:`statmech_nn.report.analysis.analyze`).
+``statmech_nn.analyze(trajectory | array (T, K) | path)`` (:func:`statmech_nn.report.analysis_figures.analyze`).
 Both are imported on first use, so that ``import statmech_nn`` stays light (no torch, numba or matplotlib).
 """
 
@@ -15,5 +15,5 @@ from .lazy import lazy_exports
 
 __version__ = "0.1.0"
 
-__getattr__, __dir__ = lazy_exports(__name__, {"track": "networks.tracker", "analyze": "report.analysis",
+__getattr__, __dir__ = lazy_exports(__name__, {"track": "networks.tracker", "analyze": "report.analysis_figures",
                                                "AnalysisOptions": "compare.analysis"})

@@ -8,7 +8,7 @@ A check function is registered where it is defined, by the decorator::
     def eq4_up_to_constant(lambda_x, g, lambda_q, beta, q_values): ...
 
 which records it under its id ``"<module>:<function>"`` (the ``check`` string of a claim, e.g.
-``"statmech_nn.quartic.claims:eq4_up_to_constant"``) and marks it (``registered_check = True``). The
+``"statmech_nn.quartic.quartic_claims:eq4_up_to_constant"``) and marks it (``registered_check = True``). The
 modules that hold checks are imported only on demand, by :func:`statmech_nn.compare.claims.resolve_check`,
 from its allow-list; this module imports nothing, so that registering costs nothing at import time.
 """

@@ -1,5 +1,5 @@
 """The analysis of one trajectory: every observable, fit and verdict (DESIGN: the analysis of a run lives in
-compare/; its figures and files are :mod:`statmech_nn.report.analysis`).
+compare/; its figures and files are :mod:`statmech_nn.report.analysis_figures`).
 
 :func:`analyze_trajectory` takes a :class:`~statmech_nn.io.Trajectory`, an array q (T, K) or a path (a run
 directory or a ``trajectory.h5``) and runs the same chain for a sampler and a network. A Trajectory or an array is

@@ -8,7 +8,7 @@ A claim file ``validation/closed_forms/*.toml`` (package data, :mod:`statmech_nn
     source = "002"                       # which source document states it
     equation = "eq. (4)"                 # where
     statement = "F(β,q) ≈ (1/2β) log(g u + λx) + λq u/2 + (1/2β) log β"
-    check = "statmech_nn.quartic.claims:eq4_up_to_constant"  # a registered check (below)
+    check = "statmech_nn.quartic.quartic_claims:eq4_up_to_constant"  # a registered check (below)
     tolerance = 1e-12                    # the largest deviation at which the claim holds
     assumption = "up to the additive constant -(1/2β) log 2π"   # optional: holds only under this
     expected = "holds"                   # optional, default "holds"; "fails" for a claim we refute
@@ -54,13 +54,14 @@ from ..errors import DataError
 from ..package_data import data_dir
 
 # The modules that hold registered checks: the only ones a claims file can cause to be imported.
-CHECK_MODULES = ("statmech_nn.quartic.claims", "statmech_nn.meanfield.claims", "statmech_nn.gates.claims",
-                 "statmech_nn.networks.hessian_claims", "statmech_nn.scan.network")
+CHECK_MODULES = ("statmech_nn.quartic.quartic_claims", "statmech_nn.meanfield.meanfield_claims",
+                 "statmech_nn.gates.gate_claims", "statmech_nn.networks.hessian_claims",
+                 "statmech_nn.scan.network_task")
 HOLDS, HOLDS_UNDER, FAILS = "holds", "holds under assumption", "fails"
 _REQUIRED = ("id", "source", "equation", "statement", "check", "tolerance")
 CACHE_ENV = "STATMECH_NN_CACHE"
 # Checks that run a scan (minutes, on a pool of their own): started first, so the short ones fill the gaps.
-_LONG_CHECK_MODULES = ("statmech_nn.scan.network",)
+_LONG_CHECK_MODULES = ("statmech_nn.scan.network_task",)
 
 
 @dataclass(frozen=True)

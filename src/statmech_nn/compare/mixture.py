@@ -14,7 +14,7 @@ The likelihood ratio LR = 2(ℓ1 - ℓ0) has no χ² limit (at π = 0, τ is not
 is a parametric bootstrap (McLachlan 1987): multinomial counts drawn from the fitted H0, refitted under both
 hypotheses. The bootstrap is pooled over the tested weights (replicate b is drawn from weight b mod K's fitted
 H0), which assumes that the null distribution of LR on equal-count bins depends little on (c, s, σ); the
-calibration scenarios (:mod:`statmech_nn.compare.planted.decay`) measure the resulting error rates (on eq. (6)
+calibration scenarios (:mod:`statmech_nn.compare.planted.decay_truths`) measure the resulting error rates (on eq. (6)
 steps alone, 1 of 150 weights at n = 1e4 had p ≤ 0.025, Wilson interval [0.001, 0.037]: the pooled test is, if
 anything, conservative; a 20 % component at τ = c/30 is found in every weight at n = 1e4 and 1e5). A weight's p
 is (1 + #{LR*_b ≥ LR}) / (B + 1); it has a peak in its gradient steps when p ≤ :data:`ALPHA`, the fitted

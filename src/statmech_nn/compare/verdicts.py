@@ -32,7 +32,7 @@ import numpy as np
 from scipy import stats
 
 from ..autocorrelation import LENGTH_FACTOR
-from ..observables.chains import ensemble_verdict, replica_init, replica_stationarity_rows
+from ..observables.replica_stationarity import ensemble_verdict, replica_init, replica_stationarity_rows
 from ..observables.stationarity import DEFAULT_ALPHA as STATIONARITY_ALPHA
 from ..observables.stationarity import DRIFT_BOUND
 from ..observables.stationarity import stationarity_verdict as weight_stationarity_verdict
@@ -338,8 +338,9 @@ def stationarity_columns(diagnostics: list[dict]) -> list[dict]:
 def trajectory_stationarity_columns(trajectory, q=None, alpha: float = STATIONARITY_ALPHA) -> list[dict]:
     """The stationarity columns of a :class:`~statmech_nn.io.Trajectory` for :func:`merge_columns` with
     ``prefix=STATIONARITY_PREFIX``: per replica (its ``chain``), with the cross-replica R̂ when the metadata say the
-    replicas share their initial weights (:func:`statmech_nn.observables.chains.replica_stationarity_rows`); one chain
-    gives the columns of ``stationarity_rows(q, names)``. ``q``: the rows to test in place of ``trajectory.q`` (the
+    replicas share their initial weights
+    (:func:`statmech_nn.observables.replica_stationarity.replica_stationarity_rows`); one chain gives the columns
+    of ``stationarity_rows(q, names)``. ``q``: the rows to test in place of ``trajectory.q`` (the
     streaming path's thinned rows, :mod:`statmech_nn.compare.streaming`)."""
     init = replica_init(trajectory.metadata, trajectory.parameters)
     q = trajectory.q if q is None else q
@@ -378,8 +379,8 @@ def stationarity_verdict(rows) -> Verdict:
     moved by more than weight decay (a decay-only weight is a deterministic exponential: not a fluctuation); its
     tests are Holm-adjusted over those weights, so both paths answer alike on the same columns. Rows of several
     replicas (``stationarity_chain``) are judged as an ensemble
-    (:func:`statmech_nn.observables.chains.ensemble_verdict`: each replica alone, the pooled family with the
-    cross-replica R̂ of the weights that moved in every replica under shared initial weights, and the stated ensemble
+    (:func:`statmech_nn.observables.replica_stationarity.ensemble_verdict`: each replica alone, the pooled family with
+    the cross-replica R̂ of the weights that moved in every replica under shared initial weights, and the stated ensemble
     rule); the numbers count the replicas behind each answer."""
     moved = [row for row in rows if row.get(STATIONARY_KEY) is not None and row.get("status") != "decay-only"]
     by_replica: dict[int, list[dict]] = {}

@@ -27,7 +27,7 @@ from ..compare.acceptance import acceptance, passed, with_probe_verdict
 from ..compare.claims import run_claims
 from ..io import SUMMARY_FILE, write_json
 from ..runs.directory import RunDirectory
-from ..report.analysis import AnalysisOptions, analyze
+from ..report.analysis_figures import AnalysisOptions, analyze
 from ..report.validation import write_validation_report
 from .network import probe_network, train_network
 from .samplers import run_samplers

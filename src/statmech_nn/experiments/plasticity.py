@@ -15,12 +15,12 @@ A spec (``validation/experiments/plasticity_*.toml``, ``[experiment] kind = "pla
   ``exact_max_parameters`` (the exact spectrum is computed beside SLQ where P is at most this) and
   ``chunk`` (examples per pass; the Hessian is measured on the training run's device) and ``examples``
   (the Hessian of the loss on the first N training examples; default all);
-- ``[acceptance]``: the thresholds of the verdicts (:data:`statmech_nn.compare.plasticity.DEFAULT_ACCEPTANCE`;
-  the verdicts P1 … P6 and their tests are in :mod:`statmech_nn.compare.plasticity`).
+- ``[acceptance]``: the thresholds of the verdicts (:data:`statmech_nn.compare.plasticity_verdicts.DEFAULT_ACCEPTANCE`;
+  the verdicts P1 … P6 and their tests are in :mod:`statmech_nn.compare.plasticity_verdicts`).
 
 Stages, into the output directory: ``<network>/`` (a ``statmech-nn train`` run directory, resumed when
 rerun), ``<network>/hessian/epoch-<e>.nc`` (every instrument at each snapshot), ``summary.json``
-(verdicts on each claim of 003), ``report.html`` and ``figures/`` (:mod:`statmech_nn.report.plasticity`).
+(verdicts on each claim of 003), ``report.html`` and ``figures/`` (:mod:`statmech_nn.report.plasticity_figures`).
 """
 
 from __future__ import annotations
@@ -30,15 +30,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..compare.claims import run_claims
-from ..compare.plasticity import DEFAULT_ACCEPTANCE, control_answers, verdicts
+from ..compare.plasticity_verdicts import DEFAULT_ACCEPTANCE, control_answers, verdicts
 from ..errors import DataError
 from ..io import load_dataset, read_json, read_spec_tables, read_toml, save_dataset, write_json
 from ..runs.directory import RunDirectory
 from ..networks import TrainConfig, train
 from ..networks.config import PRESETS
-from ..networks.hessian import operator_from_run
+from ..networks.torch_hessian import operator_from_run
 from ..observables.hessian_measure import HessianOptions, measure_hessian
-from ..report.plasticity import write_plasticity_report
+from ..report.plasticity_figures import write_plasticity_report
 from ..runs.directory import inside, plain_name
 
 KIND = "plasticity"

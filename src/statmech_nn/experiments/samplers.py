@@ -1,7 +1,7 @@
 """The sampler half of the main job: the quartic toy model sampled three ways, through the network's instruments.
 
 Each method's samples are written as a run directory (the shared Trajectory) and analyzed by the same
-:func:`statmech_nn.report.analysis.analyze` as the network, with fluctuations taken about the
+:func:`statmech_nn.report.analysis_figures.analyze` as the network, with fluctuations taken about the
 run's mean (q - q̄ of 002 eq. (6), the equilibrium fluctuation). Against the exact marginal: ⟨(q - q̄)²⟩
 in standard errors of the effective sample size (:func:`statmech_nn.compare.acceptance.sampler_z_score`), and the
 KS distance; against the model's own parameters: the (c, s, σ) that the theory fit recovers from the samples
@@ -18,7 +18,7 @@ import numpy as np
 from ..compare.acceptance import sampler_z_score
 from ..io import Trajectory
 from ..runs.directory import RunDirectory
-from ..report.analysis import AnalysisOptions, analyze
+from ..report.analysis_figures import AnalysisOptions, analyze
 from ..runs.directory import command_line
 from ..sampling.sampler_runs import quartic_run
 from ..quartic import QuarticModel

@@ -5,5 +5,5 @@
 - :mod:`.circuits`: path expansion of bias-free ReLU MLPs and conv nets, first- and second-order circuit
   perturbations (gradient and Hessian entries), uniform path sampling, circuit-symmetry statistics (§II.3-II.4);
 - :mod:`.assembly`: moments of assemblies against depth and width at the edge-of-chaos initialization (eq. (20));
-- :mod:`.claims`: the checks of validation/closed_forms/gates.toml.
+- :mod:`.gate_claims`: the checks of validation/closed_forms/gates.toml.
 """

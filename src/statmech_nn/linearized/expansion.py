@@ -29,7 +29,7 @@ import xarray as xr
 
 from ..errors import StatmechError
 from ..params import rng_from
-from .model import LinearizedModel
+from .local_equilibrium import LinearizedModel
 
 DEFAULT_TOLERANCE = 0.1       # nats
 _DEGENERACY = 1e-9            # relative gap below which eigenvalues count as degenerate

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ..errors import StatmechError
-from .model import LinearizedModel
+from .local_equilibrium import LinearizedModel
 
 MAX_K = 3
 DEFAULT_NODES = {1: 4001, 2: 301, 3: 81}

@@ -4,10 +4,10 @@
 - :class:`GeneralCouplings`: H = -(1/2N) sᵀWs - hᵀs for any real W, Hubbard–Stratonovich saddle points,
   susceptibility, one-loop term, T_c = λ_max(W_sym)/N, exact enumeration (N ≤ 20);
 - :class:`LayerSpinModel`: a trained layer (weight, bias; numpy or torch) as that spin model;
-- exponents and finite-size scaling (:mod:`.exponents`), claim checks (:mod:`.claims`).
+- exponents and finite-size scaling (:mod:`.exponents`), claim checks (:mod:`.meanfield_claims`).
 
 Models only: their heat-bath Monte Carlo is :mod:`statmech_nn.sampling.spins`, their scans
-:mod:`statmech_nn.scan.meanfield`, their figures :mod:`statmech_nn.report.meanfield_figures`.
+:mod:`statmech_nn.scan.meanfield_tasks`, their figures :mod:`statmech_nn.report.meanfield_figures`.
 """
 
 from .bridge import LayerSpinModel

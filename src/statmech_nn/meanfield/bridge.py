@@ -30,7 +30,7 @@ The critical temperature is that of the layer's couplings, T_c = λ_max(W)/N = �
 singular value): the paramagnet of the zero-field model becomes unstable there, along the leading mode
 v = (right, left singular vectors)/√2. The fields h (strong for weights of one sign: the {0,1} → ±1 shift
 gives h ≈ (column and row sums)/4) round the transition into a crossover, located by the peak of the
-susceptibility along v, χ_v(T), on the mean-field curves (:func:`statmech_nn.scan.meanfield.layer_curves`).
+susceptibility along v, χ_v(T), on the mean-field curves (:func:`statmech_nn.scan.meanfield_tasks.layer_curves`).
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ class LayerSpinModel:
         Keys: n_in, n_out, Tc, beta_c (= 1/T_c, in units of the layer's β = 1), reduced_temperature
         (t = (1 - T_c)/T_c at T = 1), phase_at_beta_1 ('ordered' if T_c > 1), field_rms, and at β = 1 the
         mean-field m, m_in, m_out, χ and the number of saddle points. The curves over T are a scan:
-        :func:`statmech_nn.scan.meanfield.layer_curves`.
+        :func:`statmech_nn.scan.meanfield_tasks.layer_curves`.
         """
         tc = self.critical_temperature
         at_one = self.spin_model.saddle_points(1.0, random_starts=random_starts, seed=seed)

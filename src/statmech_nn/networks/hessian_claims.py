@@ -24,7 +24,7 @@ import torch
 from ..checks import registered_check
 from .config import PRESETS, TrainConfig
 from .data import load_dataset
-from .hessian import HessianOperator, exact_spectrum
+from .torch_hessian import HessianOperator, exact_spectrum
 from .probes import load_trained_model
 from .training import train
 

@@ -3,7 +3,7 @@
 Where things live (a layering decision): this module is pure NumPy/SciPy and reads only a ``matvec``
 callable ``v -> H v`` (float64 arrays of length P) or an array of exact eigenvalues, so that any source of
 a symmetric operator can be measured by it. The torch side (Hessian-vector products, the exact Hessian by
-columns, per-example contributions) is :mod:`statmech_nn.networks.hessian`, a source of data.
+columns, per-example contributions) is :mod:`statmech_nn.networks.torch_hessian`, a source of data.
 
 Method and defaults (stated, since 003 names none):
 

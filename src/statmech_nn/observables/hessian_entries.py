@@ -2,7 +2,7 @@
 
 The loss is a mean over examples, so every Hessian entry is a mean of per-example contributions,
 H_ab = (1/n) Σ_i h_i,ab. Given those contributions (an (n, N) array for N sampled entries; the torch side
-computes them, :func:`statmech_nn.networks.hessian.HessianOperator.per_example_entries`), a bootstrap
+computes them, :func:`statmech_nn.networks.torch_hessian.HessianOperator.per_example_entries`), a bootstrap
 replicate of an entry is the mean over a resample of examples: exact, and no Hessian is recomputed per
 replicate. 003's supp. I (its bootstrap) is not in the source; our choices:
 
@@ -251,7 +251,7 @@ def entry_statistics(contributions: np.ndarray, dim: int, *, bootstrap: int, res
     """Every statistic of N sampled entries from their per-example contributions (n, N): a flat, JSON-ready
     summary (both readings of 003 Fig. 7b with their bands and null values, the correlation sparsity and the
     coupling exponent) and the per-entry arrays (name → (dims, values)). The plasticity protocol and the
-    planted truths of :mod:`statmech_nn.compare.planted.hessian` both go through here."""
+    planted truths of :mod:`statmech_nn.compare.planted.hessian_truths` both go through here."""
     n = np.shape(contributions)[0]
     boot = bootstrap_entries(contributions, resample_indices(n, bootstrap, resample_size, seed + 1))
     fraction, band = boot.t_fraction(T_THRESHOLD)

@@ -1,7 +1,7 @@
 """Every Hessian instrument of 003 at one point of training, as one summary and one labelled Dataset.
 
 :func:`measure_hessian` reads an operator with the interface of
-:class:`statmech_nn.networks.hessian.HessianOperator` (``dim``, ``n_examples``, ``matvec``, ``exact``,
+:class:`statmech_nn.networks.torch_hessian.HessianOperator` (``dim``, ``n_examples``, ``matvec``, ``exact``,
 ``per_example_entries``, ``gradient``, ``loss``, ``weights``, ``layer_slices``); it imports no torch. It
 computes what :class:`HessianOptions` asks for:
 

@@ -59,7 +59,7 @@ level α, so a set whose drifts exceed the bound is called supported with probab
 "not supported" in 0–1 of 40 stationary sets at n/τ = 10, 25, 50, 100; "supported" in 40 of 40 at n/τ = 100
 (20 of 20 with 64 columns) and in none at n/τ ≤ 50 (the 50 τ window and the drift bound need about 100 τ);
 "not supported" in 40 of 40 sets with a drift of 2 sd, innovations whose sd steps up by 25 % halfway, a random
-walk of rms 2 sd added, or pure random walks (:mod:`statmech_nn.compare.planted.stationarity`).
+walk of rms 2 sd added, or pure random walks (:mod:`statmech_nn.compare.planted.stationarity_truths`).
 """
 
 from __future__ import annotations
@@ -171,8 +171,8 @@ def _column_numbers(w: np.ndarray, alpha: float) -> dict[str, np.ndarray]:
 
 def decide(numbers: dict[str, np.ndarray], alpha: float, extra=()) -> tuple[list[list[str]], np.ndarray]:
     """Holm-adjust the judged columns' p-values in place (one family, with the p-values ``extra`` as further members,
-    e.g. the cross-replica R̂ of :mod:`statmech_nn.observables.chains`); returns each column's failed checks and the
-    adjusted ``extra``."""
+    e.g. the cross-replica R̂ of :mod:`statmech_nn.observables.replica_stationarity`); returns each column's failed
+    checks and the adjusted ``extra``."""
     k = numbers["drift_p"].size
     extra = np.asarray(extra, float)
     adjusted = holm(np.concatenate([numbers[key] for key in _P_VALUES] + [extra]))

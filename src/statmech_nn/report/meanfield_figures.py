@@ -1,4 +1,5 @@
-"""Figures of the mean-field scans (:mod:`statmech_nn.scan.meanfield`): PNG through :func:`.savefig.save_figure`."""
+"""Figures of the mean-field scans (:mod:`statmech_nn.scan.meanfield_tasks`): PNG through
+:func:`.savefig.save_figure`."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ directory is streamed, checkpointed and resumable (:mod:`.runs`).
 from .chains import ChainRun, RunLength
 from .diagnostics import ChainTooShortError, ChainTooShortWarning, diagnose, integrated_time, ks_distance, split_rhat
 from .linearized_sampler import sample_linearized
-from .quartic import quartic_reference, quartic_trajectory, sample_quartic
+from .quartic_sampler import quartic_reference, quartic_trajectory, sample_quartic
 from .sampler_runs import linearized_run, quartic_run
 from .spins import MonteCarloEstimate, couplings_monte_carlo, curie_weiss_monte_carlo
 from .summary import summarize

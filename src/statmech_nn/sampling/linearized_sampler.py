@@ -22,7 +22,7 @@ import xarray as xr
 from ..errors import ParameterError
 from ..io import Trajectory
 from ..linearized import LinearizedModel, compare_expansion, eigen_expansion, load_model, reference_marginals
-from ..linearized.model import cholesky_in_place, fill_precision, free_energy_and_gradient
+from ..linearized.local_equilibrium import cholesky_in_place, fill_precision, free_energy_and_gradient
 from ..linearized.reference import MAX_K
 from ..params import require_positive
 from .chains import ChainRun, RunLength, run_blocks

@@ -26,7 +26,7 @@ from .chains import write_run_directory
 from .langevin import INTEGRATORS
 from .linearized_sampler import sample_linearized
 from .metropolis import DEFAULT_STEP_SCALE
-from .quartic import DEFAULT_DT, DEFAULT_EPSILON, quartic_reference, quartic_trajectory, sample_quartic
+from .quartic_sampler import DEFAULT_DT, DEFAULT_EPSILON, quartic_reference, quartic_trajectory, sample_quartic
 from .chain_store import ChainStore, has_checkpoint
 from .summary import summarize
 

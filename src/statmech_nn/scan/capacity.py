@@ -47,7 +47,7 @@ from ..io import read_json
 from ..networks.config import PRESETS, TrainConfig
 from ..params import GridAxis, require_int, require_nonnegative, require_positive
 from .engine import load_scan, run_scan
-from .spec import ScanSpec
+from .scan_spec import ScanSpec
 from .scan_store import BOOKKEEPING
 from .tasks import task
 
@@ -172,7 +172,7 @@ def hessian_order_parameters(model, x, y, seed: int = 0) -> dict[str, float]:
     import copy
 
     from ..networks.gated import StochasticGate
-    from ..networks.hessian import HessianOperator
+    from ..networks.torch_hessian import HessianOperator
     from ..observables.hessian_measure import HessianOptions, measure_hessian
 
     relu = copy.deepcopy(model)

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from ..errors import DataError
 from ..params import require_int
 from .executors import LocalPool
-from .spec import ScanSpec
+from .scan_spec import ScanSpec
 from .scan_store import DONE, FAILED, ScanStore, read_store
 from .tasks import DEFAULT_CHUNK, check_spec, execute, resolve
 

@@ -25,7 +25,7 @@ import xarray as xr
 from ..errors import ConvergenceError, ParameterError
 from ..params import GridAxis, require_positive
 from ..sampling.langevin import INTEGRATORS, sample_quartic_langevin
-from ..sampling.quartic import quartic_reference
+from ..sampling.quartic_sampler import quartic_reference
 from ..sampling.summary import summarize
 from ..quartic import QuarticModel
 from .tasks import task
@@ -63,7 +63,7 @@ def langevin_bias(model: QuarticModel, epsilons, dts, *, chains: int, seed, slow
     A point whose dynamics diverges (dt too large for the stiffness) is marked ``diverged`` with NaN values.
     """
     from .engine import load_scan, run_scan
-    from .spec import ScanSpec
+    from .scan_spec import ScanSpec
 
     slow_time = require_positive("slow_time", slow_time)
     if integrator not in INTEGRATORS:

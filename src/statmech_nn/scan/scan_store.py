@@ -30,7 +30,7 @@ import xarray as xr
 from .. import __version__
 from ..errors import DataError
 from ..runs.claim import LOCK_FILE, holds_run
-from .spec import ScanSpec
+from .scan_spec import ScanSpec
 
 PENDING, DONE, FAILED = 0, 1, 2
 ERROR_WIDTH = 256              # characters of an error message kept per cell

@@ -30,13 +30,13 @@ from threadpoolctl import threadpool_limits
 
 from ..errors import ParameterError
 from ..params import require_budget
-from .spec import BYTES_PER_CELL
+from .scan_spec import BYTES_PER_CELL
 
 TASKS = {  # short name: the function (a batched one computes a whole block in one call)
     "quartic": "statmech_nn.scan.grid:quartic_block",
-    "network-soc": "statmech_nn.scan.network:soc_cell",
-    "cw-phase-diagram": "statmech_nn.scan.meanfield:cw_block",
-    "hs-field": "statmech_nn.scan.meanfield:hs_field_block",
+    "network-soc": "statmech_nn.scan.network_task:soc_cell",
+    "cw-phase-diagram": "statmech_nn.scan.meanfield_tasks:cw_block",
+    "hs-field": "statmech_nn.scan.meanfield_tasks:hs_field_block",
     "langevin-bias": "statmech_nn.scan.langevin_bias:bias_cell",
     "capacity": "statmech_nn.scan.capacity:capacity_cell",
 }

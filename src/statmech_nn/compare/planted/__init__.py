@@ -25,7 +25,8 @@ import numpy as np
 ANSWERS = ("supported", "not supported")
 SIZES = ("full", "reduced")
 # the modules that register scenarios (imported on first use of the registry)
-FAMILIES = ("stationarity", "chains", "fluctuations", "decay", "dynamics", "hessian")
+FAMILIES = ("stationarity_truths", "chains_truths", "fluctuations_truths", "decay_truths", "dynamics_truths",
+            "hessian_truths")
 
 _REGISTRY: dict[str, Scenario] = {}
 

@@ -30,10 +30,10 @@ the whole ensemble); ``supported`` when the pooled family rejects nothing and ev
 say how many replicas support each answer on their own (each replica's S at α over its own family, what a single run
 of that network would answer).
 
-Measured on planted replicas (:mod:`statmech_nn.compare.planted.chains`, ``statmech-nn calibrate --verdict S --size
-full``, 20 sets each of n = 1e5 steps × 4 replicas × 8 OU weights): stationary replicas with shared initial weights
-at 100 τ "supported" in 19 of 20 ("not supported" in 1: one weight of one replica with a drift z of 4.4; 1 of 20 also
-with 2 replicas, 1 of 40 at the reduced size: within the ≤ 5 % design, above the nominal α = 1 %); at 25 τ
+Measured on planted replicas (:mod:`statmech_nn.compare.planted.chains_truths`, ``statmech-nn calibrate --verdict S
+--size full``, 20 sets each of n = 1e5 steps × 4 replicas × 8 OU weights): stationary replicas with shared initial
+weights at 100 τ "supported" in 19 of 20 ("not supported" in 1: one weight of one replica with a drift z of 4.4; 1 of 20
+also with 2 replicas, 1 of 40 at the reduced size: within the ≤ 5 % design, above the nominal α = 1 %); at 25 τ
 inconclusive in 20 of 20; "not supported" in 20 of 20 with a drift of 2 sd in one replica or in all, and with the
 replicas' levels 1 sd apart (shared initial weights); the same levels with independent initial weights "supported"
 in 19 of 20. The cross-replica R̂ p below 0.05 in 3.5–6 % of 200 stationary weights at R = 2, 4, 8 and n/τ = 25–100.

@@ -30,7 +30,7 @@ from ..meanfield.hs import DENSE_LIMIT, GeneralCouplings
 from ..errors import ConvergenceError
 from ..params import GridAxis, require_int, require_positive
 from .engine import load_scan, run_scan
-from .spec import ScanSpec
+from .scan_spec import ScanSpec
 from .tasks import batched
 
 

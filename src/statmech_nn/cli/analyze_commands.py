@@ -14,7 +14,7 @@ from ..observables.tail_models import ALTERNATIVES
 from ..params import require_budget, require_finite, require_int
 from ..compare.analysis import FIT_ROWS, STATIONARITY_ROWS
 from ..compare.verdicts import summary_text
-from ..report.analysis import AnalysisOptions, analyze_run
+from ..report.analysis_figures import AnalysisOptions, analyze_run
 from ..runs.outcome import flag_incomplete, require_complete
 from ._common import (UsageError, add_allow_incomplete, add_command, add_json_flag, add_large_flag, emit, input_file,
                       out_path, seed)

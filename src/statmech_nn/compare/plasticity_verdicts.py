@@ -3,7 +3,7 @@
 One function per claim, each returning ``{"id", "claim", "verdict", "numbers", "test"}`` with ``verdict``
 one of supported / not supported / inconclusive; :func:`verdicts` runs them all on one network. The
 plasticity protocol (:mod:`statmech_nn.experiments.plasticity`) and the planted truths
-(:mod:`statmech_nn.compare.planted.hessian`, analysis ``"plasticity"``) call the same functions, so the
+(:mod:`statmech_nn.compare.planted.hessian_truths`, analysis ``"plasticity"``) call the same functions, so the
 calibration measures what a user gets. The ids:
 
 - **P1** symmetric Hessian spectrum throughout training (003 Fig. 8a);

@@ -33,8 +33,8 @@ def _require_budget(args, trainings: list[dict], samplers=None) -> None:
     """Refuse, before anything is written, a spec whose trainings or samplers exceed the budget (the checks of
     ``train`` and ``sample``)."""
     from ..networks import TrainConfig
-    from .networks import require_train_budget
-    from .sampling import CHAIN_STEPS_PER_S, BYTES_PER_CHAIN
+    from .networks_commands import require_train_budget
+    from .sampling_commands import CHAIN_STEPS_PER_S, BYTES_PER_CHAIN
     from ..params import require_budget
 
     for training in trainings:

@@ -1,7 +1,7 @@
-"""Planted truths for S over replicas as chains (issue 23, item 3; :mod:`statmech_nn.observables.chains`).
+"""Planted truths for S over replicas as chains (issue 23, item 3; :mod:`statmech_nn.observables.replica_stationarity`).
 
 R = ``REPLICAS`` = 4 replicas of ``WEIGHTS`` = 8 Ornstein–Uhlenbeck weights each (the generator of
-:mod:`statmech_nn.compare.planted.stationarity`), columns R × 8 with ``chain`` = replica and the same names in
+:mod:`statmech_nn.compare.planted.stationarity_truths`), columns R × 8 with ``chain`` = replica and the same names in
 every replica, the metadata ``replica_init`` ("shared" or "independent") and ``replicas`` = R, as a replica run
 writes them. Truths, with the window 100 τ unless stated:
 
@@ -14,7 +14,7 @@ writes them. Truths, with the window 100 τ unless stated:
   "not supported" (powered; only the cross-replica R̂ sees it); with independent initial weights a name means a
   different weight in each replica, each replica is stationary: "supported" (powered).
 
-The population verdicts over replicas: the walks of :mod:`statmech_nn.compare.planted.fluctuations` as 2 replicas
+The population verdicts over replicas: the walks of :mod:`statmech_nn.compare.planted.fluctuations_truths` as 2 replicas
 of 6 weights (``replicas-eq6-3dec``: Q2, Q3 "supported", powered, Q6 "not supported"; ``replicas-gaussian``: Q2
 "not supported", powered), at that family's sizes.
 
@@ -31,9 +31,9 @@ import numpy as np
 
 from ...io import Trajectory
 from . import Scenario, register
-from .fluctuations import SIZES as WALK_SIZES
-from .fluctuations import eq6_walks, gaussian_walks
-from .stationarity import DRIFT, ornstein_uhlenbeck
+from .fluctuations_truths import SIZES as WALK_SIZES
+from .fluctuations_truths import eq6_walks, gaussian_walks
+from .stationarity_truths import DRIFT, ornstein_uhlenbeck
 
 REPLICAS = 4
 LEVELS = 1.0           # the planted spread of the replicas' levels (first to last), in sd of the fluctuation

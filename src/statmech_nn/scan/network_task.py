@@ -50,7 +50,7 @@ def soc_cell(training: dict, analysis: dict | None = None, **_spec) -> dict:
     """Train, analyse and summarise one cell of the network SOC scan (see the module docstring)."""
     from ..compare.verdicts import headline
     from ..networks import TrainConfig, train
-    from ..report.analysis import AnalysisOptions, analyze
+    from ..report.analysis_figures import AnalysisOptions, analyze
 
     options = AnalysisOptions(**{"figures": False, **(analysis or {})})
     with tempfile.TemporaryDirectory(prefix="statmech-nn-scan-") as work:
@@ -110,7 +110,7 @@ def exponent_trend_with_noise_scale(lrs, weight_decay: float, batch_sizes=(1,), 
 
     from .engine import load_scan, run_scan
     from .executors import LocalPool
-    from .spec import ScanSpec
+    from .scan_spec import ScanSpec
 
     overrides = {"training.weight_decay": float(weight_decay), "analysis.gof_bootstrap": int(gof_bootstrap)}
     if epochs is not None:

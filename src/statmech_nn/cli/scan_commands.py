@@ -13,7 +13,7 @@ from pathlib import Path
 from math import prod
 
 from ._common import Interrupted, UsageError, add_command, add_json_flag, add_large_flag, emit, out_path
-from .quartic import add_model_arguments, model_parameters
+from .quartic_commands import add_model_arguments, model_parameters
 
 QUARTIC_FIGURES = ("powerlaw_decades", "q2_mean", "mass_powerlaw", "u_gauss")
 
@@ -73,7 +73,7 @@ def _spec(args):
     from ..params import GridAxis, require_budget
     from ..scan.grid import check_quartic_grid
     from ..package_data import find_spec
-    from ..scan.spec import ScanSpec
+    from ..scan.scan_spec import ScanSpec
 
     points = prod(GridAxis.points(text) for text in args.grid)
     quartic = args.target == "quartic"

@@ -37,7 +37,7 @@ from ..errors import DataError, ParameterError
 from ..io import read_toml
 from ..package_data import find_spec
 from ..params import require_budget, require_int, require_number, require_positive
-from .model import LinearizedModel
+from .local_equilibrium import LinearizedModel
 
 KEYS = {"model": ("name", "neurons", "alpha", "beta"), "base": ("matrix", "seed", "scale"),
         "trainable": ("entries", "q_bar"), "activation": ("slopes",), "potentials": ("v_x", "v_q")}

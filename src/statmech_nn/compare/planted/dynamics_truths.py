@@ -17,7 +17,7 @@ from scipy.signal import lfilter
 
 from ...io import Dynamics, Trajectory
 from . import Scenario, register
-from .decay import LAW, OPTIONS, SIZES, eq6_steps
+from .decay_truths import LAW, OPTIONS, SIZES, eq6_steps
 
 MOMENTUM = 0.9
 LR = 1.0                                 # the law's scales are those of the steps -η g

@@ -167,7 +167,7 @@ def _require_cw_budget(args, n: int, beta: float, j: float, b: float) -> None:
 
 def _cw_phase_diagram(args) -> None:
     from ..report.meanfield_figures import plot_cw_phase_diagram
-    from ..scan.meanfield import cw_phase_diagram
+    from ..scan.meanfield_tasks import cw_phase_diagram
     _in_domain("j", args.j)
     temperatures = _grid(args.t, "t", args.yes_large, positive=True)
     fields = _grid(args.b, "b", args.yes_large)
@@ -262,7 +262,7 @@ def _require_starts_budget(args, n: int) -> None:
 def _hs_scan(args) -> None:
     from ..report.meanfield_figures import plot_hs_scan
     from ..meanfield.hs import GeneralCouplings
-    from ..scan.meanfield import hs_scan
+    from ..scan.meanfield_tasks import hs_scan
     model = GeneralCouplings(_load_matrix(args.weights, "weights"))
     _require_starts_budget(args, model.n)
     tc = model.critical_temperature
@@ -280,7 +280,7 @@ def _hs_scan(args) -> None:
 def _hs_layer(args) -> None:
     from ..meanfield.bridge import LayerSpinModel
     from ..report.meanfield_figures import plot_layer_curves
-    from ..scan.meanfield import layer_curves
+    from ..scan.meanfield_tasks import layer_curves
     weight = _load_matrix(args.weights, "weights")
     bias = _load_matrix(args.bias, "bias") if args.bias else None
     model = LayerSpinModel.from_layer(weight, bias)

@@ -60,9 +60,9 @@ def _require_hessian_budget(args, dim: int, n_examples: int, steps: int) -> None
 
 def _hessian(args) -> int:
     from ..io import save_dataset, write_json
-    from ..networks.hessian import operator_from_run
+    from ..networks.torch_hessian import operator_from_run
     from ..observables.hessian_measure import HessianOptions, measure_hessian
-    from ..report.plasticity import hessian_figures
+    from ..report.plasticity_figures import hessian_figures
     from ..runs.outcome import require_complete
 
     out = Path(args.out)      # claimed by the command line: never overwritten without --overwrite

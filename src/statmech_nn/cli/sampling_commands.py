@@ -26,12 +26,12 @@ from ..runs.directory import command_line, open_run, save_results
 from ..sampling.langevin import INTEGRATORS
 from ..sampling.linearized_sampler import LINEARIZED_DEFAULTS, LINEARIZED_METHODS
 from ..sampling.metropolis import DEFAULT_STEP_SCALE
-from ..sampling.quartic import DEFAULT_DT, DEFAULT_EPSILON, METHODS
+from ..sampling.quartic_sampler import DEFAULT_DT, DEFAULT_EPSILON, METHODS
 from ..sampling.sampler_runs import linearized_run, quartic_run
 from ..scan.langevin_bias import BIAS_FIGURE, BIAS_FILE, DEFAULT_SLOW_TIME, bias_summary, langevin_bias
 from ..quartic.parameters import NAMES
 from ._common import add_command, add_json_flag, add_large_flag, emit, out_path, positive, seed
-from .quartic import add_model_arguments, model_from_args
+from .quartic_commands import add_model_arguments, model_from_args
 
 
 def register(subparsers) -> None:

@@ -1,4 +1,4 @@
-"""Planted truths for 003's plasticity claims (P2–P5 of :mod:`statmech_nn.compare.plasticity`).
+"""Planted truths for 003's plasticity claims (P2–P5 of :mod:`statmech_nn.compare.plasticity_verdicts`).
 
 - **Hessian-entry ensembles**: per-example contributions h_i,a (n examples × N entries) with a known mean and
   correlation structure, a factor model h_i,a = μ_a + σ_a (√(1 − ρ) e_i,a + √ρ f_i,g(a)) with Student-t (5
@@ -21,7 +21,7 @@ import numpy as np
 
 from ...observables.hessian_entries import entry_statistics
 from ..calibration import register_analysis
-from ..plasticity import DEFAULT_ACCEPTANCE, entry_verdicts, order_parameter_verdict
+from ..plasticity_verdicts import DEFAULT_ACCEPTANCE, entry_verdicts, order_parameter_verdict
 from . import Scenario, register
 
 DIM = 1296           # P of plasticity_digits' MLP (for the coupling exponent only)
