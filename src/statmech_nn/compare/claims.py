@@ -65,7 +65,9 @@ _LONG_CHECK_MODULES = ("statmech_nn.scan.network_task",)
 
 
 @dataclass(frozen=True)
-class Claim:
+class SourceClaim:
+    """One ``[[claims]]`` table of a claims file: a statement of a source document with its check."""
+
     id: str
     source: str
     equation: str
@@ -80,7 +82,7 @@ class Claim:
 
 @dataclass(frozen=True)
 class ClaimOutcome:
-    claim: Claim
+    claim: SourceClaim
     status: str
     deviation: float
     detail: str = ""
@@ -103,7 +105,7 @@ def default_claims_dir() -> Path:
     return data_dir("claims")
 
 
-def load_claims(directory: str | Path | None = None) -> list[Claim]:
+def load_claims(directory: str | Path | None = None) -> list[SourceClaim]:
     """Every claim of every ``*.toml`` in ``directory``, in file and then declaration order."""
     directory = Path(directory) if directory is not None else default_claims_dir()
     if not directory.is_dir():
@@ -130,13 +132,13 @@ def load_claims(directory: str | Path | None = None) -> list[Claim]:
     return claims
 
 
-def _claim(path: Path, table: dict, seen: set) -> Claim:
-    """One ``[[claims]]`` table as a Claim; a DataError naming the file and the claim if it is malformed."""
+def _claim(path: Path, table: dict, seen: set) -> SourceClaim:
+    """One ``[[claims]]`` table as a SourceClaim; a DataError naming the file and the claim if it is malformed."""
     name = table.get("id", "?")
     missing = [key for key in _REQUIRED if key not in table]
     if missing:
         raise DataError(f"{path}: claim {name!r} lacks {', '.join(missing)}")
-    unknown = sorted(set(table) - ({f.name for f in fields(Claim)} - {"file"}))
+    unknown = sorted(set(table) - ({f.name for f in fields(SourceClaim)} - {"file"}))
     if unknown:
         raise DataError(f"{path}: claim {name!r} has unknown key(s) {', '.join(unknown)}")
     if (not isinstance(name, str) or not isinstance(table["check"], str)
@@ -149,10 +151,10 @@ def _claim(path: Path, table: dict, seen: set) -> Claim:
         raise DataError(f"{path}: claim id {name!r} is used twice")
     if table.get("expected", HOLDS) not in (HOLDS, FAILS):
         raise DataError(f"{path}: claim {name!r} has expected={table['expected']!r}, not 'holds' or 'fails'")
-    return Claim(**table, file=path.name)
+    return SourceClaim(**table, file=path.name)
 
 
-def resolve_check(claim: Claim):
+def resolve_check(claim: SourceClaim):
     """The registered check function ``claim.check`` names; a DataError naming the claim and the check otherwise.
 
     Only a module of :data:`CHECK_MODULES` is imported, and only a function registered there is returned.
@@ -172,7 +174,8 @@ def resolve_check(claim: Claim):
     return function
 
 
-def _classify(claim: Claim, deviation: float, detail: str, seconds: float = 0.0, cached: bool = False) -> ClaimOutcome:
+def _classify(claim: SourceClaim, deviation: float, detail: str, seconds: float = 0.0,
+              cached: bool = False) -> ClaimOutcome:
     """The outcome of a claim whose check measured ``deviation`` (NaN fails)."""
     if math.isnan(deviation) or deviation > claim.tolerance:
         status = FAILS
@@ -188,7 +191,7 @@ def _one_thread_per_worker() -> None:
         os.environ.setdefault(variable, "1")
 
 
-def _measure(claim: Claim, check=None) -> tuple[float, str, float]:
+def _measure(claim: SourceClaim, check=None) -> tuple[float, str, float]:
     """Run one claim's check: (deviation, detail, seconds). Top level, so that a pool worker can run it."""
     started = time.perf_counter()
     result = (check or resolve_check(claim))(**claim.params)
@@ -196,7 +199,7 @@ def _measure(claim: Claim, check=None) -> tuple[float, str, float]:
     return float(deviation), str(detail), time.perf_counter() - started
 
 
-def evaluate(claim: Claim, check=None) -> ClaimOutcome:
+def evaluate(claim: SourceClaim, check=None) -> ClaimOutcome:
     """Run one claim's check (``check``, or the one :func:`resolve_check` finds) and classify it."""
     return _classify(claim, *_measure(claim, check))
 
@@ -222,17 +225,17 @@ def package_digest() -> str:
     return digest.hexdigest()
 
 
-def cache_key(claim: Claim) -> str:
+def cache_key(claim: SourceClaim) -> str:
     """The claim's inputs: the package version and :func:`package_digest`, the check and its params (a SHA-256)."""
     inputs = {"version": __version__, "package": package_digest(), "check": claim.check, "params": claim.params}
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-def _cache_path(claim: Claim) -> Path:
+def _cache_path(claim: SourceClaim) -> Path:
     return cache_dir() / "claims" / f"{cache_key(claim)}.json"
 
 
-def _cached(claim: Claim) -> ClaimOutcome | None:
+def _cached(claim: SourceClaim) -> ClaimOutcome | None:
     """The cached outcome of ``claim``, or None (no entry, or one unreadable or for other inputs). Only a
     registered check's outcome is ever stored, so a hit needs no import of the check's module."""
     if claim.check.partition(":")[0] not in CHECK_MODULES:
