@@ -1,8 +1,8 @@
 """Samplers of p(x, q) = p(x|q) p(q) (002 §2 and §4) and their diagnostics.
 
-- quartic toy model: :func:`~.quartic.sample_quartic` with "exact" (:mod:`.exact`), "mh"
+- quartic toy model: :func:`~.quartic_sampler.sample_quartic` with "exact" (:mod:`.exact`), "mh"
   (:mod:`.metropolis`) or "langevin" (:mod:`.langevin`, two-timescale), the exact reference
-  (:func:`~.quartic.quartic_reference`); the Langevin bias over (ε, dt) is a scan
+  (:func:`~.quartic_sampler.quartic_reference`); the Langevin bias over (ε, dt) is a scan
   (:mod:`statmech_nn.scan.langevin_bias`);
 - Ising spins of the mean-field models: heat-bath Monte Carlo (:mod:`.spins`);
 - linearized network: :func:`~.linearized_sampler.sample_linearized` (Langevin or MALA on p(q), x|q exact);
@@ -12,7 +12,7 @@
 
 Every kernel is a pure update fed its noise, driven by one run loop (:func:`~.chains.run_blocks`); every run is a
 :class:`~.chains.ChainRun` that becomes the shared Trajectory and a JSON summary (:mod:`.summary`), and with a run
-directory is streamed, checkpointed and resumable (:mod:`.runs`).
+directory is streamed, checkpointed and resumable (:mod:`.sampler_runs`).
 """
 
 from .chains import ChainRun, RunLength

@@ -67,7 +67,7 @@ def quartic_run(model: QuarticModel, method: str, *, chains: int, steps: int, se
                 step_scale: float = DEFAULT_STEP_SCALE, integrator: str = "euler", out=None, resume: bool = False,
                 overwrite: bool = False, command: Sequence[str] = (), progress: bool | None = None,
                 strict: bool = False) -> dict:
-    """Sample the quartic model by ``method`` (:func:`~.quartic.sample_quartic`), summarize it against the exact
+    """Sample the quartic model by ``method`` (:func:`~.quartic_sampler.sample_quartic`), summarize it against the exact
     marginal, and with ``out`` write the run directory; ``resume`` continues an interrupted mh or langevin run;
     ``strict``: an unreliable run is an error (:func:`_checked`)."""
     if resume and (out is None or method == "exact"):

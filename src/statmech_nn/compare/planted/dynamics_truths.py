@@ -1,5 +1,5 @@
 """Planted truths for the optimizer dynamics (issue 19 item 4; :mod:`statmech_nn.compare.dynamics`): the gradient
-noise is 002 eq. (6)'s law (:func:`.decay.eq6_steps`, no peak), passed through
+noise is 002 eq. (6)'s law (:func:`.decay_truths.eq6_steps`, no peak), passed through
 
 - heavy-ball SGD momentum μ = 0.9 (Δ_t = μΔ_(t-1) - η g_t; lag-1 ρ of Δ ≈ 0.9): recorded, the analysis works on
   the innovations, which are uncorrelated (D "supported") and hold no peak (Q1 "not supported"); not recorded,
