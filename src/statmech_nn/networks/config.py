@@ -18,7 +18,7 @@ from ..runs.directory import RunDirectory
 from ..runs.directory import command_line as rerun_command
 from ..params import require_int, require_nonnegative, require_positive
 from .data import SCALINGS
-from .equilibrium import EQUILIBRIUM_CRITERIA, EquilibriumCriterion
+from .equilibrium import EQUILIBRIUM_CRITERIA, EquilibriumCriterion, TrendCriterion
 
 OPTIMIZERS = ("sgd", "adam")
 BACKENDS = ("torch", "fast", "auto")
@@ -118,6 +118,8 @@ class TrainConfig:
         if self.track_layers is not None:
             object.__setattr__(self, "track_layers", tuple(self.track_layers))
         EquilibriumCriterion(self.eq_window, self.eq_rtol)
+        if self.equilibrium_criterion == "trend":
+            TrendCriterion(self.eq_window, self.eq_rtol)
 
     @classmethod
     def preset(cls, name: str, **overrides) -> TrainConfig:

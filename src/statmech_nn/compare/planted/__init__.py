@@ -25,7 +25,7 @@ import numpy as np
 ANSWERS = ("supported", "not supported")
 SIZES = ("full", "reduced")
 # the modules that register scenarios (imported on first use of the registry)
-FAMILIES = ("stationarity", "chains", "fluctuations", "decay", "dynamics", "hessian")
+FAMILIES = ("stationarity", "chains", "fluctuations", "decay", "dynamics", "hessian", "equilibrium_truths")
 
 _REGISTRY: dict[str, Scenario] = {}
 

@@ -1,0 +1,75 @@
+"""The warm-up's trend criterion (networks/equilibrium.py, "Trend") and its calibration on planted loss series
+(compare/planted/equilibrium_truths.py)."""
+
+import numpy as np
+import pytest
+
+from statmech_nn.compare.calibration import calibrate
+from statmech_nn.compare.planted import scenarios
+from statmech_nn.compare.planted.equilibrium_truths import equilibrium_answers
+from statmech_nn.errors import ParameterError
+from statmech_nn.networks.config import TrainConfig
+from statmech_nn.networks.equilibrium import TrendCriterion, slope_interval, trend_answer
+
+
+def test_slope_is_least_squares_and_the_bound_widens_with_autocorrelation():
+    rng = np.random.default_rng(0)
+    y = 0.2 - 3e-4 * np.arange(120) + 0.002 * rng.standard_normal(120)
+    slope, half = slope_interval(y)
+    assert slope == pytest.approx(np.polyfit(np.arange(120), y, 1)[0], rel=1e-12)
+    smooth = np.convolve(rng.standard_normal(140), np.ones(20) / 20, "valid")[:120] * 0.01   # strongly correlated
+    white = rng.standard_normal(120) * smooth.std()
+    assert slope_interval(smooth)[1] > 2 * slope_interval(white)[1]
+    assert slope_interval(np.full(50, 0.3)) == (pytest.approx(0.0, abs=1e-15), pytest.approx(0.0, abs=1e-15))
+
+
+def test_equivalence_answers_and_refusals():
+    flat = np.full(200, 0.2)
+    assert trend_answer(flat, 0.1)["answer"] == "supported"
+    falling = 0.2 - 1e-4 * np.arange(200)          # 0.05 % of the loss per epoch: 50 % over the horizon
+    result = trend_answer(falling, 0.1)
+    assert result["answer"] == "not supported" and result["change_bound"] > 0.4
+    rng = np.random.default_rng(1)
+    noisy = 0.2 + 0.02 * rng.standard_normal(30)   # a short noisy window does not pass by default
+    assert trend_answer(noisy, 0.1)["answer"] == "inconclusive"
+    criterion = TrendCriterion(window=20, rtol=0.1)
+    assert criterion.judge([0.1] * 19, [0.2] * 19) == {"loss_trend": "inconclusive", "loss_change_bound": None,
+                                                       "holds": False}
+    assert criterion.holds([0.1] * 20, [0.2] * 20)
+    overfitting = 0.1 - 2e-4 * np.arange(20)        # flat test loss, train loss falling: the gap grows
+    assert not criterion.holds(overfitting, [0.2] * 20)
+    with pytest.raises(ParameterError, match="eq_window"):
+        TrendCriterion(window=10)
+    with pytest.raises(ParameterError, match="eq_window"):
+        TrainConfig(equilibrium_criterion="trend", eq_window=5)
+    assert TrainConfig(equilibrium_criterion="trend", eq_window=100, eq_rtol=0.1).equilibrium_criterion == "trend"
+
+
+def test_the_old_band_calls_002_shape_flat_and_the_trend_does_not():
+    scenario = scenarios("EQ")["eq-002-shape"]
+    sets = [scenario.draw(seed=3, replicate=i, size="reduced") for i in range(20)]
+    band = [equilibrium_answers(data, {"band": True})["EQ"] for data in sets]
+    trend = [equilibrium_answers(data, dict(scenario.options))["EQ"] for data in sets]
+    assert band.count("supported") == 20 and trend.count("supported") == 0
+
+
+def test_calibration_reduced_size():
+    """Fixed seed, 100 sets per scenario at the reduced size (10 looks): wrong answers within 0.05 + 3 binomial
+    standard errors (0.115), power on the flat series above 0.8 - 3 se (0.68)."""
+    rows = {row.scenario: row for row in calibrate(verdicts=["EQ"], replicates=100, seed=11, size="reduced")}
+    assert set(rows) >= {"eq-flat", "eq-falls-25", "eq-falls-10-linear", "eq-002-shape"}
+    for row in rows.values():
+        assert row.wrong_rate <= 0.115, row.scenario
+    assert rows["eq-flat"].power >= 0.68
+
+
+def test_shipped_specs_use_the_trend_criterion():
+    from importlib.resources import files
+
+    import tomllib
+
+    directory = files("statmech_nn") / "data" / "validation" / "experiments"
+    for name in ("soc_mnist5k", "soc_mnist5k_published", "soc_mnist"):
+        training = tomllib.loads((directory / f"{name}.toml").read_text())["training"]
+        assert training["equilibrium_criterion"] == "trend", name
+        TrainConfig(**{k: v for k, v in training.items() if k in ("eq_window", "eq_rtol", "equilibrium_criterion")})
