@@ -1,6 +1,8 @@
 """The warm-up's trend criterion (networks/equilibrium.py, "Trend") and its calibration on planted loss series
 (compare/planted/equilibrium_truths.py)."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -73,3 +75,37 @@ def test_shipped_specs_use_the_trend_criterion():
         training = tomllib.loads((directory / f"{name}.toml").read_text())["training"]
         assert training["equilibrium_criterion"] == "trend", name
         TrainConfig(**{k: v for k, v in training.items() if k in ("eq_window", "eq_rtol", "equilibrium_criterion")})
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("one_torch_thread")
+def test_trend_ends_the_warmup_per_replica_and_resumes_bitwise(tmp_path):
+    from statmech_nn.io import Trajectory
+    from statmech_nn.networks.torch_checkpoint import list_checkpoints
+    from statmech_nn.networks.training import train
+
+    # a tolerance of 1000 (relative, over 1000 epochs) holds once the window of 20 epochs is full
+    base = dict(arch="mlp:64-8-10", dataset="digits", lr=0.01, track=6, until_equilibrium=True,
+                equilibrium_criterion="trend", eq_window=20, eq_rtol=1000.0, max_warmup_epochs=30, steps=50,
+                backend="fast", device="cpu", seed=3, torch_threads=1, replicas=2, keep_checkpoints=100)
+    whole = train(TrainConfig(**base, out=str(tmp_path / "whole")), progress=False)
+    assert whole.equilibrium_epoch == 20 and whole.warmup_ended_by == "trend"
+    metrics = json.loads((tmp_path / "whole" / "metrics.json").read_text())
+    columns, summary = metrics["columns"], metrics["equilibrium"]
+    assert summary["horizon_epochs"] == 1000 and summary["alpha"] == 0.05 and "slope" in summary["criterion"]
+    assert [r[0]["loss_trend"] for r in columns["replicas"][:19]] == ["inconclusive"] * 19
+    assert all(r["loss_trend"] == "supported" for r in columns["replicas"][19])
+    for record, equilibrium in zip(columns["replicas"], columns["equilibrium"]):
+        assert equilibrium == all(replica["equilibrium"] for replica in record)
+    # resume from the checkpoint of epoch 10 (the criterion's state: the loop's metrics records)
+    cut = tmp_path / "cut"
+    cut_config = TrainConfig(**base, out=str(cut))
+    train(cut_config, progress=False)
+    checkpoints = list_checkpoints(cut / "checkpoints")
+    assert len(checkpoints) >= 21
+    for late in checkpoints[10:]:
+        late.unlink()
+    resumed = train(cut_config, resume=True, progress=False)
+    assert resumed.equilibrium_epoch == 20
+    np.testing.assert_array_equal(Trajectory.load(cut / "trajectory.h5").q, Trajectory.load(tmp_path / "whole" /
+                                                                                            "trajectory.h5").q)
