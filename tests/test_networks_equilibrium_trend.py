@@ -108,3 +108,10 @@ def test_trend_ends_the_warmup_per_replica_and_resumes_bitwise(tmp_path):
     assert resumed.equilibrium_epoch == 20
     np.testing.assert_array_equal(Trajectory.load(cut / "trajectory.h5").q, Trajectory.load(tmp_path / "whole" /
                                                                                             "trajectory.h5").q)
+    # a tolerance no run meets: the warm-up ends by its length and the run says so
+    with pytest.warns(UserWarning, match="equilibrium not reached"):
+        strict = train(TrainConfig(**{**base, "eq_rtol": 1e-9, "max_warmup_epochs": 21, "keep_checkpoints": 2},
+                                   out=str(tmp_path / "strict")), progress=False)
+    assert strict.warmup_ended_by == "max_warmup_epochs" and not strict.equilibrium_reached
+    summary = json.loads((tmp_path / "strict" / "metrics.json").read_text())["equilibrium"]
+    assert summary["reached"] is False and summary["warmup_ended_by"] == "max_warmup_epochs"

@@ -184,6 +184,7 @@ class EquilibriumWatch:
 
     @staticmethod
     def reached(loop: LoopState) -> bool:
-        """Whether the criterion held before tracking (at a warm-up epoch: a fixed warm-up's too)."""
-        return loop.equilibrium_epoch is not None or any(m["equilibrium"] for m in loop.metrics
-                                                         if m.get("phase", WARMUP) == WARMUP)
+        """Whether the warm-up ended at equilibrium: the criterion ended it, or (a fixed warm-up) held at its last
+        epoch (not at any earlier look: a criterion asked at every epoch of a long warm-up would hold by chance)."""
+        warmup = [m for m in loop.metrics if m.get("phase", WARMUP) == WARMUP]
+        return loop.equilibrium_epoch is not None or bool(warmup and warmup[-1]["equilibrium"])
