@@ -94,6 +94,7 @@ def test_trend_ends_the_warmup_per_replica_and_resumes_bitwise(tmp_path):
     assert summary["horizon_epochs"] == 1000 and summary["alpha"] == 0.05 and "slope" in summary["criterion"]
     assert [r[0]["loss_trend"] for r in columns["replicas"][:19]] == ["inconclusive"] * 19
     assert all(r["loss_trend"] == "supported" for r in columns["replicas"][19])
+    assert set(columns["weights_without_drift"]) == {None}     # the trend criterion probes no weights
     for record, equilibrium in zip(columns["replicas"], columns["equilibrium"]):
         assert equilibrium == all(replica["equilibrium"] for replica in record)
     # resume from the checkpoint of epoch 10 (the criterion's state: the loop's metrics records)

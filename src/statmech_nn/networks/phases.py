@@ -98,7 +98,7 @@ class EquilibriumWatch:
         self.trend = (TrendCriterion(config.eq_window, config.eq_rtol) if config.equilibrium_criterion == "trend"
                       else None)
         self.weight_criterion = (WeightCriterion(config.eq_window, steps_per_epoch, align=align)
-                                 if config.equilibrium_criterion != "loss" else None)
+                                 if config.equilibrium_criterion in ("weights", "both") else None)
         per_replica = WeightCriterion.probe_columns(k)
         self.probe_columns = np.concatenate([r * k + np.asarray(per_replica) for r in range(replicas)])
         self._probes_per_replica = len(per_replica)
