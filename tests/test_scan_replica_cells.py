@@ -84,6 +84,17 @@ def test_blocks_of_replicas_on_a_process_pool_are_the_replicas_of_one_run_bitwis
 
 
 @pytest.mark.slow
+def test_one_replica_cell_in_the_driver_is_that_replica_of_one_run_bitwise(tmp_path):
+    spec = _spec({"replica": [1]}, steps=100)                              # one task: run serially, in the driver
+    outcome = run_scan(spec, tmp_path / "scan.zarr", LocalPool(), progress=False)
+    assert (outcome.done, outcome.failed) == (1, 0)
+    ensemble, joint = scan_ensemble(tmp_path / "scan.zarr"), _joint(tmp_path / "joint", replicas=2, steps=100)
+    np.testing.assert_array_equal(ensemble.q, joint.q[:, joint.chain == 1])
+    np.testing.assert_array_equal(ensemble.chain, joint.chain[joint.chain == 1])
+    assert ensemble.metadata["replicas"] == 1 and ensemble.parameters["replica_offset"] == 1
+
+
+@pytest.mark.slow
 def test_a_pending_cell_resumes_its_kept_run_without_training_again(tmp_path):
     config = TrainConfig(**{**TRAINING, "replica_offset": 1, "out": str(tmp_path / "cell")})
     first = train_cell(config)
