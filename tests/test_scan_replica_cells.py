@@ -15,7 +15,7 @@ from statmech_nn.io import Trajectory
 from statmech_nn.networks import TrainConfig, train
 from statmech_nn.scan.cell_runs import cell_directory, train_cell
 from statmech_nn.scan.engine import load_scan, run_scan
-from statmech_nn.scan.ensemble import scan_ensemble
+from statmech_nn.scan.ensemble import scan_ensemble, write_ensemble
 from statmech_nn.scan.executors import DaskExecutor, LocalPool
 from statmech_nn.scan.spec import ScanSpec
 from statmech_nn.scan.tasks import check_spec, resolve
@@ -58,6 +58,10 @@ def test_replica_cells_on_a_dask_cluster_are_the_replicas_of_one_run_bitwise(tmp
     assert ensemble.metadata["replica_cells"] == ["cells/0", "cells/1"]
     np.testing.assert_array_equal(ensemble.q[0, :16], ensemble.q[0, 16:])   # shared initial weights (row 0: step 0)
 
+    written = Trajectory.load(write_ensemble(store, tmp_path / "ensemble.h5", block_rows=7, lr=0.01))  # in blocks
+    _assert_same_ensemble(written, ensemble)
+    assert written.parameters["replicas"] == 2 and written.metadata["replica_cells"] == ["cells/0", "cells/1"]
+
     again = run_scan(spec, store, LocalPool(1), progress=False)            # a re-run reuses the finished cells
     assert (again.computed, again.done) == (0, 2)
 
@@ -69,7 +73,7 @@ def test_replica_cells_on_a_dask_cluster_are_the_replicas_of_one_run_bitwise(tmp
     assert main(["analyze", str(store), "--point", "lr=0.01", "--out", str(tmp_path / "analysis"), "--no-figures",
                  "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["verdicts"]
+    assert summary["verdicts"] and (tmp_path / "analysis" / "trajectory.h5").is_file()
     assert main(["analyze", str(store), "--point", "lr=1", "--out", str(tmp_path / "bad"), "--no-figures"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
 

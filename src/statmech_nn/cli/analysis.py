@@ -141,9 +141,10 @@ def _analyze(args) -> int:
     from ..scan.cell_runs import CELLS
 
     if args.point or (Path(args.run_dir) / CELLS).is_dir():   # a scan store: the replica cells of one point
-        from ..scan.ensemble import analyze_ensemble
+        from ..scan.ensemble import write_ensemble
 
-        summary = analyze_ensemble(args.run_dir, options, progress=True, **_point(args.point)).save(args.out)
+        write_ensemble(args.run_dir, Path(args.out) / "trajectory.h5", **_point(args.point))   # read in blocks
+        summary = analyze_run(args.out, args.out, options, progress=True)
     else:
         outcome = require_complete(args.run_dir, args.allow_incomplete)
         summary = analyze_run(args.run_dir, args.out, options, progress=True)

@@ -5,21 +5,26 @@ axes into **one** :class:`~statmech_nn.io.Trajectory`, laid out as ``train --rep
 columns replica-major (replica r's K tracked weights, the same names in every replica), ``chain`` = the replica
 index, metadata ``replicas`` and ``replica_init``. The analysis then judges it as one ensemble
 (:func:`analyze_ensemble`: :func:`statmech_nn.analyze`, whose verdicts treat the chains as replicas). Every cell
-of the point must be done, and every replica's rows must have the same steps ``t``.
+of the point must be done, and every replica's rows must have the same steps ``t``. A point too large for memory:
+:func:`write_ensemble` writes the same trajectory to a file block by block, and the streaming analysis reads it in
+blocks (``statmech-nn analyze STORE --point ...`` does this: the ensemble's ``trajectory.h5`` in ``--out``).
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DataError
-from ..io import Trajectory
+from ..io import RunHeader, Trajectory, TrajectoryReader, TrajectoryWriter
+from ..params import require_int
 from .cell_runs import CELLS, REPLICA, cell_directory
 from .engine import load_scan
 from .scan_store import DONE
 
+BLOCK_ROWS = 65536  # rows per block of write_ensemble
 POINT_RTOL = 1e-6   # a --point value names the grid value within this relative tolerance (3e-3 for 0.0030000001)
 
 
@@ -70,36 +75,75 @@ def replica_cells(store, **point) -> list[tuple[int, Path]]:
     return cells
 
 
+@contextmanager
+def _open_cells(store, point: dict):
+    """The readers of the replica cells at ``point`` and the ensemble's layout: ``(readers, offsets, layout)`` with
+    ``layout`` = names, chain, run header and metadata of the ensemble; checks that the cells form one ensemble
+    (the same tracked names; the rows' steps ``t`` are checked as they are read)."""
+    cells = replica_cells(store, **point)
+    with ExitStack() as stack:
+        readers = []
+        for _, run in cells:
+            try:
+                readers.append(stack.enter_context(TrajectoryReader(run)))
+            except DataError as exc:
+                raise DataError(f"the replica cell {run} holds no readable trajectory ({exc})") from None
+        head, first = readers[0], cells[0][0]
+        k = head.n_columns // head.metadata.get("replicas", 1)
+        names = head.names[:k]
+        for (offset, _), reader in zip(cells, readers):
+            if reader.n_columns % k or reader.names != names * (reader.n_columns // k):
+                raise DataError(f"replica {offset} tracks other weights than replica {first}: not one ensemble")
+            if reader.n_rows != head.n_rows:
+                raise DataError(f"replica {offset} has {reader.n_rows} rows, replica {first} {head.n_rows}: "
+                                "not one ensemble")
+        chain = np.concatenate([offset + (np.zeros(reader.n_columns, np.int64) if reader.chain is None
+                                          else np.asarray(reader.chain, np.int64))
+                                for (offset, _), reader in zip(cells, readers)])
+        replicas = int(chain.size // k)
+        model = head.header.model
+        header = RunHeader(head.header.source, {**model, "replicas": replicas, "replica_offset": int(chain.min()),
+                                                "out": str(store)}, head.header.dynamics, head.header.seed,
+                           head.header.version)
+        metadata = {**head.metadata, "replicas": replicas, "replica_init": model.get("replica_init", "independent"),
+                    "columns": "replica-major: replica r's K tracked weights, chain r",
+                    "replica_cells": [f"{CELLS}/{run.name}" for _, run in cells]}
+        yield readers, [offset for offset, _ in cells], {"names": names * replicas, "chain": chain,
+                                                         "header": header, "metadata": metadata}
+
+
+def _rows(readers, offsets, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+    """(t, q) of rows [start, stop) of the ensemble: the cells' columns side by side, their steps checked equal."""
+    parts = [reader.read(start, stop) for reader in readers]
+    t = parts[0][0]
+    for offset, (other, _) in zip(offsets, parts):
+        if not np.array_equal(other, t):
+            raise DataError(f"replica {offset}'s rows are at other steps than replica {offsets[0]}'s: "
+                            "not one ensemble")
+    return t, np.concatenate([q for _, q in parts], axis=1)
+
+
 def scan_ensemble(store, **point) -> Trajectory:
     """The replicas of the grid point ``point`` ({dimension name or dotted key: value}; an axis of one value may
-    be left out) of the scan in ``store`` as one trajectory (see the module docstring)."""
-    cells = replica_cells(store, **point)
-    parts = []
-    for first, run in cells:
-        try:
-            trajectory = Trajectory.load(run / "trajectory.h5")
-        except DataError as exc:
-            raise DataError(f"the replica cell {run} holds no readable trajectory ({exc})") from None
-        parts.append((first, trajectory))
-    first, head = parts[0]
-    per_cell = head.metadata.get("replicas", 1)
-    k = head.n_columns // per_cell
-    names = head.names[:k]
-    for offset, part in parts:
-        if not np.array_equal(part.t, head.t):
-            raise DataError(f"replica {offset}'s rows are at other steps than replica {first}'s: not one ensemble")
-        if part.names != names * (part.n_columns // k) or part.n_columns % k:
-            raise DataError(f"replica {offset} tracks other weights than replica {first}: not one ensemble")
-    chain = np.concatenate([offset + part.chain for offset, part in parts])
-    replicas = int(chain.size // k)
-    init = head.parameters.get("replica_init", "independent")
-    metadata = {**head.metadata, "replicas": replicas, "replica_init": init,
-                "columns": "replica-major: replica r's K tracked weights, chain r",
-                "replica_cells": [f"{CELLS}/{run.name}" for _, run in cells]}
-    parameters = {**head.parameters, "replicas": replicas, "replica_offset": int(chain.min()), "out": str(store)}
-    return Trajectory(q=np.concatenate([part.q for _, part in parts], axis=1), t=head.t, names=names * replicas,
-                      chain=chain, source=head.source, parameters=parameters, seed=head.seed,
-                      dynamics=head.dynamics, metadata=metadata, version=head.version)
+    be left out) of the scan in ``store`` as one trajectory, in memory (see the module docstring)."""
+    with _open_cells(store, point) as (readers, offsets, layout):
+        t, q = _rows(readers, offsets, 0, readers[0].n_rows)
+    header = layout["header"]
+    return Trajectory(q=q, t=t, names=layout["names"], chain=layout["chain"], source=header.source,
+                      parameters=header.model, seed=header.seed, dynamics=header.dynamics,
+                      metadata=layout["metadata"], version=header.version)
+
+
+def write_ensemble(store, path, block_rows: int = BLOCK_ROWS, **point) -> Path:
+    """:func:`scan_ensemble` written to the trajectory file ``path`` block by block (``block_rows`` rows at a
+    time), so that memory does not grow with the window; the streaming analysis then reads it in blocks."""
+    block_rows = require_int("block_rows", block_rows, 1)
+    with _open_cells(store, point) as (readers, offsets, layout):
+        with TrajectoryWriter.create(path, layout["names"], header=layout["header"], chain=layout["chain"],
+                                     dtype=readers[0].dtype, metadata=layout["metadata"]) as writer:
+            for start in range(0, readers[0].n_rows, block_rows):
+                writer.append(*_rows(readers, offsets, start, start + block_rows))
+    return Path(path)
 
 
 def analyze_ensemble(store, options=None, progress: bool = False, **point):
