@@ -64,6 +64,8 @@ def register(subparsers) -> None:
     parser.add_argument("--replica-init", choices=REPLICA_INITS, default=_DEFAULTS["replica_init"],
                         help="independent: replica r initialized from SEED + r; shared: every replica from SEED "
                              "(the same initial weights), sample orders from SEED + r either way")
+    parser.add_argument("--replica-offset", type=int, default=_DEFAULTS["replica_offset"],
+                        help="train replicas OFFSET, OFFSET + 1, ... of the ensemble (a scan cell of a replica axis)")
     parser.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: each epoch)")
     parser.add_argument("--checkpoint-epochs", type=int, default=_DEFAULTS["checkpoint_epochs"],
                         help="checkpoint after every N-th epoch (default: each)")

@@ -85,6 +85,7 @@ class TrainConfig:
     seed: int = 0
     replicas: int = 1
     replica_init: str = "independent"
+    replica_offset: int = 0   # replica r of this run is replica replica_offset + r of the seed's ensemble (scan cells)
     checkpoint_every: int | None = None
     checkpoint_epochs: int = 1
     keep_checkpoints: int = 2
@@ -106,7 +107,8 @@ class TrainConfig:
         require_nonnegative("weight_decay", self.weight_decay)
         for name, minimum in (("batch_size", 1), ("epochs", 0), ("warmup_epochs", 0), ("max_warmup_epochs", 1),
                               ("track", 1), ("seed", 0), ("keep_checkpoints", 1), ("checkpoint_epochs", 1),
-                              ("graph_steps", 1), ("input_dim", 1), ("split_seed", 0), ("replicas", 1)):
+                              ("graph_steps", 1), ("input_dim", 1), ("split_seed", 0), ("replicas", 1),
+                              ("replica_offset", 0)):
             object.__setattr__(self, name, require_int(name, getattr(self, name), minimum))
         for name in ("steps", "checkpoint_every", "n_train", "n_test", "torch_threads"):
             if getattr(self, name) is not None:
