@@ -36,7 +36,11 @@ def register(subparsers) -> None:
     fit.set_defaults(handler=_fit_powerlaw)
 
     analyze = add_command(subparsers, "analyze")
-    analyze.add_argument("run_dir", help="a run directory holding trajectory.h5 (from a sampler or a network)")
+    analyze.add_argument("run_dir", help="a run directory holding trajectory.h5 (from a sampler or a network), or "
+                                         "a scan store with a replica axis (then --point)")
+    analyze.add_argument("--point", action="append", default=[], metavar="AXIS=VALUE",
+                         help="a scan store's grid point (repeat per axis): its replica cells analysed as one "
+                              "ensemble (statmech_nn.scan.ensemble)")
     analyze.add_argument("--out", type=out_path, required=True,
                          help="directory for observables.nc, fits.json and figures/")
     analyze.add_argument("--mode", choices=[m.replace("_", "-") for m in MODES], default="increment",
@@ -116,6 +120,17 @@ def _fit_powerlaw(args) -> int:
     return 0
 
 
+def _point(items: list[str]) -> dict:
+    """``--point AXIS=VALUE`` items as {axis: float}."""
+    point = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--point {item!r}: expected AXIS=VALUE")
+        point[key.strip()] = require_finite(f"--point {key.strip()}", value)
+    return point
+
+
 def _analyze(args) -> int:
     options = AnalysisOptions(mode=args.mode.replace("-", "_"), lag=args.lag, window=args.window,
                               per_decade=args.per_decade, quadratic_bins=args.quadratic_bins, segment=args.segment,
@@ -123,8 +138,16 @@ def _analyze(args) -> int:
                               bootstrap=args.bootstrap, gof_bootstrap=args.gof_bootstrap, seed=args.seed,
                               units=args.units, figures=not args.no_figures, block_rows=args.block_rows,
                               fit_rows=args.fit_rows, stationarity_rows=args.stationarity_rows)
-    outcome = require_complete(args.run_dir, args.allow_incomplete)
-    summary = analyze_run(args.run_dir, args.out, options, progress=True)
-    summary.update(flag_incomplete(args.out, outcome))
+    from ..scan.cell_runs import CELLS
+
+    if args.point or (Path(args.run_dir) / CELLS).is_dir():   # a scan store: the replica cells of one point
+        from ..scan.ensemble import write_ensemble
+
+        write_ensemble(args.run_dir, Path(args.out) / "trajectory.h5", **_point(args.point))   # read in blocks
+        summary = analyze_run(args.out, args.out, options, progress=True)
+    else:
+        outcome = require_complete(args.run_dir, args.allow_incomplete)
+        summary = analyze_run(args.run_dir, args.out, options, progress=True)
+        summary.update(flag_incomplete(args.out, outcome))
     emit(summary, args.json, f"{summary_text(summary)}\nwritten: {args.out}")
     return 0

@@ -46,7 +46,8 @@ def register(subparsers) -> None:
     parser.add_argument("--equilibrium-criterion", choices=EQUILIBRIUM_CRITERIA,
                         default=_DEFAULTS["equilibrium_criterion"],
                         help="what ends the warm-up: the test loss (flat, no overfitting), the weights (no drift of "
-                             "probed weights over the window) or both")
+                             "probed weights over the window), both, or trend (the test loss's slope over the window "
+                             "bounds its change over 1000 epochs below --eq-rtol; window >= 20; calibrated)")
     parser.add_argument("--track", type=int, default=_DEFAULTS["track"], help="number of tracked parameters K")
     parser.add_argument("--track-biases", action="store_true", help="draw tracked parameters from biases too")
     parser.add_argument("--track-layers", help="comma-separated layer names or patterns, e.g. fc1,fc2")
@@ -63,6 +64,8 @@ def register(subparsers) -> None:
     parser.add_argument("--replica-init", choices=REPLICA_INITS, default=_DEFAULTS["replica_init"],
                         help="independent: replica r initialized from SEED + r; shared: every replica from SEED "
                              "(the same initial weights), sample orders from SEED + r either way")
+    parser.add_argument("--replica-offset", type=int, default=_DEFAULTS["replica_offset"],
+                        help="train replicas OFFSET, OFFSET + 1, ... of the ensemble (a scan cell of a replica axis)")
     parser.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: each epoch)")
     parser.add_argument("--checkpoint-epochs", type=int, default=_DEFAULTS["checkpoint_epochs"],
                         help="checkpoint after every N-th epoch (default: each)")

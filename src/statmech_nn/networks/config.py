@@ -18,7 +18,7 @@ from ..runs.directory import RunDirectory
 from ..runs.directory import command_line as rerun_command
 from ..params import require_int, require_nonnegative, require_positive
 from .data import SCALINGS
-from .equilibrium import EQUILIBRIUM_CRITERIA, EquilibriumCriterion
+from .equilibrium import EQUILIBRIUM_CRITERIA, EquilibriumCriterion, TrendCriterion
 
 OPTIMIZERS = ("sgd", "adam")
 BACKENDS = ("torch", "fast", "auto")
@@ -85,6 +85,7 @@ class TrainConfig:
     seed: int = 0
     replicas: int = 1
     replica_init: str = "independent"
+    replica_offset: int = 0   # replica r of this run is replica replica_offset + r of the seed's ensemble (scan cells)
     checkpoint_every: int | None = None
     checkpoint_epochs: int = 1
     keep_checkpoints: int = 2
@@ -106,7 +107,8 @@ class TrainConfig:
         require_nonnegative("weight_decay", self.weight_decay)
         for name, minimum in (("batch_size", 1), ("epochs", 0), ("warmup_epochs", 0), ("max_warmup_epochs", 1),
                               ("track", 1), ("seed", 0), ("keep_checkpoints", 1), ("checkpoint_epochs", 1),
-                              ("graph_steps", 1), ("input_dim", 1), ("split_seed", 0), ("replicas", 1)):
+                              ("graph_steps", 1), ("input_dim", 1), ("split_seed", 0), ("replicas", 1),
+                              ("replica_offset", 0)):
             object.__setattr__(self, name, require_int(name, getattr(self, name), minimum))
         for name in ("steps", "checkpoint_every", "n_train", "n_test", "torch_threads"):
             if getattr(self, name) is not None:
@@ -118,6 +120,8 @@ class TrainConfig:
         if self.track_layers is not None:
             object.__setattr__(self, "track_layers", tuple(self.track_layers))
         EquilibriumCriterion(self.eq_window, self.eq_rtol)
+        if self.equilibrium_criterion == "trend":
+            TrendCriterion(self.eq_window, self.eq_rtol)
 
     @classmethod
     def preset(cls, name: str, **overrides) -> TrainConfig:

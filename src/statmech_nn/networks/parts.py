@@ -102,7 +102,8 @@ class TrainingParts:
                             input_dim=config.input_dim, n_train=config.n_train, n_test=config.n_test,
                             scaling=config.scaling)
         arch = Architecture.parse(config.arch)
-        init_seeds = [replica_seeds(config.seed, r, config.replica_init)[0] for r in range(config.replicas)]
+        first = config.replica_offset   # a scan cell of a replica axis trains replicas first, first + 1, ...
+        init_seeds = [replica_seeds(config.seed, first + r, config.replica_init)[0] for r in range(config.replicas)]
         models = [arch.build(data.input_shape, data.n_classes, seed=init_seed, dtype=resolve_dtype(config.dtype))
                   .to(device) for init_seed in init_seeds]
         objective = Objective(arch.loss)
@@ -119,7 +120,7 @@ class TrainingParts:
     def order_seeds(self) -> list[int]:
         """The seed of each replica's sample order (:func:`.replicas.replica_seeds`; the run's seed for one)."""
         c = self.config
-        return [replica_seeds(c.seed, r, c.replica_init)[1] for r in range(self.replicas)]
+        return [replica_seeds(c.seed, c.replica_offset + r, c.replica_init)[1] for r in range(self.replicas)]
 
     def column_names(self) -> list[str]:
         """The trajectory's columns: the tracked names, once per replica (replica-major)."""

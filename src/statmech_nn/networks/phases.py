@@ -3,7 +3,7 @@
 - :class:`LoopState`: the loop's position and history, stored in every checkpoint (the ``loop`` record);
 - :class:`Schedule`: how far each stretch of steps goes (epoch end, ``steps``, ``checkpoint_every``) and when the
   run is finished;
-- :class:`EquilibriumWatch`: the warm-up's equilibrium criterion (:mod:`.equilibrium`: loss, weights or both),
+- :class:`EquilibriumWatch`: the warm-up's equilibrium criterion (:mod:`.equilibrium`: loss, weights, both or trend),
   its weight probes, and the decision that ends the warm-up.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import TrainConfig
-from .equilibrium import EquilibriumCriterion, WeightCriterion
+from .equilibrium import EquilibriumCriterion, TrendCriterion, WeightCriterion
 
 WARMUP, TRACKING = "warmup", "tracking"
 
@@ -95,8 +95,10 @@ class EquilibriumWatch:
     def __init__(self, config: TrainConfig, steps_per_epoch: int, k: int, align: int = 1, replicas: int = 1):
         self.config = config
         self.criterion = EquilibriumCriterion(config.eq_window, config.eq_rtol)
+        self.trend = (TrendCriterion(config.eq_window, config.eq_rtol) if config.equilibrium_criterion == "trend"
+                      else None)
         self.weight_criterion = (WeightCriterion(config.eq_window, steps_per_epoch, align=align)
-                                 if config.equilibrium_criterion != "loss" else None)
+                                 if config.equilibrium_criterion in ("weights", "both") else None)
         per_replica = WeightCriterion.probe_columns(k)
         self.probe_columns = np.concatenate([r * k + np.asarray(per_replica) for r in range(replicas)])
         self._probes_per_replica = len(per_replica)
@@ -121,10 +123,14 @@ class EquilibriumWatch:
     def judge(self, loop: LoopState, train_loss: float, test_loss: float, replica: int | None = None) -> dict:
         """Whether the criteria hold with this epoch's losses: the metrics record's ``equilibrium`` (the configured
         criterion), ``loss_equilibrium``, ``weight_equilibrium`` and ``weights_without_drift``. With ``replica``,
-        those of that replica: its losses (``replicas`` entries of the records) and its probed weights."""
+        those of that replica: its losses (``replicas`` entries of the records) and its probed weights. With the trend
+        criterion also ``loss_trend`` (the test loss's answer) and ``loss_change_bound`` (the largest relative
+        change over the horizon the window allows), so that a run with a fixed warm-up shows whether it reached it."""
         history = loop.metrics if replica is None else [m["replicas"][replica] for m in loop.metrics]
-        loss_holds = self.criterion.holds([m["train_loss"] for m in history] + [train_loss],
-                                          [m["test_loss"] for m in history] + [test_loss])
+        train = [m["train_loss"] for m in history] + [train_loss]
+        test = [m["test_loss"] for m in history] + [test_loss]
+        loss_holds = self.criterion.holds(train, test)
+        trend = {} if self.trend is None else self.trend.judge(train, test)
         probing = self.probing(loop)
         probes = loop.weight_probes
         if replica is not None:
@@ -132,10 +138,11 @@ class EquilibriumWatch:
             probes = [row[replica * width:(replica + 1) * width] for row in probes]
         fraction = self.weight_criterion.stationary_fraction(probes) if probing else None
         weights_hold = probing and self.weight_criterion.holds(probes)
-        equilibrium = {"loss": loss_holds, "weights": weights_hold,
-                       "both": loss_holds and weights_hold}[self.config.equilibrium_criterion]
+        equilibrium = {"loss": loss_holds, "weights": weights_hold, "both": loss_holds and weights_hold,
+                       "trend": trend.get("holds")}[self.config.equilibrium_criterion]
+        extra = {key: trend[key] for key in ("loss_trend", "loss_change_bound") if key in trend}
         return {"equilibrium": equilibrium, "loss_equilibrium": loss_holds, "weight_equilibrium": weights_hold,
-                "weights_without_drift": fraction}
+                "weights_without_drift": fraction, **extra}
 
     def warmup_over(self, loop: LoopState) -> bool:
         """Whether the warm-up ends with this epoch (recording why in ``loop``)."""
@@ -157,7 +164,7 @@ class EquilibriumWatch:
 
     def describe(self) -> str:
         """The configured criterion in words."""
-        parts = {"loss": [self.criterion], "weights": [self.weight_criterion],
+        parts = {"loss": [self.criterion], "weights": [self.weight_criterion], "trend": [self.trend],
                  "both": [self.criterion, self.weight_criterion]}[self.config.equilibrium_criterion]
         return "; and ".join(part.describe() for part in parts)
 
@@ -168,12 +175,16 @@ class EquilibriumWatch:
         def first_epoch(key: str):
             return next((m["epoch"] for m in history if m.get(key)), None)
 
+        trend = {} if self.trend is None else {"horizon_epochs": self.trend.horizon, "alpha": self.trend.alpha}
         return {"criterion": self.describe(), "uses": self.config.equilibrium_criterion,
-                "window": self.criterion.window, "rtol": self.criterion.rtol, "reached": self.reached(loop),
+                "window": self.criterion.window, "rtol": self.criterion.rtol, **trend, "reached": self.reached(loop),
                 "first_epoch": first_epoch("equilibrium"), "first_loss_epoch": first_epoch("loss_equilibrium"),
                 "first_weight_epoch": first_epoch("weight_equilibrium"),
                 "warmup_ended_at_equilibrium_epoch": loop.equilibrium_epoch, "warmup_ended_by": loop.warmup_ended_by}
 
     @staticmethod
     def reached(loop: LoopState) -> bool:
-        return loop.equilibrium_epoch is not None or any(m["equilibrium"] for m in loop.metrics)
+        """Whether the warm-up ended at equilibrium: the criterion ended it, or (a fixed warm-up) held at its last
+        epoch (not at any earlier look: a criterion asked at every epoch of a long warm-up would hold by chance)."""
+        warmup = [m for m in loop.metrics if m.get("phase", WARMUP) == WARMUP]
+        return loop.equilibrium_epoch is not None or bool(warmup and warmup[-1]["equilibrium"])

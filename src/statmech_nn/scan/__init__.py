@@ -3,10 +3,12 @@
 pool or a Dask cluster (:mod:`.executors`), driven by :func:`.engine.run_scan`. The tasks of the existing
 scans: the quartic model's grids (:mod:`.grid`), the mean-field phase diagrams and temperature curves
 (:mod:`.meanfield_tasks`), the two-timescale Langevin bias over (ε, dt) (:mod:`.langevin_bias`) and the network SOC
-scan (:mod:`.network_task`). Their figures are in :mod:`statmech_nn.report`."""
+scan (:mod:`.network_task`), whose ``replica`` axis trains replicas as cells (:mod:`.cell_runs`) read back as one
+ensemble (:mod:`.ensemble`). Their figures are in :mod:`statmech_nn.report`."""
 
 from ..lazy import lazy_exports
 
-_EXPORTS = {"ScanOutcome": "engine", "load_scan": "engine", "run_scan": "engine", "ScanSpec": "scan_spec"}
+_EXPORTS = {"ScanOutcome": "engine", "load_scan": "engine", "run_scan": "engine", "ScanSpec": "scan_spec",
+            "scan_ensemble": "ensemble"}
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from ..errors import DataError
 from ..params import require_int
+from .cell_runs import cell_directory
 from .executors import LocalPool
 from .scan_spec import ScanSpec
 from .scan_store import DONE, FAILED, ScanStore, read_store
@@ -75,6 +76,9 @@ def run_scan(spec: ScanSpec, out, executor=None, *, retries: int = 0, progress: 
         def submit(block):
             arguments = [spec.block_spec(block.indices)] if batched else \
                 [spec.cell_spec(np.unravel_index(i, spec.shape)) for i in block.indices]
+            if getattr(function, "keeps_runs", False):   # each cell's run directory in the store (.cell_runs)
+                arguments = [{**a, "cell_dir": str(cell_directory(store.path, i))}
+                             for a, i in zip(arguments, block.indices)]
             attempts[block.key] = attempts.get(block.key, 0) + 1
             future = executor.submit(execute, spec.task, arguments, block.cells)
             futures[future] = block

@@ -1,7 +1,8 @@
 """The network SOC scan's task: one training run of 002 §5's protocol per cell, analysed by the comparison layer.
 
 :func:`soc_cell` trains per ``[training]`` (the grid sets e.g. ``training.lr``, ``training.weight_decay``,
-``training.batch_size``) into a temporary run directory, analyses its weight trajectory with
+``training.batch_size``) into a temporary run directory (with a ``replica`` axis: one replica, or a block, per
+cell, into a run directory kept in the store, :mod:`.cell_runs`), analyses its weight trajectory with
 :func:`statmech_nn.analyze` (``[analysis]``) and returns the cell's order parameters: test accuracy, whether
 equilibrium was reached before tracking, the fraction of tracked weights whose law is resolved, the median
 exponent 2s = α/β of 002 eqs. (6)/(21) with a bootstrap 95% interval of that median over the resolved weights,
@@ -22,6 +23,7 @@ import numpy as np
 from ..checks import registered_check
 from ..package_data import find_spec
 from ..params import rng_from
+from .cell_runs import check_replica_axis, trained_cell
 from .tasks import task
 
 BOOTSTRAP = 1000
@@ -46,16 +48,15 @@ def median_interval(values, seed=0, level: float = 0.95) -> tuple[float, float]:
 
 
 @task
-def soc_cell(training: dict, analysis: dict | None = None, **_spec) -> dict:
-    """Train, analyse and summarise one cell of the network SOC scan (see the module docstring)."""
+def soc_cell(training: dict, analysis: dict | None = None, replica=None, cell_dir=None, **_spec) -> dict:
+    """Train, analyse and summarise one cell of the network SOC scan (see the module docstring); with a
+    ``replica`` axis the cell trains that replica (block) into its kept run directory ``cell_dir``
+    (:mod:`.cell_runs`) and its order parameters are that replica's."""
     from ..compare.verdicts import headline
-    from ..networks import TrainConfig, train
     from ..report.analysis_figures import AnalysisOptions, analyze
 
     options = AnalysisOptions(**{"figures": False, **(analysis or {})})
-    with tempfile.TemporaryDirectory(prefix="statmech-nn-scan-") as work:
-        run = Path(work) / "run"
-        result = train(TrainConfig.from_dict({**training, "out": str(run)}), progress=False)
+    with trained_cell(training, replica, cell_dir) as (result, run):
         measured = analyze(run, options)
     rows = measured.rows
     head = headline(rows)
@@ -97,6 +98,8 @@ soc_cell.attributes = {
     "stationary_fraction": {"long_name": "fraction of tracked weights stationary in the tracked window"},
     "train_seconds": {"long_name": "training time of the cell", "units": "s"},
 }
+soc_cell.check = check_replica_axis
+soc_cell.keeps_runs = True   # the engine hands each cell its run directory (cell_dir), kept with a replica axis
 
 
 @registered_check

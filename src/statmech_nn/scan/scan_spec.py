@@ -10,6 +10,9 @@ A scan spec is a TOML file:
   :class:`statmech_nn.params.GridAxis`);
 - every other key or table is the base spec handed to the task; a grid axis sets its dotted key per cell
   (``training.lr`` is ``spec["training"]["lr"]``, ``n`` a top-level key).
+- a network scan (``task = "network-soc"``) may have a ``replica`` axis (``replica = [0, 1, 2, 3]``): each cell
+  trains that replica of ``training.seed``'s ensemble (or a block of ``training.replicas`` replicas from it) and
+  keeps its run in the store; :mod:`.cell_runs` says how, :mod:`.ensemble` reads a point's replicas back as one.
 
 A per-cell task is called as ``function(**spec_with_cell_values)`` and returns ``{name: scalar}`` or
 ``{name: (dims, small array)}``; a batched task gets the same call with every grid key holding a 1-D array of

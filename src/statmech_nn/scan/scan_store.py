@@ -230,5 +230,6 @@ class quiet_zarr(warnings.catch_warnings):
     def __enter__(self):
         super().__enter__()
         warnings.filterwarnings("ignore", message=f".*Object at {LOCK_FILE} is not recognized.*")
+        warnings.filterwarnings("ignore", message=".*Object at cells is not recognized.*")   # kept runs, .cell_runs
         warnings.filterwarnings("ignore", message=".*not part of the Zarr format 3.*")
         warnings.filterwarnings("ignore", message=".*does not have a Zarr V3 specification.*")

@@ -26,7 +26,7 @@ ANSWERS = ("supported", "not supported")
 SIZES = ("full", "reduced")
 # the modules that register scenarios (imported on first use of the registry)
 FAMILIES = ("stationarity_truths", "chains_truths", "fluctuations_truths", "decay_truths", "dynamics_truths",
-            "hessian_truths")
+            "hessian_truths", "equilibrium_truths")
 
 _REGISTRY: dict[str, Scenario] = {}
 
