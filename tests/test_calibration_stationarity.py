@@ -115,6 +115,7 @@ def test_the_s_scenarios_cover_the_issue():
             "ou-drift-n100tau", "ou-variance-step-n100tau", "ou-random-walk-n100tau", "random-walk"} <= set(S_SCENARIOS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", S_SCENARIOS)
 def test_each_s_scenario_is_within_its_design_at_the_reduced_size(name):
     """40 planted sets of the scenario at the reduced size (seed 0): the wrong word in ≤ 4 of 40 and, where the

@@ -54,6 +54,7 @@ def test_gradient_against_finite_differences(trained):
     assert operator.order_parameter() == pytest.approx(gradient @ gradient)
 
 
+@pytest.mark.slow
 def test_slq_density_close_to_the_exact_spectrum(trained):
     """Wasserstein-1 of SLQ (90 steps × 10 probes) to eigvalsh within 1 % of the spectral range (P = 872)."""
     operator, hessian = trained
@@ -96,6 +97,7 @@ def test_bad_inputs_are_named():
         operator.per_example_entries([0, 99], [0, 0])
 
 
+@pytest.mark.slow
 def test_every_instrument_at_zero_risk_where_h_vanishes():
     from statmech_nn.networks.hessian_claims import beyond_margin
     from statmech_nn.observables.hessian_measure import HessianOptions, measure_hessian
