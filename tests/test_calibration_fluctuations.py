@@ -138,6 +138,7 @@ def test_q6_is_not_confounded_by_identical_laws():
     assert supported <= 3
 
 
+@pytest.mark.slow
 def test_q6_finds_the_planted_relation():
     """The planted 002 §6 relation (decades spread over [2, 3.5] of u, larger amplitude → fewer decades): Q6
     "supported" in both sets (measured power ~1 at this size)."""
@@ -161,6 +162,7 @@ def test_statuses_flag_misfits_and_never_draw_them():
     assert head["status_counts"]["misfit"] == 1 and head["weights_resolved"] == 1
 
 
+@pytest.mark.slow
 def test_sigma_interval_covers_when_the_cutoff_is_far_out():
     """eq. (6) with 6 decades of u at n = 3000 (the cut-off far out, where the Wald interval of σ covered 0.88):
     the profile-likelihood interval covers the true σ in ≥ 34 of 40 draws (P(≤ 33 | coverage 0.95) = 0.005)."""
@@ -173,6 +175,7 @@ def test_sigma_interval_covers_when_the_cutoff_is_far_out():
     assert covered >= 34
 
 
+@pytest.mark.slow
 def test_a_planted_set_runs_through_calibrate():
     """One reduced set of the range-amplitude scenario through the same analysis a user runs (calibrate): its
     rows carry the truth and the answers of Q2, Q3, Q6, all "supported" here."""

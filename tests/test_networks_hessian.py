@@ -21,6 +21,7 @@ def trained():
     return operator, operator.exact()
 
 
+@pytest.mark.slow
 def test_routes_and_chunks_agree(trained):
     operator, hessian = trained
     v = np.random.default_rng(0).standard_normal(operator.dim)
@@ -30,6 +31,7 @@ def test_routes_and_chunks_agree(trained):
     np.testing.assert_allclose(other.matvec(v), reference, atol=1e-13 * np.abs(reference).max())
 
 
+@pytest.mark.slow
 def test_identities_of_a_trained_bias_free_hinge_net(trained):
     operator, hessian = trained
     assert operator.loss() > 0
@@ -39,6 +41,7 @@ def test_identities_of_a_trained_bias_free_hinge_net(trained):
     assert abs(np.trace(hessian)) <= 1e-12 * np.linalg.norm(hessian)
 
 
+@pytest.mark.slow
 def test_gradient_against_finite_differences(trained):
     operator, _ = trained
     gradient = operator.gradient()

@@ -77,6 +77,7 @@ def test_old_files_are_read_by_the_fallback(tmp_path):
     assert (dynamics.kind, dynamics.dt, dynamics.lr) == ("langevin", 0.01, None)
 
 
+@pytest.mark.slow
 def test_foreign_files_without_a_header_are_analysed(tmp_path):
     """Issue 20 M1: no parameters attribute, or a plain JSON object: analysed (dynamics unknown), no traceback."""
     for name, attrs in (("none.h5", {}), ("plain.h5", {"parameters": "{}"}), ("bytes.h5", {"parameters": b"{}"})):
