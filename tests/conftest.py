@@ -4,7 +4,8 @@
 runs everything, the ``slow`` tests included (< 10 min on 2 cores; what CI runs). A test is marked ``slow`` when
 it does one of these:
 
-- starts a subprocess, a process pool or a Dask cluster, or kills a process;
+- runs a command in a subprocess (``python -m statmech_nn``, bash, pip; a bare ``python -c`` import probe is
+  cheap and stays fast), starts a process pool or a Dask cluster, or kills a process;
 - trains a network beyond a few steps, or uses a module fixture that does (a trained or sampled run directory);
 - runs ``validate``, an end-to-end command chain, a calibration battery (planted sets held to their design
   rates or nominal sizes) or an install;
