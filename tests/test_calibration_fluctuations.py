@@ -61,6 +61,7 @@ def _answers(sets, verdict):
     return [verdict(rows).verdict for rows in sets]
 
 
+@pytest.mark.slow
 def test_q2_supports_the_law_it_tests(planted):
     """eq. (6) with 2 decades of u: per weight a power law (the Gaussian rejected, the law describes the data,
     ≥ 1.5 decades inside the data) in ≥ 20 of 24 weights (at the measured per-weight rate ~0.98, P(Bin(24, 0.98)
@@ -71,6 +72,7 @@ def test_q2_supports_the_law_it_tests(planted):
     assert _answers(planted["eq6-2dec"], V.powerlaw_verdict) == ["supported"] * 2
 
 
+@pytest.mark.slow
 def test_q2_says_not_supported_for_gaussians_and_never_for_eq6(planted):
     """Gaussian increments: the Gaussian (s = 0) is not rejected in ≥ 19 of 24 weights (the χ²(2) LR test has size
     ≤ 5 %: P(Bin(24, 0.05) > 5) = 0.007) and Q2 is "not supported" in every set; eq. (6) with 1 decade of u lies
@@ -81,12 +83,14 @@ def test_q2_says_not_supported_for_gaussians_and_never_for_eq6(planted):
     assert "not supported" not in _answers(planted["eq6-1dec"], V.powerlaw_verdict)
 
 
+@pytest.mark.slow
 def test_q2_calls_a_pure_power_law_a_power_law(planted):
     """A Student-t has a power law from its core to the end of the data: Q2 "supported" (stated truth); whether
     there is a cut-off is Q3's question."""
     assert _answers(planted["student-t"], V.powerlaw_verdict) == ["supported"] * 2
 
 
+@pytest.mark.slow
 def test_q3_has_its_nominal_size_without_a_cutoff(planted):
     """Student-t data (no cut-off): the per-weight LR test against the law without cut-off (½χ²₀ + ½χ²₁, p <
     0.05) fires in ≤ 5 of 24 weights (design 5 %: P(Bin(24, 0.05) ≥ 6) = 0.007), and Q3 is "not supported" in
@@ -98,6 +102,7 @@ def test_q3_has_its_nominal_size_without_a_cutoff(planted):
     assert "supported" not in _answers(planted["pareto-tail"], V.cutoff_verdict)
 
 
+@pytest.mark.slow
 def test_q3_finds_the_cutoff_inside_the_data(planted):
     """eq. (6) data: the cut-off is significant in ≥ 20 of 24 weights (power ~1 at this size) and Q3 is
     "supported" in every set, with the LR statistic 2Δℓ > 0 in the detail (the word and the number agree)."""
@@ -108,6 +113,7 @@ def test_q3_finds_the_cutoff_inside_the_data(planted):
         assert verdict.verdict == "supported" and verdict.numbers["median_lr_statistic"] > 0
 
 
+@pytest.mark.slow
 def test_q6_is_not_confounded_by_identical_laws():
     """16 sets of 12 weights with one law (n = 3000 each, 3 decades): amplitude and range estimated on the same
     sample correlate (median ρ > 0.3: the sampling error of σ̂ moves both), on disjoint halves they do not:
@@ -132,6 +138,7 @@ def test_q6_is_not_confounded_by_identical_laws():
     assert supported <= 3
 
 
+@pytest.mark.slow
 def test_q6_finds_the_planted_relation():
     """The planted 002 §6 relation (decades spread over [2, 3.5] of u, larger amplitude → fewer decades): Q6
     "supported" in both sets (measured power ~1 at this size)."""
@@ -155,6 +162,7 @@ def test_statuses_flag_misfits_and_never_draw_them():
     assert head["status_counts"]["misfit"] == 1 and head["weights_resolved"] == 1
 
 
+@pytest.mark.slow
 def test_sigma_interval_covers_when_the_cutoff_is_far_out():
     """eq. (6) with 6 decades of u at n = 3000 (the cut-off far out, where the Wald interval of σ covered 0.88):
     the profile-likelihood interval covers the true σ in ≥ 34 of 40 draws (P(≤ 33 | coverage 0.95) = 0.005)."""
@@ -167,6 +175,7 @@ def test_sigma_interval_covers_when_the_cutoff_is_far_out():
     assert covered >= 34
 
 
+@pytest.mark.slow
 def test_a_planted_set_runs_through_calibrate():
     """One reduced set of the range-amplitude scenario through the same analysis a user runs (calibrate): its
     rows carry the truth and the answers of Q2, Q3, Q6, all "supported" here."""

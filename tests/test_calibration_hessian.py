@@ -101,6 +101,7 @@ def test_the_analysis_answers_every_verdict_its_scenario_calibrates():
         assert set(scenario.truth) <= set(answers)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", PLASTICITY)
 def test_planted_scenario_at_reduced_size(name):
     scenario = scenarios()[name]

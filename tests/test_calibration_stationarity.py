@@ -72,6 +72,7 @@ def test_the_drift_z_of_stationary_columns_has_its_null_width():
     assert 0.02 <= np.mean([row["drift_p"] < 0.05 for row in rows]) <= 0.09
 
 
+@pytest.mark.slow
 def test_the_rhat_check_has_its_nominal_size_where_rhat_above_1_01_does_not():
     """Issue 19: split R̂ ≤ 1.01 flagged 75 % of stationary columns at n/τ = 100. R̂'s threshold now grows with
     τ/L: over 400 stationary columns at n/τ = 100 the fixed rule would still flag most, while the R̂ p-value is
@@ -82,6 +83,7 @@ def test_the_rhat_check_has_its_nominal_size_where_rhat_above_1_01_does_not():
     assert np.mean([row["rhat_p"] < 0.05 for row in rows]) <= 0.07
 
 
+@pytest.mark.slow
 def test_the_halves_ks_of_innovations_has_its_nominal_size():
     """Issue 19: the halves KS on the raw increments was far too conservative (they sum to w(end) − w(start),
     which hides the halves' location difference). On the AR(1) innovations, over 400 stationary columns, the
@@ -115,6 +117,7 @@ def test_the_s_scenarios_cover_the_issue():
             "ou-drift-n100tau", "ou-variance-step-n100tau", "ou-random-walk-n100tau", "random-walk"} <= set(S_SCENARIOS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", S_SCENARIOS)
 def test_each_s_scenario_is_within_its_design_at_the_reduced_size(name):
     """40 planted sets of the scenario at the reduced size (seed 0): the wrong word in ≤ 4 of 40 and, where the
@@ -126,6 +129,7 @@ def test_each_s_scenario_is_within_its_design_at_the_reduced_size(name):
         assert row.counts[row.truth] >= RIGHT_AT_LEAST, row
 
 
+@pytest.mark.slow
 def test_the_network_analysis_and_the_calibration_give_the_same_s():
     """The calibration's stationarity analysis and the network analysis (analyze_trajectory → verdicts) answer S
     from the same rows on the same planted set (one with a drift, so that the answer is not the default)."""

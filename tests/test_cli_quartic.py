@@ -61,6 +61,7 @@ def test_curves_write_netcdf_and_figures(capsys, tmp_path):
                                rtol=1e-13)
 
 
+@pytest.mark.slow
 def test_derive_prints_the_lambert_w_crossover(capsys):
     status, out, _ = run(capsys, "derive", "quartic")
     assert status == 0 and "LambertW(beta*lambda_q*exp(beta*lambda_q*lambda_x/g)/g)" in out

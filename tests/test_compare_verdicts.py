@@ -124,6 +124,7 @@ def analyzed_run(tmp_path_factory):
     return run, out
 
 
+@pytest.mark.slow
 def test_one_headline_everywhere(analyzed_run):
     """CLI --json, summary.json and fits.json carry the same headline, computed from resolved rows only."""
     run, out = analyzed_run
@@ -140,6 +141,7 @@ def test_one_headline_everywhere(analyzed_run):
     assert {v["verdict"] for v in printed["verdicts"]} <= set(V.VERDICTS)
 
 
+@pytest.mark.slow
 def test_text_output_has_verdicts_and_no_python_reprs(analyzed_run):
     _, out = analyzed_run
     status, text = out[None]
@@ -148,6 +150,7 @@ def test_text_output_has_verdicts_and_no_python_reprs(analyzed_run):
         assert fragment not in text, fragment
 
 
+@pytest.mark.slow
 def test_analysis_object_api(tmp_path):
     """analyze(array) → table (pandas), verdicts, plot (PNG paths), save (the files)."""
     q = np.cumsum(QuarticModel(**TOY).marginal().rvs((3000, 3), random_state=6), axis=0)

@@ -64,6 +64,7 @@ def test_a_cached_deviation_is_classified_by_the_current_tolerance(cache, tmp_pa
     assert first.status == "holds" and (second.status == "fails") == (first.deviation > 0)
 
 
+@pytest.mark.slow
 def test_claims_run_on_a_process_pool_with_the_same_outcomes(cache):
     serial = claims_module.run_claims(select="quartic-eq")
     seen = []
@@ -111,6 +112,7 @@ def _status(store: Path) -> np.ndarray:
         return np.zeros(0)
 
 
+@pytest.mark.slow
 def test_an_interrupted_scan_says_how_many_cells_are_done_and_how_to_resume(tmp_path):
     spec = tmp_path / "spec.toml"
     spec.write_text('x = 0.0\ndelay = 1.5\n[scan]\ntask = "scan_tasks:square"\n[grid]\nx = "0:5:6"\n')

@@ -54,6 +54,7 @@ def test_analytic_gradient_matches_finite_differences(toy_marginal):
     np.testing.assert_allclose(fits._gradient(samples, x), numeric, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_fit_recovers_the_toy_model_and_its_intervals_cover(toy_marginal):
     """40 seeded draws of n = 3000 from QuarticModel(**TOY).marginal(): each 95% Wald interval must cover
     the truth in ≥ 34 of 40 draws (P(≤ 33 | coverage 0.95) = 0.5%), and the mean estimate lie within 3

@@ -123,6 +123,7 @@ def test_reference_quadrature_converges_and_matches_scipy_for_one_weight():
                                rtol=1e-8)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method, dt", [("mala", 0.2), ("langevin", 0.05)])
 def test_samples_of_p_q_match_the_quadrature_reference(method, dt):
     model = load_model("linearized_small")

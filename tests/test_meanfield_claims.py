@@ -14,11 +14,13 @@ def outcomes(tmp_path_factory):
     return run_claims(directory)
 
 
+@pytest.mark.slow
 def test_every_meanfield_claim_is_as_expected(outcomes):
     unexpected = [(o.claim.id, o.status, o.deviation, o.detail) for o in outcomes if not o.as_expected]
     assert not unexpected
 
 
+@pytest.mark.slow
 def test_the_slides_typos_are_refuted_with_what_holds_instead(outcomes):
     refuted = {o.claim.id: o.detail for o in outcomes if o.claim.expected == FAILS}
     assert set(refuted) == {"cw-mean-field-equation-as-printed", "cw-magnetization-expansion-as-printed",

@@ -122,6 +122,7 @@ def test_block_model_sums_equal_enumeration(temperature):
     assert block.chi == pytest.approx(exact.chi, rel=1e-10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("temperature", [0.5, 1.5])
 def test_saddle_point_and_one_loop_converge_on_exact_block_sums(temperature):
     """Two blocks: f_saddle - f_exact = O(1/N); with the one-loop term O(1/N²). N = 400 → 800 halves / quarters.

@@ -63,10 +63,12 @@ def trajectories(digits, order):
     return runs
 
 
+@pytest.mark.slow
 def test_float64_engine_equals_torch_sgd(trajectories):
     assert np.abs(trajectories["fast64"] - trajectories["torch64"]).max() <= 1e-11
 
 
+@pytest.mark.slow
 def test_float32_engine_is_as_close_to_the_exact_trajectory_as_torch_float32(trajectories):
     exact = trajectories["torch64"]
     fast = np.abs(trajectories["fast32"] - exact).max(axis=1)

@@ -21,6 +21,7 @@ def trained():
     return operator, operator.exact()
 
 
+@pytest.mark.slow
 def test_routes_and_chunks_agree(trained):
     operator, hessian = trained
     v = np.random.default_rng(0).standard_normal(operator.dim)
@@ -30,6 +31,7 @@ def test_routes_and_chunks_agree(trained):
     np.testing.assert_allclose(other.matvec(v), reference, atol=1e-13 * np.abs(reference).max())
 
 
+@pytest.mark.slow
 def test_identities_of_a_trained_bias_free_hinge_net(trained):
     operator, hessian = trained
     assert operator.loss() > 0
@@ -39,6 +41,7 @@ def test_identities_of_a_trained_bias_free_hinge_net(trained):
     assert abs(np.trace(hessian)) <= 1e-12 * np.linalg.norm(hessian)
 
 
+@pytest.mark.slow
 def test_gradient_against_finite_differences(trained):
     operator, _ = trained
     gradient = operator.gradient()
@@ -54,6 +57,7 @@ def test_gradient_against_finite_differences(trained):
     assert operator.order_parameter() == pytest.approx(gradient @ gradient)
 
 
+@pytest.mark.slow
 def test_slq_density_close_to_the_exact_spectrum(trained):
     """Wasserstein-1 of SLQ (90 steps × 10 probes) to eigvalsh within 1 % of the spectral range (P = 872)."""
     operator, hessian = trained
@@ -96,6 +100,7 @@ def test_bad_inputs_are_named():
         operator.per_example_entries([0, 99], [0, 0])
 
 
+@pytest.mark.slow
 def test_every_instrument_at_zero_risk_where_h_vanishes():
     from statmech_nn.networks.hessian_claims import beyond_margin
     from statmech_nn.observables.hessian_measure import HessianOptions, measure_hessian

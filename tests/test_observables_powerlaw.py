@@ -36,6 +36,7 @@ def references():
     return {name: _reference(name) for name in REFERENCE_SETS}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(REFERENCE_SETS))
 def test_alpha_and_xmin_match_the_powerlaw_package(references, name):
     """x_min identical; α to 1e-10 (continuous: the same closed form) or 1e-4 (discrete: powerlaw's
@@ -53,6 +54,7 @@ def test_alpha_and_xmin_match_the_powerlaw_package(references, name):
         assert ours.sigma == pytest.approx(theirs.power_law.standard_err, rel=1e-10)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["blackouts", "cities", "fires", "flares", "terrorism"])
 def test_likelihood_ratios_match_the_powerlaw_package_where_its_fits_are_regular(references, name):
     """Normalized R within 0.01 (the tolerance of powerlaw's own reference tests) for all three alternatives."""
@@ -69,6 +71,7 @@ def test_likelihood_ratios_match_the_powerlaw_package_where_its_fits_are_regular
         assert p_ours == pytest.approx(p_theirs, abs=0.01), alternative
 
 
+@pytest.mark.slow
 def test_degenerate_lognormal_reaches_the_power_law_limit_where_powerlaw_overshoots(references):
     """On quakes the log-normal MLE is its σ → ∞ limit, the power law itself (R → 0). powerlaw reports
     R = -0.80 there from a log-likelihood that scipy.stats.lognorm contradicts; we check scipy's value."""

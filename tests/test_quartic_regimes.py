@@ -18,11 +18,13 @@ def test_gauss_crossover_solves_its_defining_equation(lambda_x, g, lambda_q, bet
 
     Where βλq|λx|/g > ~700 (λx < 0) the excess is below the smallest normal double: u_G = u_F to
     double precision (checked separately), and the residual cannot be evaluated in linear space.
+    Tolerance 1e-11 relative: for λx > 0 and small |u_G| the left side barely depends on u_G, so the residual
+    measures u_G's own relative accuracy through the Lambert-W branch, ~2e-12 at worst (λx=2, g=0.05, λq=β=14).
     """
     assume(np.log(beta * lambda_q / g) + beta * lambda_q * lambda_x / g > -700)
     u = gauss_crossover(lambda_x, g, lambda_q, beta)
     argument = g * gauss_excess(lambda_x, g, lambda_q, beta)
-    assert -np.log(argument) == pytest.approx(beta * lambda_q * u, rel=1e-12, abs=1e-12)
+    assert -np.log(argument) == pytest.approx(beta * lambda_q * u, rel=1e-11, abs=1e-12)
 
 
 def test_gauss_crossover_meets_the_frustration_boundary_when_the_excess_underflows():

@@ -97,6 +97,7 @@ def test_readme_command_runs_as_printed(workdir, monkeypatch, capsys, command):
 SMOKE = next(c for c in RUN if c.startswith("statmech-nn ") and "--json" in c and "--out" not in c)
 
 
+@pytest.mark.slow
 def test_one_readme_command_runs_as_printed_in_a_shell(tmp_path):
     """The installed entry point, through bash, exactly as printed (the others run through ``main``)."""
     bin_dir = Path(sys.executable).parent

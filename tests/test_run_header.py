@@ -77,6 +77,7 @@ def test_old_files_are_read_by_the_fallback(tmp_path):
     assert (dynamics.kind, dynamics.dt, dynamics.lr) == ("langevin", 0.01, None)
 
 
+@pytest.mark.slow
 def test_foreign_files_without_a_header_are_analysed(tmp_path):
     """Issue 20 M1: no parameters attribute, or a plain JSON object: analysed (dynamics unknown), no traceback."""
     for name, attrs in (("none.h5", {}), ("plain.h5", {"parameters": "{}"}), ("bytes.h5", {"parameters": b"{}"})):
@@ -132,6 +133,7 @@ def _train(optimizer_class, steps=300, **settings):
     return tracker.trajectory
 
 
+@pytest.mark.slow
 def test_track_records_momentum_and_the_analysis_uses_its_innovations():
     trajectory = _train(torch.optim.SGD, lr=0.05, momentum=0.9, dampening=0.1, weight_decay=1e-3)
     dynamics = trajectory.dynamics
@@ -146,6 +148,7 @@ def test_track_records_momentum_and_the_analysis_uses_its_innovations():
     assert abs(next(v for v in analysis.verdicts() if v.id == "D").numbers["median_lag1"]) < 0.3
 
 
+@pytest.mark.slow
 def test_track_records_adam_and_the_uncovered_verdicts_say_so():
     for optimizer, kind in ((torch.optim.Adam, "adam"), (torch.optim.AdamW, "adamw")):
         trajectory = _train(optimizer, lr=1e-3, betas=(0.8, 0.99), eps=1e-7, weight_decay=1e-2)

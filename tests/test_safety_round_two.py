@@ -81,6 +81,7 @@ def bias_free(tmp_path_factory):
 
 
 # H1 -------------------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_refused_resume_leaves_a_completed_run_completed(sampled, tmp_path, capsys):
     before = contents(sampled)
     refused(capsys, *SAMPLE, "--out", sampled, "--resume")
@@ -97,6 +98,7 @@ def test_claim_restores_run_json_when_the_block_refuses_without_writing(tmp_path
 
 
 # H2 -------------------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [
     ["train", "--dataset", "nonsense", "--steps", "100"],
     [*SAMPLE[:-1], "--steps", "0"],
@@ -122,6 +124,7 @@ def test_overwrite_killed_before_it_wrote_puts_the_old_run_back(tmp_path):
     assert (out / "run.json").read_text() != "" and not aside.exists()
 
 
+@pytest.mark.slow
 def test_overwrite_replaces_once_the_command_writes(sampled, tmp_path, capsys):
     out = tmp_path / "r"
     assert run(capsys, *SAMPLE, "--out", out)[0] == 0
@@ -215,7 +218,8 @@ def test_capacity_never_replaces_an_existing_figure(figure, tmp_path, capsys, mo
     ["train", "--dataset", "digits", "--arch", "mlp:64-1000000000-10", "--steps", "5"],
     ["scan", "quartic", "--grid", "g=0.5:2:100000", "--grid", "alpha=1:2:100000", "--lambda-x", "0.1",
      "--lambda-q", "1", "--beta", "1"],
-    ["hs", "scan", "--weights", "{weights}", "--h", "0:1:100000000", "--t", "0.1:1:3"],
+    pytest.param(["hs", "scan", "--weights", "{weights}", "--h", "0:1:100000000", "--t", "0.1:1:3"],
+                 marks=pytest.mark.slow),        # tens of seconds before the budget refuses (the grid is built)
     ["sample", "quartic-bias", "--lambda-x", "0.1", "--g", "1", "--lambda-q", "1", "--alpha", "1", "--beta", "1",
      "--grid", "epsilon=0.1:1:1000000000", "--grid", "dt=0.01:0.1:1000000000"],
 ], ids=["arch", "scan-grid", "hs-scan", "quartic-bias"])
@@ -303,6 +307,7 @@ def test_track_refuses_an_output_that_is_not_a_run_and_nan_weights(tmp_path):
 
 
 # M7 -------------------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("held, asked", [("s.zarr", "s.nc"), ("s.nc", "s.zarr")])
 def test_one_store_one_lock_whatever_its_spelling(held, asked, tmp_path, capsys):
     from statmech_nn.cli.scan_commands import store_path
@@ -357,6 +362,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and pgrep")
 def test_pool_workers_die_with_a_killed_driver(tmp_path):
     driver = subprocess.Popen([sys.executable, "-m", "statmech_nn", "scan", "quartic", "--grid", "g=0.5:2:300000",

@@ -43,6 +43,7 @@ def test_quartic_exact_json_and_a_rerunnable_run_directory(capsys, tmp_path):
     assert again["q2_mean"] == payload["q2_mean"]
 
 
+@pytest.mark.slow
 def test_langevin_and_mh_from_the_command_line(capsys):
     for method in ("langevin", "mh"):
         status, payload, _ = run_json(capsys, QUARTIC + ["--method", method, "--epsilon", "0.1", "--dt", "0.01",

@@ -110,6 +110,7 @@ def test_runs_go_into_the_shared_trajectory_format(tmp_path):
     assert loaded.parameters == model.to_dict()
 
 
+@pytest.mark.slow
 def test_euler_step_bias_and_the_exponential_integrator_that_removes_it():
     # Euler–Maruyama inflates <(x - x̄)²> at fixed q by 1/(1 - a dt/2), which over-confines q: at dt = 0.05
     # the bias is several standard errors; the exact OU step for x removes it

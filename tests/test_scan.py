@@ -14,6 +14,7 @@ from statmech_nn.quartic import QuarticModel
 from statmech_nn.quartic.batch import evaluate
 
 
+@pytest.mark.slow
 def test_batch_matches_the_single_point_distribution():
     rng = np.random.default_rng(4)
     n = 60

@@ -96,6 +96,7 @@ def test_blocks_tile_the_grid_once(tmp_path):
     assert np.array_equal(np.sort(indices), np.arange(35))
 
 
+@pytest.mark.slow
 def test_a_failing_cell_is_recorded_and_the_rest_completes(cluster, tmp_path):
     spec = _spec(bad=3.0)
     with DaskExecutor(address=cluster.scheduler_address) as executor:
@@ -109,6 +110,7 @@ def test_a_failing_cell_is_recorded_and_the_rest_completes(cluster, tmp_path):
     assert scan["label"].values[6] == "big"
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_task_is_retried(cluster, tmp_path):
     spec = _spec("scan_tasks:die_once", cells=4, marker_dir=str(tmp_path))
     with DaskExecutor(address=cluster.scheduler_address) as executor:
@@ -118,6 +120,7 @@ def test_a_worker_killed_mid_task_is_retried(cluster, tmp_path):
     assert load_scan(tmp_path / "s.zarr")["y"].values.tolist() == [0.0, 2.0, 4.0, 6.0]
 
 
+@pytest.mark.slow
 def test_the_local_pool_retries_a_cell_whose_worker_died(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", PYTHONPATH)
     monkeypatch.syspath_prepend(str(TESTS))
@@ -139,6 +142,7 @@ def test_a_cell_that_failed_and_then_succeeds_keeps_no_stale_error(tmp_path, mon
     assert scan["error"].values.tolist() == [""] and scan["y"].values.tolist() == [0.0]
 
 
+@pytest.mark.slow
 def test_a_started_pool_serves_several_scans_and_stays_open(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", PYTHONPATH)
     with LocalPool(2) as pool:
