@@ -172,14 +172,14 @@ def test_an_analysis_gathers_its_warnings_into_one(monkeypatch):
     import statmech_nn
     from statmech_nn.compare import analysis
 
-    original = analysis.stationarity_rows
+    original = analysis.trajectory_stationarity_columns
 
     def noisy(*args, **kwargs):
         for n in range(5):
             warnings.warn(f"noise {n}", UserWarning, stacklevel=2)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(analysis, "stationarity_rows", noisy)
+    monkeypatch.setattr(analysis, "trajectory_stationarity_columns", noisy)
     q = np.cumsum(np.random.default_rng(0).standard_t(3, size=(4000, 3)) * 1e-3, axis=0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
