@@ -64,3 +64,13 @@ def test_q5_is_judged_on_the_probe():
 ])
 def test_preference_never_prefers_a_theory_that_misfits(row, expected):
     assert preference(row, "gaussian") == expected
+
+
+def test_claims_pass_only_when_every_claim_is_as_expected():
+    from types import SimpleNamespace
+
+    from statmech_nn.compare.acceptance import claims_as_expected
+
+    good, bad = SimpleNamespace(as_expected=True), SimpleNamespace(as_expected=False)
+    assert claims_as_expected([good, good]) and claims_as_expected([])
+    assert not claims_as_expected([good, bad])

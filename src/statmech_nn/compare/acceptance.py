@@ -53,6 +53,12 @@ def passed(checks: list[dict]) -> bool:
     return all(check["passed"] for check in checks)
 
 
+def claims_as_expected(outcomes) -> bool:
+    """Whether every claim check (:func:`statmech_nn.compare.claims.run_claims`) came out as its file expects
+    (003's plasticity protocol passes on this)."""
+    return all(outcome.as_expected for outcome in outcomes)
+
+
 def with_probe_verdict(verdicts: list[Verdict], probe_summary: dict, what: str) -> list[Verdict]:
     """``verdicts`` with Q5 judged on the probe's outputs (``neurons_bimodal`` of ``neurons_tested``)."""
     q5 = bimodality_verdict(probe_summary["neurons_bimodal"], probe_summary["neurons_tested"], what)
