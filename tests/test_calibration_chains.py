@@ -13,6 +13,7 @@ Statistical tolerances (fixed seeds: a failure is a reproducible miscalibration,
 
 import numpy as np
 import pytest
+from calibration_helpers import assert_within
 
 from statmech_nn.compare.calibration import calibrate
 from statmech_nn.compare.planted import scenarios
@@ -178,10 +179,7 @@ def test_each_replica_scenario_is_within_its_design_at_the_reduced_size(name):
     """20 planted sets of the scenario at the reduced size (seed 0): wrong ≤ 3 of 20, right ≥ 13 of 20 where
     powered (module docstring)."""
     (row,) = calibrate(verdicts=["S"], names=[name], replicates=REPLICATES, seed=0, size="reduced")
-    wrong = row.counts["not supported" if row.truth == "supported" else "supported"]
-    assert wrong <= WRONG_AT_MOST, row
-    if row.powered:
-        assert row.counts[row.truth] >= RIGHT_AT_LEAST, row
+    assert_within(row, WRONG_AT_MOST, RIGHT_AT_LEAST)
 
 
 @pytest.mark.slow
@@ -190,7 +188,4 @@ def test_the_population_verdicts_over_replicas_are_within_their_design_at_the_re
     """Q2, Q3, Q6 over 2 replicas x 6 weights, 20 planted sets at the reduced size (seed 0), the network analysis:
     wrong ≤ 3 of 20, right ≥ 13 of 20 where powered (module docstring)."""
     for row in calibrate(verdicts=["Q2", "Q3", "Q6"], names=[name], replicates=REPLICATES, seed=0, size="reduced"):
-        wrong = row.counts["not supported" if row.truth == "supported" else "supported"]
-        assert wrong <= WRONG_AT_MOST, row
-        if row.powered:
-            assert row.counts[row.truth] >= RIGHT_AT_LEAST, row
+        assert_within(row, WRONG_AT_MOST, RIGHT_AT_LEAST)

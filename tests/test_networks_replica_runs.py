@@ -3,23 +3,18 @@ chain = replica), each replica bit for bit the single-network run with its seed 
 metrics and equilibrium criteria per replica, and a SIGKILLed replica run that resumes to the uninterrupted one."""
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from kill_helpers import sigkill_after_first_checkpoint
 from statmech_nn.cli import main
 from statmech_nn.errors import ParameterError
 from statmech_nn.io import Trajectory
 from statmech_nn.networks.config import TrainConfig
 from statmech_nn.experiments.spec import ExperimentSpec
 from statmech_nn.networks.probes import load_trained_model
-from statmech_nn.networks.torch_checkpoint import latest_checkpoint, list_checkpoints
+from statmech_nn.networks.torch_checkpoint import latest_checkpoint
 from statmech_nn.networks.tracking import TrackedParameters
 from statmech_nn.package_data import find_spec
 from statmech_nn.networks.training import train
@@ -104,16 +99,7 @@ def test_sigkill_of_a_replica_run_then_resume_gives_the_uninterrupted_trajectory
             "--n-test", "100", "--torch-threads", "1", "--no-progress", "--replicas", "2", "--until-equilibrium",
             "--equilibrium-criterion", "weights", "--eq-window", "2", "--max-warmup-epochs", "3"]
     killed = tmp_path / "killed"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    process = subprocess.Popen([sys.executable, "-m", "statmech_nn", *argv, "--out", str(killed)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while not list_checkpoints(killed / "checkpoints") and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.002)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL, process.stderr.read().decode()[-2000:]
-    checkpoints = list_checkpoints(killed / "checkpoints")
+    checkpoints = sigkill_after_first_checkpoint(argv, killed)
     assert checkpoints and int(checkpoints[-1].stem.split("-")[1]) < 13 * 600  # killed mid-run
     assert main([*argv, "--out", str(killed), "--resume"]) == 0
     reference = tmp_path / "reference"

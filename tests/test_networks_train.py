@@ -3,17 +3,12 @@ equality (SIGKILL in a subprocess during the weight criterion's warm-up, then --
 uninterrupted run's, bitwise; the plain kills of both backends are in tests/test_run_safety.py)."""
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import h5py
 import numpy as np
 import pytest
 
+from kill_helpers import sigkill_after_first_checkpoint
 from statmech_nn.cli import main
 from statmech_nn.errors import ParameterError
 from statmech_nn.io import Trajectory
@@ -216,16 +211,7 @@ def test_sigkill_then_resume_gives_the_uninterrupted_trajectory_bitwise(tmp_path
             "--epochs", str(epochs), "--checkpoint-every", str(every), "--backend", backend, "--device", "cpu",
             "--n-train", "600", "--n-test", "100", "--torch-threads", "1", "--no-progress", *warmup]
     killed = tmp_path / "killed"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    process = subprocess.Popen([sys.executable, "-m", "statmech_nn", *argv, "--out", str(killed)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    while not list_checkpoints(killed / "checkpoints") and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.002)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL, process.stderr.read().decode()[-2000:]
-    checkpoints = list_checkpoints(killed / "checkpoints")
+    checkpoints = sigkill_after_first_checkpoint(argv, killed)
     assert checkpoints and int(checkpoints[-1].stem.split("-")[1]) < epochs * 600  # killed mid-run
     assert main([*argv, "--out", str(killed), "--resume"]) == 0
 

@@ -99,38 +99,45 @@ def _check_orders(orders: np.ndarray, replicas: int) -> np.ndarray:
     return orders
 
 
-class TorchReplicas:
+class _Members:
+    """What every replica stepper does member by member: the model sync and the checkpointed state (``members``:
+    one single-network stepper per replica)."""
+
+    members: list
+
+    @property
+    def replicas(self) -> int:
+        return len(self.members)
+
+    def sync_model(self) -> None:
+        for member in self.members:
+            member.sync_model()
+
+    def state(self) -> dict[str, np.ndarray]:
+        return _prefixed([member.state() for member in self.members])
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        for member, part in zip(self.members, _split(state, self.replicas)):
+            member.load_state(part)
+
+
+class TorchReplicas(_Members):
     """R :class:`.steppers.TorchStepper` (one per replica, each with its own model and optimizer), stepped in turn."""
 
     def __init__(self, steppers: Sequence[TorchStepper]):
         if not steppers:
             raise ParameterError("replicas", 0, ">= 1")
-        self.steppers = list(steppers)
+        self.steppers = self.members = list(steppers)
         self.models = [stepper.model for stepper in self.steppers]
         self.batch_size = self.steppers[0].batch_size
-
-    @property
-    def replicas(self) -> int:
-        return len(self.steppers)
 
     def run(self, orders: np.ndarray, track: bool) -> np.ndarray | None:
         orders = _check_orders(orders, self.replicas)
         rows = [stepper.run(order, track) for stepper, order in zip(self.steppers, orders)]
         return np.stack(rows, axis=1) if track else None
 
-    def sync_model(self) -> None:
-        for stepper in self.steppers:
-            stepper.sync_model()
 
-    def state(self) -> dict[str, np.ndarray]:
-        return _prefixed([stepper.state() for stepper in self.steppers])
-
-    def load_state(self, state: dict[str, np.ndarray]) -> None:
-        for stepper, part in zip(self.steppers, _split(state, self.replicas)):
-            stepper.load_state(part)
-
-
-class FastReplicas:
+class FastReplicas(_Members):
     """R :class:`.fast_sgd.FastMLPEngine` (one per replica, sharing the sparse inputs), the replicas on the cores.
 
     ``threads`` (default: the usable cores, at most R) is the number of threads that step replicas at once;
@@ -146,15 +153,11 @@ class FastReplicas:
             raise ParameterError("replicas", 0, ">= 1")
         first = FastMLPEngine(models[0], x_train, y_train, lr=lr, weight_decay=weight_decay, tracked=tracked,
                               **engine_options)
-        self.engines = [first] + [first.sibling(model) for model in models[1:]]
+        self.engines = self.members = [first] + [first.sibling(model) for model in models[1:]]
         self.models = list(models)
         usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         self.threads = min(len(self.engines), require_int("threads", threads or usable, 1))
         self._pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
-
-    @property
-    def replicas(self) -> int:
-        return len(self.engines)
 
     def _run_block(self, block: int, orders: np.ndarray, rows: np.ndarray | None) -> None:
         for r in range(block, self.replicas, self.threads):
@@ -178,17 +181,6 @@ class FastReplicas:
         if self._pool is None:
             return [engine.measure(data) for engine in self.engines]
         return list(self._pool.map(lambda engine: engine.measure(data), self.engines))
-
-    def sync_model(self) -> None:
-        for engine in self.engines:
-            engine.sync_model()
-
-    def state(self) -> dict[str, np.ndarray]:
-        return _prefixed([engine.state() for engine in self.engines])
-
-    def load_state(self, state: dict[str, np.ndarray]) -> None:
-        for engine, part in zip(self.engines, _split(state, self.replicas)):
-            engine.load_state(part)
 
     def close(self) -> None:
         """Stop the worker threads (also done when the object is collected)."""
