@@ -300,3 +300,14 @@ def test_an_interrupted_check_says_how_many_claims_are_done(monkeypatch, capsys,
     total = sum("quartic-eq" in c.id for c in module.load_claims())
     assert last == (f"statmech-nn: interrupted: 2 of {total} claims done; run the same command to resume "
                     "(finished claims are kept in the cache)")
+
+
+def test_a_warning_from_a_command_is_one_line(monkeypatch, capsys):
+    """validate's "equilibrium not reached ... tracking starts anyway" came out as Python's two-line warning with
+    a file path and a source line; every command's warnings are one line."""
+    import statmech_nn.cli as cli
+
+    monkeypatch.setattr(cli, "_run", lambda args: warnings.warn("equilibrium not reached", UserWarning))
+    assert cli.main(["calibrate", "--list"]) == 0
+    err = capsys.readouterr().err
+    assert err == "statmech-nn: warning: equilibrium not reached\n"

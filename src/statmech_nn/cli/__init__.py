@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 
 from .. import __version__
 from ..errors import StatmechError
@@ -80,6 +81,14 @@ def _command_of(argv: list[str]) -> str | None:
     return next((token for token in argv if not token.startswith("-")), None)
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning from a command as one line on stderr (not Python's file:line and source line), above any
+    progress bar."""
+    from tqdm import tqdm
+
+    tqdm.write(f"statmech-nn: warning: {message}", file=file or sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; user errors print one line on stderr and return 2."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -90,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser(_command_of(argv)).parse_args(argv)
         if getattr(args, "handler", None) is None:
             raise UsageError("statmech-nn: a command is required (see statmech-nn --help)")
-        status = _run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            status = _run(args)
     except UsageError as exc:
         return fail(str(exc).removeprefix("statmech-nn").lstrip(": ") or "bad usage")
     except StatmechError as exc:
