@@ -307,7 +307,7 @@ def test_a_warning_from_a_command_is_one_line(monkeypatch, capsys):
     a file path and a source line; every command's warnings are one line."""
     import statmech_nn.cli as cli
 
-    monkeypatch.setattr(cli, "_run", lambda args: warnings.warn("equilibrium not reached", UserWarning))
+    monkeypatch.setattr(cli, "_run", lambda args: warnings.warn("equilibrium not reached", UserWarning, stacklevel=1))
     assert cli.main(["calibrate", "--list"]) == 0
     err = capsys.readouterr().err
     assert err == "statmech-nn: warning: equilibrium not reached\n"
