@@ -18,6 +18,7 @@ from statmech_nn.autocorrelation import column_times, segment_rhat, spectral_tim
 from statmech_nn.compare.calibration import calibrate
 from statmech_nn.compare.planted import scenarios
 from statmech_nn.compare.planted.stationarity_truths import ornstein_uhlenbeck
+from statmech_nn.compare.streaming import stationarity_stride
 from statmech_nn.observables.stationarity import (
     _detrended,
     _two_sample_ks,
@@ -110,7 +111,8 @@ def test_a_short_window_of_stationary_weights_is_inconclusive_not_a_drift():
     assert verdict["median_window_over_tau"] == pytest.approx(20, rel=0.15)
 
 
-S_SCENARIOS = sorted(name for name in scenarios("S") if not name.startswith("replicas"))  # test_calibration_chains
+S_SCENARIOS = sorted(name for name in scenarios("S")   # replicas*: test_calibration_chains; thin*: below
+                     if not name.startswith(("replicas", "thin")))
 
 
 def test_the_s_scenarios_cover_the_issue():
@@ -145,3 +147,44 @@ def test_the_network_analysis_and_the_calibration_give_the_same_s():
     for key in ("stationary", "judged", "evidence", "drifting", "window_too_short", "drift_unbounded"):
         assert network.numbers[key] == direct[key], key
     assert answer_replicate("ou-drift-n100tau", 0, 0, "reduced") == {"S": "not supported"}
+
+
+THINNED = sorted(name for name in scenarios("S") if name.startswith("thin"))
+THIN_SETS, THIN_WRONG_AT_MOST, THIN_RIGHT_AT_LEAST = 5, 1, 3
+
+
+def test_the_thinning_of_a_file_is_the_streaming_rule():
+    """m = ⌈T / 1e5⌉: all rows up to 1e5, the demo's 200,001 rows every 3rd, the published 800,001 every 9th."""
+    assert [stationarity_stride(t) for t in (2, 100_000, 100_001, 200_001, 300_000, 800_001)] == [1, 1, 2, 3, 3, 9]
+    assert {"thin3-ou-stationary-n100tau", "thin3-ou-stationary-n1000tau", "thin3-ou-drift-n100tau",
+            "thin3-ou-variance-step-n100tau", "thin3-random-walk", "thin9-ou-stationary-tau3"} <= set(THINNED)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", THINNED)
+def test_each_thinned_s_scenario_is_within_its_design_at_the_reduced_size(name):
+    """5 planted sets (seed 0, 4 weights, the full T and so the full m): the wrong word in ≤ 1 of 5 (at the ≤ 5 %
+    design two or more of 5 come with probability 0.023) and, where powered, the right one in ≥ 3 of 5 (at a
+    power of 80 %, fewer come with probability 0.058). Measured: 0 wrong and 5 of 5 right in every scenario."""
+    (row,) = calibrate(verdicts=["S"], names=[name], replicates=THIN_SETS, seed=0, size="reduced")
+    assert_within(row, THIN_WRONG_AT_MOST, THIN_RIGHT_AT_LEAST)
+
+
+@pytest.mark.slow
+def test_the_thinned_analysis_is_what_analyze_reads_from_a_file(tmp_path):
+    """The analysis "stationarity-thinned" and ``analyze_trajectory(path)`` (the streaming path, default
+    stationarity_rows) answer S with the same numbers on a file of the demo's 200,001 rows (m = 3), 3 weights
+    with a planted drift."""
+    from statmech_nn.compare.analysis import AnalysisOptions, analyze_trajectory
+    from statmech_nn.compare.planted.stationarity_truths import thinned_stationarity_answers
+
+    data = ornstein_uhlenbeck(np.random.default_rng(17), 200_001, 3, 2_000.0, drift=2.0)
+    path = tmp_path / "trajectory.h5"
+    data.save(path)
+    analysis = analyze_trajectory(path, AnalysisOptions(figures=False, gof_bootstrap=0, peak_bootstrap=0))
+    (network,) = [v for v in analysis.verdicts() if v.id == "S"]
+    direct = stationarity_verdict(stationarity_rows(data.q[::3], data.names))
+    assert analysis.trajectory.q.shape == (66_667, 3)
+    assert network.verdict == direct["verdict"] == thinned_stationarity_answers(data, {})["S"] == "not supported"
+    for key in ("stationary", "judged", "evidence", "drifting", "window_too_short", "drift_unbounded"):
+        assert network.numbers[key] == direct[key], key

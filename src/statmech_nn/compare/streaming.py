@@ -56,7 +56,7 @@ import numpy as np
 from scipy.signal import lfilter
 from tqdm import tqdm
 
-from .analysis import BLOCK_VALUES, AnalysisOptions, Analysis, Measured, conclude
+from .analysis import BLOCK_VALUES, STATIONARITY_ROWS, AnalysisOptions, Analysis, Measured, conclude
 from .dynamics import StepTreatment, treatment
 from .steps import DecaySplit, decay_rate, label_decay, own_rates_fit, rates_from_sums, rounding
 from ..errors import DataError
@@ -156,6 +156,12 @@ def _walk(reader: TrajectoryReader, step: StepTreatment, block_rows: int, sample
                          sample_index)
             sample_index += 0 if new is None else new.shape[0]
             bar.update(q.shape[0])
+
+
+def stationarity_stride(n_rows: int, limit: int = STATIONARITY_ROWS) -> int:
+    """m_s = ⌈T / limit⌉: the stationarity tests of a file of T rows see every m_s-th row, those whose index is a
+    multiple of m_s (``q[::m_s]``; module docstring), at most ``limit`` rows."""
+    return -(-n_rows // limit)
 
 
 def _every(stride: int, start: int, size: int) -> slice:
@@ -275,7 +281,8 @@ def _analyze_reader(reader: TrajectoryReader, path, options: AnalysisOptions, pr
     if segment > series_rows:
         raise DataError(f"a spectrum segment of {segment} rows is longer than the series ({series_rows} rows)")
     buffer = np.float64 if step.filtered or not np.issubdtype(reader.dtype, np.floating) else reader.dtype
-    first = _FirstPass(k, WelchAccumulator(k, segment, buffer), -(-n_rows // options.stationarity_rows))
+    thin = stationarity_stride(n_rows, options.stationarity_rows)
+    first = _FirstPass(k, WelchAccumulator(k, segment, buffer), thin)
     histogram = FluctuationHistogram(k, options.per_decade, options.quadratic_bins)
     centred = options.mode == "mean"   # the samples need the series' mean: scanned in pass 2, counted in pass 3
     for block in _walk(reader, step, block_rows, None if centred else _Samples(options.mode, lag, window, None),
