@@ -38,7 +38,8 @@ Against the in-memory path on the same rows (tests/test_compare_streaming.py):
   autocorrelation time τ exceeds m_s rows, its n/τ; a column with τ < m_s looks independent from row to row
   (τ̂ ≈ 1 thinned row), so its window counts T/m_s autocorrelation times instead of T/τ: the "window ≥ 50 τ" and
   drift-bound checks are then judged on fewer effective samples than the data hold (conservative: "supported"
-  needs more), and the drift test's power is that of T/m_s independent rows;
+  needs more), and the drift test's power is that of T/m_s independent rows (calibrated at m_s = 3 and 9: the ``thin*``
+  scenarios of :mod:`statmech_nn.compare.planted.stationarity_truths`, within design);
 - the Analysis's ``trajectory`` holds the thinned rows (the traces figure draws them) and x, read whole.
 
 Memory: a few arrays of one block, the Welch buffer of one segment (segment × K, in the stored dtype for an
