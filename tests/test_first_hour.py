@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scan_helpers import scan_status
 
 from statmech_nn.cli import main
 from statmech_nn.compare import claims as claims_module
@@ -103,15 +104,6 @@ def test_check_of_a_directory_of_other_files_is_an_error(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------- item 4: interruption
-def _status(store: Path) -> np.ndarray:
-    import zarr
-
-    try:
-        return np.asarray(zarr.open_group(store, mode="r")["status"][...])
-    except Exception:  # noqa: BLE001 - not created yet
-        return np.zeros(0)
-
-
 @pytest.mark.slow
 def test_an_interrupted_scan_says_how_many_cells_are_done_and_how_to_resume(tmp_path):
     spec = tmp_path / "spec.toml"
@@ -127,7 +119,7 @@ def test_an_interrupted_scan_says_how_many_cells_are_done_and_how_to_resume(tmp_
                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
-        while np.sum(_status(store) == 1) < 1:   # the first cell written
+        while np.sum(scan_status(store) == 1) < 1:   # the first cell written
             assert driver.poll() is None and time.monotonic() < deadline, driver.stderr.read()[-2000:]
             time.sleep(0.05)
         driver.send_signal(signal.SIGINT)

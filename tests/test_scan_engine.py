@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import zarr
+from scan_helpers import scan_status
 
 from statmech_nn.errors import DataError, ParameterError
 from statmech_nn.params import GridAxis
@@ -154,13 +154,6 @@ def test_a_started_pool_serves_several_scans_and_stays_open(tmp_path, monkeypatc
     assert load_scan(tmp_path / "b.zarr")["y"].values.tolist() == [0.0, 1.0, 4.0, 9.0]
 
 
-def _status(store: Path) -> np.ndarray:
-    try:
-        return np.asarray(zarr.open_group(store, mode="r")["status"][...])
-    except Exception:  # noqa: BLE001 - not created yet
-        return np.zeros(0)
-
-
 @pytest.mark.slow
 def test_a_driver_killed_mid_scan_resumes_to_the_uninterrupted_result(cluster, tmp_path):
     spec_file = tmp_path / "spec.toml"
@@ -173,7 +166,7 @@ def test_a_driver_killed_mid_scan_resumes_to_the_uninterrupted_result(cluster, t
                               start_new_session=True)
     deadline = time.monotonic() + 120
     try:
-        while np.sum(_status(store) == 1) < 3:
+        while np.sum(scan_status(store) == 1) < 3:
             assert driver.poll() is None, "the driver finished before it could be killed"
             assert time.monotonic() < deadline, "no cell done within 120 s"
             time.sleep(0.05)
@@ -182,7 +175,7 @@ def test_a_driver_killed_mid_scan_resumes_to_the_uninterrupted_result(cluster, t
     finally:
         os.killpg(driver.pid, signal.SIGKILL)
         driver.stdout.close()
-    before = _status(store)
+    before = scan_status(store)
     assert 3 <= np.sum(before == 1) < 12
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180, start_new_session=True)
     assert rerun.returncode == 0, rerun.stderr[-2000:]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import warnings
 from dataclasses import fields
 
 from ..networks.config import BACKENDS, DTYPES, OPTIMIZERS, REPLICA_INITS, TrainConfig
@@ -164,11 +163,7 @@ def _train(args) -> int:
     if not args.resume:
         require_train_budget(args, args.yes_large)
     config = _config(args)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
-    for warning in caught:
-        print(f"statmech-nn: warning: {warning.message}", file=sys.stderr)
+    result = train(config, resume=args.resume, overwrite=args.overwrite, progress=not args.no_progress)
     summary = result.summary()
     keys = ("steps", "seconds", "steps_per_s", "final_train_loss", "final_test_loss", "final_test_accuracy", "out")
     payload = {key: summary[key] for key in keys} | summary

@@ -7,8 +7,10 @@ tracked rows (:mod:`.row_buffer`) and checkpoints (:mod:`.torch_checkpoint`, the
 
 A run has two phases. The **warm-up** phase trains without tracking, for ``warmup_epochs`` epochs, or,
 with ``until_equilibrium``, until the equilibrium criterion (:mod:`.equilibrium`;
-``equilibrium_criterion`` = loss, weights or both) holds (at least ``warmup_epochs``, at most
-``max_warmup_epochs``). The **tracking** phase then trains ``epochs`` more epochs (or ``steps``
+``equilibrium_criterion`` = loss (a band), trend (the calibrated slope test), weights or both) holds (at least
+``warmup_epochs``, at most ``max_warmup_epochs``). With ``replicas`` = R the run trains R networks at once
+(:mod:`.replicas`; one trajectory, ``chain`` = replica) and the warm-up ends when every replica's criterion holds.
+The **tracking** phase then trains ``epochs`` more epochs (or ``steps``
 optimizer steps) and writes the K tracked parameters after every step to
 ``trajectory.h5``. 002 §5: ~3000 epochs to equilibrium, then 200 tracked epochs.
 
