@@ -1,5 +1,7 @@
 """Fast vs torch through the CLI: ``statmech-nn train`` on 002 §5's MLP 784-700-476-10 (mnist5k, batch 1, lr 2e-3,
-L2 5e-4, float32, 64 tracked weights), ``--backend fast`` against ``--backend torch --torch-threads 2``.
+L2 5e-4, float32, 64 tracked weights), ``--backend fast`` against ``--backend torch --torch-threads 2``; and the
+same fast run with ``--replicas 2`` (the replicas on the 2 cores), whose network-steps/s against the single run's
+is ``replicas_ratio`` (the whole loop: steps, each replica's evaluation, the checkpoint of both).
 
 Each run is one whole tracked epoch (4000 steps, the epoch's evaluation on the train and test sets, its checkpoint),
 as ``statmech-nn train --json`` reports it (``steps_per_s``: the loop, without the process start and the data
@@ -31,20 +33,22 @@ COMMON = ["statmech-nn", "train", "--arch", "mlp:784-700-476-10", "--dataset", "
           "--seed", "0", "--no-progress", "--json", "--overwrite"]
 
 
-def train(backend: str, out: Path) -> dict:
-    extra = (["--epochs", "1", "--torch-threads", "1"] if backend == "fast"
-             else ["--steps", str(TORCH_STEPS), "--torch-threads", "2"])
-    result = subprocess.run([*COMMON, "--backend", backend, *extra, "--out", str(out)], check=True,
-                            capture_output=True, text=True)
+RUNS = {"fast": ["--backend", "fast", "--epochs", "1", "--torch-threads", "1"],
+        "torch": ["--backend", "torch", "--steps", str(TORCH_STEPS), "--torch-threads", "2"],
+        "fast_replicas": ["--backend", "fast", "--epochs", "1", "--torch-threads", "1", "--replicas", "2"]}
+
+
+def train(run: str, out: Path) -> dict:
+    result = subprocess.run([*COMMON, *RUNS[run], "--out", str(out)], check=True, capture_output=True, text=True)
     return json.loads(result.stdout)
 
 
 def main():
-    rates = {"fast": [], "torch": []}
+    rates = {run: [] for run in RUNS}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(ROUNDS):
-            for backend in rates:
-                rates[backend].append(train(backend, Path(tmp) / backend)["steps_per_s"])
+            for run in rates:
+                rates[run].append(train(run, Path(tmp) / run)["network_steps_per_s"])
         fast_q = Trajectory.load(Path(tmp) / "fast" / "trajectory.h5").q[:CHECK_STEPS + 1]
         torch_q = Trajectory.load(Path(tmp) / "torch" / "trajectory.h5").q[:CHECK_STEPS + 1]
     deviation = float(np.abs(fast_q.astype(float) - torch_q.astype(float)).max())
@@ -53,7 +57,8 @@ def main():
            check={"passed": deviation <= 1e-3, "max_abs_trajectory_deviation_float32": deviation,
                   "steps": CHECK_STEPS},
            unit="s per step (train loop with the epoch's evaluation and checkpoint)",
-           steps_per_s=median, all_steps_per_s=rates, rounds=ROUNDS, torch_threads=2,
+           network_steps_per_s=median, all_network_steps_per_s=rates, rounds=ROUNDS, torch_threads=2,
+           replicas_ratio=median["fast_replicas"] / median["fast"], replicas_goal_ratio=1.8,
            load_average=os.getloadavg())
 
 

@@ -155,7 +155,7 @@ def test_resume_of_a_complete_run_says_so(tmp_path, capsys):
     capsys.readouterr()
     assert main(argv + ["--resume", "--json"]) == 0
     captured = capsys.readouterr()
-    assert json.loads(captured.out)["steps_per_s"] is None
+    assert json.loads(captured.out)["steps_per_s"] is None and json.loads(captured.out)["network_steps_per_s"] is None
     assert "already complete" in captured.err and "--epochs" in captured.err
 
 

@@ -84,7 +84,9 @@ def test_replicas_cli_flags_and_errors(tmp_path, capsys):
     assert main(["train", "--arch", "mlp:64-8-10", "--dataset", "digits", "--steps", "3", "--replicas", "2",
                  "--replica-init", "shared", "--backend", "fast", "--device", "cpu", "--track", "4", "--no-progress",
                  "--out", str(tmp_path / "cli"), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["steps"] == 3
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["steps"] == 3 and summary["replicas"] == 2
+    assert summary["network_steps_per_s"] == pytest.approx(2 * summary["steps_per_s"])
     assert TrainConfig.from_run_dir(tmp_path / "cli").replicas == 2
     with pytest.raises(ParameterError, match="replicas"):
         TrainConfig(replicas=0)

@@ -43,6 +43,7 @@ def test_train_writes_a_complete_run_directory(tmp_path, capsys):
     assert list(summary)[:7] == ["steps", "seconds", "steps_per_s", "final_train_loss", "final_test_loss",
                                  "final_test_accuracy", "out"]
     assert summary["steps"] == 2 * 1437 and summary["final_test_accuracy"] > 0.5
+    assert summary["replicas"] == 1 and summary["network_steps_per_s"] == summary["steps_per_s"]
     info = RunDirectory(out).read_run_info()
     assert info["parameters"]["backend"] == "fast" and info["command"][:2] == ["statmech-nn", "train"]
     assert TrainConfig.from_dict(info["parameters"]) == TrainConfig.from_run_dir(out)

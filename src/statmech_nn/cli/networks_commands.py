@@ -168,7 +168,7 @@ def _train(args) -> int:
     keys = ("steps", "seconds", "steps_per_s", "final_train_loss", "final_test_loss", "final_test_accuracy", "out")
     payload = {key: summary[key] for key in keys} | summary
     if args.resume and not summary["steps_per_s"] > 0:   # nothing left to run: say so, not "0.0 steps/s"
-        payload["steps_per_s"] = None
+        payload["steps_per_s"] = payload["network_steps_per_s"] = None
         print(f"statmech-nn: {args.out} is already complete ({summary['steps']} steps): nothing to resume; to extend "
               "it, add --resume with more tracked --epochs (or --steps) than it has", file=sys.stderr)
     emit(payload, args.json)

