@@ -57,13 +57,17 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import torch
 from torch import nn
+from torch.func import functional_call, grad, vmap
 
 from ..errors import ParameterError
 from ..params import require_int
 from .config import REPLICA_INITS
 from .fast_sgd import FastMLPEngine
+from .losses import Objective
 from .steppers import TorchStepper
+from .tracking import TrackedParameters
 
 _KEY_SEPARATOR = "/"
 
@@ -190,3 +194,95 @@ class FastReplicas(_Members):
 
     def __del__(self):
         self.close()
+
+
+def stateful_module(model: nn.Module) -> str | None:
+    """The first module of ``model`` that holds buffers (its class and name), which batched replicas cannot step;
+    None when there is none."""
+    for name, module in model.named_modules():
+        if next(module.buffers(recurse=False), None) is not None:
+            return f"{type(module).__name__} {name}"
+    return None
+
+
+class BatchedTorchReplicas:
+    """R torch networks of one architecture stepped together: each parameter of all replicas stacked in one tensor
+    (R, ...), one vmapped forward/backward per step (``torch.func``: ``vmap(grad(loss))`` over the replica axis,
+    so a Linear layer becomes one batched product) and one in-place SGD update of the stacked tensors.
+
+    The update is :class:`torch.optim.SGD`'s without momentum: g ← ∇L + λ θ, θ ← θ − η g (L: the batch-mean data
+    loss of :class:`.losses.Objective`, λ: ``weight_decay``); replica r's step therefore equals its
+    :class:`.steppers.TorchStepper` step up to the summation order of the batched products (float rounding, not bit
+    for bit). Modules with buffers (batch norm, the stochastic gate's pass counter) are refused: their state would
+    not follow the replica axis. The stepper owns the weights: ``sync_model()`` copies them into ``models``, and
+    ``load_state()`` reads them back from ``models`` (a resume loads the checkpoint's weights into the models first);
+    plain SGD has no other state, so ``state()`` holds nothing.
+    """
+
+    def __init__(self, models: Sequence[nn.Module], objective: Objective, x_train: np.ndarray, y_train: np.ndarray, *,
+                 lr: float, weight_decay: float, batch_size: int, tracked: TrackedParameters):
+        if not models:
+            raise ParameterError("replicas", 0, ">= 1")
+        stateful = stateful_module(models[0])
+        if stateful is not None:
+            raise ParameterError("replica_stepping", "batched", f"used with modules without buffers ({stateful} "
+                                 "holds some); use --replica-stepping separate")
+        self.models, self.objective = list(models), objective
+        self.lr, self.weight_decay, self.batch_size = float(lr), float(weight_decay), int(batch_size)
+        first = next(self.models[0].parameters())
+        self.device, self.dtype = first.device, first.dtype
+        self._names = [name for name, _ in self.models[0].named_parameters()]
+        self._params: dict[str, torch.Tensor] = {}
+        self.load_state({})
+        self._x = torch.as_tensor(np.asarray(x_train), dtype=self.dtype, device=self.device)
+        self._y = torch.as_tensor(np.asarray(y_train), dtype=torch.int64, device=self.device)
+        self._tracked = [(name, torch.as_tensor(index, device=self.device)) for name, index in tracked.groups()]
+        self.k = tracked.k
+        self._gradients = vmap(grad(self._loss))
+
+    @property
+    def replicas(self) -> int:
+        return len(self.models)
+
+    def _loss(self, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """One replica's batch-mean data loss with weights ``params`` (vmapped over the replica axis)."""
+        return self.objective.loss(functional_call(self.models[0], params, (x,)), x, y)
+
+    def _step(self, index: torch.Tensor, row: torch.Tensor | None) -> None:
+        """One SGD step of every replica r on its batch ``index[r]``; the tracked values (R, K) go into ``row``."""
+        gradients = self._gradients(self._params, self._x[index], self._y[index])
+        params, steps = list(self._params.values()), [gradients[name] for name in self._names]
+        with torch.no_grad():
+            if self.weight_decay:
+                torch._foreach_add_(steps, params, alpha=self.weight_decay)
+            torch._foreach_add_(params, steps, alpha=-self.lr)
+            if row is not None:
+                flat = {name: tensor.view(self.replicas, -1) for name, tensor in self._params.items()}
+                torch.cat([flat[name].index_select(1, entries) for name, entries in self._tracked], dim=1, out=row)
+
+    def run(self, orders: np.ndarray, track: bool) -> np.ndarray | None:
+        orders = torch.as_tensor(_check_orders(orders, self.replicas), device=self.device)
+        bs = self.batch_size
+        n_steps = -(-orders.shape[1] // bs)
+        rows = torch.empty((n_steps, self.replicas, self.k), dtype=self.dtype, device=self.device) if track else None
+        for step in range(n_steps):
+            self._step(orders[:, step * bs:(step + 1) * bs], None if rows is None else rows[step])
+        return None if rows is None else rows.cpu().numpy()
+
+    def sync_model(self) -> None:
+        """Write every replica's weights into its model."""
+        with torch.no_grad():
+            for r, model in enumerate(self.models):
+                for name, parameter in model.named_parameters():
+                    parameter.copy_(self._params[name][r])
+
+    def state(self) -> dict[str, np.ndarray]:
+        """Nothing: plain SGD keeps no state besides the weights, which the checkpoint holds in the models."""
+        return {}
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        """Stack the models' weights (a resume has loaded the checkpoint's into them); ``state`` must be empty."""
+        if state:
+            raise ParameterError("checkpoint engine state", sorted(state)[0], "no keys (batched replicas step SGD)")
+        self._params = {name: torch.stack([model.get_parameter(name).detach() for model in self.models])
+                        for name in self._names}
