@@ -49,8 +49,8 @@ def replica_stepping(config: TrainConfig, backend: str, device: torch.device, mo
     all of them) or ``separate`` (:class:`.replicas.TorchReplicas`, one stepper each); ``config.replica_stepping``
     unless it is ``auto``, which is batched on a CUDA device where batching applies (SGD, no module with buffers)
     and separate elsewhere: on the CPU separate replicas are bit for bit the single-network runs (batched products
-    sum in another order) and faster (benchmarks/bench_batched_replicas.py). The CPU fast engine steps its
-    replicas on the cores (:class:`.replicas.FastReplicas`) and takes no other choice."""
+    sum in another order), and faster for 002's MLP (benchmarks/bench_batched_replicas.py). The CPU fast engine
+    steps its replicas on the cores (:class:`.replicas.FastReplicas`) and takes no other choice."""
     if backend == "fast" and device.type != "cuda":
         if config.replica_stepping == "batched":
             raise ParameterError("replica_stepping", "batched", "used with the torch backend or on a GPU (the CPU fast "

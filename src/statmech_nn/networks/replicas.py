@@ -19,8 +19,8 @@ resume needs, one key per replica and engine entry (``replica<r>/<key>``).
 
 Backends:
 
-- :class:`TorchReplicas`: one :class:`.steppers.TorchStepper` per replica, stepped one after the other (torch's
-  batch-1 steps are launch-bound; replicas gain nothing from interleaving on the CPU).
+- :class:`TorchReplicas`: one :class:`.steppers.TorchStepper` per replica, stepped one after the other: each
+  replica is, bit for bit, its single-network run.
 - :class:`FastReplicas`: one :class:`.fast_sgd.FastMLPEngine` per replica (they share the sparse inputs), the
   replicas on the cores: each replica's numba kernel releases the GIL (``nogil``), and one thread per core
   steps a block of replicas. The alternative, one numba ``prange`` over replicas inside one kernel
@@ -34,20 +34,44 @@ Backends:
   weights (2 × 3.4 MB for 002's 784-700-476-10 in float32) stay in the shared 32 MB L3, each step's rows in its
   core's private 2 MB L2, so the memory-bound step can scale with the cores (on a quiet machine: see the
   benchmark; on a loaded one the co-runners take the second core and the caches).
+- :class:`BatchedTorchReplicas`: all R replicas in one step, the GPU's way (below).
 
-On a GPU (designed, not built: no GPU here). A batch-1 step of one network is latency-bound (about the CPU
-engine's speed on an H100, issue 23); R replicas become one batched product per layer. Store each layer's
-weights of all replicas as one tensor ``W_l`` (R, n_in, n_out) and biases ``b_l`` (R, 1, n_out); a step gathers
-``x = X[orders[:, t]]`` (R, 1, n_in) from the device-resident data set, runs the forward pass as
-``h_l = relu(torch.bmm(h_{l-1}, W_l) + b_l)``, the output δ (R, 1, 10) by softmax minus one-hot, the backward
-pass as ``δ_{l-1} = torch.bmm(δ_l, W_lᵀ) ⊙ [h_{l-1} > 0]`` and the update as one fused
-``W_l.mul_(1 − ηλ).baddbmm_(h_{l-1}ᵀ, δ_l, alpha=−η)`` (an (R, n_in, 1) × (R, 1, n_out) batched outer product),
-``b_l.mul_(1 − ηλ).sub_(η δ_l)``, then gathers the tracked entries ``W_l.view(R, -1)[:, flat]`` into a static
-(G, R, K) buffer; G such steps are captured in one CUDA graph, as :class:`.steppers.TorchStepper` does for one
-network. Each step then reads every weight once and writes it once for all R replicas in ~10 kernels, so the
-cost per network-step falls as 1/R until the products fill the GPU's bandwidth (R × 3.5 MB per step). The
-summation order of ``bmm`` differs from the CPU engine's, so a GPU replica run agrees with its single-network
-run to float rounding, not bit for bit.
+Which one a run gets (:func:`.parts.replica_stepping`, ``replica_stepping`` in the config, ``--replica-stepping``):
+the CPU fast engine → FastReplicas; the torch backend, or the fast backend on a GPU → ``auto``: batched on a CUDA
+device (SGD, no module with buffers), separate (TorchReplicas) elsewhere, because on the CPU the separate replicas
+are bit for bit their single-network runs and the batched ones are not; ``batched`` or ``separate`` as asked. The
+trajectory's metadata names the stepper (``replica_stepper``).
+
+Batched replicas (built; measured on the CPU only, no GPU was lent to this work). A batch-1 step of one network on
+a GPU is launch-bound (1.31·10⁴ steps/s for 002's MLP on an H100 with CUDA graphs, about the CPU engine's speed,
+issue 23), so R replicas should be stepped as one. :class:`BatchedTorchReplicas` stacks each parameter of the R
+replicas into one tensor (R, ...) (``torch.func`` style), gathers every replica's batch ``X[orders[:, t]]`` from
+the device-resident data set, runs ``vmap(grad(loss))`` over the replica axis (``functional_call`` of the model
+with the stacked weights: each Linear layer becomes one batched product of all R replicas, a conv layer one
+grouped convolution), applies SGD's update (g ← ∇L + λθ, θ ← θ − ηg, two ``_foreach`` ops on the stacked tensors)
+and gathers the tracked entries into an (R, K) row of a device buffer, copied to the host once per call. Any
+architecture without buffers runs unchanged on the CPU and on CUDA (tests: an MLP and a CNN, float64 and float32);
+the summation order of the batched products differs from the separate steps', so a batched replica follows its
+single-network run to float rounding, not bit for bit (tests: ≤ 1e-10 in float64 over 300 steps, observed 6e-17;
+≤ 1e-6 in float32, observed 3e-8).
+
+Measured on the CPU (benchmarks/bench_batched_replicas.py, 1 torch thread, 2 shared cores at load 1.9-2.2), in
+network-steps/s for R = 1, 2, 4, 8, batched vs separate:
+
+- 002's MLP 784-700-476-10 on mnist5k: 442, 482, 549, 582 vs 845, 1056, 1124, 980 (batched 0.46-0.59×). The step
+  is bound by its products, and MKL's batched product for the weight gradient, an outer product (R, 700, 1) ×
+  (R, 1, 784), costs ~3× R separate ones (0.82 vs 0.27 ms at R = 4). The tracked weights agreed exactly over 200
+  float32 steps (tolerance 1e-5).
+- a launch-bound step (mlp:784-32-16-10): 965, 1831, 3498, 5182 vs ~3000 whatever R (batched 0.32, 0.62, 1.20,
+  1.73×): a batched step costs ~1 ms of host-side dispatch (vmap's transforms) whatever R, a separate step 0.33 ms,
+  so batching wins from R ≈ 3.
+
+What remains to be measured on a GPU (the command is in the benchmark's docstring): there a step is launch-bound,
+so a batched step should cost its host-side dispatch (~1 ms here) nearly independently of R until R replicas'
+weights (R × 3.4 MB read and written per step) fill the memory bandwidth: R / (dispatch time) network-steps/s,
+more than the separate eager steppers from R ≈ 3 and more than one CUDA-graph network (1.31·10⁴ steps/s) from
+R ≈ 13 — to be shown. Capturing the batched step in a CUDA graph, as :class:`.steppers.TorchStepper` does for one
+network, would remove the dispatch cost; it is not built, because its code path cannot be tested without a GPU.
 """
 
 from __future__ import annotations
