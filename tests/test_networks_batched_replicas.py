@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from statmech_nn.cli import main
 from statmech_nn.errors import ParameterError
 from statmech_nn.io import Trajectory
 from statmech_nn.networks.architectures import Architecture
@@ -150,3 +151,13 @@ def test_a_batched_train_run_records_its_stepper_and_resumes_bitwise(tmp_path):
     resumed = Trajectory.load(tmp_path / "resumed" / "trajectory.h5")
     np.testing.assert_array_equal(resumed.t, whole.t)
     np.testing.assert_array_equal(resumed.q, whole.q)
+
+
+def test_the_replica_stepping_flag(tmp_path, capsys):
+    argv = ["train", "--arch", "mlp:64-8-10", "--dataset", "digits", "--steps", "3", "--replicas", "2", "--device",
+            "cpu", "--track", "4", "--no-progress", "--replica-stepping"]
+    assert main([*argv, "batched", "--backend", "torch", "--out", str(tmp_path / "cli")]) == 0
+    assert TrainConfig.from_run_dir(tmp_path / "cli").replica_stepping == "batched"
+    assert Trajectory.load(tmp_path / "cli" / "trajectory.h5").metadata["replica_stepper"] == "BatchedTorchReplicas"
+    assert main([*argv, "batched", "--backend", "fast", "--out", str(tmp_path / "fast")]) == 2
+    assert "replica_stepping='batched' is not allowed" in capsys.readouterr().err
