@@ -46,32 +46,34 @@ Batched replicas (built; measured on the CPU only, no GPU was lent to this work)
 a GPU is launch-bound (1.31·10⁴ steps/s for 002's MLP on an H100 with CUDA graphs, about the CPU engine's speed,
 issue 23), so R replicas should be stepped as one. :class:`BatchedTorchReplicas` stacks each parameter of the R
 replicas into one tensor (R, ...) (``torch.func`` style), gathers every replica's batch ``X[orders[:, t]]`` from
-the device-resident data set, runs ``vmap(grad(loss))`` over the replica axis (``functional_call`` of the model
-with the stacked weights: each Linear layer becomes one batched product of all R replicas, a conv layer one
-grouped convolution), applies SGD's update (g ← ∇L + λθ, θ ← θ − ηg, two ``_foreach`` ops on the stacked tensors)
-and gathers the tracked entries into an (R, K) row of a device buffer, copied to the host once per call. Any
+the device-resident data set, runs the forward pass as ``vmap(functional_call)`` over the replica axis (each Linear
+layer becomes one batched product of all R replicas, a conv layer one grouped convolution) and one backward pass of
+the summed losses, applies SGD's update (g ← ∇L + λθ, θ ← θ − ηg, two ``_foreach`` ops on the stacked tensors) and
+gathers the tracked entries into an (R, K) row of a device buffer, copied to the host once per call. Any
 architecture without buffers runs unchanged on the CPU and on CUDA (tests: an MLP and a CNN, float64 and float32);
 the summation order of the batched products differs from the separate steps', so a batched replica follows its
 single-network run to float rounding, not bit for bit (tests: ≤ 1e-10 in float64 over 300 steps, observed 6e-17;
-≤ 1e-6 in float32, observed 3e-8).
+≤ 1e-6 in float32, observed 3e-8 on weights of size ~0.4).
 
-Measured on the CPU (benchmarks/bench_batched_replicas.py, 1 torch thread, 2 shared cores at load 1.9-2.2), in
+Measured on the CPU (benchmarks/bench_batched_replicas.py, 1 torch thread, 2 shared cores at load 1.9), in
 network-steps/s for R = 1, 2, 4, 8, batched vs separate:
 
-- 002's MLP 784-700-476-10 on mnist5k: 442, 482, 549, 582 vs 845, 1056, 1124, 980 (batched 0.46-0.59×). The step
-  is bound by its products, and MKL's batched product for the weight gradient, an outer product (R, 700, 1) ×
-  (R, 1, 784), costs ~3× R separate ones (0.82 vs 0.27 ms at R = 4). The tracked weights agreed exactly over 200
-  float32 steps (tolerance 1e-5).
-- a launch-bound step (mlp:784-32-16-10): 965, 1831, 3498, 5182 vs ~3000 whatever R (batched 0.32, 0.62, 1.20,
-  1.73×): a batched step costs ~1 ms of host-side dispatch (vmap's transforms) whatever R, a separate step 0.33 ms,
-  so batching wins from R ≈ 3.
+- 002's MLP 784-700-476-10 on mnist5k: 594, 476, 496, 577 vs 900, 832, 853, 875 (batched 0.57-0.66×). The step is
+  bound by its products and the update's memory traffic, which batching does not reduce per network-step, and
+  MKL's batched products are slower than R single ones here, above all the weight gradient's outer products
+  (R, 784, 1) × (R, 1, 700) (the batched products take 56 % of a batched step at R = 8, 0.94 ms per call). The
+  tracked weights agreed to 1.1e-8 over 200 float32 steps (tolerance 1e-5).
+- a launch-bound step (mlp:784-32-16-10): 1215, 2465, 3795, 8503 vs ~2800 whatever R (batched 0.43, 0.82, 1.51,
+  2.97×): a batched step costs ~0.75 ms of host-side dispatch (vmap's wrappers) nearly whatever R, a separate step
+  0.33 ms, so batching wins from R ≈ 3.
 
 What remains to be measured on a GPU (the command is in the benchmark's docstring): there a step is launch-bound,
-so a batched step should cost its host-side dispatch (~1 ms here) nearly independently of R until R replicas'
-weights (R × 3.4 MB read and written per step) fill the memory bandwidth: R / (dispatch time) network-steps/s,
-more than the separate eager steppers from R ≈ 3 and more than one CUDA-graph network (1.31·10⁴ steps/s) from
-R ≈ 13 — to be shown. Capturing the batched step in a CUDA graph, as :class:`.steppers.TorchStepper` does for one
-network, would remove the dispatch cost; it is not built, because its code path cannot be tested without a GPU.
+so a batched step should cost its host-side dispatch (~0.75 ms here) nearly independently of R until R replicas'
+weights (R × 3.4 MB read and written per step, more with the gradients) fill the memory bandwidth: about
+R / (dispatch time) network-steps/s, more than the separate eager steppers from R ≈ 3 and more than one CUDA-graph
+network (1.31·10⁴ steps/s) from R ≈ 10 — to be shown. Capturing the batched step in a CUDA graph, as
+:class:`.steppers.TorchStepper` does for one network, would remove the dispatch cost; it is not built, because its
+code path cannot be tested without a GPU.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 from torch import nn
-from torch.func import functional_call, grad, vmap
+from torch.func import functional_call, vmap
 
 from ..errors import ParameterError
 from ..params import require_int
@@ -231,16 +233,22 @@ def stateful_module(model: nn.Module) -> str | None:
 
 class BatchedTorchReplicas:
     """R torch networks of one architecture stepped together: each parameter of all replicas stacked in one tensor
-    (R, ...), one vmapped forward/backward per step (``torch.func``: ``vmap(grad(loss))`` over the replica axis,
-    so a Linear layer becomes one batched product) and one in-place SGD update of the stacked tensors.
+    (R, ...), one vmapped forward pass per step (``torch.func.vmap`` of ``functional_call`` over the replica axis,
+    so a Linear layer becomes one batched product), one backward pass of the replicas' summed losses (replica r's
+    loss depends on its own weights only, so its gradient is its own) and one in-place SGD update of the stacked
+    tensors.
 
     The update is :class:`torch.optim.SGD`'s without momentum: g ← ∇L + λ θ, θ ← θ − η g (L: the batch-mean data
     loss of :class:`.losses.Objective`, λ: ``weight_decay``); replica r's step therefore equals its
     :class:`.steppers.TorchStepper` step up to the summation order of the batched products (float rounding, not bit
-    for bit). Modules with buffers (batch norm, the stochastic gate's pass counter) are refused: their state would
-    not follow the replica axis. The stepper owns the weights: ``sync_model()`` copies them into ``models``, and
-    ``load_state()`` reads them back from ``models`` (a resume loads the checkpoint's weights into the models first);
-    plain SGD has no other state, so ``state()`` holds nothing.
+    for bit). Each stacked tensor is stored in the memory layout its gradient comes back in (a Linear weight's is
+    transposed: the batched product takes Wᵀ), found by one backward pass at construction, so that the update reads
+    both in order (measured on the CPU: 2.1× faster for 002's MLP at R = 8 than contiguous weights, 521 vs 252
+    network-steps/s, whose update reads the gradient across its rows). Modules with buffers (batch norm, the
+    stochastic gate's pass counter) are refused: their state would not follow the replica axis. The stepper owns
+    the weights: ``sync_model()`` copies them into ``models``, and ``load_state()`` reads them back from ``models``
+    (a resume loads the checkpoint's weights into the models first); plain SGD has no other state, so ``state()``
+    holds nothing.
     """
 
     def __init__(self, models: Sequence[nn.Module], objective: Objective, x_train: np.ndarray, y_train: np.ndarray, *,
@@ -255,34 +263,49 @@ class BatchedTorchReplicas:
         self.lr, self.weight_decay, self.batch_size = float(lr), float(weight_decay), int(batch_size)
         first = next(self.models[0].parameters())
         self.device, self.dtype = first.device, first.dtype
-        self._names = [name for name, _ in self.models[0].named_parameters()]
-        self._params: dict[str, torch.Tensor] = {}
-        self.load_state({})
         self._x = torch.as_tensor(np.asarray(x_train), dtype=self.dtype, device=self.device)
         self._y = torch.as_tensor(np.asarray(y_train), dtype=torch.int64, device=self.device)
-        self._tracked = [(name, torch.as_tensor(index, device=self.device)) for name, index in tracked.groups()]
+        self._losses = vmap(self._loss)
+        shapes = {name: parameter.shape for name, parameter in self.models[0].named_parameters()}
+        self._params = {name: self._stacked(name, None) for name in shapes}
+        first_batch = torch.zeros((self.replicas, 1), dtype=torch.int64, device=self.device)
+        self._strides = {name: g.stride() for name, g in zip(shapes, self._gradients(first_batch))}
+        self.load_state({})
+        self._tracked = [(name, tuple(torch.as_tensor(axis, device=self.device)
+                                      for axis in np.unravel_index(index, shapes[name])))
+                         for name, index in tracked.groups()]
         self.k = tracked.k
-        self._gradients = vmap(grad(self._loss))
 
     @property
     def replicas(self) -> int:
         return len(self.models)
 
+    def _stacked(self, name: str, stride: tuple[int, ...] | None) -> torch.Tensor:
+        """Parameter ``name`` of every model, stacked (R, ...) in the layout ``stride`` (None: contiguous)."""
+        stacked = torch.stack([model.get_parameter(name).detach() for model in self.models])
+        if stride is not None:
+            stacked = torch.empty_strided(stacked.shape, stride, dtype=self.dtype, device=self.device).copy_(stacked)
+        return stacked.requires_grad_(True)
+
     def _loss(self, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """One replica's batch-mean data loss with weights ``params`` (vmapped over the replica axis)."""
         return self.objective.loss(functional_call(self.models[0], params, (x,)), x, y)
 
+    def _gradients(self, index: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Every replica r's gradient of its loss on its batch ``index[r]``, stacked (R, ...) per parameter."""
+        losses = self._losses(self._params, self._x[index], self._y[index])
+        return torch.autograd.grad(losses.sum(), list(self._params.values()))
+
     def _step(self, index: torch.Tensor, row: torch.Tensor | None) -> None:
         """One SGD step of every replica r on its batch ``index[r]``; the tracked values (R, K) go into ``row``."""
-        gradients = self._gradients(self._params, self._x[index], self._y[index])
-        params, steps = list(self._params.values()), [gradients[name] for name in self._names]
+        steps, params = list(self._gradients(index)), list(self._params.values())
         with torch.no_grad():
             if self.weight_decay:
                 torch._foreach_add_(steps, params, alpha=self.weight_decay)
             torch._foreach_add_(params, steps, alpha=-self.lr)
             if row is not None:
-                flat = {name: tensor.view(self.replicas, -1) for name, tensor in self._params.items()}
-                torch.cat([flat[name].index_select(1, entries) for name, entries in self._tracked], dim=1, out=row)
+                torch.cat([self._params[name][(slice(None), *entries)] for name, entries in self._tracked], dim=1,
+                          out=row)
 
     def run(self, orders: np.ndarray, track: bool) -> np.ndarray | None:
         orders = torch.as_tensor(_check_orders(orders, self.replicas), device=self.device)
@@ -308,5 +331,4 @@ class BatchedTorchReplicas:
         """Stack the models' weights (a resume has loaded the checkpoint's into them); ``state`` must be empty."""
         if state:
             raise ParameterError("checkpoint engine state", sorted(state)[0], "no keys (batched replicas step SGD)")
-        self._params = {name: torch.stack([model.get_parameter(name).detach() for model in self.models])
-                        for name in self._names}
+        self._params = {name: self._stacked(name, stride) for name, stride in self._strides.items()}
