@@ -24,7 +24,7 @@ OPTIMIZERS = ("sgd", "adam")
 BACKENDS = ("torch", "fast", "auto")
 DTYPES = ("float32", "float64")
 REPLICA_INITS = ("independent", "shared")  # see :mod:`.replicas`
-# How a torch run steps its replicas (:func:`.parts.replica_stepper_kind`): one stepper each ("separate", bit for bit
+# How a torch run steps its replicas (:func:`.parts.replica_stepping`): one stepper each ("separate", bit for bit
 # the single-network runs), all together ("batched", vmapped products: float rounding), or by the device ("auto").
 REPLICA_STEPPINGS = ("auto", "batched", "separate")
 # Settings a resumed run may change: where it is, and what does not change its numbers.

@@ -50,7 +50,7 @@ def replica_stepping(config: TrainConfig, backend: str, device: torch.device, mo
     unless it is ``auto``, which is batched on a CUDA device where batching applies (SGD, no module with buffers)
     and separate elsewhere: on the CPU separate replicas are bit for bit the single-network runs (batched products
     sum in another order), and faster for 002's MLP (benchmarks/bench_batched_replicas.py). The CPU fast engine
-    steps its replicas on the cores (:class:`.replicas.FastReplicas`) and takes no other choice."""
+    steps its replicas on the cores (``threads``: :class:`.replicas.FastReplicas`) and takes no other choice."""
     if backend == "fast" and device.type != "cuda":
         if config.replica_stepping == "batched":
             raise ParameterError("replica_stepping", "batched", "used with the torch backend or on a GPU (the CPU fast "
@@ -72,7 +72,7 @@ def _make_stepper(config: TrainConfig, backend: str, arch: Architecture, models:
         if not _numba_engine_applies(config, arch):
             raise ParameterError("backend", "fast", "used on the CPU with an mlp/ff architecture, optimizer sgd "
                                  "and batch size 1 (use --backend torch otherwise)")
-        if stepping:
+        if stepping == "threads":
             return FastReplicas(models, data.x_train, data.y_train, lr=config.lr, weight_decay=config.weight_decay,
                                 tracked=tracked)
         return FastMLPEngine(models[0], data.x_train, data.y_train, lr=config.lr, weight_decay=config.weight_decay,
