@@ -64,14 +64,14 @@ network-steps/s for R = 1, 2, 4, 8, batched vs separate:
   (R, 784, 1) × (R, 1, 700) (the batched products take 56 % of a batched step at R = 8, 0.94 ms per call). The
   tracked weights agreed to 1.1e-8 over 200 float32 steps (tolerance 1e-5).
 - a launch-bound step (mlp:784-32-16-10): 1215, 2465, 3795, 8503 vs ~2800 whatever R (batched 0.43, 0.82, 1.51,
-  2.97×): a batched step costs ~0.75 ms of host-side dispatch (vmap's wrappers) nearly whatever R, a separate step
-  0.33 ms, so batching wins from R ≈ 3.
+  2.97×): a batched step costs 0.82 ms at R = 1 and 0.94 ms at R = 8, mostly host-side dispatch (vmap's wrappers),
+  a separate step 0.35 ms, so batching wins from R ≈ 3.
 
 What remains to be measured on a GPU (the command is in the benchmark's docstring): there a step is launch-bound,
-so a batched step should cost its host-side dispatch (~0.75 ms here) nearly independently of R until R replicas'
+so a batched step should cost its host-side dispatch (~0.8 ms here) nearly independently of R until R replicas'
 weights (R × 3.4 MB read and written per step, more with the gradients) fill the memory bandwidth: about
 R / (dispatch time) network-steps/s, more than the separate eager steppers from R ≈ 3 and more than one CUDA-graph
-network (1.31·10⁴ steps/s) from R ≈ 10 — to be shown. Capturing the batched step in a CUDA graph, as
+network (1.31·10⁴ steps/s) from R ≈ 11 — to be shown. Capturing the batched step in a CUDA graph, as
 :class:`.steppers.TorchStepper` does for one network, would remove the dispatch cost; it is not built, because its
 code path cannot be tested without a GPU.
 """
