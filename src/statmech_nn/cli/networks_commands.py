@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import fields
 
-from ..networks.config import BACKENDS, DTYPES, OPTIMIZERS, REPLICA_INITS, TrainConfig
+from ..networks.config import BACKENDS, DTYPES, OPTIMIZERS, REPLICA_INITS, REPLICA_STEPPINGS, TrainConfig
 from ..networks.data import SCALINGS
 from ..networks.equilibrium import EQUILIBRIUM_CRITERIA
 from ..params import require_budget, require_int
@@ -63,6 +63,9 @@ def register(subparsers) -> None:
     parser.add_argument("--replica-init", choices=REPLICA_INITS, default=_DEFAULTS["replica_init"],
                         help="independent: replica r initialized from SEED + r; shared: every replica from SEED "
                              "(the same initial weights), sample orders from SEED + r either way")
+    parser.add_argument("--replica-stepping", choices=REPLICA_STEPPINGS, default=_DEFAULTS["replica_stepping"],
+                        help="torch replicas: batched (one vmapped step of all, float rounding) or separate (one "
+                             "stepper each, bit for bit the single runs); auto: batched on a GPU, separate on the CPU")
     parser.add_argument("--replica-offset", type=int, default=_DEFAULTS["replica_offset"],
                         help="train replicas OFFSET, OFFSET + 1, ... of the ensemble (a scan cell of a replica axis)")
     parser.add_argument("--checkpoint-every", type=int, help="also checkpoint every N steps (default: each epoch)")

@@ -24,6 +24,9 @@ OPTIMIZERS = ("sgd", "adam")
 BACKENDS = ("torch", "fast", "auto")
 DTYPES = ("float32", "float64")
 REPLICA_INITS = ("independent", "shared")  # see :mod:`.replicas`
+# How a torch run steps its replicas (:func:`.parts.replica_stepping`): one stepper each ("separate", bit for bit
+# the single-network runs), all together ("batched", vmapped products: float rounding), or by the device ("auto").
+REPLICA_STEPPINGS = ("auto", "batched", "separate")
 # Settings a resumed run may change: where it is, and what does not change its numbers.
 FREE_ON_RESUME = ("out", "torch_threads", "keep_checkpoints", "checkpoint_epochs")
 
@@ -85,6 +88,7 @@ class TrainConfig:
     seed: int = 0
     replicas: int = 1
     replica_init: str = "independent"
+    replica_stepping: str = "auto"
     replica_offset: int = 0   # replica r of this run is replica replica_offset + r of the seed's ensemble (scan cells)
     checkpoint_every: int | None = None
     checkpoint_epochs: int = 1
@@ -99,7 +103,8 @@ class TrainConfig:
 
         Architecture.parse(self.arch)
         choices = {"optimizer": OPTIMIZERS, "backend": BACKENDS, "dtype": DTYPES, "scaling": SCALINGS,
-                   "equilibrium_criterion": EQUILIBRIUM_CRITERIA, "replica_init": REPLICA_INITS}
+                   "equilibrium_criterion": EQUILIBRIUM_CRITERIA, "replica_init": REPLICA_INITS,
+                   "replica_stepping": REPLICA_STEPPINGS}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ParameterError(name, getattr(self, name), f"one of {', '.join(allowed)}")

@@ -16,7 +16,7 @@ from .data import ArrayDataset, load_dataset
 from .device import resolve_device, resolve_dtype
 from .fast_sgd import FastMLPEngine
 from .losses import Objective
-from .replicas import FastReplicas, TorchReplicas, replica_seeds
+from .replicas import BatchedTorchReplicas, FastReplicas, TorchReplicas, replica_seeds, stateful_module
 from .steppers import TorchStepper
 from .tracking import NAMES_SCHEME, TrackedParameters
 
@@ -44,23 +44,49 @@ def resolve_backend(config: TrainConfig, arch: Architecture, device: torch.devic
     return "fast" if device.type == "cuda" or _numba_engine_applies(config, arch) else "torch"
 
 
+def replica_stepping(config: TrainConfig, backend: str, device: torch.device, model: torch.nn.Module) -> str:
+    """How a torch run steps its replicas: ``batched`` (:class:`.replicas.BatchedTorchReplicas`, one vmapped step of
+    all of them) or ``separate`` (:class:`.replicas.TorchReplicas`, one stepper each); ``config.replica_stepping``
+    unless it is ``auto``, which is batched on a CUDA device where batching applies (SGD, no module with buffers)
+    and separate elsewhere: on the CPU separate replicas are bit for bit the single-network runs (batched products
+    sum in another order), and faster for 002's MLP (benchmarks/bench_batched_replicas.py). The CPU fast engine
+    steps its replicas on the cores (``threads``: :class:`.replicas.FastReplicas`) and takes no other choice."""
+    if backend == "fast" and device.type != "cuda":
+        if config.replica_stepping == "batched":
+            raise ParameterError("replica_stepping", "batched", "used with the torch backend or on a GPU (the CPU fast "
+                                 "engine steps replicas on the cores); use --backend torch or --replica-stepping auto")
+        return "threads"
+    if config.replica_stepping != "auto":
+        return config.replica_stepping
+    applies = config.optimizer == "sgd" and stateful_module(model) is None
+    return "batched" if device.type == "cuda" and applies else "separate"
+
+
 def _make_stepper(config: TrainConfig, backend: str, arch: Architecture, models: list, objective,
                   data: ArrayDataset, tracked, device: torch.device):
-    """The stepper of one network, or of the replicas (:mod:`.replicas`) when there are several ``models``."""
+    """The stepper of one network, or of the replicas (:mod:`.replicas`, :func:`replica_stepping`) when there are
+    several ``models``."""
     graphs = backend == "fast" and device.type == "cuda"
+    stepping = replica_stepping(config, backend, device, models[0]) if len(models) > 1 else None
     if backend == "fast" and not graphs:
         if not _numba_engine_applies(config, arch):
             raise ParameterError("backend", "fast", "used on the CPU with an mlp/ff architecture, optimizer sgd "
                                  "and batch size 1 (use --backend torch otherwise)")
-        if len(models) > 1:
+        if stepping == "threads":
             return FastReplicas(models, data.x_train, data.y_train, lr=config.lr, weight_decay=config.weight_decay,
                                 tracked=tracked)
         return FastMLPEngine(models[0], data.x_train, data.y_train, lr=config.lr, weight_decay=config.weight_decay,
                              tracked=tracked)
-    if len(models) > 1:
+    if stepping == "batched":
+        if config.optimizer != "sgd":
+            raise ParameterError("replica_stepping", "batched", f"used with optimizer sgd (not {config.optimizer}); "
+                                 "use --replica-stepping separate")
+        return BatchedTorchReplicas(models, objective, data.x_train, data.y_train, lr=config.lr,
+                                    weight_decay=config.weight_decay, batch_size=config.batch_size, tracked=tracked)
+    if stepping == "separate":
         if graphs:
-            raise ParameterError("replicas", len(models), "1 with CUDA graphs (batched GPU replicas are designed in "
-                                 "networks/replicas.py, not built); use --device cpu or --backend torch")
+            raise ParameterError("replica_stepping", "separate", "batched with CUDA graphs (--backend fast on a "
+                                 "GPU); use --backend torch for separate replicas")
         return TorchReplicas([_make_stepper(config, backend, arch, [model], objective, data, tracked, device)
                               for model in models])
     model = models[0]
@@ -137,13 +163,14 @@ class TrainingParts:
     @property
     def graph_steps(self) -> int:
         """Steps per stepper call that probes must align to (CUDA graphs replay whole captures)."""
-        cuda_graphs = self.backend == "fast" and self.device.type == "cuda"
-        return self.config.graph_steps if cuda_graphs else 1
+        cuda_graphs = isinstance(self.stepper, TorchStepper) and self.stepper.graph_steps > 0
+        return self.stepper.graph_steps if cuda_graphs else 1
 
     def metadata(self) -> dict:
         """The trajectory's metadata of a run with these parts."""
         c = self.config
         replicas = {} if self.replicas == 1 else {"replicas": self.replicas, "replica_init": c.replica_init,
+                                                  "replica_stepper": type(self.stepper).__name__,
                                                   "columns": "replica-major: replica r's K tracked weights, chain r"}
         return {"architecture": self.arch.spec(), "dataset": c.dataset, "backend": self.backend,
                 "device": str(self.device), "dtype": c.dtype, "steps_per_epoch": self.steps_per_epoch, **replicas,
