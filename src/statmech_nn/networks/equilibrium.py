@@ -72,6 +72,8 @@ MIN_TREND_WINDOW = 20
 PROBES_PER_EPOCH = 32
 PROBE_WEIGHTS = 32
 WEIGHT_QUORUM = 0.9
+WEIGHT_TREND_SD = 5.0
+DECAY_CURVATURE = 0.01
 
 
 @dataclass(frozen=True)
@@ -160,24 +162,34 @@ class WeightCriterion:
                 f"{self.window} epochs")
 
 
-def slope_interval(y, alpha: float = TREND_ALPHA) -> tuple[float, float]:
-    """(b, h): the least-squares slope of ``y`` on 0, 1, … (per row) and the half-width of its one-sided
-    1 − α bound, the standard error corrected for AR(1) noise (module docstring, "Trend")."""
+def _line_fit(y) -> tuple:
+    """The least-squares line of ``y`` on 0, 1, … (rows; each column a series): slope per row, its standard error
+    corrected for AR(1) residuals, the effective degrees of freedom, and the residual sum of squares (module
+    docstring, "Trend")."""
     y = np.asarray(y, float)
-    n = y.size
+    n = y.shape[0]
     t = np.arange(n) - (n - 1) / 2
     sxx = float(t @ t)
-    slope = float(t @ (y - y.mean()) / sxx)
-    residual = y - y.mean() - slope * t
-    ss = float(residual @ residual)
-    if ss == 0.0:
-        return slope, 0.0
-    rho = float(residual[1:] @ residual[:-1]) / ss
-    rho = min(max(rho + (2 + 4 * rho) / n, 0.0), 0.95)     # residual lag-1 estimate is biased low by ~(2+4ρ)/n
+    centred = y - y.mean(axis=0)
+    slope = t @ centred / sxx
+    residual = centred - np.multiply.outer(t, slope)
+    ss = np.sum(residual * residual, axis=0)
+    lag = np.sum(residual[1:] * residual[:-1], axis=0)
+    rho = np.divide(lag, ss, out=np.zeros_like(ss), where=ss > 0)
+    rho = np.clip(rho + (2 + 4 * rho) / n, 0.0, 0.95)     # residual lag-1 estimate is biased low by ~(2+4ρ)/n
     inflation = (1 + rho) / (1 - rho)
-    df = max(n / inflation - 2, 2.0)
+    df = np.maximum(n / inflation - 2, 2.0)
     se = np.sqrt(ss / (n - 2) / sxx * inflation)
-    return slope, float(student.ppf(1 - alpha, df) * se)
+    return slope, se, df, ss
+
+
+def slope_interval(y, alpha: float = TREND_ALPHA) -> tuple:
+    """(b, h): the least-squares slope of ``y`` on 0, 1, … (per row) and the half-width of its one-sided
+    1 − α bound, the standard error corrected for AR(1) noise (module docstring, "Trend"); floats for a series,
+    arrays (one per column) for a 2-D ``y``."""
+    slope, se, df, _ = _line_fit(y)
+    half = student.ppf(1 - alpha, df) * se
+    return (float(slope), float(half)) if np.ndim(slope) == 0 else (slope, half)
 
 
 def trend_answer(y, rtol: float, horizon: float = TREND_HORIZON, alpha: float = TREND_ALPHA) -> dict:
@@ -231,3 +243,83 @@ class TrendCriterion:
         return (f"the test loss's least-squares slope over the last {self.window} epochs (AR(1)-corrected "
                 f"standard error) bounded, at level {self.alpha:g} on each side, so that the loss changes by less "
                 f"than {self.rtol:g} (relative) over {self.horizon} epochs, and the test-train gap not growing faster")
+
+
+def epoch_summary(readings) -> np.ndarray:
+    """One epoch's probe readings (…, P, k) → (…, 3, k): per probed weight the mean, the variance and whether every
+    reading moved it toward zero (one sign, |w| falling at every probe: 1.0, else 0.0), the record the weight trend
+    (:class:`WeightTrendCriterion`) keeps per epoch."""
+    x = np.asarray(readings, float)
+    one_sign = np.all(x > 0, axis=-2) | np.all(x < 0, axis=-2)
+    toward_zero = one_sign & np.all(np.diff(np.abs(x), axis=-2) < 0, axis=-2)
+    return np.stack([x.mean(axis=-2), x.var(axis=-2), toward_zero.astype(float)], axis=-2)
+
+
+@dataclass(frozen=True)
+class WeightTrendCriterion:
+    """The weights' half of the trend criterion (module docstring, "Trend"): window w epochs of
+    :func:`epoch_summary` records, tolerance ``sd_multiple`` sd of each weight's fluctuations over ``horizon``
+    epochs, level ``alpha``."""
+
+    window: int = 100
+    sd_multiple: float = WEIGHT_TREND_SD
+    horizon: int = TREND_HORIZON
+    alpha: float = TREND_ALPHA
+
+    def __post_init__(self):
+        object.__setattr__(self, "window", require_int("eq_window", self.window, MIN_TREND_WINDOW))
+        object.__setattr__(self, "sd_multiple", require_positive("sd_multiple", self.sd_multiple))
+
+    def judge(self, epochs) -> dict:
+        """``weight_trend`` (the aggregate answer), the counts of probed weights ``weights_supported``,
+        ``weights_not_supported``, ``weights_inconclusive`` (the judged ones) and ``weights_decaying`` (moving
+        toward zero only: not judged), ``weight_change_bound`` (the largest change over the horizon the window
+        allows for a judged weight, in sd of its fluctuations) and ``holds``, after the last of the per-epoch records
+        ``epochs`` (E, 3, k); before w records: "inconclusive" with no counts."""
+        records = np.asarray(epochs, float)
+        if records.ndim != 3 or records.shape[0] < self.window:
+            return {"weight_trend": "inconclusive", "weights_supported": None, "weights_not_supported": None,
+                    "weights_inconclusive": None, "weights_decaying": None, "weight_change_bound": None,
+                    "holds": False}
+        records = records[-self.window:]
+        means, variances, toward_zero = records[:, 0], records[:, 1], records[:, 2] > 0
+        moving = (np.ptp(means, axis=0) > 0) | np.any(variances > 0, axis=0)
+        decaying = self.decaying(means, toward_zero) & moving
+        judged = moving & ~decaying
+        count = int(judged.sum())
+        counts = {"weights_supported": 0, "weights_not_supported": 0, "weights_inconclusive": 0,
+                  "weights_decaying": int(decaying.sum())}
+        if count == 0:
+            return {"weight_trend": "inconclusive", **counts, "weight_change_bound": None, "holds": False}
+        slope, se, df, ss = _line_fit(means[:, judged])
+        sd = np.sqrt(variances[:, judged].mean(axis=0) + ss / self.window)
+        delta = self.sd_multiple * sd / self.horizon
+        upper = np.abs(slope) + student.ppf(1 - self.alpha, df) * se
+        lower = np.abs(slope) - student.ppf(1 - self.alpha / count, df) * se
+        supported, not_supported = upper <= delta, lower > delta
+        counts.update(weights_supported=int(supported.sum()), weights_not_supported=int(not_supported.sum()),
+                      weights_inconclusive=int(count - supported.sum() - not_supported.sum()))
+        answer = ("not supported" if not_supported.any() else "supported" if supported.all() else "inconclusive")
+        bound = np.divide(upper * self.horizon, sd, out=np.full_like(sd, np.inf), where=sd > 0)
+        return {"weight_trend": answer, **counts, "weight_change_bound": float(bound.max()),
+                "holds": answer == "supported"}
+
+    @staticmethod
+    def decaying(means: np.ndarray, toward_zero: np.ndarray) -> np.ndarray:
+        """Which columns of the per-epoch ``means`` (w, k) only decay toward zero: one sign, every probe reading
+        moved toward zero (``toward_zero``, (w, k)), |mean| falling every epoch at a constant rate (the residual sd
+        of log|mean| about its line at most ``DECAY_CURVATURE`` of the line's change over the window)."""
+        candidate = ((np.all(means > 0, axis=0) | np.all(means < 0, axis=0)) & np.all(toward_zero, axis=0)
+                     & np.all(np.diff(np.abs(means), axis=0) < 0, axis=0))
+        if not candidate.any():
+            return candidate
+        logs = np.log(np.abs(means[:, candidate]))
+        slope, _, _, ss = _line_fit(logs)
+        candidate[candidate] = np.sqrt(ss / logs.shape[0]) <= DECAY_CURVATURE * np.abs(slope) * (logs.shape[0] - 1)
+        return candidate
+
+    def describe(self) -> str:
+        return (f"every moving probed weight (weights that only decay toward zero reported, not judged) with the "
+                f"least-squares slope of its per-epoch means over the last {self.window} epochs bounded, at level "
+                f"{self.alpha:g}, so that it changes by less than {self.sd_multiple:g} sd of its fluctuations over "
+                f"{self.horizon} epochs")
