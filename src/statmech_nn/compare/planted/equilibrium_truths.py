@@ -1,7 +1,10 @@
-"""Planted truths for the warm-up's trend criterion (verdict ``EQ``: "the run is at equilibrium";
-:class:`statmech_nn.networks.equilibrium.TrendCriterion`, issue 23).
+"""Planted truths for the warm-up's trend criterion (:class:`statmech_nn.networks.equilibrium.TrendCriterion` and
+:class:`~statmech_nn.networks.equilibrium.WeightTrendCriterion`, issue 23): verdict ``EQ`` ("the test loss is at
+equilibrium": the loss's half) and verdict ``EQW`` ("the probed weights are at equilibrium": the weights' half). The
+criterion holds when both halves hold, so its false "supported" rate is at most the smaller of the two halves', and
+its power at least the sum of their powers minus one.
 
-A planted set is a stretch of per-epoch train and test losses judged as a warm-up judges it: the criterion is
+**EQ.** A planted set is a stretch of per-epoch train and test losses judged as a warm-up judges it: the criterion is
 asked after each of the last ``looks`` epochs (the first with a full window of ``window`` epochs), and the
 answer is "supported" when it holds at any of them (the warm-up ends at the first), else the test loss's answer
 at the last look ("not supported" or "inconclusive"). Losses: a test loss T(t) = T∞ + E exp(−(t − t₁)/τ), t₁ the
@@ -16,6 +19,28 @@ Sizes: the window of ``soc_mnist5k_published`` (200 epochs, eq_rtol 0.1) and, as
 loss of 002 §5's network shows at epochs 46–91 of the published run (relative residual sd 0.75 % about a 21-epoch
 running mean, lag-1 correlation 0.47). The 002 §5 shape: a loss that falls 25 % over the next 1000 epochs with
 τ = 300, which the 2 % band over 5 epochs calls flat.
+
+**EQW.** A planted set is the probe readings of ``weights`` = 32 probed weights, ``probes`` = 32 per epoch (the
+published spec's: mnist5k's 4000 steps per epoch, a reading every 125 steps), over ``window + looks − 1`` epochs,
+float32 as the engine's weights, judged as a warm-up judges them (:func:`weight_equilibrium_answers`: the
+per-epoch records of :func:`~statmech_nn.networks.equilibrium.epoch_summary`, the weight trend asked after every
+epoch with a full window, "supported" at the first look where it holds, else its answer at the last look). A moving
+weight is a level (N(0, 0.05)) plus a scale (1e-5 · lognormal: the published run's weights fluctuate by 1e-7 to
+1e-4) times noise + drift. The noise, measured on the published run's weights at epochs 3000–3200 (its tracked
+window read at the probe positions, medians over its 58 moving probed weights): a fast AR(1) part of sd 1 with
+lag-1 correlation ``PROBE_RHO`` = 0.8 between readings plus a slower AR(1) part of sd ``SLOW_SD`` = 0.7 and
+correlation time ``SLOW_TAU`` = 1 epoch. Planted (400 weights) against measured: lag-1 correlation of the readings
+about their epoch's mean 0.75 against 0.76, residual sd of the per-epoch means about their line 0.81 of the
+within-epoch sd against 0.81, lag-1 correlation of those residuals 0.34 against 0.28 (0.14 about a parabola). The
+drift moves a weight by ``drift`` × the tolerance (``WEIGHT_TREND_SD`` sd of the noise) over the ``TREND_HORIZON``
+epochs after the last look: linearly, or as an exponential approach with time constant ``drift_tau`` (still moving
+that much after every look). Frozen weights are constants; decay-only weights are w₀ exp(−ηλt) with the published
+spec's ηλ × 4000 steps = 4e-3 per epoch (the weights on always-zero inputs). The truths: "supported" for
+stationary noise (with frozen and decay-only weights mixed in: they are excluded or counted, not judged); "not
+supported" for any drift beyond the tolerance (all weights, or one of 28 at 1.25 ×), and for an OU part whose
+correlation time is the window (200 epochs): such a weight is stationary in the long run, but its window cannot
+show it, and a warm-up judged on it must not end. Full size: the published window (200 epochs), 50 looks; the
+demo's window (100) as an unpowered check; 10 looks reduced.
 """
 
 from __future__ import annotations
