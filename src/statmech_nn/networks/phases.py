@@ -162,7 +162,7 @@ class EquilibriumWatch:
             fraction = self.weight_criterion.stationary_fraction(probes) if probing else None
             weights_hold = probing and self.weight_criterion.holds(probes)
         elif self.weight_trend is not None:
-            weights = self.weight_trend.judge(self._replica_part(loop.weight_epochs, replica))
+            weights = self.weight_trend.judge(self._replica_part(loop.weight_epochs, replica) if probing else [])
             weights = weights if probing else dict.fromkeys(weights)
             weights_hold = bool(weights.pop("holds"))
         else:
@@ -193,8 +193,9 @@ class EquilibriumWatch:
 
     def describe(self) -> str:
         """The configured criterion in words."""
-        parts = {"loss": [self.criterion], "weights": [self.weight_criterion], "both": [self.criterion,
-                 self.weight_criterion], "trend": [self.trend, self.weight_trend]}[self.config.equilibrium_criterion]
+        parts = {"loss": [self.criterion], "weights": [self.weight_criterion],
+                 "both": [self.criterion, self.weight_criterion],
+                 "trend": [self.trend, self.weight_trend]}[self.config.equilibrium_criterion]
         return "; and ".join(part.describe() for part in parts)
 
     def summary(self, loop: LoopState) -> dict:
