@@ -44,7 +44,7 @@ def test_drift_is_not_supported_a_constant_is_excluded_and_white_noise_is_suppor
     criterion = WeightTrendCriterion(window=200)
     noise = _white(rng, 200, 4)
     t = np.arange(200 * PROBES).reshape(200, PROBES, 1) / PROBES
-    drifting = noise[..., :1] + 1e-5 * t                # 10 sd of the readings per 1000 epochs... per 100 epochs
+    drifting = noise[..., :1] + 1e-5 * t                # 0.1 sd of the readings per epoch: 100 sd per 1000
     constant = np.full((200, PROBES, 1), 0.25)
     judged = criterion.judge(epoch_summary(np.concatenate([noise, drifting, constant], axis=2)))
     assert judged["weight_trend"] == "not supported" and judged["weights_not_supported"] == 1
