@@ -78,12 +78,18 @@ def test_shipped_specs_use_the_trend_criterion():
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("one_torch_thread")
-def test_trend_ends_the_warmup_per_replica_and_resumes_bitwise(tmp_path):
+def test_trend_ends_the_warmup_per_replica_and_resumes_bitwise(tmp_path, monkeypatch):
+    from functools import partial
+
     from statmech_nn.io import Trajectory
+    from statmech_nn.networks import phases
+    from statmech_nn.networks.equilibrium import WeightTrendCriterion
     from statmech_nn.networks.torch_checkpoint import list_checkpoints
     from statmech_nn.networks.training import train
 
-    # a tolerance of 1000 (relative, over 1000 epochs) holds once the window of 20 epochs is full
+    # tolerances of 1000 (relative, over 1000 epochs) for the loss and 1e9 sd for the weights hold once the window
+    # of 20 epochs is full (a window of 20 epochs bounds no weight's slope within 5 sd over 1000 epochs)
+    monkeypatch.setattr(phases, "WeightTrendCriterion", partial(WeightTrendCriterion, sd_multiple=1e9))
     base = dict(arch="mlp:64-8-10", dataset="digits", lr=0.01, track=6, until_equilibrium=True,
                 equilibrium_criterion="trend", eq_window=20, eq_rtol=1000.0, max_warmup_epochs=30, steps=50,
                 backend="fast", device="cpu", seed=3, torch_threads=1, replicas=2, keep_checkpoints=100)
@@ -92,9 +98,11 @@ def test_trend_ends_the_warmup_per_replica_and_resumes_bitwise(tmp_path):
     metrics = json.loads((tmp_path / "whole" / "metrics.json").read_text())
     columns, summary = metrics["columns"], metrics["equilibrium"]
     assert summary["horizon_epochs"] == 1000 and summary["alpha"] == 0.05 and "slope" in summary["criterion"]
+    assert summary["weight_sd_multiple"] == 1e9 and summary["first_weight_epoch"] == 20
     assert [r[0]["loss_trend"] for r in columns["replicas"][:19]] == ["inconclusive"] * 19
-    assert all(r["loss_trend"] == "supported" for r in columns["replicas"][19])
-    assert set(columns["weights_without_drift"]) == {None}     # the trend criterion probes no weights
+    assert [r[1]["weight_trend"] for r in columns["replicas"][:19]] == ["inconclusive"] * 19
+    assert all(r["loss_trend"] == r["weight_trend"] == "supported" for r in columns["replicas"][19])
+    assert set(columns["weights_without_drift"]) == {None}     # the drift-ratio fraction is the weights criterion's
     for record, equilibrium in zip(columns["replicas"], columns["equilibrium"]):
         assert equilibrium == all(replica["equilibrium"] for replica in record)
     # resume from the checkpoint of epoch 10 (the criterion's state: the loop's metrics records)
@@ -107,6 +115,8 @@ def test_trend_ends_the_warmup_per_replica_and_resumes_bitwise(tmp_path):
         late.unlink()
     resumed = train(cut_config, resume=True, progress=False)
     assert resumed.equilibrium_epoch == 20
+    resumed_columns = json.loads((cut / "metrics.json").read_text())["columns"]
+    assert resumed_columns["replicas"] == columns["replicas"]     # the weight probes' records resumed with the loop
     np.testing.assert_array_equal(Trajectory.load(cut / "trajectory.h5").q, Trajectory.load(tmp_path / "whole" /
                                                                                             "trajectory.h5").q)
     # a tolerance no run meets: the warm-up ends by its length and the run says so

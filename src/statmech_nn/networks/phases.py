@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import TrainConfig
-from .equilibrium import EquilibriumCriterion, TrendCriterion, WeightCriterion
+from .equilibrium import EquilibriumCriterion, TrendCriterion, WeightCriterion, WeightTrendCriterion, epoch_summary
 
 WARMUP, TRACKING = "warmup", "tracking"
 
@@ -35,6 +35,7 @@ class LoopState:
     warmup_ended_by: str | None = None
     metrics: list = field(default_factory=list)
     weight_probes: list = field(default_factory=list)
+    weight_epochs: list = field(default_factory=list)
     trajectory_digests: list = field(default_factory=list)
 
     def start_tracking(self) -> None:
@@ -88,61 +89,89 @@ class Schedule:
 class EquilibriumWatch:
     """The warm-up's equilibrium criterion (``config.equilibrium_criterion``) and the weight probes it reads.
 
-    The weight criterion's probes: the warm-up's stepper calls end at its probe positions, where the probed
-    weights are read; the last window of probes is part of the loop state, so a resumed run decides as the
-    uninterrupted one."""
+    The probes of the weight and trend criteria: the warm-up's stepper calls end at the probe positions
+    (:attr:`WeightCriterion.probe_steps`), where the probed weights are read. The weight criterion keeps the last
+    window of probes (``loop.weight_probes``); the trend criterion keeps the current epoch's probes there and, at the
+    epoch's last probe, their :func:`epoch_summary` in ``loop.weight_epochs`` (the last window of epochs: 3 numbers
+    per probed weight and epoch instead of 32 readings). Both are part of the loop state, so a resumed run decides as
+    the uninterrupted one."""
 
     def __init__(self, config: TrainConfig, steps_per_epoch: int, k: int, align: int = 1, replicas: int = 1):
-        self.config = config
+        self.config, self.steps_per_epoch = config, steps_per_epoch
         self.criterion = EquilibriumCriterion(config.eq_window, config.eq_rtol)
-        self.trend = (TrendCriterion(config.eq_window, config.eq_rtol) if config.equilibrium_criterion == "trend"
-                      else None)
+        trend = config.equilibrium_criterion == "trend"
+        self.trend = TrendCriterion(config.eq_window, config.eq_rtol) if trend else None
+        self.weight_trend = WeightTrendCriterion(config.eq_window) if trend else None
         self.weight_criterion = (WeightCriterion(config.eq_window, steps_per_epoch, align=align)
                                  if config.equilibrium_criterion in ("weights", "both") else None)
+        self._prober = self.weight_criterion or (WeightCriterion(config.eq_window, steps_per_epoch, align=align)
+                                                 if trend else None)
         per_replica = WeightCriterion.probe_columns(k)
         self.probe_columns = np.concatenate([r * k + np.asarray(per_replica) for r in range(replicas)])
         self._probes_per_replica = len(per_replica)
-        self._positions = set(() if self.weight_criterion is None else self.weight_criterion.probe_steps.tolist())
+        self._positions = set(() if self._prober is None else self._prober.probe_steps.tolist())
 
     def probing(self, loop: LoopState) -> bool:
-        return self.weight_criterion is not None and loop.phase == WARMUP
+        return self._prober is not None and loop.phase == WARMUP
 
     def stop_before_probe(self, loop: LoopState, stop: int) -> int:
         """``stop``, or the next probe position before it while probing."""
-        return min(stop, self.weight_criterion.next_probe(loop.batch)) if self.probing(loop) else stop
+        return min(stop, self._prober.next_probe(loop.batch)) if self.probing(loop) else stop
 
     def probe_due(self, loop: LoopState) -> bool:
         return self.probing(loop) and loop.batch in self._positions
 
     def keep_probe(self, loop: LoopState, tracked: np.ndarray) -> None:
-        """Keep the probed columns of the tracked weights; the last window of probes (the criterion's buffer)."""
+        """Keep the probed columns of the tracked weights: the weight criterion's last window of probes, or the
+        trend criterion's epoch records (the class docstring)."""
         probes = loop.weight_probes
         probes.append(tracked[self.probe_columns].astype(float).tolist())
-        del probes[:-self.weight_criterion.rows]
+        if self.weight_trend is None:
+            del probes[:-self.weight_criterion.rows]
+        elif loop.batch == self.steps_per_epoch:
+            loop.weight_epochs.append(epoch_summary(probes).tolist())
+            del loop.weight_epochs[:-self.weight_trend.window]
+            probes.clear()
+
+    def _replica_part(self, rows: list, replica: int | None) -> list:
+        """The columns of ``rows`` (lists of probed-weight values, last axis) that belong to ``replica``."""
+        if replica is None:
+            return rows
+        width = self._probes_per_replica
+        return [np.asarray(row)[..., replica * width:(replica + 1) * width] for row in rows]
 
     def judge(self, loop: LoopState, train_loss: float, test_loss: float, replica: int | None = None) -> dict:
         """Whether the criteria hold with this epoch's losses: the metrics record's ``equilibrium`` (the configured
-        criterion), ``loss_equilibrium``, ``weight_equilibrium`` and ``weights_without_drift``. With ``replica``,
-        those of that replica: its losses (``replicas`` entries of the records) and its probed weights. With the trend
-        criterion also ``loss_trend`` (the test loss's answer) and ``loss_change_bound`` (the largest relative
-        change over the horizon the window allows), so that a run with a fixed warm-up shows whether it reached it."""
+        criterion), ``loss_equilibrium``, ``weight_equilibrium`` (the weight criterion's, or with the trend criterion
+        the weight trend's) and ``weights_without_drift``. With ``replica``, those of that replica: its losses
+        (``replicas`` entries of the records) and its probed weights. With the trend criterion also ``loss_trend``
+        (the test loss's answer) and ``loss_change_bound`` (the largest relative change over the horizon the window
+        allows), so that a run with a fixed warm-up shows whether it reached it, and the weights' answer
+        (:meth:`WeightTrendCriterion.judge`: ``weight_trend``, the counts of supported / not supported /
+        inconclusive / decaying probed weights, ``weight_change_bound``; None outside the warm-up, where no weight
+        is probed)."""
         history = loop.metrics if replica is None else [m["replicas"][replica] for m in loop.metrics]
         train = [m["train_loss"] for m in history] + [train_loss]
         test = [m["test_loss"] for m in history] + [test_loss]
         loss_holds = self.criterion.holds(train, test)
         trend = {} if self.trend is None else self.trend.judge(train, test)
         probing = self.probing(loop)
-        probes = loop.weight_probes
-        if replica is not None:
-            width = self._probes_per_replica
-            probes = [row[replica * width:(replica + 1) * width] for row in probes]
-        fraction = self.weight_criterion.stationary_fraction(probes) if probing else None
-        weights_hold = probing and self.weight_criterion.holds(probes)
+        fraction, weights = None, {}
+        if self.weight_criterion is not None:
+            probes = self._replica_part(loop.weight_probes, replica)
+            fraction = self.weight_criterion.stationary_fraction(probes) if probing else None
+            weights_hold = probing and self.weight_criterion.holds(probes)
+        elif self.weight_trend is not None:
+            weights = self.weight_trend.judge(self._replica_part(loop.weight_epochs, replica) if probing else [])
+            weights = weights if probing else dict.fromkeys(weights)
+            weights_hold = bool(weights.pop("holds"))
+        else:
+            weights_hold = False
         equilibrium = {"loss": loss_holds, "weights": weights_hold, "both": loss_holds and weights_hold,
-                       "trend": trend.get("holds")}[self.config.equilibrium_criterion]
+                       "trend": bool(trend.get("holds")) and weights_hold}[self.config.equilibrium_criterion]
         extra = {key: trend[key] for key in ("loss_trend", "loss_change_bound") if key in trend}
         return {"equilibrium": equilibrium, "loss_equilibrium": loss_holds, "weight_equilibrium": weights_hold,
-                "weights_without_drift": fraction, **extra}
+                "weights_without_drift": fraction, **extra, **weights}
 
     def warmup_over(self, loop: LoopState) -> bool:
         """Whether the warm-up ends with this epoch (recording why in ``loop``)."""
@@ -164,8 +193,9 @@ class EquilibriumWatch:
 
     def describe(self) -> str:
         """The configured criterion in words."""
-        parts = {"loss": [self.criterion], "weights": [self.weight_criterion], "trend": [self.trend],
-                 "both": [self.criterion, self.weight_criterion]}[self.config.equilibrium_criterion]
+        parts = {"loss": [self.criterion], "weights": [self.weight_criterion],
+                 "both": [self.criterion, self.weight_criterion],
+                 "trend": [self.trend, self.weight_trend]}[self.config.equilibrium_criterion]
         return "; and ".join(part.describe() for part in parts)
 
     def summary(self, loop: LoopState) -> dict:
@@ -175,7 +205,8 @@ class EquilibriumWatch:
         def first_epoch(key: str):
             return next((m["epoch"] for m in history if m.get(key)), None)
 
-        trend = {} if self.trend is None else {"horizon_epochs": self.trend.horizon, "alpha": self.trend.alpha}
+        trend = {} if self.trend is None else {"horizon_epochs": self.trend.horizon, "alpha": self.trend.alpha,
+                                               "weight_sd_multiple": self.weight_trend.sd_multiple}
         return {"criterion": self.describe(), "uses": self.config.equilibrium_criterion,
                 "window": self.criterion.window, "rtol": self.criterion.rtol, **trend, "reached": self.reached(loop),
                 "first_epoch": first_epoch("equilibrium"), "first_loss_epoch": first_epoch("loss_equilibrium"),
