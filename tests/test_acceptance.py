@@ -13,7 +13,8 @@ def _claim(claim_id, as_expected):
     return SimpleNamespace(claim=SimpleNamespace(id=claim_id), as_expected=as_expected)
 
 
-TRAINING = SimpleNamespace(final_test_accuracy=0.93, equilibrium_epoch=7, equilibrium_reached=True)
+TRAINING = SimpleNamespace(final_test_accuracy=0.93, equilibrium_epoch=7, equilibrium_reached=True,
+                           equilibrium_criterion="trend")
 SAMPLERS = [SimpleNamespace(method="exact", z_score=0.5), SimpleNamespace(method="mh", z_score=-3.9)]
 
 
@@ -21,13 +22,14 @@ def test_every_rule_holds_on_a_good_run():
     checks = acceptance(AcceptanceSpec(), TRAINING, SAMPLERS, [_claim("a", True), _claim("b", True)])
     assert [c["passed"] for c in checks] == [True] * 5 and passed(checks)
     assert checks[0]["criterion"] == "test accuracy >= 0.9" and checks[0]["value"] == 0.93
-    assert checks[1]["value"] == 7
+    assert checks[1]["value"] == 7 and "criterion 'trend'" in checks[1]["criterion"]
     assert [c["criterion"].split(":")[0] for c in checks[2:4]] == ["exact", "mh"]
     assert checks[4]["value"] == "all"
 
 
 def test_each_rule_fails_on_its_own_number():
-    training = SimpleNamespace(final_test_accuracy=0.5, equilibrium_epoch=None, equilibrium_reached=False)
+    training = SimpleNamespace(final_test_accuracy=0.5, equilibrium_epoch=None, equilibrium_reached=False,
+                               equilibrium_criterion="loss")
     samplers = [SimpleNamespace(method="langevin", z_score=4.01)]
     checks = acceptance(AcceptanceSpec(), training, samplers, [_claim("a", True), _claim("b", False)])
     assert [c["passed"] for c in checks] == [False] * 4 and not passed(checks)

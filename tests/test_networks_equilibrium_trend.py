@@ -11,7 +11,8 @@ from statmech_nn.compare.planted import scenarios
 from statmech_nn.compare.planted.equilibrium_truths import equilibrium_answers
 from statmech_nn.errors import ParameterError
 from statmech_nn.networks.config import TrainConfig
-from statmech_nn.networks.equilibrium import TrendCriterion, slope_interval, trend_answer
+from statmech_nn.networks.equilibrium import (TrendCriterion, confirm_looks, held_at_last, slope_interval,
+                                              trend_answer)
 
 
 def test_slope_is_least_squares_and_the_bound_widens_with_autocorrelation():
@@ -23,6 +24,13 @@ def test_slope_is_least_squares_and_the_bound_widens_with_autocorrelation():
     white = rng.standard_normal(120) * smooth.std()
     assert slope_interval(smooth)[1] > 2 * slope_interval(white)[1]
     assert slope_interval(np.full(50, 0.3)) == (pytest.approx(0.0, abs=1e-15), pytest.approx(0.0, abs=1e-15))
+
+
+def test_confirmation_counts_consecutive_looks():
+    assert [confirm_looks(w) for w in (1, 20, 100, 200, 204)] == [1, 2, 10, 20, 20]
+    assert TrendCriterion(200).confirm == 20
+    assert held_at_last([False, True, True], 2) and not held_at_last([True, False, True], 2)
+    assert not held_at_last([True], 2) and held_at_last([True], 1) and not held_at_last([], 1)
 
 
 def test_equivalence_answers_and_refusals():
@@ -56,7 +64,7 @@ def test_the_old_band_calls_002_shape_flat_and_the_trend_does_not():
 
 
 def test_calibration_reduced_size():
-    """Fixed seed, 100 sets per scenario at the reduced size (10 looks): wrong answers within 0.05 + 3 binomial
+    """Fixed seed, 100 sets per scenario at the reduced size (30 looks): wrong answers within 0.05 + 3 binomial
     standard errors (0.115), power on the flat series above 0.8 - 3 se (0.68)."""
     rows = {row.scenario: row for row in calibrate(verdicts=["EQ"], replicates=100, seed=11, size="reduced")}
     assert set(rows) >= {"eq-flat", "eq-falls-25", "eq-falls-10-linear", "eq-002-shape"}
@@ -90,15 +98,20 @@ def test_trend_ends_the_warmup_per_replica_and_resumes_bitwise(tmp_path, monkeyp
     # tolerances of 1000 (relative, over 1000 epochs) for the loss and 1e9 sd for the weights hold once the window
     # of 20 epochs is full (a window of 20 epochs bounds no weight's slope within 5 sd over 1000 epochs)
     monkeypatch.setattr(phases, "WeightTrendCriterion", partial(WeightTrendCriterion, sd_multiple=1e9))
+    monkeypatch.setattr(phases, "CALIBRATED_LOOKS", 1)     # so that the run says its looks exceed the calibration
     base = dict(arch="mlp:64-8-10", dataset="digits", lr=0.01, track=6, until_equilibrium=True,
                 equilibrium_criterion="trend", eq_window=20, eq_rtol=1000.0, max_warmup_epochs=30, steps=50,
                 backend="fast", device="cpu", seed=3, torch_threads=1, replicas=2, keep_checkpoints=100)
-    whole = train(TrainConfig(**base, out=str(tmp_path / "whole")), progress=False)
-    assert whole.equilibrium_epoch == 20 and whole.warmup_ended_by == "trend"
+    with pytest.warns(UserWarning, match="held after 2 looks; its error rates are calibrated for 1"):
+        whole = train(TrainConfig(**base, out=str(tmp_path / "whole")), progress=False)
+    # it holds from epoch 20 (the first full window) and counts at the second consecutive look (L = 20 / 10)
+    assert whole.equilibrium_epoch == 21 and whole.warmup_ended_by == "trend"
     metrics = json.loads((tmp_path / "whole" / "metrics.json").read_text())
     columns, summary = metrics["columns"], metrics["equilibrium"]
     assert summary["horizon_epochs"] == 1000 and summary["alpha"] == 0.05 and "slope" in summary["criterion"]
     assert summary["weight_sd_multiple"] == 1e9 and summary["first_weight_epoch"] == 20
+    assert (summary["confirm_epochs"], summary["looks"], summary["calibrated_looks"]) == (2, 2, 1)
+    assert "each of the last 2 epochs" in summary["criterion"]
     assert [r[0]["loss_trend"] for r in columns["replicas"][:19]] == ["inconclusive"] * 19
     assert [r[1]["weight_trend"] for r in columns["replicas"][:19]] == ["inconclusive"] * 19
     assert all(r["loss_trend"] == r["weight_trend"] == "supported" for r in columns["replicas"][19])
@@ -108,13 +121,15 @@ def test_trend_ends_the_warmup_per_replica_and_resumes_bitwise(tmp_path, monkeyp
     # resume from the checkpoint of epoch 10 (the criterion's state: the loop's metrics records)
     cut = tmp_path / "cut"
     cut_config = TrainConfig(**base, out=str(cut))
-    train(cut_config, progress=False)
+    with pytest.warns(UserWarning, match="held after 2 looks"):
+        train(cut_config, progress=False)
     checkpoints = list_checkpoints(cut / "checkpoints")
     assert len(checkpoints) >= 21
     for late in checkpoints[10:]:
         late.unlink()
-    resumed = train(cut_config, resume=True, progress=False)
-    assert resumed.equilibrium_epoch == 20
+    with pytest.warns(UserWarning, match="held after 2 looks"):
+        resumed = train(cut_config, resume=True, progress=False)
+    assert resumed.equilibrium_epoch == 21
     resumed_columns = json.loads((cut / "metrics.json").read_text())["columns"]
     assert resumed_columns["replicas"] == columns["replicas"]     # the weight probes' records resumed with the loop
     np.testing.assert_array_equal(Trajectory.load(cut / "trajectory.h5").q, Trajectory.load(tmp_path / "whole" /

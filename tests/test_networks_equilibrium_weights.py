@@ -130,7 +130,7 @@ def test_the_watch_keeps_one_record_per_epoch_and_judges_each_replica():
 
 @pytest.mark.slow
 def test_calibration_reduced_size():
-    """Fixed seed, 40 sets per scenario at the reduced size (10 looks): wrong answers within 0.05 + 3 binomial
+    """Fixed seed, 40 sets per scenario at the reduced size (30 looks): wrong answers within 0.05 + 3 binomial
     standard errors (0.153), power on the stationary weights with decay-only ones mixed in above 0.8 - 3 se
     (0.61)."""
     names = ["eqw-stationary-decay", "eqw-one-drifts", "eqw-slow-ou"]

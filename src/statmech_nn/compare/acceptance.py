@@ -31,12 +31,15 @@ def sampler_z_score(summary: dict) -> float:
 def acceptance(criteria, training, samplers, outcomes) -> list[dict]:
     """One ``{criterion, value, passed}`` row per rule of ``criteria`` (the spec's ``[acceptance]`` table).
 
-    ``training``: ``final_test_accuracy``, ``equilibrium_epoch``, ``equilibrium_reached``; ``samplers``: each
+    ``training``: ``final_test_accuracy``, ``equilibrium_epoch``, ``equilibrium_reached``, ``equilibrium_criterion``
+    (:class:`~statmech_nn.networks.training.TrainResult`'s names); ``samplers``: each
     with ``method`` and ``z_score``; ``outcomes``: the claims' outcomes (``claim.id``, ``as_expected``)."""
     checks = [{"criterion": f"test accuracy >= {criteria.min_test_accuracy}", "value": training.final_test_accuracy,
                "passed": training.final_test_accuracy >= criteria.min_test_accuracy}]
     if criteria.require_equilibrium:
-        checks.append({"criterion": "equilibrium reached before tracking (test loss flat, gap not growing)",
+        used = training.equilibrium_criterion
+        checks.append({"criterion": f"equilibrium reached before tracking (criterion '{used}': metrics.json, "
+                                    "'equilibrium')",
                        "value": training.equilibrium_epoch, "passed": bool(training.equilibrium_reached)})
     for result in samplers:
         checks.append({"criterion": f"{result.method}: |<(q-q̄)²> - exact| <= {criteria.max_sampler_z} standard errors",

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .config import TrainConfig
-from .equilibrium import EquilibriumCriterion, TrendCriterion, WeightCriterion, WeightTrendCriterion, epoch_summary
+from .equilibrium import (CALIBRATED_LOOKS, EquilibriumCriterion, TrendCriterion, WeightCriterion, WeightTrendCriterion,
+                          epoch_summary, held_at_last)
 
 WARMUP, TRACKING = "warmup", "tracking"
 
@@ -104,6 +105,7 @@ class EquilibriumWatch:
         self.weight_trend = WeightTrendCriterion(config.eq_window) if trend else None
         self.weight_criterion = (WeightCriterion(config.eq_window, steps_per_epoch, align=align)
                                  if config.equilibrium_criterion in ("weights", "both") else None)
+        self.confirm = self.trend.confirm if trend else 1
         self._prober = self.weight_criterion or (WeightCriterion(config.eq_window, steps_per_epoch, align=align)
                                                  if trend else None)
         per_replica = WeightCriterion.probe_columns(k)
@@ -181,8 +183,14 @@ class EquilibriumWatch:
         if not c.until_equilibrium:
             loop.warmup_ended_by = "warmup_epochs"
             return True
-        if loop.metrics[-1]["equilibrium"]:
+        if held_at_last(self._answers(loop), self.confirm):
             loop.equilibrium_epoch, loop.warmup_ended_by = loop.epoch, c.equilibrium_criterion
+            looks = self.looks(loop)
+            if self.trend is not None and looks > CALIBRATED_LOOKS:
+                warnings.warn(f"the trend criterion held after {looks} looks; its error rates are calibrated for "
+                              f"{CALIBRATED_LOOKS} (statmech-nn calibrate --verdict EQ / EQW): with more looks a drift "
+                              "near the tolerance passes more often (module docstring of networks/equilibrium.py)",
+                              stacklevel=2)
             return True
         if loop.epoch >= c.max_warmup_epochs:
             warnings.warn(f"equilibrium not reached after {loop.epoch} warm-up epochs "
@@ -196,7 +204,8 @@ class EquilibriumWatch:
         parts = {"loss": [self.criterion], "weights": [self.weight_criterion],
                  "both": [self.criterion, self.weight_criterion],
                  "trend": [self.trend, self.weight_trend]}[self.config.equilibrium_criterion]
-        return "; and ".join(part.describe() for part in parts)
+        confirm = f"; both holding at each of the last {self.confirm} epochs" if self.confirm > 1 else ""
+        return "; and ".join(part.describe() for part in parts) + confirm
 
     def summary(self, loop: LoopState) -> dict:
         """The ``equilibrium`` entry of ``metrics.json``."""
@@ -206,7 +215,9 @@ class EquilibriumWatch:
             return next((m["epoch"] for m in history if m.get(key)), None)
 
         trend = {} if self.trend is None else {"horizon_epochs": self.trend.horizon, "alpha": self.trend.alpha,
-                                               "weight_sd_multiple": self.weight_trend.sd_multiple}
+                                               "weight_sd_multiple": self.weight_trend.sd_multiple,
+                                               "confirm_epochs": self.confirm, "looks": self.looks(loop),
+                                               "calibrated_looks": CALIBRATED_LOOKS}
         return {"criterion": self.describe(), "uses": self.config.equilibrium_criterion,
                 "window": self.criterion.window, "rtol": self.criterion.rtol, **trend, "reached": self.reached(loop),
                 "first_epoch": first_epoch("equilibrium"), "first_loss_epoch": first_epoch("loss_equilibrium"),
@@ -214,8 +225,16 @@ class EquilibriumWatch:
                 "warmup_ended_at_equilibrium_epoch": loop.equilibrium_epoch, "warmup_ended_by": loop.warmup_ended_by}
 
     @staticmethod
-    def reached(loop: LoopState) -> bool:
+    def _answers(loop: LoopState) -> list[bool]:
+        """The criterion's answer at each warm-up epoch so far."""
+        return [bool(m["equilibrium"]) for m in loop.metrics if m.get("phase", WARMUP) == WARMUP]
+
+    def looks(self, loop: LoopState) -> int:
+        """Warm-up epochs at which the trend criterion was asked with a full window (what its calibration counts)."""
+        return max(0, len(self._answers(loop)) - self.criterion.window + 1)
+
+    def reached(self, loop: LoopState) -> bool:
         """Whether the warm-up ended at equilibrium: the criterion ended it, or (a fixed warm-up) held at its last
-        epoch (not at any earlier look: a criterion asked at every epoch of a long warm-up would hold by chance)."""
-        warmup = [m for m in loop.metrics if m.get("phase", WARMUP) == WARMUP]
-        return loop.equilibrium_epoch is not None or bool(warmup and warmup[-1]["equilibrium"])
+        ``confirm`` epochs (not at any earlier look: a criterion asked at every epoch of a long warm-up would hold by
+        chance)."""
+        return loop.equilibrium_epoch is not None or held_at_last(self._answers(loop), self.confirm)

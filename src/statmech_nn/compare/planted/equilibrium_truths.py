@@ -6,7 +6,8 @@ its power at least the sum of their powers minus one.
 
 **EQ.** A planted set is a stretch of per-epoch train and test losses judged as a warm-up judges it: the criterion is
 asked after each of the last ``looks`` epochs (the first with a full window of ``window`` epochs), and the
-answer is "supported" when it holds at any of them (the warm-up ends at the first), else the test loss's answer
+answer is "supported" once it has held at L consecutive looks (``confirm_looks``: L = w/10; the warm-up ends
+there), else the test loss's answer
 at the last look ("not supported" or "inconclusive"). Losses: a test loss T(t) = T∞ + E exp(−(t − t₁)/τ), t₁ the
 last look, scaled so that T(t₁) = ``LEVEL`` and the loss still falls by ``fall`` (relative) over the
 ``TREND_HORIZON`` epochs after t₁ (``fall`` = 0: flat), plus stationary AR(1) noise of relative standard
@@ -15,7 +16,7 @@ that shrinks with the loss). The truth: "not supported" when ``fall`` > 0 (the l
 every look), "supported" when flat.
 
 Sizes: the window of ``soc_mnist5k_published`` (200 epochs, eq_rtol 0.1) and, as an unpowered check, the demo's
-(``soc_mnist5k``: 100 epochs); 50 looks at full size, 10 reduced. The noise of 1 % with ρ = 0.5 is what the test
+(``soc_mnist5k``: 100 epochs); 50 looks at full size, 30 reduced. The noise of 1 % with ρ = 0.5 is what the test
 loss of 002 §5's network shows at epochs 46–91 of the published run (relative residual sd 0.75 % about a 21-epoch
 running mean, lag-1 correlation 0.47). The 002 §5 shape: a loss that falls 25 % over the next 1000 epochs with
 τ = 300, which the 2 % band over 5 epochs calls flat.
@@ -24,7 +25,8 @@ running mean, lag-1 correlation 0.47). The 002 §5 shape: a loss that falls 25 %
 published spec's: mnist5k's 4000 steps per epoch, a reading every 125 steps), over ``window + looks − 1`` epochs,
 float32 as the engine's weights, judged as a warm-up judges them (:func:`weight_equilibrium_answers`: the
 per-epoch records of :func:`~statmech_nn.networks.equilibrium.epoch_summary`, the weight trend asked after every
-epoch with a full window, "supported" at the first look where it holds, else its answer at the last look). A moving
+epoch with a full window, "supported" once it has held at L = w/10 consecutive looks, else its answer at the last
+look). A moving
 weight is a level (N(0, 0.05)) plus a scale (1e-5 · lognormal: the published run's weights fluctuate by 1e-7 to
 1e-4) times noise + drift. The noise, measured on the published run's weights at epochs 3000–3200 (its tracked
 window read at the probe positions, medians over its 58 moving probed weights): a fast AR(1) part of sd 1 with
@@ -40,7 +42,7 @@ stationary noise (with frozen and decay-only weights mixed in: they are excluded
 supported" for any drift beyond the tolerance (all weights, or one of 28 at 1.25 ×), and for an OU part whose
 correlation time is the window (200 epochs): such a weight is stationary in the long run, but its window cannot
 show it, and a warm-up judged on it must not end. Full size: the published window (200 epochs), 50 looks; the
-demo's window (100) as an unpowered check; 10 looks reduced.
+demo's window (100) as an unpowered check; 30 looks reduced.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ import numpy as np
 from scipy.signal import lfilter
 
 from ...networks.equilibrium import (PROBE_WEIGHTS, PROBES_PER_EPOCH, TREND_HORIZON, WEIGHT_TREND_SD,
-                                     EquilibriumCriterion, TrendCriterion, WeightTrendCriterion, epoch_summary)
+                                     EquilibriumCriterion, TrendCriterion, WeightTrendCriterion, confirm_looks,
+                                     epoch_summary, held_at_last)
 from ..calibration import register_analysis
 from . import Scenario, register
 
@@ -90,10 +93,11 @@ def equilibrium_answers(data: dict, options: dict) -> dict:
         band = EquilibriumCriterion(5, 0.02)
         return {"EQ": "supported" if any(band.holds(train[:k], test[:k]) for k in looks) else "not supported"}
     criterion = TrendCriterion(window, options.get("rtol", RTOL))
-    judged = None
+    judged, holds = None, []
     for k in looks:
         judged = criterion.judge(train[:k], test[:k])
-        if judged["holds"]:
+        holds.append(judged["holds"])
+        if held_at_last(holds, criterion.confirm):
             return {"EQ": "supported"}
     answer = judged["loss_trend"]
     return {"EQ": "inconclusive" if answer == "supported" else answer}
@@ -101,8 +105,8 @@ def equilibrium_answers(data: dict, options: dict) -> dict:
 
 register_analysis("equilibrium", equilibrium_answers)
 
-_SIZES = {"published": ({"window": 200, "looks": 50}, {"window": 200, "looks": 10}),
-          "demo": ({"window": 100, "looks": 50}, {"window": 100, "looks": 10})}
+_SIZES = {"published": ({"window": 200, "looks": 50}, {"window": 200, "looks": 30}),
+          "demo": ({"window": 100, "looks": 50}, {"window": 100, "looks": 30})}
 
 # name, description, size, fall, tau, noise, rho, powered
 _CASES = (
@@ -166,15 +170,17 @@ def planted_weights(rng: np.random.Generator, window: int, looks: int, probes: i
 
 def weight_equilibrium_answers(data: dict, options: dict) -> dict:
     """``EQW`` as a warm-up answers it: the weight trend (:class:`WeightTrendCriterion`) on the per-epoch records
-    of the probe readings, asked after each epoch with a full window; "supported" at the first look where it holds,
+    of the probe readings, asked after each epoch with a full window; "supported" once it has held at
+    :func:`~statmech_nn.networks.equilibrium.confirm_looks` consecutive looks,
     else its answer at the last look."""
     window = int(data["window"])
     records = epoch_summary(data["probes"])
     criterion = WeightTrendCriterion(window, **options)
-    judged = None
+    judged, holds = None, []
     for k in range(window, records.shape[0] + 1):
         judged = criterion.judge(records[:k])
-        if judged["holds"]:
+        holds.append(judged["holds"])
+        if held_at_last(holds, confirm_looks(window)):
             return {"EQW": "supported"}
     return {"EQW": judged["weight_trend"]}
 
