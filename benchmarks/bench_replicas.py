@@ -37,7 +37,7 @@ from statmech_nn.networks.tracking import TrackedParameters
 from statmech_nn.networks.driver import epoch_order
 
 LR, WD, SEED, R, K = 2e-3, 5e-4, 0, 2, 64
-ROUNDS, STEPS, CHECK_STEPS = 7, 4000, 2000
+ROUNDS, STEPS, CHECK_STEPS = 15, 4000, 2000
 
 
 @njit(parallel=True, nogil=True)

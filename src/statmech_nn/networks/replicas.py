@@ -29,11 +29,13 @@ Backends:
   needs the replicas' weights stacked in one array and compiles a second copy of the kernel whose bits must be
   checked (the benchmark does), while threads run the very kernel a single-network run runs, so the bits agree by
   construction. Per network-step the threaded replicas cost the CPU time one network costs (75 vs 77 µs at load
-  7: efficiency 1.04), so with both cores free they approach 2× one network's rate; the wall-time goal (≥ 1.8×)
-  needs a quiet machine to be shown. On 2 cores the two replicas'
+  7: efficiency 1.04), so with both cores free they approach 2× one network's rate. On 2 cores the two replicas'
   weights (2 × 3.4 MB for 002's 784-700-476-10 in float32) stay in the shared 32 MB L3, each step's rows in its
-  core's private 2 MB L2, so the memory-bound step can scale with the cores (on a quiet machine: see the
-  benchmark; on a loaded one the co-runners take the second core and the caches).
+  core's private 2 MB L2, so the memory-bound step scales with the cores: on a quiet machine (load 1.1-1.6, 13
+  runs of the benchmark) 2 replicas made 1.88× one network's network-steps/s (median; 1.57-1.99, 10 of 13 runs
+  ≥ 1.8), CPU efficiency 0.91-1.03; through the CLI (``train --replicas 2``, evaluation and checkpoints
+  included) 1.83×. On a loaded machine the co-runners take the second core and the caches (1.56-1.68 at load
+  0.3-0.8 beside a long training run, efficiency 0.88-0.91).
 - :class:`BatchedTorchReplicas`: all R replicas in one step, the GPU's way (below).
 
 Which one a run gets (:func:`.parts.replica_stepping`, ``replica_stepping`` in the config, ``--replica-stepping``):
