@@ -92,6 +92,13 @@ def test_replicas_cli_flags_and_errors(tmp_path, capsys):
         TrainConfig(replicas=0)
     with pytest.raises(ParameterError, match="replica_init"):
         TrainConfig(replica_init="same")
+    capsys.readouterr()
+    # the memory budget counts every replica; batched stepping is refused on the CPU fast engine even for one network
+    for flags, message in ((["--replicas", "100000000"], "--replicas 100000000 needs about"),
+                           (["--replica-stepping", "batched"], "replica_stepping='batched' is not allowed")):
+        assert main(["train", "--arch", "mlp:64-8-10", "--dataset", "digits", "--steps", "3", "--backend", "fast",
+                     "--device", "cpu", "--no-progress", "--out", str(tmp_path / "refused"), *flags]) == 2
+        assert message in capsys.readouterr().err
 
 
 @pytest.mark.slow

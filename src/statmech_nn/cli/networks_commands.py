@@ -120,13 +120,14 @@ STEPS_PER_S = 1e5  # optimizer steps per second: faster than any backend reaches
 
 def require_train_budget(args, confirmed: bool) -> None:
     """Refuse, before any data is loaded, a training (``args``: parsed flags or a TrainConfig) whose optimizer steps
-    (tracked and warm-up) would take more than the time budget at :data:`STEPS_PER_S`, or whose network's
-    parameters, gradients and optimizer state would not fit the memory budget
+    (tracked and warm-up, over every replica) would take more than the time budget at :data:`STEPS_PER_S`, or whose
+    replicas' parameters, gradients and optimizer state would not fit the memory budget
     (:func:`statmech_nn.params.require_budget`)."""
     from ..networks.architectures import Architecture
 
-    require_budget(f"--arch {args.arch}", memory=BYTES_PER_PARAMETER * _parameters(Architecture.parse(args.arch)),
-                   confirmed=confirmed)
+    replicas = require_int("replicas", getattr(args, "replicas", 1), 1)
+    require_budget(f"--arch {args.arch} x --replicas {replicas}", confirmed=confirmed,
+                   memory=BYTES_PER_PARAMETER * _parameters(Architecture.parse(args.arch)) * replicas)
     batch = require_int("batch-size", args.batch_size, 1)
     n_train = args.n_train or TRAIN_SIZES.get(args.dataset.removesuffix("-binary"), 60000)
     per_epoch = -(-require_int("n-train", n_train, 1) // batch)
@@ -134,7 +135,7 @@ def require_train_budget(args, confirmed: bool) -> None:
     epochs = require_int("warmup-epochs", warmup, 0)
     steps = require_int("steps", args.steps, 1) if args.steps is not None else (
         require_int("epochs", args.epochs, 1) * per_epoch)
-    total = (steps + epochs * per_epoch) * require_int("replicas", getattr(args, "replicas", 1), 1)
+    total = (steps + epochs * per_epoch) * replicas
     require_budget(f"--steps/--epochs ({total:.3g} optimizer steps)", seconds=total / STEPS_PER_S,
                    confirmed=confirmed)
 

@@ -67,7 +67,8 @@ def _make_stepper(config: TrainConfig, backend: str, arch: Architecture, models:
     """The stepper of one network, or of the replicas (:mod:`.replicas`, :func:`replica_stepping`) when there are
     several ``models``."""
     graphs = backend == "fast" and device.type == "cuda"
-    stepping = replica_stepping(config, backend, device, models[0]) if len(models) > 1 else None
+    stepping = replica_stepping(config, backend, device, models[0])    # checked for one network too
+    stepping = stepping if len(models) > 1 else None
     if backend == "fast" and not graphs:
         if not _numba_engine_applies(config, arch):
             raise ParameterError("backend", "fast", "used on the CPU with an mlp/ff architecture, optimizer sgd "
