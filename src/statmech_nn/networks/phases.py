@@ -182,6 +182,9 @@ class EquilibriumWatch:
             return False
         if not c.until_equilibrium:
             loop.warmup_ended_by = "warmup_epochs"
+            if loop.epoch >= self.criterion.window and not self.reached(loop):
+                warnings.warn(f"equilibrium not reached in the {loop.epoch} warm-up epochs (criterion: "
+                              f"{self.describe()}); tracking starts as configured", stacklevel=2)
             return True
         if held_at_last(self._answers(loop), self.confirm):
             loop.equilibrium_epoch, loop.warmup_ended_by = loop.epoch, c.equilibrium_criterion
