@@ -106,3 +106,10 @@ def test_one_readme_command_runs_as_printed_in_a_shell(tmp_path):
     result = subprocess.run(["bash", "-c", SMOKE], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"{SMOKE}\n{result.stderr[-3000:]}"
     json.loads(result.stdout)
+
+
+def test_the_readme_counts_the_planted_scenarios_there_are():
+    from statmech_nn.compare.planted import scenarios
+
+    count = re.search(r"`statmech_nn\.compare\.planted`: (\d+) scenarios", (REPO / "README.md").read_text())
+    assert count and int(count.group(1)) == len(scenarios())
