@@ -126,7 +126,7 @@ def require_train_budget(args, confirmed: bool) -> None:
     from ..networks.architectures import Architecture
 
     replicas = require_int("replicas", getattr(args, "replicas", 1), 1)
-    require_budget(f"--arch {args.arch} x --replicas {replicas}", confirmed=confirmed,
+    require_budget(f"--arch {args.arch}" + (f" x --replicas {replicas}" if replicas > 1 else ""), confirmed=confirmed,
                    memory=BYTES_PER_PARAMETER * _parameters(Architecture.parse(args.arch)) * replicas)
     batch = require_int("batch-size", args.batch_size, 1)
     n_train = args.n_train or TRAIN_SIZES.get(args.dataset.removesuffix("-binary"), 60000)

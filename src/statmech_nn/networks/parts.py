@@ -50,12 +50,16 @@ def replica_stepping(config: TrainConfig, backend: str, device: torch.device, mo
     unless it is ``auto``, which is batched on a CUDA device where batching applies (SGD, no module with buffers)
     and separate elsewhere: on the CPU separate replicas are bit for bit the single-network runs (batched products
     sum in another order), and faster for 002's MLP (benchmarks/bench_batched_replicas.py). The CPU fast engine
-    steps its replicas on the cores (``threads``: :class:`.replicas.FastReplicas`) and takes no other choice."""
+    steps its replicas on the cores (``threads``: :class:`.replicas.FastReplicas`) and takes no other choice. A choice
+    that cannot apply (``batched`` on the CPU fast engine or with Adam) is a ParameterError, for one network too."""
     if backend == "fast" and device.type != "cuda":
         if config.replica_stepping == "batched":
             raise ParameterError("replica_stepping", "batched", "used with the torch backend or on a GPU (the CPU fast "
                                  "engine steps replicas on the cores); use --backend torch or --replica-stepping auto")
         return "threads"
+    if config.replica_stepping == "batched" and config.optimizer != "sgd":
+        raise ParameterError("replica_stepping", "batched", f"used with optimizer sgd (not {config.optimizer}); "
+                             "use --replica-stepping separate")
     if config.replica_stepping != "auto":
         return config.replica_stepping
     applies = config.optimizer == "sgd" and stateful_module(model) is None
@@ -67,8 +71,8 @@ def _make_stepper(config: TrainConfig, backend: str, arch: Architecture, models:
     """The stepper of one network, or of the replicas (:mod:`.replicas`, :func:`replica_stepping`) when there are
     several ``models``."""
     graphs = backend == "fast" and device.type == "cuda"
-    stepping = replica_stepping(config, backend, device, models[0])    # checked for one network too
-    stepping = stepping if len(models) > 1 else None
+    chosen = replica_stepping(config, backend, device, models[0])    # a refused choice fails for one network too
+    stepping = chosen if len(models) > 1 else None
     if backend == "fast" and not graphs:
         if not _numba_engine_applies(config, arch):
             raise ParameterError("backend", "fast", "used on the CPU with an mlp/ff architecture, optimizer sgd "
@@ -79,9 +83,6 @@ def _make_stepper(config: TrainConfig, backend: str, arch: Architecture, models:
         return FastMLPEngine(models[0], data.x_train, data.y_train, lr=config.lr, weight_decay=config.weight_decay,
                              tracked=tracked)
     if stepping == "batched":
-        if config.optimizer != "sgd":
-            raise ParameterError("replica_stepping", "batched", f"used with optimizer sgd (not {config.optimizer}); "
-                                 "use --replica-stepping separate")
         return BatchedTorchReplicas(models, objective, data.x_train, data.y_train, lr=config.lr,
                                     weight_decay=config.weight_decay, batch_size=config.batch_size, tracked=tracked)
     if stepping == "separate":
